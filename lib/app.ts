@@ -1,0 +1,48 @@
+/**
+ * Builds the whole CDK app from a validated config: the one place that decides which
+ * stacks exist. bin/app.ts and the tests both call it.
+ */
+import { App, AppProps } from 'aws-cdk-lib';
+import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
+import { addComplianceGates } from './compliance';
+import type { SdeConfig } from './config/model';
+import { stackName } from './naming';
+import { DataLakeStack } from './stacks/data-lake-stack';
+
+export interface SdeAppProps extends AppProps {
+  /** Run the compliance gates at synth. @default true */
+  readonly compliance?: boolean;
+}
+
+export interface SdeStacks {
+  readonly dataLake: DataLakeStack;
+}
+
+export function createStacks(app: App, config: SdeConfig): SdeStacks {
+  const env = { account: config.platform.aws.account, region: config.platform.aws.region };
+  const tags = { 'sde:platform': config.platform.name };
+  const dataLake = new DataLakeStack(app, 'DataLake', {
+    stackName: stackName(config, 'data-lake'),
+    description: `${config.platform.displayName}: secure data lake (KMS, zone buckets, Glue catalog, Lake Formation)`,
+    env,
+    tags,
+    config,
+  });
+  return { dataLake };
+}
+
+/**
+ * An App with the feature flags `cdk init` recommends today (e.g. server access logs
+ * granted by bucket policy rather than ACL), so behaviour does not depend on cdk.json.
+ */
+export function newSdeApp(props: AppProps = {}): App {
+  return new App({ ...props, context: { ...CURRENTLY_RECOMMENDED_FLAGS, ...props.context } });
+}
+
+export function createApp(config: SdeConfig, props: SdeAppProps = {}): { app: App; stacks: SdeStacks } {
+  const { compliance, ...appProps } = props;
+  const app = newSdeApp(appProps);
+  const stacks = createStacks(app, config);
+  if (compliance ?? true) addComplianceGates(app);
+  return { app, stacks };
+}

@@ -1,0 +1,18 @@
+/**
+ * The compliance gates that run at every synth. A finding fails the synth unless it is
+ * acknowledged on one resource with a reason (Validations.of(resource).acknowledge).
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
+
+export const COMPLIANCE_PACKS = ['AwsSolutions', 'HIPAA.Security', 'NIST.800.53.R5', 'Control Tower proactive controls (cfn-guard)'] as const;
+
+export function addComplianceGates(app: App): void {
+  Validations.of(app).addPlugins(
+    new AwsSolutionsChecks(app),
+    new HIPAASecurityChecks(app),
+    new NIST80053R5Checks(app),
+    new CfnGuardValidator({ controlTowerRulesEnabled: true }),
+  );
+}

@@ -1,0 +1,251 @@
+/**
+ * Rules that span fields and files: what a schema alone cannot say. Pure functions over
+ * parsed files; each problem names the file and field and says how to fix it.
+ */
+import { curatedColumns, curatedNameOf, DIRECT_IDENTIFIER_RULES, grantableColumnNames, PARTITION_COLUMN, RULE_INPUT_TYPES } from './curated';
+import type { Sourced } from './model';
+import type { ConfigProblem } from './problems';
+import type { DatasetConfig, PlatformConfig, ProjectConfig } from './schema';
+
+function duplicates<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const seen = new Map<string, T[]>();
+  for (const item of items) seen.set(key(item), [...(seen.get(key(item)) ?? []), item]);
+  return new Map([...seen].filter(([, list]) => list.length > 1));
+}
+
+export function checkDataset(dataset: Sourced<DatasetConfig>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const { file } = dataset;
+  const byName = new Map(dataset.columns.map((c) => [c.name, c]));
+
+  for (const [name, cols] of duplicates(dataset.columns, (c) => c.name)) {
+    problems.push({
+      file,
+      field: `columns[${dataset.columns.indexOf(cols[1])}]`,
+      message: `column "${name}" is defined ${cols.length} times`,
+      fix: 'give each source column one entry; rename or remove the duplicate',
+    });
+  }
+
+  dataset.columns.forEach((column, i) => {
+    const field = `columns[${i}] (${column.name})`;
+    if (column.classification === 'direct_identifier' && !DIRECT_IDENTIFIER_RULES.includes(column.rule)) {
+      problems.push({
+        file,
+        field: `${field}.rule`,
+        message: `is "${column.rule}", which would keep a direct identifier in clear in the curated zone`,
+        fix: 'use rule: pseudonymise (to link records of one person) or rule: drop',
+      });
+    }
+    if (!RULE_INPUT_TYPES[column.rule].includes(column.type)) {
+      problems.push({
+        file,
+        field: `${field}.rule`,
+        message: `"${column.rule}" cannot be applied to a ${column.type} column`,
+        fix: `use it on a column of type ${RULE_INPUT_TYPES[column.rule].join(' or ')}, or choose another rule`,
+      });
+    }
+    if (column.format === 'free_text' && column.rule === 'keep') {
+      problems.push({
+        file,
+        field: `${field}.rule`,
+        message: 'keeps free text unchanged, and free text can hold names, NHS numbers, addresses and dates of birth',
+        fix: 'use rule: drop, or rule: scrub_free_text if researchers need the text',
+      });
+    }
+    if (column.rule !== 'age_band' && (column.ageAt !== undefined || column.bandYears !== undefined)) {
+      problems.push({
+        file,
+        field: `${field}.${column.ageAt !== undefined ? 'ageAt' : 'bandYears'}`,
+        message: 'only applies to rule: age_band',
+        fix: 'remove it, or change the rule to age_band',
+      });
+    }
+    if (column.ageAt !== undefined) {
+      const at = byName.get(column.ageAt);
+      if (!at || at.type !== 'date') {
+        problems.push({
+          file,
+          field: `${field}.ageAt`,
+          message: `names "${column.ageAt}", which is not a date column of this dataset`,
+          fix: `name one of the date columns: ${dataset.columns.filter((c) => c.type === 'date' && c !== column).map((c) => c.name).join(', ') || '(none: remove ageAt to band age at the load date)'}`,
+        });
+      }
+    }
+  });
+
+  if (dataset.personKey !== undefined) {
+    const key = byName.get(dataset.personKey);
+    if (!key) {
+      problems.push({
+        file,
+        field: 'personKey',
+        message: `names "${dataset.personKey}", which is not a column of this dataset`,
+        fix: `name the column that holds the NHS number: one of ${dataset.columns.map((c) => c.name).join(', ')}`,
+      });
+    } else if (key.format !== 'nhs_number') {
+      problems.push({
+        file,
+        field: 'personKey',
+        message: `names "${key.name}", which is not marked format: nhs_number`,
+        fix: `add format: nhs_number to column "${key.name}" (opt-outs and pseudonyms are keyed on the NHS number)`,
+      });
+    }
+  } else if (dataset.nationalDataOptOut) {
+    problems.push({
+      file,
+      field: 'personKey',
+      message: 'is missing, so the national data opt-out cannot be applied to this dataset',
+      fix: 'set personKey to the column holding the NHS number, or set nationalDataOptOut: false if the dataset holds no person-level rows',
+    });
+  }
+
+  const curated = curatedColumns(dataset);
+  if (curated.length === 0) {
+    problems.push({ file, field: 'columns', message: 'every column is dropped, so the curated table would be empty', fix: 'keep at least one column (with a safe rule)' });
+  }
+  for (const [name, cols] of duplicates(curated, (c) => c.name)) {
+    problems.push({
+      file,
+      field: `columns (${cols.map((c) => c.source).join(', ')})`,
+      message: `all produce the curated column "${name}"`,
+      fix: 'give one of them a different curated name with as: NAME',
+    });
+  }
+  const partitionClash = curated.find((c) => c.name === PARTITION_COLUMN);
+  if (partitionClash) {
+    problems.push({
+      file,
+      field: `columns (${partitionClash.source})`,
+      message: `produces the curated column "${PARTITION_COLUMN}", which is reserved for the partition`,
+      fix: 'give it another curated name with as: NAME',
+    });
+  }
+  return problems;
+}
+
+/** Explains why a column a project asks for is not in the curated table. */
+function whyNotGrantable(dataset: DatasetConfig, column: string): { message: string; fix: string } {
+  const source = dataset.columns.find((c) => c.name === column);
+  const grantable = grantableColumnNames(dataset);
+  if (source) {
+    const curatedName = curatedNameOf(source);
+    const what = source.classification === 'direct_identifier' ? 'is a direct identifier and ' : '';
+    if (curatedName === undefined) {
+      return {
+        message: `column "${column}" ${what}is dropped at de-identification (rule: drop), so no project can read it`,
+        fix: `remove "${column}" from the grant`,
+      };
+    }
+    return {
+      message: `column "${column}" ${what}is not in the curated table: rule ${source.rule} turns it into "${curatedName}"`,
+      fix: `grant "${curatedName}" instead, if the approval covers it`,
+    };
+  }
+  return {
+    message: `column "${column}" does not exist in the curated table of "${dataset.name}"`,
+    fix: `use one of: ${grantable.join(', ')}`,
+  };
+}
+
+export function checkProject(
+  project: Sourced<ProjectConfig>,
+  platform: PlatformConfig,
+  datasets: ReadonlyMap<string, DatasetConfig>,
+  today: string,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const { file } = project;
+  const active = project.status === 'active';
+
+  if (!(project.organisation.tier in platform.pricing.tiers)) {
+    problems.push({
+      file,
+      field: 'organisation.tier',
+      message: `is "${project.organisation.tier}", which is not a pricing tier in platform.yaml`,
+      fix: `use one of: ${Object.keys(platform.pricing.tiers).join(', ')}`,
+    });
+  }
+  if (project.period.start > project.period.end) {
+    problems.push({ file, field: 'period', message: `starts (${project.period.start}) after it ends (${project.period.end})`, fix: 'correct the dates' });
+  }
+  if (project.approval.date > today) {
+    problems.push({
+      file,
+      field: 'approval.date',
+      message: `is ${project.approval.date}, in the future: a project cannot be approved before the committee meets`,
+      fix: 'add the project after the approval is recorded, with the meeting date',
+    });
+  }
+  if (active && project.period.end < today) {
+    problems.push({
+      file,
+      field: 'period.end',
+      message: `the approved period ended on ${project.period.end}, but status is active, so it would still be granted access`,
+      fix: 'set status: expired (it stays on the register and receives no grants), or record an extension approval and a new end date',
+    });
+  }
+  if (active && platform.governance.requireCitizenMembers && project.approval.citizenMembersPresent < platform.governance.minimumCitizenMembers) {
+    problems.push({
+      file,
+      field: 'approval.citizenMembersPresent',
+      message: `is ${project.approval.citizenMembersPresent}, but platform.yaml requires at least ${platform.governance.minimumCitizenMembers} citizen members at the approving meeting`,
+      fix: 'record the approval of a meeting that met the citizen quorum (or, if the rule is changed, change governance in platform.yaml through its own review)',
+    });
+  }
+  if (active && Object.keys(project.datasets).length === 0) {
+    problems.push({ file, field: 'datasets', message: 'an active project is granted no dataset', fix: 'add the datasets and columns the approval names, or set status: expired' });
+  }
+
+  for (const [name, grant] of Object.entries(project.datasets)) {
+    const dataset = datasets.get(name);
+    if (!dataset) {
+      problems.push({
+        file,
+        field: `datasets.${name}`,
+        message: `names dataset "${name}", which is not defined in datasets/`,
+        fix: `use one of: ${[...datasets.keys()].join(', ')}`,
+      });
+      continue;
+    }
+    const grantable = new Set(grantableColumnNames(dataset));
+    grant.columns.forEach((column, i) => {
+      if (grant.columns.indexOf(column) !== i) {
+        problems.push({ file, field: `datasets.${name}.columns[${i}]`, message: `column "${column}" is listed twice`, fix: 'remove the duplicate' });
+      } else if (!grantable.has(column)) {
+        problems.push({ file, field: `datasets.${name}.columns[${i}]`, ...whyNotGrantable(dataset, column) });
+      }
+    });
+  }
+  return problems;
+}
+
+/** Every check across the whole configuration. */
+export function checkConfig(
+  platform: PlatformConfig,
+  datasets: readonly Sourced<DatasetConfig>[],
+  projects: readonly Sourced<ProjectConfig>[],
+  today: string,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const [name, list] of duplicates(datasets, (d) => d.name)) {
+    problems.push({
+      file: list[1].file,
+      field: 'name',
+      message: `dataset name "${name}" is also used by ${list.filter((d) => d !== list[1]).map((d) => d.file).join(', ')}`,
+      fix: 'give each dataset a unique name',
+    });
+  }
+  for (const [id, list] of duplicates(projects, (p) => p.id)) {
+    problems.push({
+      file: list[1].file,
+      field: 'id',
+      message: `project id "${id}" is also used by ${list.filter((p) => p !== list[1]).map((p) => p.file).join(', ')}`,
+      fix: 'give each project a unique id',
+    });
+  }
+  for (const dataset of datasets) problems.push(...checkDataset(dataset));
+  const byName = new Map(datasets.map((d) => [d.name, d]));
+  for (const project of projects) problems.push(...checkProject(project, platform, byName, today));
+  return problems;
+}

@@ -1,0 +1,102 @@
+/**
+ * The curated (post-de-identification) shape of a dataset, derived from its column rules.
+ *
+ * This is the only place that decides which columns exist after de-identification: the
+ * Glue tables, the project grants, the local query engine and the ingestion writer all
+ * ask it, so a grant can only ever name a column that ingestion really writes.
+ */
+import type { Classification, ColumnConfig, ColumnType, DatasetConfig, Rule } from './schema';
+
+/** Every curated table is partitioned by the date its batch was loaded. */
+export const PARTITION_COLUMN = 'load_date';
+
+/** How a curated column is classed for access decisions and for the public register. */
+export type CuratedClass = Exclude<Classification, 'direct_identifier'> | 'pseudonym';
+
+export type GlueType = 'string' | 'bigint' | 'double' | 'date' | 'timestamp' | 'boolean' | 'int';
+
+export interface CuratedColumn {
+  readonly name: string;
+  readonly glueType: GlueType;
+  readonly curatedClass: CuratedClass;
+  /** The source column it comes from, and the rule that made it. */
+  readonly source: string;
+  readonly rule: Exclude<Rule, 'drop'>;
+  readonly description: string;
+}
+
+const GLUE_TYPE_OF: Record<ColumnType, GlueType> = {
+  string: 'string',
+  integer: 'bigint',
+  decimal: 'double',
+  date: 'date',
+  timestamp: 'timestamp',
+  boolean: 'boolean',
+};
+
+/** The suffix each rule adds to the source name when no `as:` is given. */
+const DEFAULT_SUFFIX: Record<Exclude<Rule, 'drop'>, string> = {
+  pseudonymise: '_pseudonym',
+  date_to_year: '_year',
+  date_to_month: '_month',
+  age_band: '_age_band',
+  postcode_outward: '_outward',
+  postcode_lsoa: '_lsoa',
+  scrub_free_text: '',
+  keep: '',
+};
+
+/** Which source types each rule can take. */
+export const RULE_INPUT_TYPES: Record<Rule, readonly ColumnType[]> = {
+  drop: ['string', 'integer', 'decimal', 'date', 'timestamp', 'boolean'],
+  pseudonymise: ['string'],
+  date_to_year: ['date', 'timestamp'],
+  date_to_month: ['date', 'timestamp'],
+  age_band: ['date'],
+  postcode_outward: ['string'],
+  postcode_lsoa: ['string'],
+  scrub_free_text: ['string'],
+  keep: ['string', 'integer', 'decimal', 'date', 'timestamp', 'boolean'],
+};
+
+/** The rules allowed on a direct identifier: it must never reach curated in clear. */
+export const DIRECT_IDENTIFIER_RULES: readonly Rule[] = ['drop', 'pseudonymise'];
+
+function outputType(column: ColumnConfig): GlueType {
+  switch (column.rule) {
+    case 'date_to_year':
+      return 'int';
+    case 'keep':
+      return GLUE_TYPE_OF[column.type];
+    default:
+      return 'string';
+  }
+}
+
+/** The curated name a column's rule produces, or undefined when the rule drops it. */
+export function curatedNameOf(column: ColumnConfig): string | undefined {
+  if (column.rule === 'drop') return undefined;
+  return column.as ?? `${column.name}${DEFAULT_SUFFIX[column.rule]}`;
+}
+
+export function curatedColumns(dataset: DatasetConfig): CuratedColumn[] {
+  const out: CuratedColumn[] = [];
+  for (const column of dataset.columns) {
+    const name = curatedNameOf(column);
+    if (name === undefined || column.rule === 'drop') continue;
+    out.push({
+      name,
+      glueType: outputType(column),
+      curatedClass: column.rule === 'pseudonymise' ? 'pseudonym' : (column.classification as CuratedClass),
+      source: column.name,
+      rule: column.rule,
+      description: column.description,
+    });
+  }
+  return out;
+}
+
+/** The columns a project may be granted: the curated columns plus the partition column. */
+export function grantableColumnNames(dataset: DatasetConfig): string[] {
+  return [...curatedColumns(dataset).map((c) => c.name), PARTITION_COLUMN];
+}

@@ -1,0 +1,5 @@
+export * from './schema';
+export * from './curated';
+export * from './model';
+export * from './problems';
+export { loadConfig, validateConfigDir, LoadOptions } from './loader';

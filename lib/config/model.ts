@@ -1,0 +1,67 @@
+/**
+ * The typed, validated model of one deployment's configuration: what every consumer reads.
+ */
+import type { DatasetConfig, PlatformConfig, ProjectConfig } from './schema';
+
+/** A parsed file together with where it came from, so later checks can name the file. */
+export type Sourced<T> = T & { readonly file: string };
+
+export interface SdeConfig {
+  /** Absolute path of the configuration directory. */
+  readonly dir: string;
+  readonly platform: Sourced<PlatformConfig>;
+  readonly datasets: readonly Sourced<DatasetConfig>[];
+  readonly projects: readonly Sourced<ProjectConfig>[];
+  /** The date (YYYY-MM-DD, UTC) the config was validated against: periods are judged on it. */
+  readonly today: string;
+}
+
+export type ProjectState = 'active' | 'expired' | 'not_started' | 'suspended';
+
+/**
+ * Where a project stands on a given day. Only an `active` project receives grants; the
+ * others stay in the config (and on the public register) with no access.
+ */
+export function projectState(project: ProjectConfig, today: string): ProjectState {
+  if (project.status === 'suspended') return 'suspended';
+  if (project.status === 'expired' || project.period.end < today) return 'expired';
+  if (project.period.start > today) return 'not_started';
+  return 'active';
+}
+
+/** The projects that receive grants today. */
+export function grantedProjects(config: SdeConfig): Sourced<ProjectConfig>[] {
+  return config.projects.filter((p) => projectState(p, config.today) === 'active');
+}
+
+export function datasetByName(config: SdeConfig, name: string): Sourced<DatasetConfig> {
+  const found = config.datasets.find((d) => d.name === name);
+  if (!found) throw new Error(`unknown dataset "${name}" (the config validation should have refused this)`);
+  return found;
+}
+
+export interface ProjectTableAccess {
+  readonly dataset: Sourced<DatasetConfig>;
+  /** Approved curated column names, sorted. */
+  readonly columnNames: readonly string[];
+  readonly rowFilter?: string;
+}
+
+/**
+ * The tables and exact columns a project may read: the single model that both the Lake
+ * Formation grants and the local query engine are compiled from. Empty unless active.
+ */
+export function projectAccess(config: SdeConfig, project: ProjectConfig): ProjectTableAccess[] {
+  if (projectState(project, config.today) !== 'active') return [];
+  return Object.entries(project.datasets)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, grant]) => {
+      const dataset = datasetByName(config, name);
+      return { dataset, columnNames: [...grant.columns].sort(), rowFilter: grant.rowFilter };
+    });
+}
+
+/** Today's date in UTC as YYYY-MM-DD. SDE_TODAY pins it (tests, and rehearsing a future date). */
+export function todayUtc(): string {
+  return process.env.SDE_TODAY ?? new Date().toISOString().slice(0, 10);
+}

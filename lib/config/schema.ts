@@ -1,0 +1,207 @@
+/**
+ * The governance-as-code schema: one zod schema per config file kind.
+ *
+ * Every consumer (the CDK app, the `sde` CLI, the Lambdas, the reports) reads the
+ * typed model these schemas produce, so a rule written here holds everywhere.
+ * Objects are strict: an unknown key is an error, because a misspelt key in a
+ * governance file (say `rowFiltr`) must never be silently ignored.
+ */
+import { z } from 'zod';
+
+/** How sensitive a source column is, before de-identification. */
+export const CLASSIFICATIONS = ['direct_identifier', 'quasi_identifier', 'sensitive', 'other'] as const;
+export type Classification = (typeof CLASSIFICATIONS)[number];
+
+/** Source column types, as they arrive in the landing CSV. */
+export const COLUMN_TYPES = ['string', 'integer', 'decimal', 'date', 'timestamp', 'boolean'] as const;
+export type ColumnType = (typeof COLUMN_TYPES)[number];
+
+/**
+ * De-identification rules. Each maps one source column to zero or one curated column
+ * (see `curated.ts` for the name and type each rule produces).
+ */
+export const RULES = [
+  'drop',
+  'pseudonymise',
+  'date_to_year',
+  'date_to_month',
+  'age_band',
+  'postcode_outward',
+  'postcode_lsoa',
+  'scrub_free_text',
+  'keep',
+] as const;
+export type Rule = (typeof RULES)[number];
+
+/** Value formats that ingestion checks beyond the column type. */
+export const COLUMN_FORMATS = [
+  'nhs_number',
+  'postcode',
+  'lsoa',
+  'ods_code',
+  'icd10',
+  'opcs4',
+  'snomed',
+  'bnf',
+  'free_text',
+] as const;
+export type ColumnFormat = (typeof COLUMN_FORMATS)[number];
+
+export const PURPOSES = ['research', 'planning'] as const;
+export type Purpose = (typeof PURPOSES)[number];
+
+export const PROJECT_STATUSES = ['active', 'expired', 'suspended'] as const;
+
+export const ORGANISATION_TYPES = ['nhs', 'local_authority', 'university', 'charity', 'company'] as const;
+
+/** Lower snake case: safe as a Glue/Athena/DuckDB identifier without quoting. */
+export const identifier = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,62}$/, { error: 'must be lower snake_case (a-z, 0-9, _), start with a letter, at most 63 characters' });
+
+const nonEmpty = z.string().trim().min(1, { error: 'must not be empty' });
+
+/** A real calendar date written YYYY-MM-DD (quote it in YAML if your editor reformats it). */
+export const isoDate = z.iso.date({ error: 'must be a date written YYYY-MM-DD' });
+
+/** IAM users and roles only: researchers are people signing in through a known principal. */
+export const iamPrincipalArn = z
+  .string()
+  .regex(/^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)\/[\w+=,.@\/-]{1,512}$/, {
+    error: 'must be an IAM role or user ARN, e.g. arn:aws:iam::123456789012:role/NAME',
+  });
+
+const awsAccount = z.string().regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account id, quoted in YAML' });
+const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { error: 'must be an AWS region such as eu-west-2' });
+const email = z.email({ error: 'must be an e-mail address' });
+const money = z.number().nonnegative({ error: 'must be zero or more' });
+
+const tierSchema = z.strictObject({
+  label: nonEmpty,
+  accessFeePerMonth: money,
+  pricePerTbScanned: money,
+  multiplier: z.number().positive({ error: 'must be more than zero' }).default(1),
+});
+
+export const platformSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]{2,30}$/, {
+    error: 'must be 3-31 characters of a-z, 0-9 and -, starting with a letter (it prefixes stack and resource names)',
+  }),
+  displayName: nonEmpty,
+  description: nonEmpty.optional(),
+  aws: z
+    .strictObject({
+      account: awsAccount.optional(),
+      region: awsRegion.optional(),
+    })
+    .default({}),
+  /** Lake Formation administrators besides the deploying role (which is always added). */
+  admins: z.array(iamPrincipalArn).min(1, { error: 'name at least one Lake Formation administrator' }),
+  retention: z
+    .strictObject({
+      landingDays: z.int().min(1).max(365).default(7),
+      quarantineDays: z.int().min(1).max(3650).default(90),
+      queryResultsDays: z.int().min(1).max(3650).default(30),
+      accessLogsDays: z.int().min(90).max(3650).default(2555),
+    })
+    .default({ landingDays: 7, quarantineDays: 90, queryResultsDays: 30, accessLogsDays: 2555 }),
+  alerts: z.strictObject({
+    securityEmails: z.array(email).min(1, { error: 'name at least one security team e-mail address' }),
+  }),
+  pricing: z.strictObject({
+    currency: z.string().regex(/^[A-Z]{3}$/, { error: 'must be an ISO 4217 currency code such as GBP' }),
+    tiers: z.record(identifier, tierSchema),
+  }),
+  governance: z
+    .strictObject({
+      /** Refuse a project approval that does not record the citizen members present. */
+      requireCitizenMembers: z.boolean().default(true),
+      minimumCitizenMembers: z.int().min(0).default(2),
+    })
+    .default({ requireCitizenMembers: true, minimumCitizenMembers: 2 }),
+});
+
+export const columnSchema = z.strictObject({
+  name: identifier,
+  description: nonEmpty,
+  type: z.enum(COLUMN_TYPES),
+  required: z.boolean().default(false),
+  format: z.enum(COLUMN_FORMATS).optional(),
+  classification: z.enum(CLASSIFICATIONS),
+  rule: z.enum(RULES),
+  /** Curated column name, when the rule's default name does not read well. */
+  as: identifier.optional(),
+  /** age_band only: the date column the age is measured at (default: the load date). */
+  ageAt: identifier.optional(),
+  /** age_band only: width of each band in years. */
+  bandYears: z.int().min(1).max(20).optional(),
+});
+
+export const datasetSchema = z.strictObject({
+  name: identifier,
+  title: nonEmpty,
+  description: nonEmpty,
+  supplier: nonEmpty,
+  source: z
+    .strictObject({
+      format: z.literal('csv').default('csv'),
+      delimiter: z.string().length(1, { error: 'must be one character' }).default(','),
+      quote: z.string().length(1, { error: 'must be one character' }).default('"'),
+      encoding: z.enum(['utf-8', 'latin1', 'utf-16le']).default('utf-8'),
+      header: z.boolean().default(true),
+    })
+    .default({ format: 'csv', delimiter: ',', quote: '"', encoding: 'utf-8', header: true }),
+  /** The column holding the person's NHS number: the opt-out is applied and pseudonyms are keyed on it. */
+  personKey: identifier.optional(),
+  /** Apply the national data opt-out to this dataset. */
+  nationalDataOptOut: z.boolean().default(true),
+  columns: z.array(columnSchema).min(1, { error: 'a dataset needs at least one column' }),
+});
+
+export const projectDatasetSchema = z.strictObject({
+  columns: z.array(identifier).min(1, { error: 'name at least one curated column, or remove the dataset' }),
+  /** A Lake Formation row filter expression (PartiQL subset), e.g. "region_code = 'E40000003'". */
+  rowFilter: nonEmpty.optional(),
+});
+
+export const projectSchema = z.strictObject({
+  id: z.string().regex(/^[a-z][a-z0-9-]{2,39}$/, {
+    error: 'must be 3-40 characters of a-z, 0-9 and -, starting with a letter',
+  }),
+  title: nonEmpty,
+  status: z.enum(PROJECT_STATUSES).default('active'),
+  organisation: z.strictObject({
+    name: nonEmpty,
+    type: z.enum(ORGANISATION_TYPES),
+    tier: identifier,
+  }),
+  purpose: z.enum(PURPOSES),
+  /** The purpose in plain English, for the public register. */
+  summary: nonEmpty,
+  lawfulBasis: z.strictObject({
+    article6: nonEmpty,
+    article9: nonEmpty,
+    commonLawDuty: nonEmpty,
+  }),
+  approval: z.strictObject({
+    committee: nonEmpty,
+    reference: nonEmpty,
+    date: isoDate,
+    citizenMembersPresent: z.int().min(0, { error: 'must be zero or more' }),
+  }),
+  period: z.strictObject({ start: isoDate, end: isoDate }),
+  researchers: z.array(iamPrincipalArn).min(1, { error: 'name at least one researcher principal' }),
+  datasets: z.record(identifier, projectDatasetSchema),
+  limits: z.strictObject({
+    /** Athena's smallest allowed per-query cutoff is 10 MB. */
+    bytesScannedPerQuery: z.int().min(10_000_000, { error: 'must be at least 10000000 (10 MB, the Athena minimum)' }),
+    monthlyBudgetUsd: z.number().positive({ error: 'must be more than zero' }),
+  }),
+});
+
+export type PlatformConfig = z.infer<typeof platformSchema>;
+export type ColumnConfig = z.infer<typeof columnSchema>;
+export type DatasetConfig = z.infer<typeof datasetSchema>;
+export type ProjectDatasetConfig = z.infer<typeof projectDatasetSchema>;
+export type ProjectConfig = z.infer<typeof projectSchema>;
+export type Tier = z.infer<typeof tierSchema>;

@@ -1,0 +1,134 @@
+/**
+ * Reads one YAML file and checks it against one zod schema, turning every YAML and zod
+ * error into a ConfigProblem that names the file, the field and a fix.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { ConfigProblem, fieldPath } from './problems';
+
+/** Shows a path relative to the working directory when it lies below it, so messages stay short. */
+export function displayPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
+
+/** What to add when a required field is missing, for the fields people most often leave out. */
+const MISSING_FIELD_FIXES: Record<string, string> = {
+  approval:
+    'record the data access committee approval: committee, reference, date (YYYY-MM-DD) and citizenMembersPresent. A project without one cannot be granted anything',
+  period: 'add the approved period: start and end dates (YYYY-MM-DD)',
+  researchers: 'list the IAM role or user ARNs of the approved researchers',
+  lawfulBasis: 'add the lawful basis: article6, article9 and commonLawDuty',
+  classification: 'classify the column: direct_identifier, quasi_identifier, sensitive or other',
+  rule: 'give the column a de-identification rule: drop, pseudonymise, date_to_year, date_to_month, age_band, postcode_outward, postcode_lsoa, scrub_free_text or keep',
+  limits: 'add limits: bytesScannedPerQuery (bytes) and monthlyBudgetUsd',
+};
+
+/** Walks a zod schema down a data path to find the object schema there, to list its allowed keys. */
+function schemaAt(schema: z.ZodType, dataPath: readonly PropertyKey[]): z.ZodType | undefined {
+  let current: z.ZodType | undefined = schema;
+  const unwrap = (s: z.ZodType): z.ZodType => {
+    let inner: z.ZodType = s;
+    while (inner instanceof z.ZodOptional || inner instanceof z.ZodDefault || inner instanceof z.ZodNullable) {
+      inner = inner.unwrap() as z.ZodType;
+    }
+    return inner;
+  };
+  for (const key of dataPath) {
+    if (!current) return undefined;
+    current = unwrap(current);
+    if (current instanceof z.ZodObject) current = current.shape[String(key)] as z.ZodType | undefined;
+    else if (current instanceof z.ZodArray) current = current.element as z.ZodType;
+    else if (current instanceof z.ZodRecord) current = current.valueType as z.ZodType;
+    else return undefined;
+  }
+  return current ? unwrap(current) : undefined;
+}
+
+function allowedKeys(schema: z.ZodType, dataPath: readonly PropertyKey[]): string[] {
+  const at = schemaAt(schema, dataPath);
+  return at instanceof z.ZodObject ? Object.keys(at.shape) : [];
+}
+
+export function zodIssueToProblem(file: string, schema: z.ZodType, issue: z.core.$ZodIssue, input: unknown): ConfigProblem {
+  const field = fieldPath(issue.path);
+  const last = issue.path[issue.path.length - 1];
+  if (issue.code === 'unrecognized_keys') {
+    const allowed = allowedKeys(schema, issue.path);
+    return {
+      file,
+      field: issue.keys.map((k) => fieldPath([...issue.path, k])).join(', '),
+      message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`,
+      fix: `remove it or correct the spelling; the keys allowed here are: ${allowed.join(', ')}`,
+    };
+  }
+  if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) {
+    if (issue.path.length === 0) {
+      return { file, field: '', message: 'the file is empty', fix: 'write the settings this file is for (see the example in config/)' };
+    }
+    const hint = typeof last === 'string' ? MISSING_FIELD_FIXES[last] : undefined;
+    return { file, field, message: 'is missing', fix: hint ?? `add "${String(last)}" (see the example in config/)` };
+  }
+  if (issue.code === 'invalid_value') {
+    return {
+      file,
+      field,
+      message: `is ${JSON.stringify(valueAt(input, issue.path))}, which is not allowed`,
+      fix: `use one of: ${issue.values.map((v) => String(v)).join(', ')}`,
+    };
+  }
+  return { file, field: field || '(top level)', message: issue.message, fix: 'correct the value as the message says' };
+}
+
+function valueAt(input: unknown, dataPath: readonly PropertyKey[]): unknown {
+  let current: unknown = input;
+  for (const key of dataPath) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key as string];
+  }
+  return current;
+}
+
+/** Parses YAML text; returns undefined (with problems recorded) when it is not valid YAML. */
+export function parseYaml(file: string, text: string, problems: ConfigProblem[]): unknown {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    for (const err of doc.errors) {
+      const pos = err.linePos?.[0];
+      problems.push({
+        file,
+        field: pos ? `line ${pos.line}, column ${pos.col}` : '',
+        message: `is not valid YAML: ${err.message.split('\n')[0]}`,
+        fix: 'correct the YAML syntax at that line (indentation, a missing colon, an unclosed quote or a duplicated key)',
+      });
+    }
+    return undefined;
+  }
+  return doc.toJS();
+}
+
+/** Reads, parses and validates one file. Returns undefined if anything was wrong (problems recorded). */
+export function readConfigFile<S extends z.ZodType>(
+  absFile: string,
+  schema: S,
+  problems: ConfigProblem[],
+): z.infer<S> | undefined {
+  const file = displayPath(absFile);
+  let text: string;
+  try {
+    text = fs.readFileSync(absFile, 'utf8');
+  } catch (e) {
+    problems.push({ file, field: '', message: `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`, fix: 'check the path and the file permissions' });
+    return undefined;
+  }
+  const data = parseYaml(file, text, problems);
+  if (data === undefined && problems.some((p) => p.file === file)) return undefined;
+  const result = schema.safeParse(data);
+  if (!result.success) {
+    for (const issue of result.error.issues) problems.push(zodIssueToProblem(file, schema, issue, data));
+    return undefined;
+  }
+  return result.data;
+}

@@ -1,0 +1,94 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { acknowledgeNoCrossRegionReplication, sendEventsToEventBridge } from './bucket-controls';
+
+export interface SecureBucketProps {
+  /** Customer-managed key that encrypts every object (SSE-KMS with an S3 bucket key). */
+  readonly encryptionKey: kms.IKey;
+  /** Where S3 server access logs for this bucket go. */
+  readonly accessLogsBucket: s3.IBucket;
+  /** Prefix of this bucket's logs in the access-log bucket. @default - the construct id followed by / */
+  readonly accessLogsPrefix?: string;
+  /** Delete current objects this many days after they are written. @default - never */
+  readonly expireAfterDays?: number;
+  /** Move current objects to S3 Standard-IA after this many days. @default - never */
+  readonly infrequentAccessAfterDays?: number;
+  /** Keep overwritten or deleted object versions this many days, for recovery. @default 30 */
+  readonly noncurrentVersionDays?: number;
+}
+
+/**
+ * The one way this platform stores data in S3. Every control a health-data bucket needs
+ * lives here rather than at each call site, so no bucket can be created without them:
+ * SSE-KMS with the platform key, TLS 1.2+ only, all public access blocked, ACLs disabled,
+ * versioning, Object Lock, server access logs, EventBridge events, lifecycle rules and
+ * RETAIN on stack deletion.
+ */
+export class SecureBucket extends Construct {
+  readonly bucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: SecureBucketProps) {
+    super(scope, id);
+    const transitions =
+      props.infrequentAccessAfterDays === undefined
+        ? undefined
+        : [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(props.infrequentAccessAfterDays) }];
+
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: props.encryptionKey,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      serverAccessLogsBucket: props.accessLogsBucket,
+      serverAccessLogsPrefix: props.accessLogsPrefix ?? `${id.toLowerCase()}/`,
+      // Object Lock (no default retention) lets security place a legal hold on evidence
+      // during an investigation; it can only be switched on when a bucket is created.
+      objectLockEnabled: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [
+        {
+          id: 'zone-retention',
+          expiration: props.expireAfterDays === undefined ? undefined : Duration.days(props.expireAfterDays),
+          transitions,
+          noncurrentVersionExpiration: Duration.days(props.noncurrentVersionDays ?? 30),
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+        },
+      ],
+    });
+
+    sendEventsToEventBridge(this.bucket);
+    acknowledgeNoCrossRegionReplication(this.bucket);
+
+    // Defence in depth on top of the default encryption: refuse uploads that ask for
+    // another key or for SSE-S3, so nobody can store data the platform key does not protect.
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyUploadsNamingAnotherKmsKey',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects('*')],
+        conditions: {
+          StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': props.encryptionKey.keyArn },
+        },
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyUploadsAskingForNonKmsEncryption',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects('*')],
+        conditions: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
+      }),
+    );
+  }
+}

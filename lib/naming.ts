@@ -1,0 +1,14 @@
+/**
+ * Names shared by the CDK app, the local runtime and the reports, so each side finds
+ * the other's resources without a lookup table.
+ */
+import type { SdeConfig } from './config/model';
+
+/** Glue/Athena database names allow only a-z, 0-9 and _. */
+export function curatedDatabaseName(config: SdeConfig): string {
+  return `${config.platform.name.replace(/-/g, '_')}_curated`;
+}
+
+export function stackName(config: SdeConfig, part: string): string {
+  return `${config.platform.name}-${part}`;
+}
