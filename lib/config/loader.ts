@@ -74,6 +74,8 @@ export function validateConfigDir(dir: string, options: LoadOptions = {}): { con
   const today = options.today ?? todayUtc();
 
   if (platform) problems.push(...checkConfig(platform, datasets, projects, today));
+  // Grouped by file (stable, so each file's problems keep their order) for easy reading.
+  problems.sort((a, b) => a.file.localeCompare(b.file));
   if (problems.length > 0 || !platform || !platformFile) return { problems };
   return {
     config: { dir: abs, platform: { ...platform, file: displayPath(platformFile) }, datasets, projects, today },

@@ -64,10 +64,12 @@ export function zodIssueToProblem(file: string, schema: z.ZodType, issue: z.core
       fix: `remove it or correct the spelling; the keys allowed here are: ${allowed.join(', ')}`,
     };
   }
+  if (issue.path.length === 0 && issue.code === 'invalid_type') {
+    return input === null || input === undefined
+      ? { file, field: '', message: 'the file is empty', fix: 'write the settings this file is for (see the example in config/)' }
+      : { file, field: '', message: 'does not hold a mapping of keys to values', fix: 'write the file as key: value lines (see the example in config/)' };
+  }
   if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) {
-    if (issue.path.length === 0) {
-      return { file, field: '', message: 'the file is empty', fix: 'write the settings this file is for (see the example in config/)' };
-    }
     const hint = typeof last === 'string' ? MISSING_FIELD_FIXES[last] : undefined;
     return { file, field, message: 'is missing', fix: hint ?? `add "${String(last)}" (see the example in config/)` };
   }

@@ -1,0 +1,102 @@
+/**
+ * The `sde` command line: parses arguments, prints help, runs one command, and turns
+ * every expected failure into a clear message and an exit code (never a bare stack trace).
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/problems';
+import { Command, CommandContext, OptionSpec, UsageError } from './command';
+import { demoCommand } from './commands/demo';
+import { synthCommand } from './commands/synth';
+import { validateCommand } from './commands/validate';
+
+export const COMMANDS: readonly Command[] = [validateCommand, synthCommand, demoCommand];
+
+export interface CliIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+const defaultIo: CliIo = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+function optionLine(name: string, spec: OptionSpec): string {
+  const flag = spec.type === 'string' ? `--${name} ${spec.valueName ?? 'VALUE'}` : `--${name}`;
+  const dflt = spec.default !== undefined && spec.type === 'string' ? ` (default: ${String(spec.default)})` : '';
+  return `  ${flag.padEnd(28)} ${spec.description}${dflt}`;
+}
+
+export function commandHelp(command: Command): string {
+  return [
+    `Usage: sde ${command.name} ${command.usage}`.trimEnd(),
+    '',
+    command.description,
+    '',
+    'Options:',
+    ...Object.entries(command.options).map(([name, spec]) => optionLine(name, spec)),
+    optionLine('help', { type: 'boolean', description: 'show this help' }),
+  ].join('\n');
+}
+
+export function mainHelp(): string {
+  return [
+    'Usage: sde <command> [options]',
+    '',
+    'The Secure Data Environment command line: validate the governance config, synthesize',
+    'the AWS templates, and run the whole platform locally with no AWS account.',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(14)} ${c.summary}`),
+    '',
+    'Run `sde <command> --help` for the options of one command.',
+  ].join('\n');
+}
+
+export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(mainHelp());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.err(`sde: unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(', ')}. Run \`sde --help\`.`);
+    return 2;
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    const options = Object.fromEntries(
+      // Only the keys parseArgs knows: it rejects undefined values for them.
+      Object.entries(command.options).map(([k, { description: _d, valueName: _v, ...spec }]) => [k, spec]),
+    );
+    parsed = parseArgs({
+      args: [...rest],
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: command.allowPositionals ?? false,
+      strict: true,
+    } as Parameters<typeof parseArgs>[0]);
+  } catch (e) {
+    io.err(`sde ${command.name}: ${(e as Error).message}`);
+    io.err(`Run \`sde ${command.name} --help\` for the options.`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    io.out(commandHelp(command));
+    return 0;
+  }
+  const ctx: CommandContext = { values: parsed.values as CommandContext['values'], positionals: parsed.positionals, out: io.out, err: io.err };
+  try {
+    return await command.run(ctx);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      io.err(e.message);
+      return 1;
+    }
+    if (e instanceof UsageError) {
+      io.err(`sde ${command.name}: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,46 @@
+import { formatProblem } from '../../config/problems';
+import { projectState } from '../../config/model';
+import { validateConfigDir } from '../../config/loader';
+import { Command, CONFIG_OPTION, TODAY_OPTION, UsageError } from '../command';
+
+export const validateCommand: Command = {
+  name: 'validate',
+  summary: 'check the governance config and list every problem',
+  usage: '[--config DIR] [--today YYYY-MM-DD] [--format text|json]',
+  description: [
+    'Reads platform.yaml, datasets/*.yaml and projects/*.yaml and checks every file and every',
+    'rule between them: unknown keys, grants of columns that do not exist after de-identification,',
+    'direct identifiers kept or granted, missing approvals, periods that have ended, duplicates.',
+    'Exit status: 0 if the config is valid, 1 if it has problems (each printed with file, field and fix).',
+  ].join('\n'),
+  options: {
+    ...CONFIG_OPTION,
+    ...TODAY_OPTION,
+    format: { type: 'string', default: 'text', valueName: 'text|json', description: 'output format' },
+  },
+  async run({ values, out, err }) {
+    const today = values.today as string | undefined;
+    if (today !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(today)) throw new UsageError(`--today must be YYYY-MM-DD, not "${today}"`);
+    const format = values.format as string;
+    if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, not "${format}"`);
+    const { config, problems } = validateConfigDir(values.config as string, { today });
+
+    if (format === 'json') {
+      out(JSON.stringify({ valid: problems.length === 0, problems }, null, 2));
+      return problems.length === 0 ? 0 : 1;
+    }
+    if (!config) {
+      err(`${values.config}: ${problems.length} problem${problems.length === 1 ? '' : 's'} found`);
+      for (const p of problems) err(`  - ${formatProblem(p)}`);
+      return 1;
+    }
+    const states = config.projects.map((p) => projectState(p, config.today));
+    const count = (s: string) => states.filter((x) => x === s).length;
+    out(`${values.config}: valid (${config.platform.displayName})`);
+    out(`  datasets: ${config.datasets.length} (${config.datasets.map((d) => d.name).join(', ')})`);
+    out(
+      `  projects: ${config.projects.length} (${count('active')} active, ${count('expired')} expired, ${count('not_started')} not yet started, ${count('suspended')} suspended, as of ${config.today})`,
+    );
+    return 0;
+  },
+};

@@ -1,0 +1,312 @@
+import * as path from 'node:path';
+import { ConfigError, loadConfig, projectAccess, projectState, validateConfigDir } from '../../lib/config';
+import { ConfigFixture, EXAMPLE_CONFIG, SECOND_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
+
+const fixtures: ConfigFixture[] = [];
+afterAll(() => fixtures.forEach((f) => f.cleanup()));
+
+function fixture(source?: string): ConfigFixture {
+  const f = new ConfigFixture(source);
+  fixtures.push(f);
+  return f;
+}
+
+function problemsOf(f: ConfigFixture) {
+  return validateConfigDir(f.dir, { today: TEST_TODAY }).problems;
+}
+
+describe('the example configurations', () => {
+  test('config/ is valid and has the datasets and projects the README describes', () => {
+    const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
+    expect(config.datasets.map((d) => d.name).sort()).toEqual(['demographics', 'gp_events', 'hospital_episodes', 'prescriptions']);
+    const tiers = new Set(config.projects.map((p) => p.organisation.tier));
+    expect(tiers).toEqual(new Set(['nhs', 'academic', 'commercial']));
+    expect(config.projects.map((p) => projectState(p, TEST_TODAY)).sort()).toEqual(['active', 'active', 'active', 'expired']);
+  });
+
+  test('a second region with other datasets and projects is valid', () => {
+    const config = loadConfig(SECOND_CONFIG, { today: TEST_TODAY });
+    expect(config.platform.name).toBe('northwest-sde');
+    expect(config.datasets.find((d) => d.name === 'maternity_bookings')?.source.delimiter).toBe('|');
+  });
+
+  test('defaults are filled in', () => {
+    const config = loadConfig(SECOND_CONFIG, { today: TEST_TODAY });
+    expect(config.platform.retention.queryResultsDays).toBe(30);
+    expect(config.platform.pricing.tiers.public_sector.multiplier).toBe(1);
+    expect(config.datasets[0].columns[0].required).toBe(true);
+  });
+});
+
+describe('refused configurations: each names the file and the field', () => {
+  const cases: { name: string; file: string; field: RegExp | string; message: RegExp; change: (f: ConfigFixture) => void }[] = [
+    {
+      name: 'malformed YAML',
+      file: 'projects/ucl-multimorbidity.yaml',
+      field: /^line \d+, column \d+$/,
+      message: /is not valid YAML/,
+      change: (f) => f.write('projects/ucl-multimorbidity.yaml', 'id: ucl-multimorbidity\ntitle: [unclosed\n'),
+    },
+    {
+      name: 'a duplicated YAML key',
+      file: 'platform.yaml',
+      field: /^line \d+/,
+      message: /not valid YAML.*unique/i,
+      change: (f) => f.write('platform.yaml', 'name: a-sde\nname: b-sde\n'),
+    },
+    {
+      name: 'an unknown key (a misspelt rowFilter)',
+      file: 'projects/medisight-prescribing.yaml',
+      field: 'datasets.prescriptions.rowFiltr',
+      message: /unknown key "rowFiltr"/,
+      change: (f) =>
+        f.edit('projects/medisight-prescribing.yaml', (d) => {
+          d.datasets.prescriptions.rowFiltr = d.datasets.prescriptions.rowFilter;
+          delete d.datasets.prescriptions.rowFilter;
+        }),
+    },
+    {
+      name: 'a granted column that does not exist after de-identification',
+      file: 'projects/ucl-multimorbidity.yaml',
+      field: 'datasets.gp_events.columns[5]',
+      message: /column "free_text" is dropped at de-identification/,
+      change: (f) => f.edit('projects/ucl-multimorbidity.yaml', (d) => d.datasets.gp_events.columns.push('free_text')),
+    },
+    {
+      name: 'a granted column that never existed',
+      file: 'projects/ucl-multimorbidity.yaml',
+      field: 'datasets.gp_events.columns[0]',
+      message: /column "patient_id" does not exist in the curated table of "gp_events"/,
+      change: (f) => f.edit('projects/ucl-multimorbidity.yaml', (d) => (d.datasets.gp_events.columns[0] = 'patient_id')),
+    },
+    {
+      name: 'a grant of a direct identifier',
+      file: 'projects/ncl-winter-planning.yaml',
+      field: 'datasets.demographics.columns[0]',
+      message: /"nhs_number" is a direct identifier/,
+      change: (f) => f.edit('projects/ncl-winter-planning.yaml', (d) => (d.datasets.demographics.columns[0] = 'nhs_number')),
+    },
+    {
+      name: 'a grant of a dropped direct identifier (a name)',
+      file: 'projects/ncl-winter-planning.yaml',
+      field: 'datasets.demographics.columns[5]',
+      message: /"family_name" is a direct identifier and is dropped/,
+      change: (f) => f.edit('projects/ncl-winter-planning.yaml', (d) => d.datasets.demographics.columns.push('family_name')),
+    },
+    {
+      name: 'a project with no approval record',
+      file: 'projects/ucl-multimorbidity.yaml',
+      field: 'approval',
+      message: /is missing/,
+      change: (f) => f.edit('projects/ucl-multimorbidity.yaml', (d) => delete d.approval),
+    },
+    {
+      name: 'a project whose period has ended, still active',
+      file: 'projects/kcl-covid-recovery.yaml',
+      field: 'period.end',
+      message: /ended on 2025-07-31, but status is active/,
+      change: (f) => f.edit('projects/kcl-covid-recovery.yaml', (d) => delete d.status),
+    },
+    {
+      name: 'a duplicated project id',
+      file: 'projects/zz-copy.yaml',
+      field: 'id',
+      message: /project id "ncl-winter-planning" is also used by .*ncl-winter-planning.yaml/,
+      change: (f) => f.write('projects/zz-copy.yaml', require('node:fs').readFileSync(f.path('projects/ncl-winter-planning.yaml'), 'utf8')),
+    },
+    {
+      name: 'a duplicated dataset name',
+      file: 'datasets/zz-copy.yaml',
+      field: 'name',
+      message: /dataset name "gp_events" is also used by/,
+      change: (f) => f.write('datasets/zz-copy.yaml', require('node:fs').readFileSync(f.path('datasets/gp_events.yaml'), 'utf8')),
+    },
+    {
+      name: 'a dataset rule that keeps a direct identifier in clear',
+      file: 'datasets/prescriptions.yaml',
+      field: 'columns[2] (prescriber_name).rule',
+      message: /would keep a direct identifier in clear/,
+      change: (f) => f.edit('datasets/prescriptions.yaml', (d) => (d.columns[2].rule = 'keep')),
+    },
+    {
+      name: 'free text kept unscrubbed',
+      file: 'datasets/gp_events.yaml',
+      field: 'columns[7] (free_text).rule',
+      message: /keeps free text unchanged/,
+      change: (f) => f.edit('datasets/gp_events.yaml', (d) => (d.columns[7].rule = 'keep')),
+    },
+    {
+      name: 'a rule on the wrong type',
+      file: 'datasets/gp_events.yaml',
+      field: 'columns[4] (snomed_code).rule',
+      message: /"date_to_month" cannot be applied to a string column/,
+      change: (f) => f.edit('datasets/gp_events.yaml', (d) => (d.columns[4].rule = 'date_to_month')),
+    },
+    {
+      name: 'an unknown de-identification rule',
+      file: 'datasets/gp_events.yaml',
+      field: 'columns[4].rule',
+      message: /is "hash", which is not allowed/,
+      change: (f) => f.edit('datasets/gp_events.yaml', (d) => (d.columns[4].rule = 'hash')),
+    },
+    {
+      name: 'two columns producing one curated name',
+      file: 'datasets/demographics.yaml',
+      field: 'columns (sex, ethnicity)',
+      message: /all produce the curated column "sex"/,
+      change: (f) => f.edit('datasets/demographics.yaml', (d) => (d.columns[5].as = 'sex')),
+    },
+    {
+      name: 'an opt-out dataset without a person key',
+      file: 'datasets/gp_events.yaml',
+      field: 'personKey',
+      message: /national data opt-out cannot be applied/,
+      change: (f) => f.edit('datasets/gp_events.yaml', (d) => delete d.personKey),
+    },
+    {
+      name: 'age measured at a column that is not a date',
+      file: 'datasets/hospital_episodes.yaml',
+      field: 'columns[2] (date_of_birth).ageAt',
+      message: /names "provider_code", which is not a date column/,
+      change: (f) => f.edit('datasets/hospital_episodes.yaml', (d) => (d.columns[2].ageAt = 'provider_code')),
+    },
+    {
+      name: 'a tier with no price',
+      file: 'projects/medisight-prescribing.yaml',
+      field: 'organisation.tier',
+      message: /is "pharma", which is not a pricing tier/,
+      change: (f) => f.edit('projects/medisight-prescribing.yaml', (d) => (d.organisation.tier = 'pharma')),
+    },
+    {
+      name: 'a malformed researcher ARN',
+      file: 'projects/medisight-prescribing.yaml',
+      field: 'researchers[0]',
+      message: /must be an IAM role or user ARN/,
+      change: (f) => f.edit('projects/medisight-prescribing.yaml', (d) => (d.researchers[0] = 'arn:aws:iam::4444:role/x')),
+    },
+    {
+      name: 'a scan limit below the Athena minimum',
+      file: 'projects/medisight-prescribing.yaml',
+      field: 'limits.bytesScannedPerQuery',
+      message: /at least 10000000/,
+      change: (f) => f.edit('projects/medisight-prescribing.yaml', (d) => (d.limits.bytesScannedPerQuery = 1000)),
+    },
+    {
+      name: 'an approval without the citizen quorum',
+      file: 'projects/medisight-prescribing.yaml',
+      field: 'approval.citizenMembersPresent',
+      message: /requires at least 2 citizen members/,
+      change: (f) => f.edit('projects/medisight-prescribing.yaml', (d) => (d.approval.citizenMembersPresent = 1)),
+    },
+    {
+      name: 'an approval dated in the future',
+      file: 'projects/medisight-prescribing.yaml',
+      field: 'approval.date',
+      message: /in the future/,
+      change: (f) => f.edit('projects/medisight-prescribing.yaml', (d) => (d.approval.date = '2027-01-01')),
+    },
+    {
+      name: 'a date that is not a real date',
+      file: 'projects/medisight-prescribing.yaml',
+      field: 'period.end',
+      message: /YYYY-MM-DD/,
+      change: (f) => f.edit('projects/medisight-prescribing.yaml', (d) => (d.period.end = '2027-02-30')),
+    },
+    {
+      name: 'a grant of a dataset that does not exist',
+      file: 'projects/medisight-prescribing.yaml',
+      field: 'datasets.dispensing',
+      message: /names dataset "dispensing", which is not defined/,
+      change: (f) => f.edit('projects/medisight-prescribing.yaml', (d) => (d.datasets.dispensing = { columns: ['bnf_code'] })),
+    },
+    {
+      name: 'an empty file',
+      file: 'projects/medisight-prescribing.yaml',
+      field: '',
+      message: /the file is empty/,
+      change: (f) => f.write('projects/medisight-prescribing.yaml', ''),
+    },
+    {
+      name: 'a missing platform.yaml',
+      file: 'platform.yaml',
+      field: '',
+      message: /is missing/,
+      change: (f) => f.remove('platform.yaml'),
+    },
+    {
+      name: 'no datasets',
+      file: 'datasets',
+      field: '',
+      message: /holds no dataset/,
+      change: (f) => f.remove('datasets'),
+    },
+  ];
+
+  test.each(cases)('$name', ({ file, field, message, change }) => {
+    const f = fixture();
+    change(f);
+    const problems = problemsOf(f);
+    const expectedFile = f.path(file);
+    const match = problems.find(
+      (p) => path.resolve(p.file) === expectedFile && (typeof field === 'string' ? p.field === field : field.test(p.field)) && message.test(p.message),
+    );
+    expect({ match: match !== undefined, problems }).toEqual(expect.objectContaining({ match: true }));
+    expect(match!.fix.length).toBeGreaterThan(10);
+  });
+
+  test('every problem is reported, not only the first', () => {
+    const f = fixture()
+      .edit('projects/ucl-multimorbidity.yaml', (d) => delete d.approval)
+      .edit('datasets/prescriptions.yaml', (d) => (d.columns[2].rule = 'keep'))
+      .edit('projects/medisight-prescribing.yaml', (d) => (d.organisation.tier = 'pharma'))
+      .write('projects/broken.yaml', 'id: [');
+    const files = new Set(problemsOf(f).map((p) => path.basename(p.file)));
+    expect(files).toEqual(new Set(['ucl-multimorbidity.yaml', 'prescriptions.yaml', 'medisight-prescribing.yaml', 'broken.yaml']));
+  });
+
+  test('loadConfig throws one ConfigError whose message lists every problem with its fix', () => {
+    const f = fixture()
+      .edit('projects/ucl-multimorbidity.yaml', (d) => delete d.approval)
+      .edit('projects/medisight-prescribing.yaml', (d) => (d.organisation.tier = 'pharma'));
+    expect.assertions(4);
+    try {
+      loadConfig(f.dir, { today: TEST_TODAY });
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      const message = (e as ConfigError).message;
+      expect(message).toMatch(/2 problems/);
+      expect(message).toMatch(/ucl-multimorbidity\.yaml: approval: is missing\n\s+fix: record the data access committee approval/);
+      expect(message).toMatch(/medisight-prescribing\.yaml: organisation\.tier: .*\n\s+fix: use one of: nhs, academic, charity, commercial/);
+    }
+  });
+
+  test('not a directory', () => {
+    const { problems } = validateConfigDir('/definitely/not/here', { today: TEST_TODAY });
+    expect(problems).toEqual([expect.objectContaining({ message: 'is not a configuration directory' })]);
+  });
+});
+
+describe('project states and access', () => {
+  test('an expired project stays in the config and receives no access', () => {
+    const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
+    const expired = config.projects.find((p) => p.id === 'kcl-covid-recovery')!;
+    expect(projectState(expired, TEST_TODAY)).toBe('expired');
+    expect(projectAccess(config, expired)).toEqual([]);
+  });
+
+  test('a project past its end date is expired even before anyone marks it', () => {
+    const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
+    const medisight = config.projects.find((p) => p.id === 'medisight-prescribing')!;
+    expect(projectState(medisight, '2027-10-01')).toBe('expired');
+    expect(projectState(medisight, '2026-09-30')).toBe('not_started');
+    expect(projectState({ ...medisight, status: 'suspended' }, TEST_TODAY)).toBe('suspended');
+  });
+
+  test('an active project gets exactly its approved columns and row filter', () => {
+    const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
+    const medisight = config.projects.find((p) => p.id === 'medisight-prescribing')!;
+    expect(projectAccess(config, medisight).map((a) => ({ dataset: a.dataset.name, columns: a.columnNames, rowFilter: a.rowFilter }))).toEqual([
+      { dataset: 'prescriptions', columns: ['bnf_code', 'gp_practice_code', 'issue_month', 'quantity'], rowFilter: "bnf_code LIKE '0208%'" },
+    ]);
+  });
+});
