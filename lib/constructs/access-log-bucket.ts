@@ -50,11 +50,11 @@ export class AccessLogBucket extends Construct {
     const selfLogReason =
       'This is the access-log sink itself: logging it to itself would create a feedback loop. Reads of it are recorded by CloudTrail S3 data events instead.';
     Validations.of(cfnBucket).acknowledge(
-      { id: 'AwsSolutions-S1', reason: selfLogReason },
-      { id: 'HIPAA.Security-S3BucketLoggingEnabled', reason: selfLogReason },
-      { id: 'NIST.800.53.R5-S3BucketLoggingEnabled', reason: selfLogReason },
-      { id: 'HIPAA.Security-S3DefaultEncryptionKMS', reason: kmsReason },
-      { id: 'NIST.800.53.R5-S3DefaultEncryptionKMS', reason: kmsReason },
+      { id: 'AwsSolutions::AwsSolutions-S1', reason: selfLogReason },
+      { id: 'HIPAA.Security::HIPAA.Security-S3BucketLoggingEnabled', reason: selfLogReason },
+      { id: 'NIST.800.53.R5::NIST.800.53.R5-S3BucketLoggingEnabled', reason: selfLogReason },
+      { id: 'HIPAA.Security::HIPAA.Security-S3DefaultEncryptionKMS', reason: kmsReason },
+      { id: 'NIST.800.53.R5::NIST.800.53.R5-S3DefaultEncryptionKMS', reason: kmsReason },
       { id: 'cdk-validator-cfnguard::s3_bucket_default_encryption_kms_check', reason: kmsReason },
       { id: 'cdk-validator-cfnguard::s3_bucket_logging_enabled_check', reason: selfLogReason },
     );

@@ -66,8 +66,8 @@ export class LakeFormationGovernance extends Construct {
       ],
     });
     props.encryptionKey.grantDecrypt(readCurated);
-    Validations.of(readCurated).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${logicalIdHint(props.curatedBucket)}.Arn>/*]`,
+    Validations.of(readCurated.node.defaultChild as iam.CfnManagedPolicy).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${logicalIdHint(props.curatedBucket)}.Arn>/*]`,
       reason:
         'Objects of the curated bucket only (its ARN/*): Lake Formation scopes what it vends with this role to the granted table locations and columns, so per-object ARNs would add nothing.',
     });
