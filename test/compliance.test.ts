@@ -13,8 +13,12 @@ import { createApp } from '../lib/app';
 import { loadConfig } from '../lib/config';
 import { EXAMPLE_CONFIG, SECOND_CONFIG, TEST_TODAY } from './helpers/config-fixture';
 
+const outdirs: string[] = [];
+afterAll(() => outdirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
 function synthWithGates(configDir: string, addToStack?: (app: ReturnType<typeof createApp>) => void) {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-synth-'));
+  outdirs.push(outdir);
   const built = createApp(loadConfig(configDir, { today: TEST_TODAY }), { outdir });
   addToStack?.(built);
   return { ...built, outdir, synth: () => built.app.synth() };
