@@ -12,3 +12,16 @@ export function curatedDatabaseName(config: SdeConfig): string {
 export function stackName(config: SdeConfig, part: string): string {
   return `${config.platform.name}-${part}`;
 }
+
+/**
+ * A project's researcher role. The audit queries recognise project activity by this
+ * pattern (`<platform>-project-<id>`), so it must not change once deployed.
+ */
+export function projectRoleName(config: SdeConfig, projectId: string): string {
+  return `${config.platform.name}-project-${projectId}`;
+}
+
+/** A project's Athena workgroup: same pattern as the role, for the same reason. */
+export function projectWorkgroupName(config: SdeConfig, projectId: string): string {
+  return `${config.platform.name}-project-${projectId}`;
+}
