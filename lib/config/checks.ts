@@ -5,6 +5,7 @@
 import { curatedColumns, curatedNameOf, DIRECT_IDENTIFIER_RULES, grantableColumnNames, PARTITION_COLUMN, RULE_INPUT_TYPES } from './curated';
 import type { Sourced } from './model';
 import type { ConfigProblem } from './problems';
+import { parseRowFilter, RowFilterSyntaxError, rowFilterColumns } from './row-filter';
 import type { DatasetConfig, PlatformConfig, ProjectConfig } from './schema';
 
 function duplicates<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
@@ -209,6 +210,7 @@ export function checkProject(
       continue;
     }
     const grantable = new Set(grantableColumnNames(dataset));
+    if (grant.rowFilter !== undefined) problems.push(...checkRowFilter(file, `datasets.${name}.rowFilter`, grant.rowFilter, dataset));
     grant.columns.forEach((column, i) => {
       if (grant.columns.indexOf(column) !== i) {
         problems.push({ file, field: `datasets.${name}.columns[${i}]`, message: `column "${column}" is listed twice`, fix: 'remove the duplicate' });
@@ -218,6 +220,32 @@ export function checkProject(
     });
   }
   return problems;
+}
+
+function checkRowFilter(file: string, field: string, text: string, dataset: DatasetConfig): ConfigProblem[] {
+  let expr;
+  try {
+    expr = parseRowFilter(text);
+  } catch (e) {
+    if (!(e instanceof RowFilterSyntaxError)) throw e;
+    return [
+      {
+        file,
+        field,
+        message: `does not parse: ${e.message}`,
+        fix: "write comparisons of curated columns with values, joined by AND / OR, e.g. admission_method IN ('21','22') AND sex = '2'",
+      },
+    ];
+  }
+  const grantable = grantableColumnNames(dataset);
+  return rowFilterColumns(expr)
+    .filter((c) => !grantable.includes(c))
+    .map((c) => ({
+      file,
+      field,
+      message: `names column "${c}", which is not in the curated table of "${dataset.name}"`,
+      fix: `filter on curated columns only: ${grantable.join(', ')}`,
+    }));
 }
 
 /** Every check across the whole configuration. */

@@ -2,4 +2,5 @@ export * from './schema';
 export * from './curated';
 export * from './model';
 export * from './problems';
+export * from './row-filter';
 export { loadConfig, validateConfigDir, LoadOptions } from './loader';

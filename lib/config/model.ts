@@ -1,6 +1,7 @@
 /**
  * The typed, validated model of one deployment's configuration: what every consumer reads.
  */
+import { parseRowFilter, rowFilterSql } from './row-filter';
 import type { DatasetConfig, PlatformConfig, ProjectConfig } from './schema';
 
 /** A parsed file together with where it came from, so later checks can name the file. */
@@ -44,6 +45,7 @@ export interface ProjectTableAccess {
   readonly dataset: Sourced<DatasetConfig>;
   /** Approved curated column names, sorted. */
   readonly columnNames: readonly string[];
+  /** The approved row filter in canonical form (see row-filter.ts), if any. */
   readonly rowFilter?: string;
 }
 
@@ -57,7 +59,8 @@ export function projectAccess(config: SdeConfig, project: ProjectConfig): Projec
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, grant]) => {
       const dataset = datasetByName(config, name);
-      return { dataset, columnNames: [...grant.columns].sort(), rowFilter: grant.rowFilter };
+      const rowFilter = grant.rowFilter === undefined ? undefined : rowFilterSql(parseRowFilter(grant.rowFilter));
+      return { dataset, columnNames: [...grant.columns].sort(), rowFilter };
     });
 }
 

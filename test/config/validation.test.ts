@@ -310,3 +310,28 @@ describe('project states and access', () => {
     ]);
   });
 });
+
+describe('row filters in project grants', () => {
+  test('a row filter that does not parse is refused with its position', () => {
+    const f = fixture().edit('projects/medisight-prescribing.yaml', (d) => (d.datasets.prescriptions.rowFilter = "bnf_code LIKE '0208%' AND"));
+    expect(problemsOf(f)).toEqual([
+      expect.objectContaining({ field: 'datasets.prescriptions.rowFilter', message: expect.stringMatching(/does not parse: expected a column name \(at character 26\)/) }),
+    ]);
+  });
+
+  test('a row filter on an unknown or dropped column is refused', () => {
+    const f = fixture().edit('projects/medisight-prescribing.yaml', (d) => (d.datasets.prescriptions.rowFilter = "prescriber_name = 'X' OR bnf_cod = '1'"));
+    expect(problemsOf(f).map((p) => p.message)).toEqual([
+      expect.stringMatching(/names column "prescriber_name", which is not in the curated table/),
+      expect.stringMatching(/names column "bnf_cod"/),
+    ]);
+  });
+
+  test('access carries the canonical filter text both engines receive', () => {
+    const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
+    const ncl = config.projects.find((p) => p.id === 'ncl-winter-planning')!;
+    expect(projectAccess(config, ncl).find((a) => a.dataset.name === 'hospital_episodes')?.rowFilter).toBe(
+      "admission_method IN ('21', '22', '23', '24', '25', '28')",
+    );
+  });
+});
