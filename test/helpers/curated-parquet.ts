@@ -1,0 +1,44 @@
+/**
+ * Writes small, synthetic curated Parquet files (as ingestion would) with DuckDB, so the
+ * local query tests read real Parquet under the real partition layout.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { curatedColumns, DatasetConfig } from '../../lib/config';
+
+/** A deterministic synthetic value for curated column `name` in row `i`. */
+function valueSql(name: string, glueType: string): string {
+  if (name === 'admission_method') return `CASE WHEN i % 2 = 0 THEN '21' ELSE '11' END`;
+  if (name === 'bnf_code') return `CASE WHEN i % 3 = 0 THEN '0208020V0AAAAAA' ELSE '0601012V0AAABAB' END`;
+  switch (glueType) {
+    case 'bigint':
+    case 'int':
+      return `(i % 30)::${glueType === 'int' ? 'INTEGER' : 'BIGINT'}`;
+    case 'double':
+      return `(i * 1.5)::DOUBLE`;
+    case 'boolean':
+      return `(i % 2 = 0)`;
+    case 'date':
+      return `DATE '2026-01-01' + (i % 28)::INTEGER`;
+    case 'timestamp':
+      return `TIMESTAMP '2026-01-01 00:00:00'`;
+    default:
+      return `'${name}-' || i::VARCHAR`;
+  }
+}
+
+export async function writeCuratedParquet(root: string, dataset: DatasetConfig, rows: number, loadDate = '2026-11-01'): Promise<string> {
+  const dir = path.join(root, dataset.name, `load_date=${loadDate}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'batch-0001.parquet');
+  const select = curatedColumns(dataset)
+    .map((c) => `${valueSql(c.name, c.glueType)} AS ${c.name}`)
+    .join(', ');
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  await connection.run(`COPY (SELECT ${select} FROM range(${rows}) t(i)) TO '${file}' (FORMAT parquet, COMPRESSION zstd)`);
+  connection.closeSync();
+  instance.closeSync();
+  return file;
+}
