@@ -5,11 +5,12 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/problems';
 import { Command, CommandContext, OptionSpec, UsageError } from './command';
+import { accessMatrixCommand } from './commands/access-matrix';
 import { demoCommand } from './commands/demo';
 import { synthCommand } from './commands/synth';
 import { validateCommand } from './commands/validate';
 
-export const COMMANDS: readonly Command[] = [validateCommand, synthCommand, demoCommand];
+export const COMMANDS: readonly Command[] = [validateCommand, synthCommand, demoCommand, accessMatrixCommand];
 
 export interface CliIo {
   readonly out: (line: string) => void;

@@ -1,0 +1,105 @@
+/**
+ * The access matrix: for every project, who it is, why, for how long, and exactly which
+ * columns of which datasets it may read. Built from the same `projectAccess` model as the
+ * Lake Formation grants and the local views, so the committee reviews what is enforced.
+ */
+import { curatedColumns, CuratedClass } from '../config/curated';
+import { projectAccess, projectState, ProjectState, SdeConfig } from '../config/model';
+
+export interface MatrixColumn {
+  readonly name: string;
+  readonly curatedClass: CuratedClass | 'partition';
+  readonly description: string;
+}
+
+export interface MatrixProject {
+  readonly id: string;
+  readonly title: string;
+  readonly organisation: string;
+  readonly organisationType: string;
+  readonly tier: string;
+  readonly tierLabel: string;
+  readonly purpose: string;
+  readonly summary: string;
+  readonly period: { readonly start: string; readonly end: string };
+  readonly state: ProjectState;
+  readonly approval: { readonly committee: string; readonly reference: string; readonly date: string; readonly citizenMembersPresent: number };
+  /** What the project may read today (empty unless active). */
+  readonly datasets: readonly { readonly dataset: string; readonly title: string; readonly columns: readonly MatrixColumn[]; readonly rowFilter?: string }[];
+  /** What the approval names, whatever the state: shown for expired and not-yet-started projects. */
+  readonly approvedDatasets: readonly string[];
+}
+
+export interface AccessMatrix {
+  readonly platform: string;
+  readonly asOf: string;
+  readonly datasets: readonly { readonly name: string; readonly title: string }[];
+  readonly projects: readonly MatrixProject[];
+}
+
+export const CLASS_LABELS: Record<MatrixColumn['curatedClass'], { short: string; explain: string }> = {
+  pseudonym: {
+    short: 'pseudonym (from a direct identifier)',
+    explain:
+      'A code that replaces a direct identifier such as the NHS number. It links one person’s records across datasets without saying who they are; only the platform holds the key.',
+  },
+  quasi_identifier: {
+    short: 'quasi-identifier',
+    explain:
+      'Not a name or number, but could help single someone out when combined with other details (for example age band, area or a month of admission). Already generalised before any project sees it.',
+  },
+  sensitive: {
+    short: 'sensitive (health information)',
+    explain: 'Health or care information, such as a diagnosis, a medicine or an ethnic group.',
+  },
+  other: { short: 'other', explain: 'Administrative details, such as a record key or a hospital code.' },
+  partition: { short: 'load date', explain: 'The date a batch of data was loaded into the platform.' },
+};
+
+export const STATE_LABELS: Record<ProjectState, string> = {
+  active: 'Active: has access now',
+  expired: 'Expired: no access',
+  not_started: 'Approved, not started: no access yet',
+  suspended: 'Suspended: no access',
+};
+
+export function buildAccessMatrix(config: SdeConfig): AccessMatrix {
+  return {
+    platform: config.platform.displayName,
+    asOf: config.today,
+    datasets: config.datasets.map((d) => ({ name: d.name, title: d.title })),
+    projects: [...config.projects]
+      .sort((a, b) => a.id.localeCompare(b.id))
+      .map((p) => {
+        const tier = config.platform.pricing.tiers[p.organisation.tier];
+        return {
+          id: p.id,
+          title: p.title,
+          organisation: p.organisation.name,
+          organisationType: p.organisation.type,
+          tier: p.organisation.tier,
+          tierLabel: tier?.label ?? p.organisation.tier,
+          purpose: p.purpose,
+          summary: p.summary,
+          period: p.period,
+          state: projectState(p, config.today),
+          approval: p.approval,
+          approvedDatasets: Object.keys(p.datasets).sort(),
+          datasets: projectAccess(config, p).map((grant) => {
+            const byName = new Map(curatedColumns(grant.dataset).map((c) => [c.name, c]));
+            return {
+              dataset: grant.dataset.name,
+              title: grant.dataset.title,
+              rowFilter: grant.rowFilter,
+              columns: grant.columnNames.map((name) => {
+                const c = byName.get(name);
+                return c
+                  ? { name, curatedClass: c.curatedClass, description: c.description }
+                  : { name, curatedClass: 'partition' as const, description: CLASS_LABELS.partition.explain };
+              }),
+            };
+          }),
+        };
+      }),
+  };
+}
