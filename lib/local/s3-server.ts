@@ -3,7 +3,6 @@
  * runs in the Lambdas runs locally, pointed at this endpoint instead of AWS.
  */
 import * as fs from 'node:fs';
-import { AddressInfo } from 'node:net';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 
@@ -42,8 +41,8 @@ export function localS3Client(endpoint: string, region = 'eu-west-2'): S3Client 
 export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   fs.mkdirSync(options.directory, { recursive: true, mode: 0o700 });
   // Loopback only: the local platform must never be reachable from the network.
-  const server = new S3rver({ address: '127.0.0.1', port: options.port ?? 0, silent: true, directory: options.directory } as never);
-  const info = (await server.run()) as unknown as AddressInfo;
+  const server = new S3rver({ address: '127.0.0.1', port: options.port ?? 0, silent: true, directory: options.directory });
+  const info = await server.run();
   const endpoint = `http://127.0.0.1:${info.port}`;
   const client = localS3Client(endpoint, options.region);
   for (const bucket of options.buckets ?? []) {
