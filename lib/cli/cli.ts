@@ -7,10 +7,11 @@ import { ConfigError } from '../config/problems';
 import { Command, CommandContext, OptionSpec, UsageError } from './command';
 import { accessMatrixCommand } from './commands/access-matrix';
 import { demoCommand } from './commands/demo';
+import { queryCommand } from './commands/query';
 import { synthCommand } from './commands/synth';
 import { validateCommand } from './commands/validate';
 
-export const COMMANDS: readonly Command[] = [validateCommand, synthCommand, demoCommand, accessMatrixCommand];
+export const COMMANDS: readonly Command[] = [validateCommand, synthCommand, demoCommand, queryCommand, accessMatrixCommand];
 
 export interface CliIo {
   readonly out: (line: string) => void;

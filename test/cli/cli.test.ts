@@ -70,13 +70,13 @@ describe('help', () => {
 
   test('every local command takes --config; the runtime ones take --workdir', () => {
     for (const c of COMMANDS) expect(Object.keys(c.options)).toContain('config');
-    expect(Object.keys(COMMANDS.find((c) => c.name === 'demo')!.options)).toContain('workdir');
+    for (const name of ['demo', 'query']) expect(Object.keys(COMMANDS.find((c) => c.name === name)!.options)).toContain('workdir');
   });
 
   test('an unknown command is refused with the list of commands', async () => {
     const r = await run('deploy');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/unknown command "deploy".*validate, synth, demo, access-matrix/);
+    expect(r.err).toMatch(/unknown command "deploy".*validate, synth, demo, query, access-matrix/);
   });
 });
 

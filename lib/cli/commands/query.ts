@@ -1,0 +1,57 @@
+import * as path from 'node:path';
+import { loadConfig } from '../../config/loader';
+import { Command, CONFIG_OPTION, TODAY_OPTION, UsageError, WORKDIR_OPTION } from '../command';
+
+const FORMATS = ['table', 'csv', 'json'] as const;
+
+export const queryCommand: Command = {
+  name: 'query',
+  summary: "run SQL as a project, over the local curated data, within the project's approval",
+  usage: '--project ID --sql "SELECT ..." [--format table|csv|json] [--max-rows N] [--config DIR] [--workdir DIR]',
+  description: [
+    "Runs one SELECT with DuckDB over the local curated Parquet, as the project: it sees only its approved",
+    'tables, columns and rows (the same model the Lake Formation grants are built from). A query that reaches',
+    'for anything else (another table or column, files, settings, several statements) is refused with a',
+    'message naming the project and what it is not approved for, and returns no data.',
+    'Exit status: 0 on success, 1 when the query is refused or fails.',
+  ].join('\n'),
+  options: {
+    project: { type: 'string', valueName: 'ID', description: 'the project to query as' },
+    sql: { type: 'string', valueName: 'SQL', description: 'one SELECT statement' },
+    format: { type: 'string', default: 'table', valueName: 'table|csv|json', description: 'output format' },
+    'max-rows': { type: 'string', default: '1000', valueName: 'N', description: 'return at most N rows' },
+    ...CONFIG_OPTION,
+    ...WORKDIR_OPTION,
+    ...TODAY_OPTION,
+  },
+  async run({ values, out, err }) {
+    const projectId = values.project as string | undefined;
+    const sql = values.sql as string | undefined;
+    if (!projectId) throw new UsageError('--project ID is required');
+    if (!sql) throw new UsageError('--sql "SELECT ..." is required');
+    const format = values.format as (typeof FORMATS)[number];
+    if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not "${format}"`);
+    const maxRows = Number(values['max-rows']);
+    if (!Number.isInteger(maxRows) || maxRows < 1) throw new UsageError(`--max-rows must be a positive whole number, not "${String(values['max-rows'])}"`);
+
+    const config = loadConfig(values.config as string, { today: values.today as string | undefined });
+    // Loaded on use: DuckDB and the S3 server are heavy, and other commands do not need them.
+    const { runLocalQuery } = require('../../query/local-query') as typeof import('../../query/local-query');
+    const { formatCsv, formatJson, formatTable } = require('../../query/format') as typeof import('../../query/format');
+    const { QueryRefused } = require('../../query/sql-guard') as typeof import('../../query/sql-guard');
+    try {
+      const result = await runLocalQuery({ config, workdir: path.resolve(values.workdir as string), projectId, sql, maxRows: maxRows + 1 });
+      const truncated = result.rows.length > maxRows;
+      const shown = truncated ? { ...result, rows: result.rows.slice(0, maxRows) } : result;
+      out((format === 'csv' ? formatCsv(shown) : format === 'json' ? formatJson(shown) : formatTable(shown)).trimEnd());
+      err(`${shown.rows.length} row${shown.rows.length === 1 ? '' : 's'}${truncated ? ` (more not shown: raise --max-rows)` : ''}; ${result.bytesScanned} bytes scanned`);
+      return 0;
+    } catch (e) {
+      if (e instanceof QueryRefused) {
+        err(`Refused: ${e.message}`);
+        return 1;
+      }
+      throw e;
+    }
+  },
+};

@@ -1,0 +1,64 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { runCli } from '../../lib/cli/cli';
+import { loadConfig } from '../../lib/config';
+import { startLocalS3 } from '../../lib/local/s3-server';
+import { bucketNames, workdirLayout } from '../../lib/local/workdir';
+import { EXAMPLE_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
+import { writeCuratedParquet } from '../helpers/curated-parquet';
+
+const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
+const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-query-'));
+const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-staging-'));
+afterAll(() => [workdir, staging].forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+beforeAll(async () => {
+  // Curated Parquet is put into the local curated bucket through the S3 API, as ingestion does.
+  const s3 = await startLocalS3({ directory: workdirLayout(workdir).s3, buckets: [bucketNames(config).curated] });
+  try {
+    for (const dataset of config.datasets) {
+      const file = await writeCuratedParquet(staging, dataset, 30);
+      const key = path.relative(staging, file).split(path.sep).join('/');
+      await s3.client.send(new PutObjectCommand({ Bucket: bucketNames(config).curated, Key: key, Body: fs.readFileSync(file) }));
+    }
+  } finally {
+    await s3.stop();
+  }
+});
+
+async function sde(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli([...argv, '--config', EXAMPLE_CONFIG, '--workdir', workdir, '--today', TEST_TODAY], { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('sde query', () => {
+  test('an approved query prints its rows', async () => {
+    const r = await sde('query', '--project', 'medisight-prescribing', '--sql', 'SELECT count(*) AS items FROM prescriptions', '--format', 'json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual([{ items: 10 }]);
+    expect(r.err).toMatch(/1 row; \d+ bytes scanned/);
+  });
+
+  test('a refused query prints why, and no data', async () => {
+    const r = await sde('query', '--project', 'medisight-prescribing', '--sql', 'SELECT person_id FROM prescriptions');
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toBe('Refused: Project medisight-prescribing is not approved for column "person_id" of table "prescriptions".');
+  });
+
+  test('--max-rows limits what is printed, and says so', async () => {
+    const r = await sde('query', '--project', 'ucl-multimorbidity', '--sql', 'SELECT person_id FROM demographics ORDER BY person_id', '--format', 'csv', '--max-rows', '5');
+    expect(r.code).toBe(0);
+    expect(r.out.split('\r\n').filter(Boolean)).toHaveLength(6);
+    expect(r.err).toMatch(/5 rows \(more not shown/);
+  });
+
+  test('missing options are usage errors', async () => {
+    expect((await sde('query', '--sql', 'SELECT 1')).code).toBe(2);
+    expect((await sde('query', '--project', 'x')).code).toBe(2);
+  });
+});
