@@ -6,12 +6,13 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/problems';
 import { Command, CommandContext, OptionSpec, UsageError } from './command';
 import { accessMatrixCommand } from './commands/access-matrix';
+import { auditCommand } from './commands/audit';
 import { demoCommand } from './commands/demo';
 import { queryCommand } from './commands/query';
 import { synthCommand } from './commands/synth';
 import { validateCommand } from './commands/validate';
 
-export const COMMANDS: readonly Command[] = [validateCommand, synthCommand, demoCommand, queryCommand, accessMatrixCommand];
+export const COMMANDS: readonly Command[] = [validateCommand, synthCommand, demoCommand, queryCommand, accessMatrixCommand, auditCommand];
 
 export interface CliIo {
   readonly out: (line: string) => void;

@@ -103,8 +103,10 @@ export const platformSchema = z.strictObject({
       quarantineDays: z.int().min(1).max(3650).default(90),
       queryResultsDays: z.int().min(1).max(3650).default(30),
       accessLogsDays: z.int().min(90).max(3650).default(2555),
+      /** Audit trail retention under S3 Object Lock COMPLIANCE mode: it can never be shortened once set. */
+      auditYears: z.int().min(1).max(100).default(8),
     })
-    .default({ landingDays: 7, quarantineDays: 90, queryResultsDays: 30, accessLogsDays: 2555 }),
+    .default({ landingDays: 7, quarantineDays: 90, queryResultsDays: 30, accessLogsDays: 2555, auditYears: 8 }),
   alerts: z.strictObject({
     securityEmails: z.array(email).min(1, { error: 'name at least one security team e-mail address' }),
   }),

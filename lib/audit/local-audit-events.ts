@@ -1,0 +1,333 @@
+/**
+ * CloudTrail-format records for what the local runtime does, with the same field names
+ * and shapes as the records AWS writes for the same actions, so that one set of named
+ * queries answers the same questions locally and on AWS:
+ * - an ingestion write: S3 `PutObject` to the curated bucket (a data event);
+ * - a query run as a project: Athena `StartQueryExecution` in the project's workgroup,
+ *   allowed or refused (`errorCode: AccessDenied`), with the bytes scanned;
+ * - Lake Formation `GetDataAccess` for each table an allowed query reads (what Athena
+ *   asks Lake Formation for on AWS);
+ * - an output release: S3 `PutObject` of a checked output to the release location.
+ *
+ * The SDE-specific facts ride in `additionalEventData` (a free-form field in real
+ * records too), under `sde*` keys: `sdeProjectId` names the project the action was done
+ * for. Pure: no I/O; the writer appends what these return.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { SdeConfig } from '../config/model';
+import { projectRoleName, projectWorkgroupName } from '../naming';
+import type { CloudTrailRecord, UserIdentity } from './cloudtrail-record';
+
+/** Written by CloudTrail in 2024-2025 records; the local writer uses the same. */
+export const LOCAL_EVENT_VERSION = '1.09';
+/** The account local records claim when platform.yaml names none: clearly not a real one. */
+export const LOCAL_ACCOUNT_ID = '000000000000';
+export const LOCAL_REGION = 'eu-west-2';
+/** Where the local runtime's calls come from. */
+export const LOCAL_SOURCE_IP = '127.0.0.1';
+
+/** The `additionalEventData` key naming the project an action was done for. */
+export const SDE_PROJECT_FIELD = 'sdeProjectId';
+
+export interface LocalAuditEnv {
+  readonly accountId: string;
+  readonly region: string;
+  readonly platformName: string;
+  /** The IAM role a project's researchers act through (lib/naming.ts). */
+  readonly projectRoleName: (projectId: string) => string;
+  /** The project's Athena workgroup (lib/naming.ts). */
+  readonly projectWorkgroupName: (projectId: string) => string;
+  readonly userAgent: string;
+}
+
+export function localAuditEnv(config: SdeConfig): LocalAuditEnv {
+  return {
+    accountId: config.platform.aws.account ?? LOCAL_ACCOUNT_ID,
+    region: config.platform.aws.region ?? LOCAL_REGION,
+    platformName: config.platform.name,
+    projectRoleName: (id) => projectRoleName(config, id),
+    projectWorkgroupName: (id) => projectWorkgroupName(config, id),
+    userAgent: 'sde-local',
+  };
+}
+
+/** An IAM role session: how every local actor appears (as on AWS, people act through roles). */
+export interface LocalPrincipal {
+  readonly roleName: string;
+  /** The role session name; on AWS the researcher's sign-in name or the function name. */
+  readonly sessionName: string;
+  /** @default false */
+  readonly mfaAuthenticated?: boolean;
+}
+
+/** CloudTrail's time form: UTC, whole seconds. */
+export function cloudTrailTime(time: Date): string {
+  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** A stable, fake IAM unique id for a role (AROA + 17 characters), so local records look real. */
+function roleUniqueId(roleName: string): string {
+  const digest = createHash('sha256').update(roleName).digest();
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let id = 'AROA';
+  for (let i = 0; i < 17; i++) id += alphabet[digest[i] % alphabet.length];
+  return id;
+}
+
+export function assumedRoleIdentity(env: LocalAuditEnv, principal: LocalPrincipal, time: Date, invokedBy?: string): UserIdentity {
+  const roleId = roleUniqueId(principal.roleName);
+  return {
+    type: 'AssumedRole',
+    principalId: `${roleId}:${principal.sessionName}`,
+    arn: `arn:aws:sts::${env.accountId}:assumed-role/${principal.roleName}/${principal.sessionName}`,
+    accountId: env.accountId,
+    sessionContext: {
+      sessionIssuer: {
+        type: 'Role',
+        principalId: roleId,
+        arn: `arn:aws:iam::${env.accountId}:role/${principal.roleName}`,
+        accountId: env.accountId,
+        userName: principal.roleName,
+      },
+      attributes: { creationDate: cloudTrailTime(time), mfaAuthenticated: String(principal.mfaAuthenticated ?? false) },
+    },
+    ...(invokedBy === undefined ? {} : { invokedBy }),
+  };
+}
+
+/** The researcher role session of a project. */
+export function projectPrincipal(env: LocalAuditEnv, projectId: string, sessionName: string): LocalPrincipal {
+  return { roleName: env.projectRoleName(projectId), sessionName, mfaAuthenticated: true };
+}
+
+interface Common {
+  /** @default now */
+  readonly time?: Date;
+  /** @default a random UUID */
+  readonly eventID?: string;
+}
+
+function envelope(env: LocalAuditEnv, time: Date, eventID: string | undefined): Pick<
+  CloudTrailRecord,
+  'eventVersion' | 'eventTime' | 'awsRegion' | 'sourceIPAddress' | 'userAgent' | 'requestID' | 'eventID' | 'eventType' | 'recipientAccountId'
+> {
+  return {
+    eventVersion: LOCAL_EVENT_VERSION,
+    eventTime: cloudTrailTime(time),
+    awsRegion: env.region,
+    sourceIPAddress: LOCAL_SOURCE_IP,
+    userAgent: env.userAgent,
+    requestID: randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase(),
+    eventID: eventID ?? randomUUID(),
+    eventType: 'AwsApiCall',
+    recipientAccountId: env.accountId,
+  };
+}
+
+function s3Resources(env: LocalAuditEnv, bucket: string, key: string) {
+  return [
+    { type: 'AWS::S3::Object', ARN: `arn:aws:s3:::${bucket}/${key}` },
+    { accountId: env.accountId, type: 'AWS::S3::Bucket', ARN: `arn:aws:s3:::${bucket}` },
+  ];
+}
+
+export interface IngestionWrite extends Common {
+  readonly bucket: string;
+  /** `<dataset>/<partition>/<batch>.parquet` in the curated bucket. */
+  readonly key: string;
+  readonly bytes: number;
+  readonly dataset?: string;
+  readonly batchId?: string;
+  /** @default the `<platform>-ingest` role, session `local-ingest` */
+  readonly principal?: LocalPrincipal;
+}
+
+/** Ingestion committing a curated object: an S3 PutObject data event. */
+export function ingestionWriteEvent(env: LocalAuditEnv, e: IngestionWrite): CloudTrailRecord {
+  const time = e.time ?? new Date();
+  const principal = e.principal ?? { roleName: `${env.platformName}-ingest`, sessionName: 'local-ingest' };
+  const base = envelope(env, time, e.eventID);
+  return {
+    eventVersion: base.eventVersion,
+    userIdentity: assumedRoleIdentity(env, principal, time),
+    eventTime: base.eventTime,
+    eventSource: 's3.amazonaws.com',
+    eventName: 'PutObject',
+    awsRegion: base.awsRegion,
+    sourceIPAddress: base.sourceIPAddress,
+    userAgent: base.userAgent,
+    requestParameters: {
+      bucketName: e.bucket,
+      Host: `${e.bucket}.s3.${env.region}.amazonaws.com`,
+      key: e.key,
+      'x-amz-server-side-encryption': 'aws:kms',
+    },
+    responseElements: { 'x-amz-server-side-encryption': 'aws:kms' },
+    additionalEventData: {
+      SignatureVersion: 'SigV4',
+      AuthenticationMethod: 'AuthHeader',
+      bytesTransferredIn: e.bytes,
+      bytesTransferredOut: 0,
+      ...(e.dataset === undefined ? {} : { sdeDataset: e.dataset }),
+      ...(e.batchId === undefined ? {} : { sdeBatchId: e.batchId }),
+    },
+    requestID: base.requestID,
+    eventID: base.eventID,
+    readOnly: false,
+    resources: s3Resources(env, e.bucket, e.key),
+    eventType: base.eventType,
+    managementEvent: false,
+    recipientAccountId: base.recipientAccountId,
+    eventCategory: 'Data',
+  };
+}
+
+export interface ProjectQuery extends Common {
+  readonly projectId: string;
+  /** The researcher's session name (their sign-in name on AWS). */
+  readonly sessionName: string;
+  readonly queryString: string;
+  /** Bytes read; Athena's "data scanned". @default 0 */
+  readonly bytesScanned?: number;
+  /** Curated tables the query read. */
+  readonly tables?: readonly string[];
+  readonly database?: string;
+  /** Set when the query was refused: the message the researcher was shown. */
+  readonly refused?: { readonly message: string };
+  /** @default a random UUID */
+  readonly queryExecutionId?: string;
+}
+
+/** A query run as a project: Athena StartQueryExecution in the project's workgroup. */
+export function projectQueryEvent(env: LocalAuditEnv, q: ProjectQuery): CloudTrailRecord {
+  const time = q.time ?? new Date();
+  const base = envelope(env, time, q.eventID);
+  const workGroup = env.projectWorkgroupName(q.projectId);
+  const refused = q.refused !== undefined;
+  return {
+    eventVersion: base.eventVersion,
+    userIdentity: assumedRoleIdentity(env, projectPrincipal(env, q.projectId, q.sessionName), time),
+    eventTime: base.eventTime,
+    eventSource: 'athena.amazonaws.com',
+    eventName: 'StartQueryExecution',
+    awsRegion: base.awsRegion,
+    sourceIPAddress: base.sourceIPAddress,
+    userAgent: base.userAgent,
+    ...(refused ? { errorCode: 'AccessDenied', errorMessage: q.refused.message } : {}),
+    requestParameters: {
+      queryString: q.queryString,
+      clientRequestToken: randomUUID(),
+      ...(q.database === undefined ? {} : { queryExecutionContext: { catalog: 'AwsDataCatalog', database: q.database } }),
+      workGroup,
+    },
+    responseElements: refused ? null : { queryExecutionId: q.queryExecutionId ?? randomUUID() },
+    additionalEventData: {
+      [SDE_PROJECT_FIELD]: q.projectId,
+      sdeBytesScanned: refused ? 0 : (q.bytesScanned ?? 0),
+      sdeTables: [...(q.tables ?? [])],
+    },
+    requestID: base.requestID,
+    eventID: base.eventID,
+    readOnly: false,
+    resources: [{ accountId: env.accountId, type: 'AWS::Athena::WorkGroup', ARN: `arn:aws:athena:${env.region}:${env.accountId}:workgroup/${workGroup}` }],
+    eventType: base.eventType,
+    managementEvent: true,
+    recipientAccountId: base.recipientAccountId,
+    eventCategory: 'Management',
+  };
+}
+
+export interface TableDataAccess extends Common {
+  readonly projectId: string;
+  readonly sessionName: string;
+  readonly database: string;
+  readonly table: string;
+  readonly queryExecutionId?: string;
+}
+
+/** Lake Formation vending credentials for one table of an allowed Athena query. */
+export function dataAccessEvent(env: LocalAuditEnv, d: TableDataAccess): CloudTrailRecord {
+  const time = d.time ?? new Date();
+  const base = envelope(env, time, d.eventID);
+  const principal = projectPrincipal(env, d.projectId, d.sessionName);
+  return {
+    eventVersion: base.eventVersion,
+    userIdentity: assumedRoleIdentity(env, principal, time, 'athena.amazonaws.com'),
+    eventTime: base.eventTime,
+    eventSource: 'lakeformation.amazonaws.com',
+    eventName: 'GetDataAccess',
+    awsRegion: base.awsRegion,
+    sourceIPAddress: 'athena.amazonaws.com',
+    userAgent: 'athena.amazonaws.com',
+    requestParameters: {
+      tableArn: `arn:aws:glue:${env.region}:${env.accountId}:table/${d.database}/${d.table}`,
+      permissions: ['SELECT'],
+      auditContext: { additionalAuditContext: `{queryId: ${d.queryExecutionId ?? randomUUID()}}` },
+      cellLevelSecurityEnforced: true,
+    },
+    responseElements: null,
+    additionalEventData: {
+      requesterService: 'ATHENA',
+      lakeFormationPrincipal: `arn:aws:iam::${env.accountId}:role/${principal.roleName}`,
+      [SDE_PROJECT_FIELD]: d.projectId,
+    },
+    requestID: base.requestID,
+    eventID: base.eventID,
+    readOnly: true,
+    eventType: base.eventType,
+    managementEvent: true,
+    recipientAccountId: base.recipientAccountId,
+    eventCategory: 'Management',
+  };
+}
+
+export interface OutputRelease extends Common {
+  readonly projectId: string;
+  /** Where the released output is written, e.g. the results bucket. */
+  readonly bucket: string;
+  /** e.g. `releases/<project>/<file>` */
+  readonly key: string;
+  readonly bytes: number;
+  /** The output checker who approved the release. @default the `<platform>-output-checker` role */
+  readonly checker?: LocalPrincipal;
+}
+
+/** A checked output released to the project: S3 PutObject by the output checker. */
+export function outputReleaseEvent(env: LocalAuditEnv, r: OutputRelease): CloudTrailRecord {
+  const time = r.time ?? new Date();
+  const base = envelope(env, time, r.eventID);
+  const checker = r.checker ?? { roleName: `${env.platformName}-output-checker`, sessionName: 'local-output-check', mfaAuthenticated: true };
+  return {
+    eventVersion: base.eventVersion,
+    userIdentity: assumedRoleIdentity(env, checker, time),
+    eventTime: base.eventTime,
+    eventSource: 's3.amazonaws.com',
+    eventName: 'PutObject',
+    awsRegion: base.awsRegion,
+    sourceIPAddress: base.sourceIPAddress,
+    userAgent: base.userAgent,
+    requestParameters: {
+      bucketName: r.bucket,
+      Host: `${r.bucket}.s3.${env.region}.amazonaws.com`,
+      key: r.key,
+      'x-amz-server-side-encryption': 'aws:kms',
+    },
+    responseElements: { 'x-amz-server-side-encryption': 'aws:kms' },
+    additionalEventData: {
+      SignatureVersion: 'SigV4',
+      AuthenticationMethod: 'AuthHeader',
+      bytesTransferredIn: r.bytes,
+      bytesTransferredOut: 0,
+      [SDE_PROJECT_FIELD]: r.projectId,
+      sdeAction: 'output-release',
+    },
+    requestID: base.requestID,
+    eventID: base.eventID,
+    readOnly: false,
+    resources: s3Resources(env, r.bucket, r.key),
+    eventType: base.eventType,
+    managementEvent: false,
+    recipientAccountId: base.recipientAccountId,
+    eventCategory: 'Data',
+  };
+}

@@ -1,0 +1,200 @@
+/**
+ * The local runtime's audit trail: CloudTrail-format records in CloudTrail's own S3
+ * delivery layout under `<workdir>/audit/`, plus a hash chain that makes a missing,
+ * altered or reordered record detectable (`sde audit verify`).
+ *
+ * Layout (the same keys CloudTrail writes in the audit bucket, so the same reader, the
+ * same named queries and the same Glue table layout apply):
+ *
+ *   <workdir>/audit/AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/
+ *       <account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<random>.json   {"Records":[...]}
+ *   <workdir>/audit/chain.jsonl     one {seq, eventID, sha256, prev, file} per record
+ *
+ * Files are plain JSON (not gzipped, unlike CloudTrail's) so that a person can read the
+ * local trail directly; the reader accepts both. Each file holds at most
+ * `maxRecordsPerFile` records of one UTC day, written by one process.
+ *
+ * Atomicity: a record file is replaced whole (write a hidden temporary file, fsync,
+ * rename), so a reader never sees half a record; the chain line is appended after it in
+ * one write. Both happen under a lock file, so several processes (each with its own
+ * writer and its own record files) keep one unbroken chain. A crash between the two
+ * steps leaves a record without a chain entry, which `verify` reports as unchained.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { CloudTrailRecord } from './cloudtrail-record';
+import { ChainEntry, chainHash, GENESIS, parseChainLine } from './hash-chain';
+
+export * from './local-audit-events';
+
+export const AUDIT_DIR = 'audit';
+export const CHAIN_FILE = 'chain.jsonl';
+export const LOCK_FILE = 'chain.lock';
+
+export interface LocalAuditWriterOptions {
+  /** @default 100 */
+  readonly maxRecordsPerFile?: number;
+  /** Give up waiting for another process's lock after this long. @default 10000 */
+  readonly lockTimeoutMs?: number;
+}
+
+export interface AppendResult {
+  readonly entry: ChainEntry;
+  /** Record file, relative to the audit folder. */
+  readonly file: string;
+}
+
+interface OpenFile {
+  readonly rel: string;
+  readonly day: string;
+  readonly records: CloudTrailRecord[];
+}
+
+/** A lock older than this belongs to a process that died holding it. */
+const STALE_LOCK_MS = 30_000;
+
+const writers = new Map<string, LocalAuditWriter>();
+
+export class LocalAuditWriter {
+  /** `<workdir>/audit` */
+  readonly dir: string;
+  private current?: OpenFile;
+  private readonly maxRecordsPerFile: number;
+  private readonly lockTimeoutMs: number;
+
+  /**
+   * The writer for `workdir` in this process: one per process and folder, so records
+   * written from different parts of the runtime share files and never race each other.
+   */
+  static open(workdir: string, account: { accountId: string; region: string }, options: LocalAuditWriterOptions = {}): LocalAuditWriter {
+    const dir = path.resolve(workdir, AUDIT_DIR);
+    const existing = writers.get(dir);
+    if (existing) {
+      if (existing.accountId !== account.accountId || existing.region !== account.region) {
+        throw new Error(`the audit writer for ${dir} is already open for account ${existing.accountId} in ${existing.region}`);
+      }
+      return existing;
+    }
+    const writer = new LocalAuditWriter(dir, account.accountId, account.region, options);
+    writers.set(dir, writer);
+    return writer;
+  }
+
+  private constructor(
+    dir: string,
+    private readonly accountId: string,
+    private readonly region: string,
+    options: LocalAuditWriterOptions,
+  ) {
+    this.dir = dir;
+    this.maxRecordsPerFile = options.maxRecordsPerFile ?? 100;
+    this.lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
+    // Owner only, like the rest of the workdir: records name researchers and hold query text.
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+
+  /** Appends one record (from the builders in local-audit-events.ts) and links it into the chain. */
+  append(record: CloudTrailRecord): AppendResult {
+    if (typeof record.eventID !== 'string' || record.eventID.length === 0) throw new Error('an audit record needs an eventID');
+    const day = record.eventTime.slice(0, 10);
+    if (!this.current || this.current.day !== day || this.current.records.length >= this.maxRecordsPerFile) {
+      this.current = this.newFile(record.eventTime);
+    }
+    const file = this.current;
+    return this.withLock(() => {
+      const last = this.lastEntry();
+      const prev = last?.sha256 ?? GENESIS;
+      const entry: ChainEntry = { seq: (last?.seq ?? 0) + 1, eventID: record.eventID as string, sha256: chainHash(prev, record), prev, file: file.rel };
+      file.records.push(record);
+      try {
+        writeAtomically(path.join(this.dir, file.rel), `${JSON.stringify({ Records: file.records })}\n`);
+      } catch (e) {
+        file.records.pop();
+        throw e;
+      }
+      fs.appendFileSync(path.join(this.dir, CHAIN_FILE), `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+      return { entry, file: file.rel };
+    });
+  }
+
+  private newFile(eventTime: string): OpenFile {
+    const [y, m, d] = eventTime.slice(0, 10).split('-');
+    const stamp = `${y}${m}${d}T${eventTime.slice(11, 13)}${eventTime.slice(14, 16)}Z`;
+    const id = randomBytes(12).toString('base64url').replace(/[-_]/g, 'x').slice(0, 16);
+    const rel = ['AWSLogs', this.accountId, 'CloudTrail', this.region, y, m, d, `${this.accountId}_CloudTrail_${this.region}_${stamp}_${id}.json`].join('/');
+    fs.mkdirSync(path.dirname(path.join(this.dir, rel)), { recursive: true, mode: 0o700 });
+    return { rel, day: `${y}-${m}-${d}`, records: [] };
+  }
+
+  private lastEntry(): ChainEntry | undefined {
+    const chainPath = path.join(this.dir, CHAIN_FILE);
+    if (!fs.existsSync(chainPath)) return undefined;
+    const fd = fs.openSync(chainPath, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size === 0) return undefined;
+      const length = Math.min(size, 64 * 1024);
+      const buf = Buffer.alloc(length);
+      fs.readSync(fd, buf, 0, length, size - length);
+      const lines = buf.toString('utf8').split('\n').filter((l) => l.trim().length > 0);
+      const entry = lines.length === 0 ? undefined : parseChainLine(lines[lines.length - 1]);
+      if (!entry) {
+        throw new Error(`${chainPath}: the last line is not a chain entry, so new records cannot be linked; run \`sde audit verify\` to see what happened`);
+      }
+      return entry;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private withLock<T>(fn: () => T): T {
+    const lockPath = path.join(this.dir, LOCK_FILE);
+    const deadline = Date.now() + this.lockTimeoutMs;
+    for (;;) {
+      try {
+        const fd = fs.openSync(lockPath, 'wx', 0o600);
+        fs.writeSync(fd, String(process.pid));
+        fs.closeSync(fd);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        try {
+          if (Date.now() - fs.statSync(lockPath).mtimeMs > STALE_LOCK_MS) fs.rmSync(lockPath, { force: true });
+        } catch {
+          // The holder released it between our attempts: try again.
+        }
+        if (Date.now() > deadline) {
+          throw new Error(`${lockPath}: another process has held the audit lock for over ${this.lockTimeoutMs} ms; if none is running, delete the lock file`);
+        }
+        sleep(10);
+      }
+    }
+    try {
+      return fn();
+    } finally {
+      fs.rmSync(lockPath, { force: true });
+    }
+  }
+}
+
+/** For tests: forget the per-process writers (their files stay). */
+export function closeAllAuditWriters(): void {
+  writers.clear();
+}
+
+function writeAtomically(file: string, text: string): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fd = fs.openSync(tmp, 'w', 0o600);
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}

@@ -1,0 +1,81 @@
+/**
+ * A short account of a local audit trail, for `sde demo` to print at the end of a run:
+ * what was recorded, per project, and whether the hash chain is intact.
+ */
+import * as path from 'node:path';
+import { readTrail } from './cloudtrail-reader';
+import type { CloudTrailRecord } from './cloudtrail-record';
+import { AUDIT_DIR, SDE_PROJECT_FIELD } from './local-audit-writer';
+import { verifyLocalChain } from './verify';
+
+export interface ProjectActivity {
+  queriesAllowed: number;
+  queriesRefused: number;
+  bytesScanned: number;
+  releases: number;
+}
+
+export interface AuditSummary {
+  readonly records: number;
+  readonly ingestionWrites: number;
+  readonly queriesAllowed: number;
+  readonly queriesRefused: number;
+  readonly releases: number;
+  readonly byProject: ReadonlyMap<string, ProjectActivity>;
+}
+
+/** Pure: counts what a set of local records says happened. */
+export function summariseAudit(records: readonly CloudTrailRecord[]): AuditSummary {
+  let ingestionWrites = 0;
+  let queriesAllowed = 0;
+  let queriesRefused = 0;
+  let releases = 0;
+  const byProject = new Map<string, ProjectActivity>();
+  for (const r of records) {
+    const extra = r.additionalEventData ?? {};
+    const project = typeof extra[SDE_PROJECT_FIELD] === 'string' ? (extra[SDE_PROJECT_FIELD] as string) : undefined;
+    const activity = project === undefined ? undefined : (byProject.get(project) ?? { queriesAllowed: 0, queriesRefused: 0, bytesScanned: 0, releases: 0 });
+    if (project !== undefined && activity) byProject.set(project, activity);
+    if (r.eventSource === 'athena.amazonaws.com' && r.eventName === 'StartQueryExecution') {
+      if (r.errorCode === undefined) {
+        queriesAllowed++;
+        if (activity) {
+          activity.queriesAllowed++;
+          activity.bytesScanned += typeof extra.sdeBytesScanned === 'number' ? extra.sdeBytesScanned : 0;
+        }
+      } else {
+        queriesRefused++;
+        if (activity) activity.queriesRefused++;
+      }
+    } else if (r.eventSource === 's3.amazonaws.com' && r.eventName === 'PutObject') {
+      if (extra.sdeAction === 'output-release') {
+        releases++;
+        if (activity) activity.releases++;
+      } else if (r.errorCode === undefined) {
+        ingestionWrites++;
+      }
+    }
+  }
+  return { records: records.length, ingestionWrites, queriesAllowed, queriesRefused, releases, byProject };
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** Reads `<workdir>/audit`, checks its chain, and describes it in a few lines. */
+export async function localAuditSummary(workdir: string): Promise<string[]> {
+  const dir = path.join(workdir, AUDIT_DIR);
+  const read = await readTrail(dir);
+  const s = summariseAudit(read.records.map((r) => r.record));
+  const chain = await verifyLocalChain(dir);
+  const intact = chain.findings.length === 0;
+  const lines = [
+    `audit: ${plural(s.records, 'record')} in ${dir} (${plural(s.ingestionWrites, 'ingestion write')}, ${plural(s.queriesAllowed, 'query', 'queries')} allowed, ${s.queriesRefused} refused, ${plural(s.releases, 'output release')})`,
+    intact
+      ? `  hash chain intact: ${plural(chain.chainEntries, 'entry', 'entries')}, head ${chain.head?.slice(0, 16) ?? '(empty)'}…`
+      : `  hash chain NOT intact: ${plural(chain.findings.length, 'problem')}; run \`sde audit verify --workdir ${workdir}\``,
+  ];
+  for (const [project, a] of [...s.byProject].sort(([x], [y]) => x.localeCompare(y))) {
+    lines.push(`  ${project}: ${plural(a.queriesAllowed, 'query', 'queries')} allowed (${a.bytesScanned} bytes scanned), ${a.queriesRefused} refused, ${plural(a.releases, 'release')}`);
+  }
+  return lines;
+}

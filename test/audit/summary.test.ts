@@ -1,0 +1,33 @@
+import { closeAllAuditWriters } from '../../lib/audit/local-audit-writer';
+import { localAuditSummary, summariseAudit } from '../../lib/audit/summary';
+import { loadConfig } from '../../lib/config';
+import { EXAMPLE_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
+import { TempDir } from './helpers/fixtures';
+import { writeDemoTrail } from './helpers/local-trail';
+
+const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
+const tmp = new TempDir();
+afterAll(() => {
+  tmp.cleanup();
+  closeAllAuditWriters();
+});
+
+test('counts what a demo run recorded, per project', () => {
+  const { records } = writeDemoTrail(config, tmp.dir);
+  const s = summariseAudit(records);
+  expect({ records: s.records, ingestionWrites: s.ingestionWrites, queriesAllowed: s.queriesAllowed, queriesRefused: s.queriesRefused, releases: s.releases }).toEqual({
+    records: 7,
+    ingestionWrites: 2,
+    queriesAllowed: 1,
+    queriesRefused: 2,
+    releases: 1,
+  });
+  expect(s.byProject.get('ncl-winter-planning')).toEqual({ queriesAllowed: 1, queriesRefused: 1, bytesScanned: 52_345, releases: 1 });
+});
+
+test('the summary lines say whether the chain is intact', async () => {
+  const lines = await localAuditSummary(tmp.dir);
+  expect(lines[0]).toMatch(/^audit: 7 records in .* \(2 ingestion writes, 1 query allowed, 2 refused, 1 output release\)$/);
+  expect(lines[1]).toMatch(/^ {2}hash chain intact: 7 entries, head [0-9a-f]{16}…$/);
+  expect(lines).toContain('  kcl-covid-recovery: 0 queries allowed (0 bytes scanned), 1 refused, 0 releases');
+});
