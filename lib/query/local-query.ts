@@ -3,10 +3,14 @@
  * workdir's cache, open the project's DuckDB session, run the SQL, close everything.
  */
 import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { dataAccessEvent, LocalAuditWriter, localAuditEnv, projectQueryEvent } from '../audit/local-audit-writer';
 import type { SdeConfig } from '../config/model';
+import { curatedDatabaseName } from '../naming';
 import { startLocalS3 } from '../local/s3-server';
 import { bucketNames, workdirLayout } from '../local/workdir';
 import { ProjectSession, QueryResult } from './project-session';
+import { QueryRefused } from './sql-guard';
 import { syncCurated } from './sync-curated';
 
 export interface LocalQueryOptions {
@@ -15,6 +19,8 @@ export interface LocalQueryOptions {
   readonly projectId: string;
   readonly sql: string;
   readonly maxRows?: number;
+  /** Who runs it: the role session name recorded in the audit trail. @default 'local-researcher' */
+  readonly sessionName?: string;
 }
 
 export async function runLocalQuery(options: LocalQueryOptions): Promise<QueryResult> {
@@ -27,10 +33,24 @@ export async function runLocalQuery(options: LocalQueryOptions): Promise<QueryRe
   } finally {
     await s3.stop();
   }
-  const session = await ProjectSession.open({ config: options.config, projectId: options.projectId, curatedRoot });
+
+  // Every query is recorded, allowed or refused, as Athena and Lake Formation record it on AWS.
+  const env = localAuditEnv(options.config);
+  const audit = LocalAuditWriter.open(layout.root, env);
+  const who = { projectId: options.projectId, sessionName: options.sessionName ?? 'local-researcher' };
+  const database = curatedDatabaseName(options.config);
+  let session: ProjectSession | undefined;
   try {
-    return await session.query(options.sql, { maxRows: options.maxRows });
+    session = await ProjectSession.open({ config: options.config, projectId: options.projectId, curatedRoot });
+    const result = await session.query(options.sql, { maxRows: options.maxRows });
+    const queryExecutionId = randomUUID();
+    audit.append(projectQueryEvent(env, { ...who, queryString: options.sql, bytesScanned: result.bytesScanned, tables: result.tables, database, queryExecutionId }));
+    for (const table of result.tables) audit.append(dataAccessEvent(env, { ...who, database, table, queryExecutionId }));
+    return result;
+  } catch (e) {
+    if (e instanceof QueryRefused) audit.append(projectQueryEvent(env, { ...who, queryString: options.sql, database, refused: { message: e.message } }));
+    throw e;
   } finally {
-    session.close();
+    session?.close();
   }
 }

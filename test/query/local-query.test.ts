@@ -57,6 +57,16 @@ describe('sde query', () => {
     expect(r.err).toMatch(/5 rows \(more not shown/);
   });
 
+  test('every query, allowed or refused, is in the audit trail', async () => {
+    const r = await sde('audit', '--query', 'access-denied', '--format', 'json');
+    expect(r.code).toBe(0);
+    const denied = JSON.parse(r.out);
+    expect(denied.length).toBeGreaterThanOrEqual(1);
+    expect(JSON.stringify(denied)).toContain('medisight-prescribing');
+    const verify = await sde('audit', 'verify');
+    expect(verify.code).toBe(0);
+  });
+
   test('missing options are usage errors', async () => {
     expect((await sde('query', '--sql', 'SELECT 1')).code).toBe(2);
     expect((await sde('query', '--project', 'x')).code).toBe(2);

@@ -12,7 +12,8 @@ export const queryCommand: Command = {
     "Runs one SELECT with DuckDB over the local curated Parquet, as the project: it sees only its approved",
     'tables, columns and rows (the same model the Lake Formation grants are built from). A query that reaches',
     'for anything else (another table or column, files, settings, several statements) is refused with a',
-    'message naming the project and what it is not approved for, and returns no data.',
+    'message naming the project and what it is not approved for, and returns no data. Every query, allowed',
+    'or refused, is recorded in the local audit trail (CloudTrail format; see `sde audit`).',
     'Exit status: 0 on success, 1 when the query is refused or fails.',
   ].join('\n'),
   options: {
@@ -20,6 +21,7 @@ export const queryCommand: Command = {
     sql: { type: 'string', valueName: 'SQL', description: 'one SELECT statement' },
     format: { type: 'string', default: 'table', valueName: 'table|csv|json', description: 'output format' },
     'max-rows': { type: 'string', default: '1000', valueName: 'N', description: 'return at most N rows' },
+    as: { type: 'string', default: 'local-researcher', valueName: 'NAME', description: 'who is running it (recorded in the audit trail)' },
     ...CONFIG_OPTION,
     ...WORKDIR_OPTION,
     ...TODAY_OPTION,
@@ -40,7 +42,7 @@ export const queryCommand: Command = {
     const { formatCsv, formatJson, formatTable } = require('../../query/format') as typeof import('../../query/format');
     const { QueryRefused } = require('../../query/sql-guard') as typeof import('../../query/sql-guard');
     try {
-      const result = await runLocalQuery({ config, workdir: path.resolve(values.workdir as string), projectId, sql, maxRows: maxRows + 1 });
+      const result = await runLocalQuery({ config, workdir: path.resolve(values.workdir as string), projectId, sql, maxRows: maxRows + 1, sessionName: values.as as string });
       const truncated = result.rows.length > maxRows;
       const shown = truncated ? { ...result, rows: result.rows.slice(0, maxRows) } : result;
       out((format === 'csv' ? formatCsv(shown) : format === 'json' ? formatJson(shown) : formatTable(shown)).trimEnd());
