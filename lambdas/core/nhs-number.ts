@@ -4,7 +4,8 @@
  * synthetic population.
  *
  * Synthetic data uses only the 999 range (999 000 0000 to 999 999 9999): numbers starting
- * with 9 are never issued to patients, so test data can never be a real person's.
+ * with 9 are never issued to patients (they are kept for development and test systems),
+ * so test data can never be a real person's. `isTestRangeNhsNumber` is the check.
  */
 
 /** Strips the spaces and hyphens people write NHS numbers with; undefined if anything else is there. */
@@ -23,6 +24,7 @@ export function nhsCheckDigit(nineDigits: string): number | undefined {
   return check === 11 ? 0 : check;
 }
 
+/** Ten digits (spaces and hyphens allowed) whose last is the Modulus 11 check digit of the first nine. */
 export function isValidNhsNumber(input: string): boolean {
   const digits = normaliseNhsNumber(input);
   if (digits === undefined) return false;
@@ -34,4 +36,9 @@ export function isValidNhsNumber(input: string): boolean {
 export function nhsNumberFromBase(nineDigits: string): string | undefined {
   const check = nhsCheckDigit(nineDigits);
   return check === undefined ? undefined : `${nineDigits}${check}`;
+}
+
+/** A valid number from the 999 test range: the only NHS numbers synthetic data may use. */
+export function isTestRangeNhsNumber(input: string): boolean {
+  return isValidNhsNumber(input) && normaliseNhsNumber(input)!.startsWith('999');
 }

@@ -3,14 +3,13 @@
  * Today: a synthetic population, a real S3 API on loopback with the platform's buckets,
  * and every dataset delivered to the landing bucket as a supplier would.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { SdeConfig } from '../config/model';
 import { progressBar } from './progress';
 import { LocalS3, startLocalS3 } from './s3-server';
-import { generatePopulation, PopulationGeneration } from './synthetic';
-import { bucketNames, ensurePseudonymKey, workdirLayout, WorkdirLayout } from './workdir';
+import { uploadFile } from './s3-upload';
+import { BAD_ROW_KINDS, generatePopulation, PopulationGeneration } from './synthetic';
+import { bucketNames, ensurePseudonymKey, workdirLayout, WorkdirLayout, Zone } from './workdir';
 
 export interface DemoOptions {
   readonly config: SdeConfig;
@@ -31,16 +30,24 @@ export interface LandedObject {
 
 export interface DemoResult {
   readonly layout: WorkdirLayout;
+  /** The local buckets, by zone. */
+  readonly buckets: Readonly<Record<Zone, string>>;
+  /** Where the local S3 API listened during the run (it is stopped when runDemo returns). */
+  readonly endpoint: string;
   readonly population: PopulationGeneration;
   readonly landed: readonly LandedObject[];
 }
+
+type Log = (line: string) => void;
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 /** The landing key a supplier delivery gets: `<dataset>/<YYYY-MM-DD>-synthetic-<seed>.csv`. */
 export function landingKey(dataset: string, date: string, seed: number): string {
   return `${dataset}/${date}-synthetic-${seed}.csv`;
 }
 
-async function generateStep(options: Required<Omit<DemoOptions, 'log'>>, layout: WorkdirLayout, log: (l: string) => void): Promise<PopulationGeneration> {
+async function generateStep(options: Required<Omit<DemoOptions, 'log'>>, layout: WorkdirLayout, log: Log): Promise<PopulationGeneration> {
   const outDir = path.join(layout.generated, `seed-${options.seed}`);
   const expectedRows = options.config.datasets.length * options.people * 3;
   const bar = progressBar('Generating synthetic population', expectedRows);
@@ -60,24 +67,26 @@ async function generateStep(options: Required<Omit<DemoOptions, 'log'>>, layout:
   bar.finish();
   log(`Synthetic population: ${population.people} people (seed ${population.seed}); NHS numbers from the 999 test range, never issued to anyone.`);
   for (const d of population.datasets) {
-    const bad = Object.values(d.badRows).reduce((a, b) => a + (b ?? 0), 0);
-    log(`  ${d.dataset.padEnd(24)} ${String(d.rows).padStart(8)} rows (${bad} deliberately bad), ${(d.bytes / 1024).toFixed(0)} KiB`);
+    const kinds = BAD_ROW_KINDS.filter((k) => d.badRows[k]).map((k) => `${d.badRows[k]} ${k}`);
+    const bad = kinds.length > 0 ? `: ${kinds.join(', ')}` : '';
+    log(`  ${d.dataset.padEnd(24)} ${String(d.rows).padStart(8)} rows, ${d.badRowCount} deliberately bad${bad}; ${d.bytes} bytes`);
   }
-  log(`  national data opt-out list: ${population.optOutCount} people`);
+  log(`  national data opt-out list: ${population.optOutCount} people (${path.relative(layout.root, population.optOutFile)})`);
+  log(`  files in ${outDir}`);
   return population;
 }
 
-async function landStep(s3: LocalS3, config: SdeConfig, population: PopulationGeneration, log: (l: string) => void): Promise<LandedObject[]> {
+async function landStep(s3: LocalS3, config: SdeConfig, population: PopulationGeneration, log: Log): Promise<LandedObject[]> {
   const bucket = bucketNames(config).landing;
   const landed: LandedObject[] = [];
   for (const d of population.datasets) {
+    // As a supplier would: one object per delivery, named by dataset and day.
     const key = landingKey(d.dataset, config.today, population.seed);
-    const bytes = fs.statSync(d.file).size;
-    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: fs.createReadStream(d.file), ContentLength: bytes, ContentType: 'text/csv' }));
+    const { bytes } = await uploadFile(s3.client, { bucket, key, file: d.file, contentType: 'text/csv' });
     landed.push({ dataset: d.dataset, bucket, key, bytes });
   }
   log(`Delivered ${landed.length} files to s3://${bucket}/ on the local S3 API (${s3.endpoint}):`);
-  for (const l of landed) log(`  s3://${l.bucket}/${l.key}`);
+  for (const l of landed) log(`  s3://${l.bucket}/${l.key} (${kib(l.bytes)})`);
   return landed;
 }
 
@@ -89,11 +98,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   ensurePseudonymKey(layout);
 
   const population = await generateStep(settings, layout, log);
-  const s3 = await startLocalS3({ directory: layout.s3, buckets: Object.values(bucketNames(options.config)), region: options.config.platform.aws.region });
+  const buckets = bucketNames(options.config);
+  const s3 = await startLocalS3({ directory: layout.s3, buckets: Object.values(buckets), region: options.config.platform.aws.region });
   try {
+    log(`Local S3 API on ${s3.endpoint} (loopback only), objects stored in ${layout.s3}; buckets: ${Object.values(buckets).join(', ')}`);
     const landed = await landStep(s3, options.config, population, log);
     log(`Done. State kept in ${layout.root}; run again with another --workdir to start a separate platform.`);
-    return { layout, population, landed };
+    return { layout, buckets, endpoint: s3.endpoint, population, landed };
   } finally {
     await s3.stop();
   }

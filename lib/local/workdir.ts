@@ -21,8 +21,16 @@ export interface WorkdirLayout {
   readonly cache: string;
 }
 
-/** Creates (0700, owner only) and returns the folders of a workdir. */
-export function workdirLayout(root: string): WorkdirLayout {
+/** The default workdir: `.sde/` in the repository (git-ignored). */
+export const DEFAULT_WORKDIR = '.sde';
+
+/**
+ * Creates and returns the folders of a workdir, each readable by its owner only (0700):
+ * they hold record-level files (synthetic, but shaped like the real thing) and the key.
+ * A workdir root that already exists keeps its mode (it may be a folder the user chose
+ * for other things too); the folders inside are ours and are tightened if they exist.
+ */
+export function workdirLayout(root: string = DEFAULT_WORKDIR): WorkdirLayout {
   const abs = path.resolve(root);
   const layout: WorkdirLayout = {
     root: abs,
@@ -32,13 +40,22 @@ export function workdirLayout(root: string): WorkdirLayout {
     out: path.join(abs, 'out'),
     cache: path.join(abs, 'cache'),
   };
-  for (const dir of Object.values(layout)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (fs.existsSync(abs) && !fs.statSync(abs).isDirectory()) throw new Error(`workdir ${abs} exists and is not a folder: choose another --workdir`);
+  fs.mkdirSync(abs, { recursive: true, mode: 0o700 });
+  for (const dir of [layout.s3, layout.keys, layout.generated, layout.out, layout.cache]) {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(dir, 0o700);
+  }
   return layout;
 }
 
 export type Zone = 'landing' | 'quarantine' | 'curated' | 'results' | 'accessLogs';
 
-/** Local bucket names: the platform name and the zone, as the CDK stack's zones. */
+/**
+ * Local bucket names: the platform name and the zone, as the CDK stack's zones. Real S3
+ * names are global, so the deployed ones may carry more (account, region); locally the
+ * workdir is the namespace, so two local platforms with one config do not collide.
+ */
 export function bucketNames(config: SdeConfig): Record<Zone, string> {
   const name = config.platform.name;
   return {
