@@ -1,0 +1,83 @@
+/**
+ * Calendar dates and ISO 8601 timestamps as strings, checked without `Date` parsing: a
+ * landing file has millions of dates, and `Date.parse` both costs more and accepts things
+ * (`2021-02-31` rolls over into March) that a clinical record must not.
+ *
+ * Dates stay `YYYY-MM-DD` strings throughout the core: they compare correctly as strings,
+ * and there is no time zone to get wrong.
+ */
+
+function digits(s: string, from: number, count: number): number {
+  let v = 0;
+  for (let i = from; i < from + count; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+export function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+export function daysInMonth(year: number, month: number): number {
+  return month === 2 ? (isLeapYear(year) ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+function validDateAt(s: string, at: number): boolean {
+  if (s.charCodeAt(at + 4) !== 45 || s.charCodeAt(at + 7) !== 45) return false;
+  const y = digits(s, at, 4);
+  const m = digits(s, at + 5, 2);
+  const d = digits(s, at + 8, 2);
+  return y >= 1 && m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m);
+}
+
+/** Exactly `YYYY-MM-DD`, a real calendar day. */
+export function isIsoDate(s: string): boolean {
+  return s.length === 10 && validDateAt(s, 0);
+}
+
+const TIMESTAMP = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/**
+ * An ISO 8601 timestamp (`T` or a space between date and time; seconds and fraction
+ * optional; `Z`, an offset, or none). Returns epoch milliseconds, or undefined when it is
+ * not one. Without an offset the time is taken as UTC.
+ */
+export function parseTimestamp(s: string): number | undefined {
+  const m = TIMESTAMP.exec(s);
+  if (m === null || !validDateAt(m[1], 0)) return undefined;
+  const hour = Number(m[2]);
+  const minute = Number(m[3]);
+  const second = Number(m[4] ?? '0');
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  let offsetMinutes = 0;
+  const zone = m[6] ?? 'Z';
+  if (zone !== 'Z') {
+    const oh = Number(zone.slice(1, 3));
+    const om = zone.length > 3 ? Number(zone.slice(-2)) : 0;
+    if (oh > 14 || om > 59) return undefined;
+    offsetMinutes = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om);
+  }
+  const millis = Number((m[5] ?? '0').slice(0, 3).padEnd(3, '0'));
+  const [y, mo, d] = [Number(m[1].slice(0, 4)), Number(m[1].slice(5, 7)), Number(m[1].slice(8, 10))];
+  // Date.UTC reads years 0-99 as 1900-1999; shift by one 400-year Gregorian cycle instead.
+  const cycles = y < 100 ? 1 : 0;
+  return Date.UTC(y + 400 * cycles, mo - 1, d, hour, minute, second, millis) - cycles * 146_097 * 86_400_000 - offsetMinutes * 60_000;
+}
+
+/** The date `days` after (or before) an ISO date. */
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/**
+ * Age in whole years on `at` for a birth on `birth` (both `YYYY-MM-DD`). Someone born on
+ * 29 February turns a year older on 1 March in common years, as in UK law. Negative when
+ * `at` is before the birth.
+ */
+export function ageInYears(birth: string, at: string): number {
+  const years = Number(at.slice(0, 4)) - Number(birth.slice(0, 4));
+  return at.slice(5, 10) < birth.slice(5, 10) ? years - 1 : years;
+}

@@ -1,0 +1,57 @@
+/**
+ * Free text scrubbed of the identifiers people type into it: NHS numbers, dates, UK
+ * postcodes, UK phone numbers and e-mail addresses, each replaced by a token.
+ *
+ * The threat: a clinician writes "pt DOB 03/04/1961, NHS 943 476 5919, lives SE5 8AF" into
+ * a comment. Free text is dropped by default; a dataset that keeps a column scrubs it here.
+ * The patterns err on the side of removing too much: a dose that looks like a postcode is
+ * a small loss, a postcode that survives is a disclosure. A final net removes any run of
+ * ten or more digits however it is grouped, so an NHS number in an odd layout still goes.
+ *
+ * Names are not found by patterns; that is why free text stays `drop` unless a dataset's
+ * owner has judged the column to be name-free (dosage instructions, coded comments).
+ */
+
+export const SCRUB_TOKENS = {
+  email: '[EMAIL]',
+  phone: '[PHONE]',
+  nhsNumber: '[NHS_NUMBER]',
+  date: '[DATE]',
+  postcode: '[POSTCODE]',
+  number: '[NUMBER]',
+} as const;
+
+const MONTH = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
+
+/** Applied in order: the unambiguous shapes first, so a phone number is not half-taken for an NHS number. */
+const PASSES: readonly (readonly [RegExp, string])[] = [
+  [/[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g, SCRUB_TOKENS.email],
+  // +44 / 0044, optional (0), then 9 or 10 digits in any grouping.
+  [/(?:\+|\b00)\s?44\s?(?:\(0\)\s?)?\d(?:[\s-]?\d){8,9}(?!\d)/g, SCRUB_TOKENS.phone],
+  // NHS numbers: 10 digits, written whole or 3-3-4 with spaces or hyphens.
+  [/(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)/g, SCRUB_TOKENS.nhsNumber],
+  // 2021-04-03, 2021/4/3
+  [/(?<!\d)\d{4}[/.-]\d{1,2}[/.-]\d{1,2}(?!\d)/g, SCRUB_TOKENS.date],
+  // 03/04/1961, 3-4-61, 03.04.1961
+  [/(?<!\d)\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})(?!\d)/g, SCRUB_TOKENS.date],
+  // 3 April 1961, 3rd of Apr. 1961, 03-APR-61
+  [new RegExp(`(?<![A-Za-z0-9])\\d{1,2}(?:st|nd|rd|th)?[\\s./-]*(?:of\\s+)?${MONTH}\\.?,?[\\s./-]*'?(?:\\d{4}|\\d{2})(?!\\d)`, 'gi'), SCRUB_TOKENS.date],
+  // April 3, 1961 / Apr 3rd 1961
+  [new RegExp(`(?<![A-Za-z])${MONTH}\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?,?\\s+(?:\\d{4}|'?\\d{2})(?!\\d)`, 'gi'), SCRUB_TOKENS.date],
+  // National numbers: 0 then 9 or 10 digits, the area code perhaps in brackets (020 7946 0000, (01632) 960000, 07700 900000).
+  [/(?<![\d+])(?:\(0\d{1,4}\)|0\d{1,4})(?:[\s-]?\d){5,9}(?!\d)/g, SCRUB_TOKENS.phone],
+  // UK postcodes, any case, with or without the space (the letter classes of the official pattern keep doses like "2 5ml" out).
+  [/(?<![A-Za-z])[A-PR-UWYZ](?:\d{1,2}|[A-HK-Y]\d{1,2}|\d[A-HJKPS-UW]|[A-HK-Y]\d[ABEHMNPRV-Y])\s*\d[ABD-HJLNP-UW-Z]{2}/gi, SCRUB_TOKENS.postcode],
+  // The net: ten or more digits with at most one separator between each.
+  [/(?<!\d)\d(?:[\s.\-/]?\d){9,}(?!\d)/g, SCRUB_TOKENS.number],
+];
+
+/**
+ * Scrubs one free-text value. The text is NFKC-normalised first, so full-width or other
+ * compatibility digits and letters cannot carry an identifier past the ASCII patterns.
+ */
+export function scrubFreeText(text: string): string {
+  let out = text.normalize('NFKC');
+  for (const [pattern, token] of PASSES) out = out.replace(pattern, token);
+  return out;
+}
