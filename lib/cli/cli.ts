@@ -3,16 +3,30 @@
  * every expected failure into a clear message and an exit code (never a bare stack trace).
  */
 import { parseArgs } from 'node:util';
+import type { CloudTrailRecord } from '../audit/cloudtrail-record';
+import { LocalAuditWriter, localAuditEnv } from '../audit/local-audit-writer';
 import { ConfigError } from '../config/problems';
 import { Command, CommandContext, OptionSpec, UsageError } from './command';
 import { accessMatrixCommand } from './commands/access-matrix';
 import { auditCommand } from './commands/audit';
 import { demoCommand } from './commands/demo';
+import { createOutputCommand } from './commands/output';
 import { queryCommand } from './commands/query';
 import { synthCommand } from './commands/synth';
 import { validateCommand } from './commands/validate';
 
-export const COMMANDS: readonly Command[] = [validateCommand, synthCommand, demoCommand, queryCommand, accessMatrixCommand, auditCommand];
+/** Airlock transitions and refusals go into the same hash-chained audit trail as queries. */
+const outputCommand = createOutputCommand({
+  auditSink: ({ config, workdir }) => {
+    const writer = LocalAuditWriter.open(workdir, localAuditEnv(config));
+    return (event) => {
+      // Airlock events are CloudTrail-shaped (checked against checkRecord in test/airlock).
+      writer.append(event as unknown as CloudTrailRecord);
+    };
+  },
+});
+
+export const COMMANDS: readonly Command[] = [validateCommand, synthCommand, demoCommand, queryCommand, accessMatrixCommand, auditCommand, outputCommand];
 
 export interface CliIo {
   readonly out: (line: string) => void;

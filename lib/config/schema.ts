@@ -7,6 +7,8 @@
  * governance file (say `rowFiltr`) must never be silently ignored.
  */
 import { z } from 'zod';
+import { airlockSchema } from '../airlock/settings';
+import { iamPrincipalArn } from './primitives';
 
 /** How sensitive a source column is, before de-identification. */
 export const CLASSIFICATIONS = ['direct_identifier', 'quasi_identifier', 'sensitive', 'other'] as const;
@@ -64,12 +66,7 @@ const nonEmpty = z.string().trim().min(1, { error: 'must not be empty' });
 /** A real calendar date written YYYY-MM-DD (quote it in YAML if your editor reformats it). */
 export const isoDate = z.iso.date({ error: 'must be a date written YYYY-MM-DD' });
 
-/** IAM users and roles only: researchers are people signing in through a known principal. */
-export const iamPrincipalArn = z
-  .string()
-  .regex(/^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)\/[\w+=,.@\/-]{1,512}$/, {
-    error: 'must be an IAM role or user ARN, e.g. arn:aws:iam::123456789012:role/NAME',
-  });
+export { iamPrincipalArn };
 
 const awsAccount = z.string().regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account id, quoted in YAML' });
 const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { error: 'must be an AWS region such as eu-west-2' });
@@ -114,6 +111,8 @@ export const platformSchema = z.strictObject({
     currency: z.string().regex(/^[A-Z]{3}$/, { error: 'must be an ISO 4217 currency code such as GBP' }),
     tiers: z.record(identifier, tierSchema),
   }),
+  /** Output checking: disclosure thresholds and the reviewers (lib/airlock/README.md). */
+  airlock: airlockSchema.optional(),
   governance: z
     .strictObject({
       /** Refuse a project approval that does not record the citizen members present. */

@@ -76,7 +76,7 @@ describe('help', () => {
   test('an unknown command is refused with the list of commands', async () => {
     const r = await run('deploy');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/unknown command "deploy".*validate, synth, demo, query, access-matrix, audit/);
+    expect(r.err).toMatch(/unknown command "deploy".*validate, synth, demo, query, access-matrix, audit, output/);
   });
 });
 

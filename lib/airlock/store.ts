@@ -1,0 +1,201 @@
+/**
+ * The local airlock's store under `<workdir>/airlock/`:
+ *
+ *   requests/<id>/request.json          the request and its history (state machine record)
+ *   requests/<id>/files/<name>          the files as submitted
+ *   requests/<id>/contributions/<name>  contributions behind a magnitude table (never released)
+ *   requests/<id>/checked/<name>        the checked file that may be released
+ *   requests/<id>/reports/<name>.json   the disclosure report (and .txt for people)
+ *   released/<project>/<id>/manifest.json and files/<name>   the egress copy, written only at release
+ *   keys/                               the local signing key (private key 0600)
+ *   events.jsonl                        audit events, unless another sink is plugged in
+ *
+ * Folders are 0700 and files 0600: outputs before checking may be disclosive. Every
+ * file is written whole (temporary file, fsync, rename), and changes to one request are
+ * made under a lock file, so two reviewers acting at once cannot lose an approval.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { OutputRequest } from './workflow';
+
+export const AIRLOCK_DIR = 'airlock';
+export const EVENTS_FILE = 'events.jsonl';
+
+const REQUEST_ID = /^req-\d{8}-[0-9a-f]{8}$/;
+const PROJECT_ID = /^[a-z][a-z0-9-]{2,39}$/;
+const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** A lock older than this belongs to a process that died holding it. */
+const STALE_LOCK_MS = 30_000;
+const LOCK_TIMEOUT_MS = 10_000;
+
+export function isRequestId(id: string): boolean {
+  return REQUEST_ID.test(id);
+}
+
+export function newRequestId(time: Date): string {
+  return `req-${time.toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(4).toString('hex')}`;
+}
+
+function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const fd = fs.openSync(tmp, 'wx', 0o600);
+  try {
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+export class AirlockStore {
+  readonly root: string;
+  readonly requestsDir: string;
+  readonly releasedDir: string;
+  readonly keysDir: string;
+  readonly eventsFile: string;
+
+  constructor(workdir: string) {
+    this.root = path.resolve(workdir, AIRLOCK_DIR);
+    this.requestsDir = path.join(this.root, 'requests');
+    this.releasedDir = path.join(this.root, 'released');
+    this.keysDir = path.join(this.root, 'keys');
+    this.eventsFile = path.join(this.root, EVENTS_FILE);
+    for (const dir of [path.resolve(workdir), this.root, this.requestsDir, this.releasedDir, this.keysDir]) {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    }
+    for (const dir of [this.root, this.requestsDir, this.releasedDir, this.keysDir]) fs.chmodSync(dir, 0o700);
+  }
+
+  requestDir(id: string): string {
+    if (!isRequestId(id)) throw new Error(`"${id}" is not a request id (they look like req-20261122-1a2b3c4d)`);
+    return path.join(this.requestsDir, id);
+  }
+
+  private filePath(id: string, kind: 'files' | 'contributions' | 'checked' | 'reports', name: string): string {
+    if (!FILE_NAME.test(name.replace(/\.(json|txt)$/, '')) || name.includes('/')) throw new Error(`"${name}" is not a file name the airlock stores`);
+    return path.join(this.requestDir(id), kind, name);
+  }
+
+  exists(id: string): boolean {
+    return isRequestId(id) && fs.existsSync(path.join(this.requestDir(id), 'request.json'));
+  }
+
+  /** Stores a new request with its files; fails if the id is taken. */
+  create(request: OutputRequest, files: ReadonlyMap<string, Uint8Array>, contributions: ReadonlyMap<string, Uint8Array>): void {
+    const dir = this.requestDir(request.id);
+    fs.mkdirSync(dir, { mode: 0o700 });
+    for (const kind of ['files', 'contributions', 'checked', 'reports']) fs.mkdirSync(path.join(dir, kind), { mode: 0o700 });
+    for (const [name, bytes] of files) writeFileAtomic(this.filePath(request.id, 'files', name), bytes);
+    for (const [name, bytes] of contributions) writeFileAtomic(this.filePath(request.id, 'contributions', name), bytes);
+    this.write(request);
+  }
+
+  read(id: string): OutputRequest {
+    const file = path.join(this.requestDir(id), 'request.json');
+    if (!fs.existsSync(file)) throw new Error(`there is no output request ${id} in ${this.requestsDir}`);
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as OutputRequest;
+  }
+
+  write(request: OutputRequest): void {
+    writeFileAtomic(path.join(this.requestDir(request.id), 'request.json'), `${JSON.stringify(request, null, 2)}\n`);
+  }
+
+  list(): OutputRequest[] {
+    return fs
+      .readdirSync(this.requestsDir)
+      .filter((id) => isRequestId(id) && fs.existsSync(path.join(this.requestsDir, id, 'request.json')))
+      .map((id) => this.read(id))
+      .sort((a, b) => a.submittedAt.localeCompare(b.submittedAt) || a.id.localeCompare(b.id));
+  }
+
+  readSubmitted(id: string, name: string): Buffer {
+    return fs.readFileSync(this.filePath(id, 'files', name));
+  }
+
+  readContributions(id: string, name: string): Buffer | undefined {
+    const file = this.filePath(id, 'contributions', name);
+    return fs.existsSync(file) ? fs.readFileSync(file) : undefined;
+  }
+
+  readChecked(id: string, name: string): Buffer | undefined {
+    const file = this.filePath(id, 'checked', name);
+    return fs.existsSync(file) ? fs.readFileSync(file) : undefined;
+  }
+
+  writeChecked(id: string, name: string, output: Uint8Array | undefined, reportJson: string, reportText: string): void {
+    if (output) writeFileAtomic(this.filePath(id, 'checked', name), output);
+    writeFileAtomic(this.filePath(id, 'reports', `${name}.json`), reportJson);
+    writeFileAtomic(this.filePath(id, 'reports', `${name}.txt`), reportText);
+  }
+
+  reportPath(id: string, name: string, ext: 'json' | 'txt'): string {
+    return this.filePath(id, 'reports', `${name}.${ext}`);
+  }
+
+  /** Where a release of this request goes: `released/<project>/<id>/`. */
+  releaseDir(projectId: string, id: string): string {
+    if (!PROJECT_ID.test(projectId)) throw new Error(`"${projectId}" is not a project id`);
+    return path.join(this.releasedDir, projectId, path.basename(this.requestDir(id)));
+  }
+
+  /**
+   * Writes the egress copy in a hidden folder, then renames it into place, so the project
+   * never sees a half-written release; an existing release is never overwritten.
+   */
+  writeRelease(projectId: string, id: string, files: ReadonlyMap<string, Uint8Array>, manifestText: string, filesDir: string): string {
+    const target = this.releaseDir(projectId, id);
+    if (fs.existsSync(target)) throw new Error(`request ${id} has already been released to ${target}`);
+    const projectDir = path.dirname(target);
+    fs.mkdirSync(projectDir, { recursive: true, mode: 0o700 });
+    const staging = path.join(projectDir, `.${id}.${randomBytes(6).toString('hex')}.partial`);
+    fs.mkdirSync(path.join(staging, filesDir), { recursive: true, mode: 0o700 });
+    try {
+      for (const [name, bytes] of files) writeFileAtomic(path.join(staging, filesDir, name), bytes);
+      writeFileAtomic(path.join(staging, 'manifest.json'), manifestText);
+      fs.renameSync(staging, target);
+    } catch (e) {
+      fs.rmSync(staging, { recursive: true, force: true });
+      throw e;
+    }
+    return path.join(target, 'manifest.json');
+  }
+
+  /** Runs fn holding the request's lock (a file created exclusively; a stale one is broken). */
+  async withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const lock = path.join(this.requestDir(id), '.lock');
+    const started = Date.now();
+    for (;;) {
+      try {
+        fs.writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`there is no output request ${id} in ${this.requestsDir}`);
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        try {
+          if (Date.now() - fs.statSync(lock).mtimeMs > STALE_LOCK_MS) fs.rmSync(lock, { force: true });
+        } catch {
+          // The holder released it meanwhile: try again.
+        }
+        if (Date.now() - started > LOCK_TIMEOUT_MS) throw new Error(`request ${id} is locked by another process (${lock}); try again`);
+        sleep(50);
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      fs.rmSync(lock, { force: true });
+    }
+  }
+
+  /** The default audit sink: one JSON record per line (the audit reader takes NDJSON). */
+  appendEvent(event: unknown): void {
+    fs.appendFileSync(this.eventsFile, `${JSON.stringify(event)}\n`, { mode: 0o600 });
+  }
+}

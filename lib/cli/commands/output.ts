@@ -1,0 +1,251 @@
+/**
+ * `sde output`: the safe-outputs airlock on the local runtime (see lib/airlock/README.md).
+ *
+ *   sde output request --project ID --file PATH [--file PATH ...] [--statement TEXT] [--as PRINCIPAL]
+ *   sde output check   --request ID
+ *   sde output review  --request ID --as REVIEWER --approve | --return | --reject [--reason TEXT]
+ *   sde output release --request ID [--as PRINCIPAL]
+ *   sde output verify  MANIFEST [--public-key PEM]
+ *   sde output list    [--project ID] [--format text|json]
+ *
+ * Every action, allowed or refused, produces an audit event; the command hands it to the
+ * sink given to createOutputCommand (by default <workdir>/airlock/events.jsonl).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { AuditSink } from '../../airlock/audit-events';
+import { AirlockInputError, LocalAirlock, verifyWithWorkdirKey, type Outcome } from '../../airlock/local-airlock';
+import { AIRLOCK_DIR } from '../../airlock/store';
+import type { AirlockSettings } from '../../airlock/settings';
+import type { TableSpec } from '../../airlock/table-shape';
+import { describeVerifyReport } from '../../airlock/verify';
+import type { OutputRequest } from '../../airlock/workflow';
+import { loadConfig } from '../../config/loader';
+import type { SdeConfig } from '../../config/model';
+import { Command, CONFIG_OPTION, TODAY_OPTION, UsageError, WORKDIR_OPTION } from '../command';
+
+const ACTIONS = ['request', 'check', 'review', 'release', 'verify', 'list'] as const;
+type Action = (typeof ACTIONS)[number];
+
+export interface OutputCommandOptions {
+  /**
+   * The audit sink for one run, given the loaded config and the workdir: plug the local
+   * hash-chained audit writer in here. @default append to <workdir>/airlock/events.jsonl
+   */
+  readonly auditSink?: (ctx: { readonly config: SdeConfig; readonly workdir: string }) => AuditSink;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+  /** The airlock settings for a config (tests, embedding). @default airlockSettings(config.platform), i.e. platform.yaml */
+  readonly settings?: (config: SdeConfig) => AirlockSettings;
+}
+
+/** `[FILE:]VALUE`: a value for one named file, or (without FILE:) for every file. */
+function perFile(raw: readonly string[], fileNames: readonly string[], option: string): Map<string | undefined, string> {
+  const out = new Map<string | undefined, string>();
+  for (const v of raw) {
+    const colon = v.indexOf(':');
+    const prefix = colon > 0 ? v.slice(0, colon) : undefined;
+    const [file, value] = prefix !== undefined && fileNames.includes(prefix) ? [prefix, v.slice(colon + 1)] : [undefined, v];
+    if (out.has(file)) throw new UsageError(`--${option} is given twice for ${file ?? 'every file'}`);
+    out.set(file, value);
+  }
+  return out;
+}
+
+function columns(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = value.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  return list;
+}
+
+function one(values: Record<string, unknown>, name: string, action: Action): string {
+  const v = values[name];
+  if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`sde output ${action} needs --${name}`);
+  return v;
+}
+
+function stateWords(r: OutputRequest): string {
+  switch (r.state) {
+    case 'first_approval':
+      return 'approved by 1 of 2 reviewers';
+    case 'second_approval':
+      return 'approved by 2 of 2 reviewers: ready to release';
+    default:
+      return r.state;
+  }
+}
+
+function refusedLines(outcome: Outcome<unknown>, err: (line: string) => void): number {
+  if (outcome.ok) return 0;
+  err(`Refused (${outcome.refusal.errorCode}): ${outcome.refusal.message}`);
+  return 1;
+}
+
+export function createOutputCommand(options: OutputCommandOptions = {}): Command {
+  return {
+    name: 'output',
+    summary: 'the safe-outputs airlock: request, check, review (two people), release and verify research outputs',
+    usage: 'request|check|review|release|verify|list [options]',
+    description: [
+      'Moves a research output from a project out of the environment only after automatic disclosure checks',
+      'and the approval of two different reviewers named in platform.yaml (airlock.reviewers), neither of them',
+      'the requester. Each release is written to <workdir>/airlock/released/<project>/<request>/ with a signed',
+      'manifest (ECDSA P-256 / SHA-256) that anyone can verify.',
+      '',
+      '  sde output request --project ID --file PATH [--file PATH ...] [--statement TEXT] [--as PRINCIPAL]',
+      '                     [--count-columns [FILE:]COLS] [--magnitude-columns [FILE:]COLS] [--contributions [FILE:]PATH]',
+      '  sde output check   --request ID              run the disclosure checks; a report per file',
+      '  sde output review  --request ID --as REVIEWER --approve | --return --reason TEXT | --reject --reason TEXT',
+      '  sde output release --request ID              after two approvals: copy out and sign',
+      '  sde output verify  MANIFEST [--public-key PEM]  (needs no config)',
+      '  sde output list    [--project ID] [--format text|json]',
+      '',
+      'Checks: counts 1..threshold suppressed (zero kept), secondary suppression so no row or column has exactly',
+      'one suppressed cell, other counts rounded; row-level output (pseudonyms, NHS numbers, full postcodes,',
+      'dates of birth, one row per person) refused; magnitude tables checked with the dominance (n, k) rule',
+      'given their contributions. Count columns are inferred (whole-number columns not named like a category)',
+      'unless --count-columns names them. (--query-id, for a query run through sde query, is not there yet.)',
+      '',
+      'Exit status: 0 done; 1 refused (the reason is printed and audited) or verify failed; 2 bad usage.',
+    ].join('\n'),
+    options: {
+      project: { type: 'string', valueName: 'ID', description: 'request/list: the project' },
+      file: { type: 'string', multiple: true, valueName: 'PATH', description: 'request: an output file (CSV); repeat for several' },
+      statement: { type: 'string', valueName: 'TEXT', description: 'request: what the output is and why it is needed' },
+      as: { type: 'string', valueName: 'PRINCIPAL', description: "who acts: request (default: the project's first researcher), review (required), release" },
+      request: { type: 'string', valueName: 'ID', description: 'check/review/release: the request id' },
+      approve: { type: 'boolean', description: 'review: approve' },
+      return: { type: 'boolean', description: 'review: return to the researcher (with --reason)' },
+      reject: { type: 'boolean', description: 'review: reject (with --reason)' },
+      reason: { type: 'string', valueName: 'TEXT', description: 'review: why (required to return or reject)' },
+      'count-columns': { type: 'string', multiple: true, valueName: '[FILE:]COLS', description: 'request: the count columns, comma-separated (else inferred)' },
+      'magnitude-columns': { type: 'string', multiple: true, valueName: '[FILE:]COLS', description: 'request: magnitude (sum) columns, checked by dominance' },
+      contributions: { type: 'string', multiple: true, valueName: '[FILE:]PATH', description: 'request: the contributions CSV behind a magnitude table (never released)' },
+      'public-key': { type: 'string', valueName: 'PEM', description: "verify: the public key to trust (default: this workdir's signing key)" },
+      format: { type: 'string', default: 'text', valueName: 'text|json', description: 'list/verify: output format' },
+      ...CONFIG_OPTION,
+      ...WORKDIR_OPTION,
+      ...TODAY_OPTION,
+    },
+    allowPositionals: true,
+    async run({ values, positionals, out, err }) {
+      const [action, ...rest] = positionals;
+      if (action === undefined || !(ACTIONS as readonly string[]).includes(action)) {
+        throw new UsageError(`say what to do: ${ACTIONS.join(', ')} (see sde output --help)`);
+      }
+      const act = action as Action;
+      if (act !== 'verify' && rest.length > 0) throw new UsageError(`unexpected argument "${rest.join(' ')}"`);
+      if (act === 'verify' && rest.length !== 1) throw new UsageError('sde output verify takes one MANIFEST path');
+      const format = values.format as string;
+      if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, not "${format}"`);
+
+      const workdir = path.resolve(values.workdir as string);
+      if (act === 'verify') return verify(rest[0], workdir, values, format, out, err);
+      const config = loadConfig(values.config as string, { today: values.today as string | undefined });
+      const airlock = new LocalAirlock({ config, workdir, settings: options.settings?.(config), sink: options.auditSink?.({ config, workdir }), now: options.now });
+      try {
+        switch (act) {
+          case 'request':
+            return await runRequest(airlock, values, out, err);
+          case 'check': {
+            const outcome = await airlock.check(one(values, 'request', act));
+            if (!outcome.ok) return refusedLines(outcome, err);
+            const { request, reports } = outcome.value;
+            for (const report of reports) {
+              out(`${report.file}: ${report.outcome}${report.changes.length > 0 ? ` (${report.changes.length} cell${report.changes.length === 1 ? '' : 's'} changed)` : ''}`);
+              for (const r of report.refusals) out(`    refused: ${r.reason}`);
+              out(`    report: ${airlock.store.reportPath(request.id, report.file, 'txt')}`);
+            }
+            if (request.state === 'returned') {
+              err(`Request ${request.id} was returned: ${request.decision?.reason ?? ''}`);
+              return 1;
+            }
+            out(`Request ${request.id} is checked. Next: two reviewers run sde output review --request ${request.id} --as REVIEWER --approve`);
+            return 0;
+          }
+          case 'review': {
+            const chosen = (['approve', 'return', 'reject'] as const).filter((d) => values[d] === true);
+            if (chosen.length !== 1) throw new UsageError('say exactly one of --approve, --return or --reject');
+            const reviewer = one(values, 'as', act);
+            const outcome = await airlock.review(one(values, 'request', act), reviewer, chosen[0], values.reason as string | undefined);
+            if (!outcome.ok) return refusedLines(outcome, err);
+            out(`Request ${outcome.value.id} is ${stateWords(outcome.value)}.`);
+            return 0;
+          }
+          case 'release': {
+            const outcome = await airlock.release(one(values, 'request', act), values.as as string | undefined);
+            if (!outcome.ok) return refusedLines(outcome, err);
+            out(`Released request ${outcome.value.request.id} of project ${outcome.value.request.projectId}.`);
+            out(`  manifest: ${outcome.value.manifestPath}`);
+            out(`  verify with: sde output verify ${outcome.value.manifestPath} --public-key ${airlock.publicKeyPath}`);
+            return 0;
+          }
+          case 'list': {
+            const requests = airlock.list(values.project as string | undefined);
+            if (format === 'json') {
+              out(JSON.stringify(requests.map((r) => ({ id: r.id, project: r.projectId, state: r.state, requester: r.requester, submittedAt: r.submittedAt, files: r.files.map((f) => f.name) })), null, 2));
+              return 0;
+            }
+            if (requests.length === 0) out('No output requests.');
+            for (const r of requests) out(`${r.id}  ${r.projectId}  ${stateWords(r)}  ${r.submittedAt}  ${r.files.map((f) => f.name).join(', ')}`);
+            return 0;
+          }
+        }
+      } catch (e) {
+        if (e instanceof AirlockInputError) throw new UsageError(e.message);
+        throw e;
+      }
+    },
+  };
+}
+
+/** Verifying needs no config: anyone with the release and the public key can do it. */
+function verify(manifest: string, workdir: string, values: Record<string, unknown>, format: string, out: (l: string) => void, err: (l: string) => void): number {
+  const keyPath = values['public-key'] as string | undefined;
+  let pem: string | undefined;
+  if (keyPath !== undefined) {
+    try {
+      pem = fs.readFileSync(keyPath, 'utf8');
+    } catch {
+      throw new UsageError(`--public-key ${keyPath} cannot be read`);
+    }
+  }
+  let report;
+  try {
+    report = verifyWithWorkdirKey(manifest, path.join(workdir, AIRLOCK_DIR), pem);
+  } catch (e) {
+    if (e instanceof AirlockInputError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (format === 'json') out(JSON.stringify({ ok: report.ok, manifest: report.manifestPath, items: report.items }, null, 2));
+  else for (const line of describeVerifyReport(report)) (report.ok ? out : err)(line);
+  return report.ok ? 0 : 1;
+}
+
+async function runRequest(airlock: LocalAirlock, values: Record<string, unknown>, out: (l: string) => void, err: (l: string) => void): Promise<number> {
+  const projectId = one(values, 'project', 'request');
+  const paths = (values.file as string[] | undefined) ?? [];
+  if (paths.length === 0) throw new UsageError('sde output request needs at least one --file PATH');
+  const names = paths.map((p) => path.basename(p));
+  const counts = perFile((values['count-columns'] as string[] | undefined) ?? [], names, 'count-columns');
+  const magnitudes = perFile((values['magnitude-columns'] as string[] | undefined) ?? [], names, 'magnitude-columns');
+  const contributions = perFile((values.contributions as string[] | undefined) ?? [], names, 'contributions');
+  if (contributions.has(undefined) && paths.length > 1) throw new UsageError('with several files, say which one the contributions are for: --contributions FILE:PATH');
+  const files = paths.map((p, i) => {
+    const name = names[i];
+    const countColumns = columns(counts.get(name) ?? counts.get(undefined));
+    const magnitudeColumns = columns(magnitudes.get(name) ?? magnitudes.get(undefined));
+    const spec: TableSpec | undefined =
+      countColumns === undefined && magnitudeColumns === undefined ? undefined : { ...(countColumns ? { countColumns } : {}), ...(magnitudeColumns ? { magnitudeColumns } : {}) };
+    const contributionsPath = contributions.get(name) ?? contributions.get(undefined);
+    return { path: p, ...(spec ? { spec } : {}), ...(contributionsPath ? { contributionsPath } : {}) };
+  });
+  const outcome = await airlock.request({ projectId, files, statement: values.statement as string | undefined, requester: values.as as string | undefined });
+  if (!outcome.ok) return refusedLines(outcome, err);
+  out(`Submitted output request ${outcome.value.id} for project ${projectId} (${files.length} file${files.length === 1 ? '' : 's'}).`);
+  out(`Next: sde output check --request ${outcome.value.id}`);
+  return 0;
+}
+
+/** The command with the default audit sink (<workdir>/airlock/events.jsonl). */
+export const outputCommand: Command = createOutputCommand();
