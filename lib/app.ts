@@ -7,7 +7,11 @@ import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { addComplianceGates } from './compliance';
 import type { SdeConfig } from './config/model';
 import { stackName } from './naming';
+import { AirlockStack, createAirlockStack } from './stacks/airlock-stack';
+import { AuditStack } from './stacks/audit-stack';
 import { DataLakeStack } from './stacks/data-lake-stack';
+import { createIngestionStack, IngestionStack } from './stacks/ingestion-stack';
+import { createWorkspaceStacks, WorkspacesStack } from './stacks/workspaces-stack';
 
 export interface SdeAppProps extends AppProps {
   /** Run the compliance gates at synth. @default true */
@@ -16,6 +20,11 @@ export interface SdeAppProps extends AppProps {
 
 export interface SdeStacks {
   readonly dataLake: DataLakeStack;
+  /** One stack per workspace shard, in shard order (see lib/stacks/workspace-sharding.ts). */
+  readonly workspaces: WorkspacesStack[];
+  readonly audit: AuditStack;
+  readonly airlock: AirlockStack;
+  readonly ingestion: IngestionStack;
 }
 
 export function createStacks(app: App, config: SdeConfig): SdeStacks {
@@ -28,7 +37,20 @@ export function createStacks(app: App, config: SdeConfig): SdeStacks {
     tags,
     config,
   });
-  return { dataLake };
+  const workspaces = createWorkspaceStacks(app, config, dataLake, { env, tags });
+  const audit = new AuditStack(app, 'Audit', {
+    stackName: stackName(config, 'audit'),
+    description: `${config.platform.displayName}: tamper-evident audit (CloudTrail, Object Lock store, security queries, alarms)`,
+    env,
+    tags,
+    config,
+    dataLake,
+  });
+  // The airlock's policies name the project roles, so it deploys after the workspaces.
+  const airlock = createAirlockStack(app, config, { env, tags, projectRoleStacks: workspaces });
+  // Ingestion alarms go to the audit stack's security alert topic.
+  const ingestion = createIngestionStack(app, config, dataLake, { env, tags, alarmTopic: audit.alarms.topic });
+  return { dataLake, workspaces, audit, airlock, ingestion };
 }
 
 /**

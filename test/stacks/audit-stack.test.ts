@@ -10,24 +10,17 @@ import { AUDIT_TABLE } from '../../lib/audit/audit-table';
 import { NAMED_QUERIES } from '../../lib/audit/named-queries';
 import { loadConfig } from '../../lib/config';
 import type { SdeConfig } from '../../lib/config/model';
-import { AuditStack } from '../../lib/stacks/audit-stack';
 import { EXAMPLE_CONFIG, SECOND_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
 
 const outdirs: string[] = [];
 afterAll(() => outdirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
-/** The app as createApp builds it, with the AuditStack next to the data lake. */
+/** The app as createApp builds it: the AuditStack is next to the data lake. */
 function build(config: SdeConfig, compliance: boolean) {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-audit-synth-'));
   outdirs.push(outdir);
   const { app, stacks } = createApp(config, { outdir, compliance });
-  const audit = new AuditStack(app, 'Audit', {
-    config,
-    dataLake: stacks.dataLake,
-    env: { account: config.platform.aws.account, region: config.platform.aws.region },
-    stackName: `${config.platform.name}-audit`,
-  });
-  return { app, stacks, audit, outdir };
+  return { app, stacks, audit: stacks.audit, outdir };
 }
 
 const exampleConfig = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });

@@ -1,0 +1,96 @@
+import { Annotations, CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { airlockSettings, type AirlockSettings } from '../airlock/settings';
+import { grantedProjects, type SdeConfig } from '../config/model';
+import { iamPrincipalArn } from '../config/schema';
+import { AccessLogBucket } from '../constructs/access-log-bucket';
+import { AirlockBucket } from '../constructs/airlock-bucket';
+import { AirlockReviewers } from '../constructs/airlock-reviewers';
+import { AirlockSigningKey } from '../constructs/airlock-signing-key';
+import { PlatformKey } from '../constructs/platform-key';
+import { projectRoleName, stackName } from '../naming';
+
+export interface AirlockStackProps extends StackProps {
+  readonly config: SdeConfig;
+  /** @default airlockSettings(config.platform): the `airlock:` block of platform.yaml */
+  readonly settings?: AirlockSettings;
+  /**
+   * Stacks that create the project roles (the workspaces): the airlock's bucket and key
+   * policies name those roles, and AWS refuses a policy naming a role that does not exist.
+   * @default - none
+   */
+  readonly projectRoleStacks?: readonly Stack[];
+}
+
+/**
+ * Safe outputs on AWS: the airlock's own key, access-log sink and bucket (request state,
+ * checked files, and the egress prefix each project alone reads, after release), the
+ * asymmetric key that signs release manifests, and one role per reviewer.
+ *
+ * The workflow itself runs in the `sde output` CLI with the reviewer's role (a documented
+ * choice: see lib/airlock/README.md): the bucket and key policies bound what each role
+ * can touch, and every call is in CloudTrail.
+ */
+export class AirlockStack extends Stack {
+  readonly key: kms.Key;
+  readonly accessLogs: s3.Bucket;
+  readonly store: AirlockBucket;
+  readonly bucket: s3.Bucket;
+  readonly signingKey: AirlockSigningKey;
+  readonly reviewers?: AirlockReviewers;
+
+  constructor(scope: Construct, id: string, props: AirlockStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const { platform } = config;
+    const settings = props.settings ?? airlockSettings(platform);
+    for (const s of props.projectRoleStacks ?? []) this.addStackDependency(s, 'bucket and key policies name the project roles, which must exist first');
+
+    this.key = new PlatformKey(this, 'AirlockKey', {
+      alias: `alias/${platform.name}/airlock`,
+      description: `${platform.displayName}: encrypts output requests, checked files and released outputs`,
+    }).key;
+    this.accessLogs = new AccessLogBucket(this, 'AirlockAccessLogs', { retentionDays: platform.retention.accessLogsDays }).bucket;
+    this.store = new AirlockBucket(this, 'Airlock', {
+      encryptionKey: this.key,
+      accessLogsBucket: this.accessLogs,
+      // Only active projects: an expired or suspended project can neither submit nor read.
+      projects: grantedProjects(config).map((p) => ({
+        projectId: p.id,
+        roleArn: this.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: projectRoleName(config, p.id) }),
+      })),
+    });
+    this.bucket = this.store.bucket;
+    this.signingKey = new AirlockSigningKey(this, 'ManifestSigningKey', {
+      alias: `alias/${platform.name}/airlock-signing`,
+      description: `${platform.displayName}: signs airlock release manifests (ECDSA P-256, SHA-256)`,
+    });
+
+    const reviewerArns = settings.reviewers.filter((r) => iamPrincipalArn.safeParse(r).success);
+    if (reviewerArns.length > 0) {
+      this.reviewers = new AirlockReviewers(this, 'Reviewers', { platformName: platform.name, reviewerArns, store: this.store, signingKey: this.signingKey });
+    } else {
+      Annotations.of(this).addInfo('airlock.reviewers names no IAM principal ARN: no reviewer roles are created, so nothing can be released on AWS');
+    }
+
+    new CfnOutput(this, 'AirlockBucketName', { value: this.bucket.bucketName });
+    new CfnOutput(this, 'ManifestSigningKeyArn', { value: this.signingKey.key.keyArn });
+  }
+}
+
+export interface AirlockStackOptions extends StackProps {
+  readonly settings?: AirlockSettings;
+  readonly projectRoleStacks?: readonly Stack[];
+}
+
+/** The airlock stack as createStacks should add it: `<platform>-airlock`, after the workspaces. */
+export function createAirlockStack(scope: Construct, config: SdeConfig, options: AirlockStackOptions = {}): AirlockStack {
+  return new AirlockStack(scope, 'Airlock', {
+    stackName: stackName(config, 'airlock'),
+    description: `${config.platform.displayName}: safe-outputs airlock (request store, egress, manifest signing key, reviewer roles)`,
+    ...options,
+    config,
+  });
+}

@@ -1,0 +1,205 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CfnResource, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { DEFAULT_AIRLOCK_SETTINGS, type AirlockSettings } from '../../lib/airlock/settings';
+import { createApp } from '../../lib/app';
+import { loadConfig } from '../../lib/config';
+import type { SdeConfig } from '../../lib/config/model';
+import { reviewerRoleSuffix } from '../../lib/constructs/airlock-reviewers';
+import { EXAMPLE_CONFIG, SECOND_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
+
+const REVIEWER_1 = 'arn:aws:iam::111122223333:role/SdeOutputChecker1';
+const REVIEWER_2 = 'arn:aws:iam::111122223333:user/output-checker-2';
+const SETTINGS: AirlockSettings = { ...DEFAULT_AIRLOCK_SETTINGS, reviewers: [REVIEWER_1, REVIEWER_2, 'local-only-name'] };
+
+const outdirs: string[] = [];
+afterAll(() => outdirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+/** The app as createApp builds it (the airlock after the workspaces), with these airlock settings. */
+function build(config: SdeConfig, compliance: boolean, settings: AirlockSettings = SETTINGS) {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-airlock-synth-'));
+  outdirs.push(outdir);
+  const withSettings: SdeConfig = { ...config, platform: { ...config.platform, airlock: { ...settings, reviewers: [...settings.reviewers] } } };
+  const { app, stacks } = createApp(withSettings, { outdir, compliance });
+  return { app, stacks, airlock: stacks.airlock, outdir };
+}
+
+const exampleConfig = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
+
+describe.each([
+  ['the example config', EXAMPLE_CONFIG],
+  ['a second region config', SECOND_CONFIG],
+])('compliance gates on the airlock stack, %s', (_name, dir) => {
+  const built = build(loadConfig(dir, { today: TEST_TODAY }), true);
+  let synthError: unknown;
+  try {
+    built.app.synth();
+  } catch (e) {
+    synthError = e;
+  }
+
+  test('synthesizes with zero unacknowledged findings', () => {
+    expect(synthError).toBeUndefined();
+    const report = JSON.parse(fs.readFileSync(path.join(built.outdir, 'validation-report.json'), 'utf8')) as { pluginReports: { pluginName: string; violations: unknown[] }[] };
+    expect(report.pluginReports.length).toBeGreaterThanOrEqual(4);
+    expect(report.pluginReports.map((r) => [r.pluginName, r.violations.length])).toEqual(report.pluginReports.map((r) => [r.pluginName, 0]));
+  });
+
+  test('every acknowledgement in the airlock stack is one rule on one resource, with a specific reason', () => {
+    const acks = built.airlock.node.findAll().flatMap((node) =>
+      node.node.metadata
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ node, id, reason }))),
+    );
+    expect(acks.length).toBeGreaterThan(0);
+    for (const ack of acks) {
+      expect(ack.node instanceof CfnResource).toBe(true);
+      expect(ack.id).toMatch(/^(AwsSolutions|HIPAA\.Security|NIST\.800\.53\.R5)::\1-[A-Za-z0-9]+(\[.+\])?$|^cdk-validator-cfnguard::[a-z0-9_]+$/);
+      expect(ack.reason.length).toBeGreaterThanOrEqual(60);
+    }
+  });
+});
+
+test('the gates see the airlock stack: an insecure bucket in it fails synth', () => {
+  const built = build(exampleConfig, true);
+  new s3.Bucket(built.airlock, 'InsecureAirlockBucket');
+  expect(() => built.app.synth()).toThrow(/InsecureAirlockBucket/);
+});
+
+describe('AirlockStack template', () => {
+  const { airlock, stacks } = build(exampleConfig, false);
+  const template = Template.fromStack(airlock);
+  const resources = template.toJSON().Resources as Record<string, any>;
+  const idOf = (c: { node: { defaultChild?: unknown } }) => airlock.getLogicalId(c.node.defaultChild as CfnResource);
+  const bucketId = idOf(airlock.bucket);
+  const keyId = idOf(airlock.key);
+  const signingId = idOf(airlock.signingKey.key);
+  const bucketPolicy = Object.values(resources).find((r) => r.Type === 'AWS::S3::BucketPolicy' && r.Properties.Bucket.Ref === bucketId)!;
+  const statements = bucketPolicy.Properties.PolicyDocument.Statement as any[];
+  const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
+  const roleArn = (project: string) => ({ 'Fn::Join': ['', ['arn:aws:iam::', { Ref: 'AWS::AccountId' }, `:role/onelondon-sde-project-${project}`]] });
+  const prefixArn = (prefix: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, `/${prefix}`]] });
+
+  test('its own bucket, encrypted with its own customer-managed key, versioned, Object Lock, logged, retained', () => {
+    const bucket = resources[bucketId];
+    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({
+      SSEAlgorithm: 'aws:kms',
+      KMSMasterKeyID: { 'Fn::GetAtt': [keyId, 'Arn'] },
+    });
+    expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(bucket.Properties.ObjectLockEnabled).toBe(true);
+    expect(bucket.Properties.LoggingConfiguration.DestinationBucketName).toEqual({ Ref: idOf(airlock.accessLogs) });
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect([bucket.DeletionPolicy, bucket.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+    expect(resources[keyId].Properties.EnableKeyRotation).toBe(true);
+  });
+
+  test('the manifest signing key is asymmetric ECC_NIST_P256 for SIGN_VERIFY, retained, with no grants to hand out', () => {
+    const key = resources[signingId];
+    expect([key.Properties.KeySpec, key.Properties.KeyUsage]).toEqual(['ECC_NIST_P256', 'SIGN_VERIFY']);
+    expect([key.DeletionPolicy, key.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+    expect(key.Properties.KeyPolicy.Statement).toContainEqual(expect.objectContaining({ Sid: 'DenyGrantsExceptForAwsServices', Effect: 'Deny', Action: 'kms:CreateGrant' }));
+    template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/onelondon-sde/airlock-signing' });
+  });
+
+  test("each active project's role reads its own egress prefix only, and only objects tagged released", () => {
+    expect(bySid('ReadOwnReleasesNclWinterPlanning')).toEqual({
+      Sid: 'ReadOwnReleasesNclWinterPlanning',
+      Effect: 'Allow',
+      Principal: { AWS: roleArn('ncl-winter-planning') },
+      Action: 's3:GetObject',
+      Resource: prefixArn('released/ncl-winter-planning/*'),
+      Condition: { StringEquals: { 's3:ExistingObjectTag/sde-airlock': 'released' } },
+    });
+    expect(bySid('DenyOthersReadingReleasesNclWinterPlanning')).toMatchObject({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Resource: prefixArn('released/ncl-winter-planning/*'),
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': roleArn('ncl-winter-planning') } },
+    });
+    expect(bySid('SubmitOutputsNclWinterPlanning')).toMatchObject({ Effect: 'Allow', Action: 's3:PutObject', Resource: prefixArn('submissions/ncl-winter-planning/*') });
+  });
+
+  test('nobody else reads released objects: a deny for every principal but the active project roles', () => {
+    const active = ['medisight-prescribing', 'ncl-winter-planning', 'ucl-multimorbidity'];
+    expect(bySid('DenyReadingReleasesExceptProjectRoles')).toEqual({
+      Sid: 'DenyReadingReleasesExceptProjectRoles',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: ['s3:GetObject', 's3:GetObjectVersion'],
+      Resource: prefixArn('released/*'),
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': active.map(roleArn) } },
+    });
+  });
+
+  test('an expired project gets nothing: no submit, no read, no key use', () => {
+    const text = JSON.stringify(template.toJSON());
+    expect(text).not.toContain('kcl-covid-recovery');
+    expect(text).not.toContain('KclCovidRecovery');
+  });
+
+  test('project roles use the airlock key only through S3', () => {
+    const statement = resources[keyId].Properties.KeyPolicy.Statement.find((s: any) => s.Sid === 'ProjectUsesKeyThroughS3NclWinterPlanning');
+    expect(statement).toMatchObject({
+      Effect: 'Allow',
+      Principal: { AWS: roleArn('ncl-winter-planning') },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-2.amazonaws.com' } },
+    });
+  });
+
+  test('one role per reviewer ARN (local names get none), MFA only, one-hour sessions', () => {
+    const roles = Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Role');
+    expect(roles.map((r) => r.Properties.RoleName).sort()).toEqual(
+      [`onelondon-sde-airlock-reviewer-${reviewerRoleSuffix(REVIEWER_1)}`, `onelondon-sde-airlock-reviewer-${reviewerRoleSuffix(REVIEWER_2)}`].sort(),
+    );
+    for (const role of roles) {
+      expect(role.Properties.MaxSessionDuration).toBe(3600);
+      const trust = role.Properties.AssumeRolePolicyDocument.Statement;
+      expect(trust).toHaveLength(1);
+      expect(trust[0].Condition).toEqual({ Bool: { 'aws:MultiFactorAuthPresent': 'true' } });
+      expect([REVIEWER_1, REVIEWER_2]).toContain(trust[0].Principal.AWS);
+    }
+  });
+
+  test('only the reviewer roles write to the egress', () => {
+    const deny = bySid('DenyWritingReleasesExceptReleasers');
+    expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Resource: prefixArn('released/*') });
+    const allowed = deny.Condition.ArnNotEquals['aws:PrincipalArn'];
+    expect(allowed).toHaveLength(2);
+    for (const arn of allowed) expect(arn['Fn::GetAtt'][1]).toBe('Arn');
+  });
+
+  test('reviewers sign with ECDSA_SHA_256 only, and cannot read released objects', () => {
+    const policy = Object.values(resources).find((r) => r.Type === 'AWS::IAM::ManagedPolicy')!;
+    const st = policy.Properties.PolicyDocument.Statement as any[];
+    expect(st).toContainEqual({
+      Action: 'kms:Sign',
+      Condition: { StringEquals: { 'kms:SigningAlgorithm': 'ECDSA_SHA_256' } },
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [signingId, 'Arn'] },
+    });
+    const reads = st.filter((s) => [s.Action].flat().includes('s3:GetObject'));
+    expect(reads.flatMap((s) => s.Resource)).toEqual(expect.arrayContaining([prefixArn('submissions/*'), prefixArn('requests/*')]));
+    expect(reads.flatMap((s) => s.Resource)).toHaveLength(2);
+    expect(JSON.stringify(st)).not.toMatch(/"s3:\*"|"kms:\*"/);
+  });
+
+  test('deploys after the workspaces, whose project roles its policies name', () => {
+    expect(airlock.dependencies).toEqual(expect.arrayContaining(stacks.workspaces));
+    expect(airlock.stackName).toBe('onelondon-sde-airlock');
+  });
+
+  test('with no reviewer ARNs: no roles, and nobody can write the egress', () => {
+    // Reviewers known only by local names: no IAM principal to give a role to.
+    const none = build(exampleConfig, false, { ...DEFAULT_AIRLOCK_SETTINGS, reviewers: ['local-reviewer-a', 'local-reviewer-b'] }).airlock;
+    const t = Template.fromStack(none);
+    t.resourceCountIs('AWS::IAM::Role', 0);
+    const policy = Object.values(t.findResources('AWS::S3::BucketPolicy')).find((r: any) => r.Properties.Bucket.Ref === none.getLogicalId(none.bucket.node.defaultChild as CfnResource)) as any;
+    const deny = policy.Properties.PolicyDocument.Statement.find((s: any) => s.Sid === 'DenyWritingReleasesExceptReleasers');
+    expect(JSON.stringify(deny.Condition)).toContain('no-airlock-releaser-configured');
+  });
+});

@@ -1,0 +1,147 @@
+/**
+ * The whole app with its workspace stacks: every compliance gate passes with no
+ * unacknowledged finding, Lake Formation resources are serialised per stack, and a
+ * region-sized generated config stays within CloudFormation's limits with grants that
+ * match the access model for every project.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CfnResource, Validations } from 'aws-cdk-lib';
+import { createApp, newSdeApp } from '../../lib/app';
+import { DataLakeStack } from '../../lib/stacks/data-lake-stack';
+import { createWorkspaceStacks } from '../../lib/stacks/workspaces-stack';
+import { grantedProjects, loadConfig, projectAccess, type SdeConfig } from '../../lib/config';
+import { GENERATED_TODAY, writeGeneratedConfig } from '../../bench/generate-config';
+import { shardsFor } from '../../bench/synth';
+import { EXAMPLE_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
+import { grantsIn, LF_TYPES, sortRows } from '../helpers/lake-formation-template';
+
+const tmp: string[] = [];
+afterAll(() => tmp.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const tempDir = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-ws-app-'));
+  tmp.push(d);
+  return d;
+};
+
+/**
+ * The Lake Formation resources of a template in dependency order, checking on the way that
+ * they form one chain: one first resource, and each other waiting for exactly one other.
+ */
+function lakeFormationChain(template: any): string[] {
+  const resources: Record<string, any> = template.Resources;
+  const lf = Object.keys(resources).filter((id) => LF_TYPES.includes(resources[id].Type));
+  const previous = new Map(lf.map((id) => [id, (resources[id].DependsOn ?? []).filter((d: string) => lf.includes(d))]));
+  const heads = lf.filter((id) => previous.get(id)!.length === 0);
+  expect(heads.length).toBe(lf.length === 0 ? 0 : 1);
+  expect(lf.every((id) => previous.get(id)!.length <= 1)).toBe(true);
+  const next = new Map<string, string>();
+  for (const [id, [p]] of previous) if (p) {
+    expect(next.has(p)).toBe(false); // no two resources wait for the same one: no fork, no parallelism
+    next.set(p, id);
+  }
+  const order: string[] = [];
+  for (let at: string | undefined = heads[0]; at; at = next.get(at)) order.push(at);
+  expect(order.length).toBe(lf.length);
+  return order;
+}
+
+function expectedGrants(config: SdeConfig, projectIds: Iterable<string>): string[][] {
+  return [...projectIds].flatMap((id) =>
+    projectAccess(config, config.projects.find((p) => p.id === id)!).map((t) => [id, t.dataset.name, t.columnNames.join(','), t.rowFilter ?? '']),
+  );
+}
+
+
+describe('the example app with its workspaces, every gate on', () => {
+  const outdir = tempDir();
+  const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
+  const { app, stacks } = createApp(config, { outdir });
+  let synthError: unknown;
+  let assembly: ReturnType<typeof app.synth> | undefined;
+  try {
+    assembly = app.synth();
+  } catch (e) {
+    synthError = e;
+  }
+
+  test('synthesizes with zero unacknowledged findings in every pack', () => {
+    expect(synthError).toBeUndefined();
+    const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+    expect(report.pluginReports.map((r: any) => [r.pluginName, r.violations.length])).toEqual(report.pluginReports.map((r: any) => [r.pluginName, 0]));
+  });
+
+  test('workspace acknowledgements are each one rule on one resource, with a specific reason', () => {
+    const acks = stacks.workspaces.flatMap((s) =>
+      s.node.findAll().flatMap((node) =>
+        node.node.metadata
+          .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+          .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ node, id, reason }))),
+      ),
+    );
+    // Per project: the two IAM5 findings on its managed policy, and the guard rule that cannot
+    // read a key from another stack's outputs on its workgroup.
+    expect(acks).toHaveLength(3 * 3);
+    for (const ack of acks) {
+      expect(ack.node).toBeInstanceOf(CfnResource);
+      expect(ack.id).toMatch(/^AwsSolutions::AwsSolutions-IAM5\[Resource::(\*|.+\/[a-z0-9-]+\/\*)\]$|^cdk-validator-cfnguard::athena_workgroup_results_encrypted_at_rest_kms_check$/);
+      expect(ack.reason.length).toBeGreaterThanOrEqual(60);
+    }
+    const prefixAcks = acks.filter((a) => a.id.endsWith('/*]'));
+    expect(prefixAcks.map((a) => a.id.match(/\/([a-z0-9-]+)\/\*\]$/)![1]).sort()).toEqual(['medisight-prescribing', 'ncl-winter-planning', 'ucl-multimorbidity']);
+  });
+
+  test('in every stack, Lake Formation resources form one chain, in project then table order', () => {
+    for (const stack of stacks.workspaces) {
+      const template = assembly!.getStackArtifact(stack.artifactId).template;
+      const order = lakeFormationChain(template);
+      const expected = [...stack.workspaces.keys()]
+        .sort()
+        .flatMap((id) => stack.lakeFormationChain.resources.filter((r) => r.node.path.includes(`/Project-${id}/`)))
+        .map((r) => stack.getLogicalId(r));
+      expect(order).toEqual(expected);
+    }
+  });
+
+  test('the grants of every active project are exactly its access model', () => {
+    const rows = stacks.workspaces.flatMap((s) => grantsIn(s, assembly!.getStackArtifact(s.artifactId).template));
+    expect(sortRows(rows)).toEqual(sortRows(expectedGrants(config, grantedProjects(config).map((p) => p.id))));
+  });
+});
+
+describe('a generated region of 1,000 projects over 50 tables', () => {
+  const dir = writeGeneratedConfig({ dir: tempDir(), projects: 1000, tables: 50 });
+  const config = loadConfig(dir, { today: GENERATED_TODAY });
+  const shards = shardsFor(1000);
+  // Structure only, and only the stacks this claim is about (the data lake and the
+  // workspaces): `npm run bench:synth` synthesizes the whole app at this size with every gate on.
+  const app = newSdeApp({ outdir: tempDir(), context: { 'sde:workspaceShards': shards } });
+  const env = { account: config.platform.aws.account, region: config.platform.aws.region };
+  const dataLake = new DataLakeStack(app, 'DataLake', { env, config });
+  const stacks = { dataLake, workspaces: createWorkspaceStacks(app, config, dataLake, { env }) };
+  const assembly = app.synth();
+  const templates = stacks.workspaces.map((s) => ({ stack: s, file: path.join(assembly.directory, s.templateFile), template: assembly.getStackArtifact(s.artifactId).template }));
+
+  test('holds projects in every state, most of them active', () => {
+    expect(config.projects).toHaveLength(1000);
+    expect(grantedProjects(config).length).toBeGreaterThan(800);
+    expect(grantedProjects(config).length).toBeLessThan(1000);
+  });
+
+  test('every stack stays under 500 resources and 1 MB', () => {
+    const sizes = templates.map((t) => ({ resources: Object.keys(t.template.Resources).length, bytes: fs.statSync(t.file).size }));
+    expect(Math.max(...sizes.map((s) => s.resources))).toBeLessThan(500);
+    expect(Math.max(...sizes.map((s) => s.bytes))).toBeLessThan(1_000_000);
+    expect(fs.statSync(path.join(assembly.directory, stacks.dataLake.templateFile)).size).toBeLessThan(1_000_000);
+  });
+
+  test('every active project has exactly its access model granted, and no other project anything', () => {
+    const rows = templates.flatMap((t) => grantsIn(t.stack, t.template));
+    expect(sortRows(rows)).toEqual(sortRows(expectedGrants(config, grantedProjects(config).map((p) => p.id))));
+  });
+
+  test('Lake Formation resources are serialised in every stack', () => {
+    for (const t of templates) lakeFormationChain(t.template);
+  });
+});
