@@ -23,25 +23,44 @@ export interface LocalQueryOptions {
   readonly sessionName?: string;
 }
 
-export async function runLocalQuery(options: LocalQueryOptions): Promise<QueryResult> {
-  const layout = workdirLayout(options.workdir);
-  const curatedBucket = bucketNames(options.config).curated;
-  const curatedRoot = path.join(layout.cache, curatedBucket);
-  const s3 = await startLocalS3({ directory: layout.s3, buckets: [curatedBucket], region: options.config.platform.aws.region });
+/** Where the local curated zone is cached for DuckDB, inside the workdir. */
+export function curatedCacheRoot(config: SdeConfig, workdir: string): string {
+  return path.join(workdirLayout(workdir).cache, bucketNames(config).curated);
+}
+
+/** Brings the workdir's cache of the curated zone up to date from the local S3 API. */
+export async function syncCuratedCache(config: SdeConfig, workdir: string): Promise<string> {
+  const layout = workdirLayout(workdir);
+  const curatedBucket = bucketNames(config).curated;
+  const curatedRoot = curatedCacheRoot(config, workdir);
+  const s3 = await startLocalS3({ directory: layout.s3, buckets: [curatedBucket], region: config.platform.aws.region });
   try {
     await syncCurated(s3.client, curatedBucket, curatedRoot);
   } finally {
     await s3.stop();
   }
+  return curatedRoot;
+}
 
-  // Every query is recorded, allowed or refused, as Athena and Lake Formation record it on AWS.
+/** Syncs the curated zone, then runs one audited query as the project (see queryAsProject). */
+export async function runLocalQuery(options: LocalQueryOptions): Promise<QueryResult> {
+  const curatedRoot = await syncCuratedCache(options.config, options.workdir);
+  return queryAsProject({ ...options, curatedRoot });
+}
+
+/**
+ * Runs one query as the project over an already synced curated cache, and records it in
+ * the local audit trail, allowed or refused, as Athena and Lake Formation record it on AWS.
+ */
+export async function queryAsProject(options: LocalQueryOptions & { readonly curatedRoot: string }): Promise<QueryResult> {
+  const layout = workdirLayout(options.workdir);
   const env = localAuditEnv(options.config);
   const audit = LocalAuditWriter.open(layout.root, env);
   const who = { projectId: options.projectId, sessionName: options.sessionName ?? 'local-researcher' };
   const database = curatedDatabaseName(options.config);
   let session: ProjectSession | undefined;
   try {
-    session = await ProjectSession.open({ config: options.config, projectId: options.projectId, curatedRoot });
+    session = await ProjectSession.open({ config: options.config, projectId: options.projectId, curatedRoot: options.curatedRoot });
     const result = await session.query(options.sql, { maxRows: options.maxRows });
     const queryExecutionId = randomUUID();
     audit.append(projectQueryEvent(env, { ...who, queryString: options.sql, bytesScanned: result.bytesScanned, tables: result.tables, database, queryExecutionId }));
