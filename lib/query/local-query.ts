@@ -43,7 +43,12 @@ export async function syncCuratedCache(config: SdeConfig, workdir: string): Prom
 }
 
 /** Syncs the curated zone, then runs one audited query as the project (see queryAsProject). */
-export async function runLocalQuery(options: LocalQueryOptions): Promise<QueryResult> {
+/** A query's result with the id it is recorded under (Athena's QueryExecutionId). */
+export interface ProjectQueryResult extends QueryResult {
+  readonly queryExecutionId: string;
+}
+
+export async function runLocalQuery(options: LocalQueryOptions): Promise<ProjectQueryResult> {
   const curatedRoot = await syncCuratedCache(options.config, options.workdir);
   return queryAsProject({ ...options, curatedRoot });
 }
@@ -52,7 +57,7 @@ export async function runLocalQuery(options: LocalQueryOptions): Promise<QueryRe
  * Runs one query as the project over an already synced curated cache, and records it in
  * the local audit trail, allowed or refused, as Athena and Lake Formation record it on AWS.
  */
-export async function queryAsProject(options: LocalQueryOptions & { readonly curatedRoot: string }): Promise<QueryResult> {
+export async function queryAsProject(options: LocalQueryOptions & { readonly curatedRoot: string }): Promise<ProjectQueryResult> {
   const layout = workdirLayout(options.workdir);
   const env = localAuditEnv(options.config);
   const audit = LocalAuditWriter.open(layout.root, env);
@@ -65,7 +70,7 @@ export async function queryAsProject(options: LocalQueryOptions & { readonly cur
     const queryExecutionId = randomUUID();
     audit.append(projectQueryEvent(env, { ...who, queryString: options.sql, bytesScanned: result.bytesScanned, tables: result.tables, database, queryExecutionId }));
     for (const table of result.tables) audit.append(dataAccessEvent(env, { ...who, database, table, queryExecutionId }));
-    return result;
+    return { ...result, queryExecutionId };
   } catch (e) {
     if (e instanceof QueryRefused) audit.append(projectQueryEvent(env, { ...who, queryString: options.sql, database, refused: { message: e.message } }));
     throw e;

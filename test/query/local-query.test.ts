@@ -72,3 +72,28 @@ describe('sde query', () => {
     expect((await sde('query', '--project', 'x')).code).toBe(2);
   });
 });
+
+describe('a query result, requested for release by its id', () => {
+  test('sde query keeps the result and prints its id; the airlock takes exactly that result', async () => {
+    const q = await sde('query', '--project', 'medisight-prescribing', '--sql', 'SELECT bnf_code, count(*) AS items FROM prescriptions GROUP BY bnf_code', '--format', 'csv');
+    expect(q.code).toBe(0);
+    const id = /query id ([0-9a-f-]{36})/.exec(q.err)![1];
+    const kept = fs.readFileSync(path.join(workdir, 'results', 'medisight-prescribing', `${id}.csv`), 'utf8');
+    expect(kept.trimEnd()).toBe(q.out);
+    const r = await sde('output', 'request', '--project', 'medisight-prescribing', '--query-id', id, '--statement', 'Items by BNF code');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Submitted output request \S+ for project medisight-prescribing \(1 file\)/);
+  });
+
+  test("another project cannot request it, and a made-up id is refused before any file is read", async () => {
+    const q = await sde('query', '--project', 'medisight-prescribing', '--sql', 'SELECT count(*) AS items FROM prescriptions');
+    const id = /query id ([0-9a-f-]{36})/.exec(q.err)![1];
+    const other = await sde('output', 'request', '--project', 'ucl-multimorbidity', '--query-id', id);
+    expect(other.code).toBe(2);
+    expect(other.err).toContain(`project ucl-multimorbidity has no kept result for query ${id}`);
+    const traversal = await sde('output', 'request', '--project', 'medisight-prescribing', '--query-id', '../../keys/pseudonym');
+    expect(traversal.code).toBe(2);
+    expect(traversal.err).toContain('is not a query id');
+  });
+});

@@ -1,7 +1,7 @@
 /**
  * `sde output`: the safe-outputs airlock on the local runtime (see lib/airlock/README.md).
  *
- *   sde output request --project ID --file PATH [--file PATH ...] [--statement TEXT] [--as PRINCIPAL]
+ *   sde output request --project ID (--file PATH | --query-id ID) ... [--statement TEXT] [--as PRINCIPAL]
  *   sde output check   --request ID
  *   sde output review  --request ID --as REVIEWER --approve | --return | --reject [--reason TEXT]
  *   sde output release --request ID [--as PRINCIPAL]
@@ -23,6 +23,7 @@ import type { OutputRequest } from '../../airlock/workflow';
 import { loadConfig } from '../../config/loader';
 import type { SdeConfig } from '../../config/model';
 import { Command, CONFIG_OPTION, TODAY_OPTION, UsageError, WORKDIR_OPTION } from '../command';
+import { findQueryResult } from '../query-results';
 
 const ACTIONS = ['request', 'check', 'review', 'release', 'verify', 'list'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -92,7 +93,7 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
       'the requester. Each release is written to <workdir>/airlock/released/<project>/<request>/ with a signed',
       'manifest (ECDSA P-256 / SHA-256) that anyone can verify.',
       '',
-      '  sde output request --project ID --file PATH [--file PATH ...] [--statement TEXT] [--as PRINCIPAL]',
+      '  sde output request --project ID (--file PATH | --query-id ID) ... [--statement TEXT] [--as PRINCIPAL]',
       '                     [--count-columns [FILE:]COLS] [--magnitude-columns [FILE:]COLS] [--contributions [FILE:]PATH]',
       '  sde output check   --request ID              run the disclosure checks; a report per file',
       '  sde output review  --request ID --as REVIEWER --approve | --return --reason TEXT | --reject --reason TEXT',
@@ -111,6 +112,7 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
     options: {
       project: { type: 'string', valueName: 'ID', description: 'request/list: the project' },
       file: { type: 'string', multiple: true, valueName: 'PATH', description: 'request: an output file (CSV); repeat for several' },
+      'query-id': { type: 'string', multiple: true, valueName: 'ID', description: "request: the kept result of one of the project's sde query runs; repeat for several" },
       statement: { type: 'string', valueName: 'TEXT', description: 'request: what the output is and why it is needed' },
       as: { type: 'string', valueName: 'PRINCIPAL', description: "who acts: request (default: the project's first researcher), review (required), release" },
       request: { type: 'string', valueName: 'ID', description: 'check/review/release: the request id' },
@@ -146,7 +148,7 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
       try {
         switch (act) {
           case 'request':
-            return await runRequest(airlock, values, out, err);
+            return await runRequest(airlock, workdir, values, out, err);
           case 'check': {
             const outcome = await airlock.check(one(values, 'request', act));
             if (!outcome.ok) return refusedLines(outcome, err);
@@ -222,10 +224,11 @@ function verify(manifest: string, workdir: string, values: Record<string, unknow
   return report.ok ? 0 : 1;
 }
 
-async function runRequest(airlock: LocalAirlock, values: Record<string, unknown>, out: (l: string) => void, err: (l: string) => void): Promise<number> {
+async function runRequest(airlock: LocalAirlock, workdir: string, values: Record<string, unknown>, out: (l: string) => void, err: (l: string) => void): Promise<number> {
   const projectId = one(values, 'project', 'request');
-  const paths = (values.file as string[] | undefined) ?? [];
-  if (paths.length === 0) throw new UsageError('sde output request needs at least one --file PATH');
+  const queryIds = (values['query-id'] as string[] | undefined) ?? [];
+  const paths = [...((values.file as string[] | undefined) ?? []), ...queryIds.map((id) => findQueryResult(workdir, projectId, id))];
+  if (paths.length === 0) throw new UsageError('sde output request needs at least one --file PATH or --query-id ID');
   const names = paths.map((p) => path.basename(p));
   const counts = perFile((values['count-columns'] as string[] | undefined) ?? [], names, 'count-columns');
   const magnitudes = perFile((values['magnitude-columns'] as string[] | undefined) ?? [], names, 'magnitude-columns');

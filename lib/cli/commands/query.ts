@@ -41,12 +41,17 @@ export const queryCommand: Command = {
     const { runLocalQuery } = require('../../query/local-query') as typeof import('../../query/local-query');
     const { formatCsv, formatJson, formatTable } = require('../../query/format') as typeof import('../../query/format');
     const { QueryRefused } = require('../../query/sql-guard') as typeof import('../../query/sql-guard');
+    const { saveQueryResult } = require('../query-results') as typeof import('../query-results');
     try {
-      const result = await runLocalQuery({ config, workdir: path.resolve(values.workdir as string), projectId, sql, maxRows: maxRows + 1, sessionName: values.as as string });
+      const workdir = path.resolve(values.workdir as string);
+      const result = await runLocalQuery({ config, workdir, projectId, sql, maxRows: maxRows + 1, sessionName: values.as as string });
       const truncated = result.rows.length > maxRows;
       const shown = truncated ? { ...result, rows: result.rows.slice(0, maxRows) } : result;
       out((format === 'csv' ? formatCsv(shown) : format === 'json' ? formatJson(shown) : formatTable(shown)).trimEnd());
       err(`${shown.rows.length} row${shown.rows.length === 1 ? '' : 's'}${truncated ? ` (more not shown: raise --max-rows)` : ''}; ${result.bytesScanned} bytes scanned`);
+      // Kept, as Athena keeps results, so the output airlock can take exactly this result.
+      saveQueryResult(workdir, projectId, result.queryExecutionId, formatCsv(shown));
+      err(`query id ${result.queryExecutionId} (to ask for its release: sde output request --project ${projectId} --query-id ${result.queryExecutionId})`);
       return 0;
     } catch (e) {
       if (e instanceof QueryRefused) {
