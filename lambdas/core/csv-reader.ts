@@ -36,6 +36,18 @@ export interface CsvReadOptions {
    * @default 16 MiB
    */
   readonly maxRecordChars?: number;
+  /**
+   * The physical line the first byte is on: a byte-range chunk that starts mid-file (see
+   * lambdas/ingest) passes the line its range starts on, so line numbers match a whole-file read.
+   * @default 1
+   */
+  readonly startLine?: number;
+  /**
+   * The bytes continue a file from a record boundary: no byte-order mark or encoding sniff,
+   * no header, and no records is not an empty file (the first chunk checked all of that).
+   * @default false
+   */
+  readonly continuation?: boolean;
 }
 
 export type CsvRecordErrorCode = 'unterminated_quote' | 'quote_in_unquoted_field' | 'text_after_closing_quote';
@@ -170,7 +182,13 @@ class Decoder {
   private started = false;
   private offset = 0;
 
-  constructor(private readonly encoding: SourceEncoding) {}
+  constructor(
+    private readonly encoding: SourceEncoding,
+    /** A continuation chunk is not the start of the file: no byte-order mark to take off. */
+    sniffed = false,
+  ) {
+    this.started = sniffed;
+  }
 
   /** Decodes the next block. `final` marks the last one: nothing may be left incomplete. */
   decode(block: Buffer, final: boolean): string {
@@ -213,8 +231,8 @@ function asBuffer(chunk: Uint8Array | string): Buffer {
 }
 
 /** Text blocks of about BLOCK_BYTES each; the first is held back until the encoding can be sniffed. */
-async function* decodeBlocks(source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, encoding: SourceEncoding): AsyncGenerator<string> {
-  const decoder = new Decoder(encoding);
+async function* decodeBlocks(source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, encoding: SourceEncoding, continuation = false): AsyncGenerator<string> {
+  const decoder = new Decoder(encoding, continuation);
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   for await (const chunk of source) {
@@ -463,9 +481,11 @@ function describeHeaderProblem(p: HeaderProblem): string {
  */
 export async function* readCsvBatches(source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, options: CsvReadOptions = {}): AsyncGenerator<CsvRecord[]> {
   const encoding = options.encoding ?? 'utf-8';
-  const header = options.header ?? true;
+  const continuation = options.continuation ?? false;
+  const header = !continuation && (options.header ?? true);
   const maxRecordChars = options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS;
   const scanner = new CsvScanner(options.delimiter ?? ',', options.quote ?? '"');
+  scanner.line = options.startLine ?? 1;
   let seenFirst = false;
 
   /** Takes the header off the first batch and checks it. */
@@ -489,7 +509,7 @@ export async function* readCsvBatches(source: AsyncIterable<Uint8Array | string>
   // until the text has doubled keeps that linear overall (a 1 MB field is not quadratic).
   let rescanAt = 0;
   let last: string | undefined;
-  for await (const block of decodeBlocks(source, encoding)) {
+  for await (const block of decodeBlocks(source, encoding, continuation)) {
     if (last !== undefined) {
       parts.push(last);
       partsChars += last.length;
@@ -516,7 +536,7 @@ export async function* readCsvBatches(source: AsyncIterable<Uint8Array | string>
   const out: CsvRecord[] = [];
   scanner.scan(text, true, out);
   const records = afterHeader(out);
-  if (!seenFirst) throw new CsvFileError('empty_file', header ? 'the file is empty: not even a header line' : 'the file is empty: no records');
+  if (!seenFirst && !continuation) throw new CsvFileError('empty_file', header ? 'the file is empty: not even a header line' : 'the file is empty: no records');
   if (records.length > 0) yield records;
 }
 

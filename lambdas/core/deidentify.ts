@@ -115,6 +115,11 @@ export interface DeidPlan {
   (row: TypedRow): CuratedRow;
   /** The curated columns, in output order (from `curatedColumns`). */
   readonly columns: readonly CuratedColumn[];
+  /**
+   * The same values by position (`columns` order) into `out`, which a caller may reuse
+   * row after row: the bulk writer's path, with no object per row to build and collect.
+   */
+  readonly values: (row: TypedRow, out: CuratedValue[]) => CuratedValue[];
 }
 
 type ValueFn = (row: TypedRow) => CuratedValue;
@@ -212,5 +217,9 @@ export function compileDeidPlan(dataset: DatasetConfig, options: DeidPlanOptions
     for (let k = 0; k < count; k++) out[names[k]] = fns[k](row);
     return out;
   };
-  return Object.assign(plan, { columns });
+  const values = (row: TypedRow, out: CuratedValue[]): CuratedValue[] => {
+    for (let k = 0; k < count; k++) out[k] = fns[k](row);
+    return out;
+  };
+  return Object.assign(plan, { columns, values });
 }

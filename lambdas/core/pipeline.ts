@@ -12,7 +12,7 @@
 import type { CuratedColumn } from '../../lib/config/curated';
 import type { DatasetConfig } from '../../lib/config/schema';
 import type { CsvRecord } from './csv-reader';
-import { compileDeidPlan, CuratedRow, DeidPlan, DeidPlanOptions } from './deidentify';
+import { compileDeidPlan, CuratedRow, CuratedValue, DeidPlan, DeidPlanOptions } from './deidentify';
 import type { OptOutSet } from './opt-out';
 import { compileRowValidator, effectiveFormat, RowProblem, RowProblemCode, RowValidator } from './validate-row';
 
@@ -29,6 +29,11 @@ export interface RejectedRow {
 
 export interface PipelineSinks {
   readonly curated: (row: CuratedRow) => void;
+  /**
+   * When given, used instead of `curated`: the row's values in `columns` order, in an array
+   * that is reused for the next row (copy what must be kept). For bulk writers.
+   */
+  readonly curatedValues?: (values: readonly CuratedValue[]) => void;
   readonly rejected: (row: RejectedRow) => void;
 }
 
@@ -121,6 +126,8 @@ function reject(counts: PipelineCounts, sinks: PipelineSinks, record: CsvRecord,
  */
 export function processRecords(pipeline: RecordPipeline, records: Iterable<CsvRecord>, sinks: PipelineSinks, counts: PipelineCounts = emptyCounts()): PipelineCounts {
   const { validate, deidentify, optOut } = pipeline;
+  const valuesSink = sinks.curatedValues;
+  const buffer: CuratedValue[] = new Array(pipeline.columns.length);
   for (const record of records) {
     counts.rowsRead++;
     if (record.error !== undefined) {
@@ -145,6 +152,17 @@ export function processRecords(pipeline: RecordPipeline, records: Iterable<CsvRe
         counts.rowsOptedOut++;
         continue;
       }
+    }
+    if (valuesSink !== undefined) {
+      try {
+        deidentify.values(row, buffer);
+      } catch {
+        reject(counts, sinks, record, [DEID_FAILED]);
+        continue;
+      }
+      valuesSink(buffer);
+      counts.rowsWritten++;
+      continue;
     }
     let curated: CuratedRow;
     try {

@@ -15,6 +15,17 @@ export type CuratedClass = Exclude<Classification, 'direct_identifier'> | 'pseud
 
 export type GlueType = 'string' | 'bigint' | 'double' | 'date' | 'timestamp' | 'boolean' | 'int';
 
+/** The DuckDB type that reads and writes each Glue type (local queries, Parquet writing). */
+export const DUCKDB_TYPE: Record<GlueType, string> = {
+  string: 'VARCHAR',
+  bigint: 'BIGINT',
+  int: 'INTEGER',
+  double: 'DOUBLE',
+  date: 'DATE',
+  timestamp: 'TIMESTAMP',
+  boolean: 'BOOLEAN',
+};
+
 export interface CuratedColumn {
   readonly name: string;
   readonly glueType: GlueType;

@@ -7,19 +7,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBConnection, DuckDBInstance, DuckDBTypeId } from '@duckdb/node-api';
-import { curatedColumns, GlueType, PARTITION_COLUMN } from '../config/curated';
+import { curatedColumns, DUCKDB_TYPE, PARTITION_COLUMN } from '../config/curated';
 import { projectAccess, projectState, SdeConfig } from '../config/model';
 import { checkSerializedSql, GuardContext, QueryRefused } from './sql-guard';
-
-const DUCKDB_TYPE: Record<GlueType | 'date', string> = {
-  string: 'VARCHAR',
-  bigint: 'BIGINT',
-  int: 'INTEGER',
-  double: 'DOUBLE',
-  date: 'DATE',
-  timestamp: 'TIMESTAMP',
-  boolean: 'BOOLEAN',
-};
 
 export interface ProjectSessionOptions {
   readonly config: SdeConfig;

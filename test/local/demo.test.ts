@@ -54,11 +54,18 @@ describe('sde demo', () => {
         expect(landed.bytes).toBe(generated.bytes);
         expect(parseCsv(body).length - 1).toBe(generated.rows);
       }
-      // Every zone's bucket exists, empty but for landing.
-      for (const bucket of Object.values(result.buckets)) {
+      // Every zone's bucket exists; ingestion has filled curated (Parquet + manifests) and
+      // quarantine (rejected rows): what is in them is tested in test/ingest.
+      const keys: Record<string, string[]> = {};
+      for (const [zone, bucket] of Object.entries(result.buckets)) {
         const page = await s3.client.send(new ListObjectsV2Command({ Bucket: bucket }));
-        expect(page.KeyCount).toBe(bucket === result.buckets.landing ? 4 : 0);
+        keys[zone] = (page.Contents ?? []).map((c) => c.Key!);
       }
+      expect(keys.landing).toHaveLength(4);
+      expect(keys.curated.filter((k) => /^[a-z_]+\/load_date=[\d-]+\/[0-9a-f]{24}-\d{5}\.parquet$/.test(k))).toHaveLength(4);
+      expect(keys.curated.filter((k) => k.startsWith('_manifests/'))).toHaveLength(4);
+      expect(keys.quarantine.every((k) => /\/rejected\/chunk-\d{5}\.csv$/.test(k))).toBe(true);
+      expect([keys.results, keys.accessLogs]).toEqual([[], []]);
     } finally {
       await s3.stop();
     }

@@ -1,0 +1,155 @@
+/**
+ * Ingestion benchmark (not part of the test suite):
+ *
+ *   npm run bench:ingest                 # >= 1,000,000 hospital-episode rows
+ *   npm run bench:ingest -- --scale 5    # a 5x larger file (memory must stay flat)
+ *
+ * Generates (once, cached under .sde/bench/) a synthetic hospital_episodes file, then in
+ * separate processes, so neither flatters the other's memory or JIT:
+ *  - ours: the full pipeline through the same planBatch -> processChunk -> commitBatch the
+ *    Lambdas run (parse, validate, opt-out, de-identify, Parquet zstd write), with DuckDB on
+ *    one thread, over a folder-backed object store (the benchmark measures the pipeline,
+ *    not an HTTP server);
+ *  - the reference: DuckDB's own `COPY (SELECT * FROM read_csv(...)) TO ... (FORMAT parquet,
+ *    COMPRESSION zstd)` on the same file, one thread, no transformation.
+ *
+ * Rates are rows per CPU-second of the process (user + system, all its threads), i.e. per
+ * core, which is also robust to other load on the machine. Prints one JSON line:
+ *   {rows, rows_per_s, peak_rss_mb, reference_rows_per_s, ratio, ...}
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { loadConfig } from '../lib/config';
+import { generatePopulation } from '../lib/local/synthetic';
+import { readOptOutList } from '../lambdas/core/opt-out';
+import { commitBatch, DEFAULT_CHUNK_BYTES, planBatch, processChunk } from '../lambdas/ingest/batch';
+import { FsObjectStore } from './fs-object-store';
+
+const REPO = path.resolve(__dirname, '..');
+const DATASET = 'hospital_episodes';
+const TODAY = '2026-11-22';
+const SEED = 7;
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
+}
+
+interface ChildResult {
+  rows: number;
+  cpu_s: number;
+  wall_s: number;
+  peak_rss_mb: number;
+}
+
+const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
+const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
+
+async function runOurs(dir: string): Promise<ChildResult> {
+  const config = loadConfig(path.join(REPO, 'config'), { today: TODAY });
+  const dataset = config.datasets.find((d) => d.name === DATASET)!;
+  const root = path.join(dir, 'store');
+  fs.rmSync(root, { recursive: true, force: true });
+  fs.mkdirSync(path.join(root, 'landing', DATASET), { recursive: true });
+  fs.linkSync(path.join(dir, `${DATASET}.csv`), path.join(root, 'landing', DATASET, 'input.csv'));
+  const store = new FsObjectStore(root);
+  const optOut = await readOptOutList(fs.createReadStream(path.join(dir, 'national-data-opt-out.txt')));
+  const key = Buffer.alloc(32, 7);
+  const chunkBytes = Number(arg('chunk-size', String(DEFAULT_CHUNK_BYTES)));
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const plan = await planBatch({
+    store,
+    source: { bucket: 'landing', key: `${DATASET}/input.csv` },
+    dataset,
+    buckets: { landing: 'landing', curated: 'curated', quarantine: 'quarantine' },
+    loadDate: TODAY,
+    chunkBytes,
+  });
+  for (const c of plan.chunks) await processChunk({ store, plan, chunk: c.index, dataset, key, optOut, tmpDir: dir, threads: 1 });
+  const { manifest } = await commitBatch({ store, plan });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { rows: manifest.rowsRead, cpu_s: cpuSeconds(process.cpuUsage(cpu0)), wall_s: wall, peak_rss_mb: peakRssMb() };
+}
+
+async function runReference(dir: string): Promise<ChildResult> {
+  const file = path.join(dir, `${DATASET}.csv`);
+  const out = path.join(dir, 'reference.parquet');
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const connection = await instance.connect();
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  await connection.run(`COPY (SELECT * FROM read_csv('${file}')) TO '${out}' (FORMAT parquet, COMPRESSION zstd)`);
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = cpuSeconds(process.cpuUsage(cpu0));
+  const reader = await connection.runAndReadAll(`SELECT count(*) FROM read_parquet('${out}')`);
+  const rows = Number(reader.getRows()[0][0]);
+  connection.closeSync();
+  instance.closeSync();
+  return { rows, cpu_s: cpu, wall_s: wall, peak_rss_mb: peakRssMb() };
+}
+
+/** The 999 test range has about 909,000 valid NHS numbers: larger files give each person more episodes. */
+const MAX_PEOPLE = 900_000;
+const BASE_PEOPLE = 340_000;
+
+async function ensureInput(scale: number): Promise<string> {
+  const people = Math.min(MAX_PEOPLE, Math.round(BASE_PEOPLE * scale));
+  const eventsPerPerson = (3 * BASE_PEOPLE * scale) / people;
+  const dir = path.join(REPO, '.sde', 'bench', `${DATASET}-x${scale}-${SEED}`);
+  if (!fs.existsSync(path.join(dir, `${DATASET}.csv`))) {
+    const config = loadConfig(path.join(REPO, 'config'), { today: TODAY });
+    process.stderr.write(`generating ${DATASET} for ${people} synthetic people in ${dir} ...\n`);
+    await generatePopulation({ config: { ...config, datasets: config.datasets.filter((d) => d.name === DATASET) }, outDir: dir, people, seed: SEED, eventsPerPerson });
+  }
+  return dir;
+}
+
+function child(mode: 'ours' | 'reference', dir: string): ChildResult {
+  const tsx = path.join(REPO, 'node_modules', '.bin', 'tsx');
+  // A larger young generation: the pipeline allocates many short-lived strings (the Lambda sets the same).
+  const res = spawnSync(tsx, [__filename, '--child', mode, '--dir', dir, ...process.argv.slice(2)], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-semi-space-size=64`.trim() },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  if (res.status !== 0) throw new Error(`${mode} run failed:\n${res.stderr}`);
+  return JSON.parse(res.stdout.trim().split('\n').pop()!) as ChildResult;
+}
+
+async function main(): Promise<void> {
+  const mode = arg('child', '');
+  if (mode !== '') {
+    const dir = arg('dir', '');
+    const result = mode === 'ours' ? await runOurs(dir) : await runReference(dir);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  const scale = Number(arg('scale', '1'));
+  if (!(scale > 0)) throw new Error('--scale must be a positive number');
+  const dir = await ensureInput(scale);
+  const ours = child('ours', dir);
+  const reference = child('reference', dir);
+  const rowsPerS = ours.rows / ours.cpu_s;
+  const referencePerS = reference.rows / reference.cpu_s;
+  const line = {
+    rows: ours.rows,
+    rows_per_s: Math.round(rowsPerS),
+    peak_rss_mb: ours.peak_rss_mb,
+    reference_rows_per_s: Math.round(referencePerS),
+    ratio: Number((rowsPerS / referencePerS).toFixed(3)),
+    wall_s: Number(ours.wall_s.toFixed(2)),
+    reference_wall_s: Number(reference.wall_s.toFixed(2)),
+    reference_peak_rss_mb: reference.peak_rss_mb,
+    input_mb: Number((fs.statSync(path.join(dir, `${DATASET}.csv`)).size / 1e6).toFixed(1)),
+    threads: 1,
+  };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

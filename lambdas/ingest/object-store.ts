@@ -1,0 +1,73 @@
+/**
+ * The few object-store operations ingestion needs, as an interface, so the pipeline
+ * (batch.ts) is written once against it: `S3ObjectStore` implements it with the AWS SDK
+ * for both AWS and the local S3 API on loopback; tests may wrap it (e.g. to count or
+ * audit writes) without mocking the SDK.
+ */
+import type { Readable } from 'node:stream';
+
+export interface ObjectRef {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+export interface ObjectHead extends ObjectRef {
+  readonly size: number;
+  /** The ETag as S3 returns it, quotes removed. */
+  readonly etag: string;
+  /** Set when the bucket is versioned (always on AWS here; never on the local S3 API). */
+  readonly versionId?: string;
+}
+
+export interface ObjectSummary {
+  readonly key: string;
+  readonly size: number;
+  readonly etag: string;
+}
+
+/** A byte range: `start` inclusive, `end` exclusive (undefined: to the end of the object). */
+export interface ByteRange {
+  readonly start: number;
+  readonly end?: number;
+}
+
+export type PutBody = Buffer | Uint8Array | string | Readable;
+
+export interface PutOptions {
+  /** @default 'application/octet-stream' */
+  readonly contentType?: string;
+  /** Bytes in a stream body, when known (lets one PutObject carry it; otherwise it goes up in parts). */
+  readonly contentLength?: number;
+}
+
+export interface ObjectStore {
+  /** The object's size and identity, or undefined when there is no such object. */
+  head(ref: ObjectRef): Promise<ObjectHead | undefined>;
+  /**
+   * The object's bytes (a range of them) as a stream. When `versionId` is given the read is
+   * pinned to that version, so a supplier overwriting the key mid-batch cannot mix files.
+   * Stop early by breaking out of the iteration: the rest is not downloaded.
+   */
+  get(ref: ObjectRef, range?: ByteRange, versionId?: string): Promise<AsyncIterable<Uint8Array>>;
+  /** Writes a whole object (a single object appears whole or not at all, to every reader). */
+  put(ref: ObjectRef, body: PutBody, options?: PutOptions): Promise<{ readonly etag: string }>;
+  /** Every object under a prefix, in key order. */
+  list(bucket: string, prefix: string): Promise<ObjectSummary[]>;
+  /** Copies one object (pinned to `from.versionId` when given) within or across buckets. */
+  copy(from: ObjectRef & { readonly versionId?: string }, to: ObjectRef): Promise<void>;
+  /** Deleting a missing object is not an error (S3 semantics), so retries are safe. */
+  delete(ref: ObjectRef): Promise<void>;
+}
+
+/** Reads a whole (small) object: manifests, chunk results, error reports. */
+export async function readSmallObject(store: ObjectStore, ref: ObjectRef, maxBytes = 16 * 1024 * 1024): Promise<Buffer | undefined> {
+  if ((await store.head(ref)) === undefined) return undefined;
+  const parts: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of await store.get(ref)) {
+    total += chunk.byteLength;
+    if (total > maxBytes) throw new Error(`s3://${ref.bucket}/${ref.key} is larger than ${maxBytes} bytes: not a manifest or report ingestion wrote`);
+    parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  }
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,145 @@
+/**
+ * `ObjectStore` over the AWS SDK v3 S3 client: the same code runs in the Lambdas against
+ * AWS and locally against the S3 API on loopback (pass a client from `localS3Client`).
+ *
+ * Not handled here, on purpose: objects over 5 GiB cannot be copied with one CopyObject
+ * (S3's limit). Ingestion copies only its own Parquet parts (one per chunk, far below
+ * that); a whole file going to quarantine is streamed through instead (see batch.ts).
+ *
+ * The local S3 API (s3rver) decodes `x-amz-copy-source` with decodeURI, so a copy whose
+ * source key holds `#`, `+` or `&` fails there (AWS is right); ingestion's own keys never do.
+ */
+import type { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import type { ByteRange, ObjectHead, ObjectRef, ObjectStore, ObjectSummary, PutBody, PutOptions } from './object-store';
+
+/** Stream bodies of unknown length go up in parts of this size (S3: 5 MiB to 5 GiB, 10,000 parts at most, so up to ~160 GB). */
+const PART_BYTES = 16 * 1024 * 1024;
+/** The largest single PutObject S3 accepts; longer streams go up in parts. */
+const MAX_SINGLE_PUT = 5 * 1024 * 1024 * 1024;
+
+const unquote = (etag: string | undefined) => (etag ?? '').replace(/^"|"$/g, '');
+
+function isNotFound(e: unknown): boolean {
+  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return err.name === 'NotFound' || err.name === 'NoSuchKey' || err.$metadata?.httpStatusCode === 404;
+}
+
+export class S3ObjectStore implements ObjectStore {
+  constructor(private readonly client: S3Client) {}
+
+  async head(ref: ObjectRef): Promise<ObjectHead | undefined> {
+    try {
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+      return { bucket: ref.bucket, key: ref.key, size: out.ContentLength ?? 0, etag: unquote(out.ETag), ...(out.VersionId ? { versionId: out.VersionId } : {}) };
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async get(ref: ObjectRef, range?: ByteRange, versionId?: string): Promise<AsyncIterable<Uint8Array>> {
+    if (range !== undefined && range.end !== undefined && range.end <= range.start) return emptyIterable();
+    const header = range === undefined ? undefined : `bytes=${range.start}-${range.end === undefined ? '' : range.end - 1}`;
+    const out = await this.client.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, Range: header, ...(versionId ? { VersionId: versionId } : {}) }));
+    if (out.Body === undefined) return emptyIterable();
+    return out.Body as Readable;
+  }
+
+  async put(ref: ObjectRef, body: PutBody, options: PutOptions = {}): Promise<{ etag: string }> {
+    const contentType = options.contentType ?? 'application/octet-stream';
+    if (typeof body === 'string' || body instanceof Uint8Array) {
+      const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+      const out = await this.client.send(new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: bytes, ContentType: contentType }));
+      return { etag: unquote(out.ETag) };
+    }
+    if (options.contentLength !== undefined && options.contentLength <= MAX_SINGLE_PUT) {
+      const out = await this.client.send(new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: body, ContentLength: options.contentLength, ContentType: contentType }));
+      return { etag: unquote(out.ETag) };
+    }
+    // Parts big enough that 10,000 of them hold the whole stream when its length is known.
+    const partBytes = Math.max(PART_BYTES, Math.ceil((options.contentLength ?? 0) / 10_000));
+    return this.putInParts(ref, body, contentType, partBytes);
+  }
+
+  /** A stream of unknown length: buffered one part at a time, so memory stays at one part. */
+  private async putInParts(ref: ObjectRef, body: Readable, contentType: string, partBytes: number): Promise<{ etag: string }> {
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let uploadId: string | undefined;
+    const parts: { PartNumber: number; ETag?: string }[] = [];
+    const flushPart = async () => {
+      const data = Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      if (uploadId === undefined) {
+        const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket: ref.bucket, Key: ref.key, ContentType: contentType }));
+        if (!created.UploadId) throw new Error(`s3://${ref.bucket}/${ref.key}: CreateMultipartUpload returned no upload id`);
+        uploadId = created.UploadId;
+      }
+      const { ETag } = await this.client.send(new UploadPartCommand({ Bucket: ref.bucket, Key: ref.key, UploadId: uploadId, PartNumber: parts.length + 1, Body: data }));
+      parts.push({ PartNumber: parts.length + 1, ETag });
+    };
+    try {
+      for await (const chunk of body) {
+        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+        pending.push(buf);
+        pendingBytes += buf.length;
+        if (pendingBytes >= partBytes) await flushPart();
+      }
+      if (uploadId === undefined) {
+        // Small enough for one request after all.
+        const out = await this.client.send(new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: Buffer.concat(pending, pendingBytes), ContentType: contentType }));
+        return { etag: unquote(out.ETag) };
+      }
+      if (pendingBytes > 0) await flushPart();
+      const done = await this.client.send(new CompleteMultipartUploadCommand({ Bucket: ref.bucket, Key: ref.key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+      return { etag: unquote(done.ETag) };
+    } catch (e) {
+      if (uploadId !== undefined) {
+        // Best effort: parts of an abandoned upload are billed until aborted.
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: ref.bucket, Key: ref.key, UploadId: uploadId })).catch(() => undefined);
+      }
+      throw e;
+    }
+  }
+
+  async list(bucket: string, prefix: string): Promise<ObjectSummary[]> {
+    const out: ObjectSummary[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const o of page.Contents ?? []) if (o.Key !== undefined) out.push({ key: o.Key, size: o.Size ?? 0, etag: unquote(o.ETag) });
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  async copy(from: ObjectRef & { readonly versionId?: string }, to: ObjectRef): Promise<void> {
+    // CopySource is "bucket/key" with the key URL-encoded (slashes kept): odd characters in keys must survive.
+    const version = from.versionId === undefined ? '' : `?versionId=${encodeURIComponent(from.versionId)}`;
+    const source = `${from.bucket}/${from.key.split('/').map(encodeURIComponent).join('/')}${version}`;
+    await this.client.send(new CopyObjectCommand({ Bucket: to.bucket, Key: to.key, CopySource: source }));
+  }
+
+  async delete(ref: ObjectRef): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+  }
+}
+
+async function* emptyGen(): AsyncGenerator<Uint8Array> {}
+function emptyIterable(): AsyncIterable<Uint8Array> {
+  return emptyGen();
+}

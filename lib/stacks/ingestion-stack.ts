@@ -1,0 +1,282 @@
+import * as path from 'node:path';
+import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import type { SdeConfig } from '../config/model';
+import { stageBundledJson } from '../constructs/bundled-json';
+import { DuckDbPackaging } from '../constructs/duckdb-packaging';
+import { IngestionAlarms } from '../constructs/ingestion-alarms';
+import { IngestionDeadLetterQueue } from '../constructs/ingestion-dead-letter-queue';
+import { IngestionFunction, type ObjectAction } from '../constructs/ingestion-function';
+import { IngestionStateMachine, MAX_MAP_CONCURRENCY } from '../constructs/ingestion-state-machine';
+import { IngestionTrigger } from '../constructs/ingestion-trigger';
+import { PlatformKey } from '../constructs/platform-key';
+import { PseudonymKeySecret } from '../constructs/pseudonym-key-secret';
+import { stackName } from '../naming';
+import type { DataLakeStack } from './data-lake-stack';
+import { MANIFEST_PREFIX, STAGING_PREFIX } from '../../lambdas/ingest/layout';
+import { ENV, OPT_OUT_LIST_KEY } from '../../lambdas/ingest/aws/settings';
+
+const HANDLERS = path.resolve(__dirname, '..', '..', 'lambdas', 'ingest', 'aws');
+
+/** Context keys that tune ingestion without a config change (`--context key=value`). */
+export const INGESTION_CONTEXT = {
+  /** Chunks of one batch processed at once (Distributed Map concurrency and the chunk function's reserved concurrency). */
+  maxConcurrency: 'sde:ingestMaxConcurrency',
+  /** A Lambda layer version ARN with DuckDB for linux-arm64 (`nodejs/node_modules/@duckdb/...`); see the README. */
+  duckdbLayerArn: 'sde:duckdbLayerArn',
+} as const;
+
+export interface IngestionSettings {
+  /** Chunks processed at once; also the chunk function's reserved concurrency. @default 20 */
+  readonly maxConcurrency?: number;
+  /** Reserved concurrency of the plan and commit functions (each). @default 5 */
+  readonly controlConcurrency?: number;
+  /**
+   * @default 2048: a little over one vCPU. The row loop is single-threaded JavaScript (most
+   * of a chunk's CPU time, per bench/ingest.ts); more memory would mostly buy idle cores.
+   */
+  readonly chunkMemoryMiB?: number;
+  /** How DuckDB reaches the chunk function. @default DuckDbPackaging.fromNodeModules(X86_64) */
+  readonly duckdb?: DuckDbPackaging;
+}
+
+export interface IngestionStackProps extends StackProps {
+  readonly config: SdeConfig;
+  /** The buckets and the platform key. */
+  readonly dataLake: DataLakeStack;
+  /** Where alarms go (the audit stack's security alert topic). @default - a new encrypted topic for the security e-mails */
+  readonly alarmTopic?: sns.ITopic;
+  /** @default - the defaults of each setting */
+  readonly settings?: IngestionSettings;
+}
+
+/**
+ * Ingestion on AWS: a file landing under `<dataset>/` in the landing bucket starts a
+ * Step Functions execution (via EventBridge) that plans byte-range chunks, processes them
+ * in parallel with a Distributed Map, and commits one batch with one manifest. Failures
+ * go to an encrypted dead-letter queue and raise alarms. The functions are thin handlers
+ * over lambdas/ingest, each with only the S3 prefixes, key uses and secret it needs.
+ */
+export class IngestionStack extends Stack {
+  /** Encrypts what this stack owns that holds no health data: logs, the dead-letter queue, a fallback alert topic. */
+  readonly key: kms.Key;
+  readonly pseudonymKey: PseudonymKeySecret;
+  readonly deadLetterQueue: IngestionDeadLetterQueue;
+  readonly plan: IngestionFunction;
+  readonly chunk: IngestionFunction;
+  readonly commit: IngestionFunction;
+  readonly workflow: IngestionStateMachine;
+  readonly trigger: IngestionTrigger;
+  readonly alarms: IngestionAlarms;
+
+  constructor(scope: Construct, id: string, props: IngestionStackProps) {
+    super(scope, id, props);
+    const { config, dataLake } = props;
+    const { platform } = config;
+    const settings = props.settings ?? {};
+    const maxConcurrency = settings.maxConcurrency ?? 20;
+    const controlConcurrency = settings.controlConcurrency ?? 5;
+    // One message naming the setting and how to fix it, before any construct is built.
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > MAX_MAP_CONCURRENCY) {
+      throw new Error(
+        `ingestion maxConcurrency must be a whole number from 1 to ${MAX_MAP_CONCURRENCY} (got ${String(settings.maxConcurrency)})\n` +
+          `    fix: pass --context ${INGESTION_CONTEXT.maxConcurrency}=N, within your account's unreserved Lambda concurrency`,
+      );
+    }
+    this.addStackDependency(dataLake, 'the functions read and write the data lake buckets with the platform key');
+
+    this.key = new PlatformKey(this, 'IngestionKey', {
+      alias: `alias/${platform.name}/ingestion`,
+      description: `${platform.displayName}: encrypts ingestion logs, the dead-letter queue and alerts (no health data)`,
+    }).key;
+
+    this.pseudonymKey = new PseudonymKeySecret(this, 'PseudonymKey', {
+      secretName: `${platform.name}/ingestion/pseudonym-key`,
+      encryptionKey: dataLake.key,
+    });
+    this.deadLetterQueue = new IngestionDeadLetterQueue(this, 'DeadLetterQueue', { encryptionKey: this.key });
+
+    const configFile = writeIngestionConfig(config);
+    const environment = {
+      [ENV.landingBucket]: dataLake.landing.bucketName,
+      [ENV.curatedBucket]: dataLake.curated.bucketName,
+      [ENV.quarantineBucket]: dataLake.quarantine.bucketName,
+    };
+    const common = {
+      deadLetterQueue: this.deadLetterQueue,
+      duckDbStandIn: path.join(HANDLERS, 'duckdb-unavailable.ts'),
+      logKey: this.key,
+      metricsNamespace: `${platform.name}/ingestion`,
+      configFile,
+    };
+    this.plan = new IngestionFunction(this, 'Plan', {
+      ...common,
+      entry: path.join(HANDLERS, 'plan.ts'),
+      description: 'Ingestion plan: head the landed object, skip it if already committed, split it into byte-range chunks',
+      logGroupName: `/${platform.name}/ingestion/plan`,
+      serviceName: 'ingest-plan',
+      environment,
+      reservedConcurrentExecutions: controlConcurrency,
+      // A multi-chunk file is read once, sequentially, to find record boundaries and its
+      // SHA-256: network throughput grows with memory, and the pass bounds the file size.
+      memorySizeMiB: 1769,
+      timeout: Duration.minutes(15),
+    });
+    this.chunk = new IngestionFunction(this, 'Chunk', {
+      ...common,
+      entry: path.join(HANDLERS, 'chunk.ts'),
+      description: 'Ingestion chunk: parse, validate, apply the national data opt-out, de-identify and write one Parquet part',
+      logGroupName: `/${platform.name}/ingestion/chunk`,
+      serviceName: 'ingest-chunk',
+      environment: { ...environment, [ENV.pseudonymKeySecretArn]: this.pseudonymKey.secret.secretArn, [ENV.optOutKey]: OPT_OUT_LIST_KEY },
+      reservedConcurrentExecutions: maxConcurrency,
+      memorySizeMiB: settings.chunkMemoryMiB ?? 2048,
+      // A chunk spools about 1.2x its bytes to /tmp (README, "How big a file"): room for 1 GiB chunks.
+      ephemeralStorageMiB: 2048,
+      timeout: Duration.minutes(15),
+      duckdb: settings.duckdb ?? DuckDbPackaging.fromNodeModules(lambda.Architecture.X86_64),
+      // The row loop makes many short-lived strings: a larger young generation spends less
+      // time in garbage collection (bench/ingest.ts runs the pipeline with the same flag).
+      nodeOptions: ['--max-semi-space-size=64'],
+    });
+    this.commit = new IngestionFunction(this, 'Commit', {
+      ...common,
+      entry: path.join(HANDLERS, 'commit.ts'),
+      description: 'Ingestion commit: publish the batch parts atomically and write its manifest',
+      logGroupName: `/${platform.name}/ingestion/commit`,
+      serviceName: 'ingest-commit',
+      environment,
+      reservedConcurrentExecutions: controlConcurrency,
+      memorySizeMiB: 1024,
+      timeout: Duration.minutes(10),
+    });
+
+    this.grantDataAccess(config, dataLake);
+
+    this.workflow = new IngestionStateMachine(this, 'Workflow', {
+      planFunction: this.plan.alias,
+      chunkFunction: this.chunk.alias,
+      commitFunction: this.commit.alias,
+      deadLetterQueue: this.deadLetterQueue,
+      maxConcurrency,
+      logGroupName: `/aws/vendedlogs/states/${platform.name}-ingestion`,
+      logKey: this.key,
+    });
+    this.trigger = new IngestionTrigger(this, 'Trigger', {
+      ruleName: `${platform.name}-ingest-landed-object`,
+      landingBucket: dataLake.landing,
+      datasets: config.datasets.map((d) => d.name),
+      stateMachine: this.workflow.stateMachine,
+      deadLetterQueue: this.deadLetterQueue,
+    });
+    this.alarms = new IngestionAlarms(this, 'Alarms', {
+      deadLetterQueue: this.deadLetterQueue.queue,
+      stateMachine: this.workflow.stateMachine,
+      topic: props.alarmTopic,
+      encryptionKey: this.key,
+      emails: platform.alerts.securityEmails,
+    });
+
+    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queue.queueUrl });
+    new CfnOutput(this, 'PseudonymKeySecretArn', { value: this.pseudonymKey.secret.secretArn });
+  }
+
+  /**
+   * Each function gets the prefixes its step touches (lambdas/ingest/layout.ts), exact
+   * object actions, the platform key through S3 only, and nothing else:
+   *
+   *   plan    reads landed objects; reads manifests (idempotency); writes the plan to staging
+   *   chunk   reads landed objects and the opt-out list; reads the plan and manifests; writes
+   *           its part and result to staging and its rejected rows to quarantine; reads the
+   *           pseudonymisation key
+   *   commit  reads staging and manifests; writes parts into the dataset's table location and
+   *           the manifest; clears staging; a bad file: copies it whole to quarantine with its
+   *           error report (and removes that batch's rejected-row files)
+   *
+   * No function can delete an object version or change Object Lock settings, and none but
+   * commit writes where Athena reads.
+   */
+  private grantDataAccess(config: SdeConfig, dataLake: DataLakeStack): void {
+    const datasets = config.datasets.map((d) => `${d.name}/*`);
+    const staging = [`${STAGING_PREFIX}/*`];
+    const manifests = [`${MANIFEST_PREFIX}/*`];
+    const read: ObjectAction[] = ['s3:GetObject', 's3:GetObjectVersion'];
+    const write: ObjectAction[] = ['s3:PutObject', 's3:AbortMultipartUpload'];
+    const why = {
+      landing: 'Landed supplier files under the configured dataset prefixes only: suppliers name their files, so keys are known only when a file lands.',
+      staging: 'The curated bucket\'s _staging/ prefix only, outside every table location: plan, part and result keys carry batch ids made at run time.',
+      manifests: 'The curated bucket\'s _manifests/ prefix only, outside every table location: one manifest per batch, named by a batch id made at run time.',
+      curated: 'Table locations of the configured datasets in the curated bucket: committed part keys carry the load date and batch id, known only at run time.',
+      quarantine: 'Quarantine under the configured dataset prefixes only: rejected-row files and bad files are keyed by batch ids made at run time.',
+    };
+
+    for (const fn of [this.plan, this.chunk, this.commit]) {
+      fn.grantKeyThroughS3(dataLake.key);
+      // A missing manifest must read as 404 (not yet committed), which needs ListBucket.
+      fn.grantList(dataLake.curated);
+      fn.grantObjects(dataLake.curated, ['s3:GetObject'], manifests, why.manifests);
+    }
+    this.plan.grantObjects(dataLake.landing, read, datasets, why.landing);
+    this.plan.grantObjects(dataLake.curated, write, staging, why.staging);
+
+    this.chunk.grantObjects(dataLake.landing, read, [...datasets, OPT_OUT_LIST_KEY], why.landing);
+    this.chunk.grantObjects(dataLake.curated, ['s3:GetObject', ...write], staging, why.staging);
+    this.chunk.grantObjects(dataLake.quarantine, write, datasets, why.quarantine);
+    this.pseudonymKey.grantRead(this.chunk);
+
+    this.commit.grantObjects(dataLake.landing, read, datasets, why.landing);
+    this.commit.grantObjects(dataLake.curated, ['s3:GetObject', ...write, 's3:DeleteObject'], staging, why.staging);
+    this.commit.grantObjects(dataLake.curated, write, manifests, why.manifests);
+    this.commit.grantObjects(dataLake.curated, write, datasets, why.curated);
+    this.commit.grantObjects(dataLake.quarantine, [...write, 's3:DeleteObject'], datasets, why.quarantine);
+  }
+}
+
+/**
+ * The part of the typed config the functions need, as JSON bundled into each asset: the
+ * datasets (schema, source format, de-identification rules) and the platform name. No
+ * secret, and no local paths (so the asset hash is the same on every machine).
+ */
+export function ingestionConfig(config: SdeConfig): { platform: { name: string }; datasets: unknown[] } {
+  const datasets = config.datasets.map(({ file: _file, ...dataset }) => dataset);
+  return { platform: { name: config.platform.name }, datasets };
+}
+
+function writeIngestionConfig(config: SdeConfig): string {
+  return stageBundledJson('sde-ingest-config', ingestionConfig(config));
+}
+
+export interface IngestionStackOptions extends StackProps {
+  readonly alarmTopic?: sns.ITopic;
+  readonly settings?: IngestionSettings;
+}
+
+/** The ingestion stack as createStacks adds it: `<platform>-ingestion`, tuned by context (INGESTION_CONTEXT). */
+export function createIngestionStack(scope: Construct, config: SdeConfig, dataLake: DataLakeStack, options: IngestionStackOptions = {}): IngestionStack {
+  const context = (key: string): string | undefined => {
+    const v: unknown = scope.node.tryGetContext(key);
+    return v === undefined || v === null || v === '' ? undefined : String(v);
+  };
+  const concurrency = context(INGESTION_CONTEXT.maxConcurrency);
+  const layerArn = context(INGESTION_CONTEXT.duckdbLayerArn);
+  if (concurrency !== undefined && !/^\d+$/.test(concurrency)) {
+    throw new Error(`--context ${INGESTION_CONTEXT.maxConcurrency}=${concurrency} is not a whole number\n    fix: pass a number of chunks to process at once, e.g. ${INGESTION_CONTEXT.maxConcurrency}=20`);
+  }
+  const settings: IngestionSettings = {
+    ...(concurrency === undefined ? {} : { maxConcurrency: Number(concurrency) }),
+    ...(layerArn === undefined ? {} : { duckdb: DuckDbPackaging.fromLayer(layerArn, lambda.Architecture.ARM_64) }),
+    ...options.settings,
+  };
+  return new IngestionStack(scope, 'Ingestion', {
+    stackName: stackName(config, 'ingestion'),
+    description: `${config.platform.displayName}: ingestion (EventBridge, Step Functions Distributed Map, de-identifying Lambdas, dead-letter queue, alarms)`,
+    ...options,
+    settings,
+    config,
+    dataLake,
+  });
+}

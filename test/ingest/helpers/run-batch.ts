@@ -1,0 +1,30 @@
+/** Runs a landed object through plan -> every chunk -> commit, as the state machine does. */
+import type { DatasetConfig } from '../../../lib/config/schema';
+import { commitBatch, planBatch, processChunk } from '../../../lambdas/ingest/batch';
+import type { IngestBuckets } from '../../../lambdas/ingest/layout';
+import type { BatchPlan, ChunkResult, Manifest } from '../../../lambdas/ingest/manifest';
+import type { ObjectRef, ObjectStore } from '../../../lambdas/ingest/object-store';
+import { KEY, LOAD_DATE } from '../../lambdas/core/datasets';
+
+export const BUCKETS: IngestBuckets = { landing: 'landing', curated: 'curated', quarantine: 'quarantine' };
+
+export interface BatchRun {
+  readonly plan: BatchPlan;
+  readonly chunks: ChunkResult[];
+  readonly manifest: Manifest;
+  readonly alreadyCommitted: boolean;
+}
+
+export async function runBatch(
+  store: ObjectStore,
+  source: ObjectRef,
+  dataset: DatasetConfig,
+  options: { chunkBytes?: number; optOut?: ReadonlySet<string>; key?: Buffer; buckets?: IngestBuckets; loadDate?: string } = {},
+): Promise<BatchRun> {
+  const buckets = options.buckets ?? BUCKETS;
+  const plan = await planBatch({ store, source, dataset, buckets, loadDate: options.loadDate ?? LOAD_DATE, chunkBytes: options.chunkBytes });
+  const chunks: ChunkResult[] = [];
+  for (const c of plan.chunks) chunks.push(await processChunk({ store, plan, chunk: c.index, dataset, key: options.key ?? KEY, optOut: options.optOut ?? new Set() }));
+  const { manifest, alreadyCommitted } = await commitBatch({ store, plan });
+  return { plan, chunks, manifest, alreadyCommitted };
+}
