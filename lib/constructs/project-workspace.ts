@@ -5,9 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-// The function cdk-nag itself uses to name a resource in a finding, so an acknowledgement
-// names exactly that finding.
-import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
+import { acknowledgeOnceResolved } from './acknowledge-once-resolved';
 import { PARTITION_COLUMN } from '../config/curated';
 import { projectAccess, projectState, type ProjectTableAccess, type SdeConfig } from '../config/model';
 import type { ProjectConfig } from '../config/schema';
@@ -303,31 +301,6 @@ function researcherStatements(p: StatementInputs): iam.PolicyStatement[] {
 
 function resultsObjectsArn(bucket: s3.IBucket, projectId: string): string {
   return bucket.arnForObjects(`${projectId}/*`);
-}
-
-/**
- * cdk-nag names a wildcard resource by its CloudFormation value as it appears in the
- * consuming template. For a bucket in another stack that value (a Fn::GetStackOutput)
- * exists only once CDK has wired the cross-stack reference, which happens after the
- * constructs are built and before validation; so the acknowledgement for that one ARN
- * is recorded then.
- */
-function acknowledgeOnceResolved(
-  scope: Construct,
-  resource: CfnResource,
-  value: string,
-  acknowledgement: (flattened: string) => { id: string; reason: string },
-): void {
-  let done = false;
-  scope.node.addValidation({
-    validate: () => {
-      if (!done) {
-        Validations.of(resource).acknowledge(acknowledgement(flattenCfnReference(Stack.of(resource).resolve(value))));
-        done = true;
-      }
-      return [];
-    },
-  });
 }
 
 interface StarterQuery {

@@ -1,0 +1,239 @@
+/**
+ * The public transparency register: for every project in the config, who uses which data,
+ * why, on what legal basis and approval, for how long, and how much it has been used.
+ *
+ * Generated only from the typed config and the audit trail, never from a hand-kept list,
+ * so the public reads what the platform enforces and records. Pure: no I/O.
+ *
+ * What can never be in it, by construction (test/register/privacy.test.ts):
+ * - researchers: the config's researcher ARNs and every record's userIdentity are never read;
+ * - pseudonyms, query text and row values: only record counts, bytes and dates are taken;
+ * - small counts: every activity count from 1 to the disclosure threshold is replaced by
+ *   "fewer than N" (the airlock's `suppressionThreshold`, so the platform has one rule for
+ *   what is small enough to single someone out), and a month's data scanned is withheld
+ *   when its query count is (a linked figure would reveal the count it sits beside).
+ */
+import type { CloudTrailRecord } from '../audit/cloudtrail-record';
+import { airlockSettings } from '../airlock/settings';
+import { curatedColumns, CuratedClass, CuratedColumn, PARTITION_COLUMN } from '../config/curated';
+import { datasetByName, projectState, ProjectState, SdeConfig } from '../config/model';
+import { ORGANISATION_TYPES, Purpose } from '../config/schema';
+import { projectWorkgroupName } from '../naming';
+import { CLASS_LABELS, STATE_LABELS } from '../reports/access-matrix';
+import { ProjectActivity, summariseActivity } from './activity';
+
+export const REGISTER_SCHEMA_VERSION = 1;
+
+/** A published count: exact when zero or above the threshold, otherwise only its bound. */
+export type PublicCount = { readonly count: number } | { readonly fewerThan: number };
+
+export type KindOfData = CuratedClass | 'partition';
+
+export interface RegisterDataset {
+  readonly name: string;
+  readonly title: string;
+  /** The approval limits the project to some rows (a row filter), e.g. emergency admissions only. */
+  readonly someRowsOnly: boolean;
+  /** The kinds of data approved, in lay terms, each with what its columns hold. */
+  readonly kinds: readonly { readonly kind: KindOfData; readonly label: string; readonly explain: string; readonly holds: readonly string[] }[];
+}
+
+export interface RegisterMonth {
+  readonly month: string;
+  readonly queries: PublicCount;
+  readonly refusedQueries: PublicCount;
+  /** Bytes scanned; null when withheld (few queries) or not recorded for the month. */
+  readonly dataScannedBytes: number | null;
+  readonly dataScanned: string;
+  readonly outputsReleased: PublicCount;
+}
+
+export interface RegisterProject {
+  readonly id: string;
+  readonly title: string;
+  readonly organisation: { readonly name: string; readonly type: string; readonly typeLabel: string; readonly tier: string; readonly tierLabel: string };
+  readonly purpose: Purpose;
+  readonly purposeLabel: string;
+  /** The purpose in plain English (the approval's summary). */
+  readonly summary: string;
+  readonly legalBasis: { readonly article6: string; readonly article9: string; readonly commonLawDuty: string };
+  readonly approval: { readonly committee: string; readonly date: string; readonly reference: string; readonly citizenMembersPresent: number };
+  readonly period: { readonly start: string; readonly end: string };
+  readonly status: ProjectState;
+  readonly statusLabel: string;
+  /** What the approval names, whatever the status today. */
+  readonly datasets: readonly RegisterDataset[];
+  readonly activity: { readonly firstUse: string | null; readonly lastUse: string | null; readonly months: readonly RegisterMonth[] };
+}
+
+export interface Register {
+  readonly schemaVersion: number;
+  readonly platform: { readonly name: string; readonly description: string | null };
+  /** The day (UTC) statuses are judged on. */
+  readonly asOf: string;
+  readonly disclosure: { readonly threshold: number; readonly rule: string };
+  readonly projects: readonly RegisterProject[];
+}
+
+export const ORGANISATION_TYPE_LABELS: Record<(typeof ORGANISATION_TYPES)[number], string> = {
+  nhs: 'NHS organisation',
+  local_authority: 'Local authority',
+  university: 'University',
+  charity: 'Charity',
+  company: 'Company (commercial)',
+};
+
+export const PURPOSE_LABELS: Record<Purpose, string> = {
+  research: 'Research',
+  planning: 'Planning health and care services',
+};
+
+/** The order kinds of data are listed in: the most sensitive first. */
+const KIND_ORDER: readonly KindOfData[] = ['pseudonym', 'sensitive', 'quasi_identifier', 'other', 'partition'];
+
+/** Counts 1..threshold are withheld; zero is kept (no activity singles out nobody), as in the airlock. */
+export function publicCount(n: number, threshold: number): PublicCount {
+  return n === 0 || n > threshold ? { count: n } : { fewerThan: threshold + 1 };
+}
+
+export function countText(c: PublicCount): string {
+  return 'count' in c ? String(c.count) : `fewer than ${c.fewerThan}`;
+}
+
+/** Decimal units, as Athena and AWS bills state data scanned. */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+/**
+ * What a curated column holds, in words that say what de-identification did: the config
+ * describes the source column ("NHS number of the patient"), which the public must not
+ * read as what the project receives.
+ */
+export function layDescription(c: CuratedColumn): string {
+  switch (c.rule) {
+    case 'pseudonymise':
+      return `A code in place of: ${c.description}`;
+    case 'age_band':
+      return `Age band only, from: ${c.description}`;
+    case 'date_to_month':
+      return `Month only, from: ${c.description}`;
+    case 'date_to_year':
+      return `Year only, from: ${c.description}`;
+    case 'postcode_outward':
+      return `Postcode district only, from: ${c.description}`;
+    case 'postcode_lsoa':
+      return `Neighbourhood (LSOA) only, from: ${c.description}`;
+    case 'scrub_free_text':
+      return `${c.description}, with identifiers removed`;
+    case 'keep':
+      return c.description;
+  }
+}
+
+function datasetsOf(config: SdeConfig, datasets: Record<string, { columns: readonly string[]; rowFilter?: string }>): RegisterDataset[] {
+  return Object.entries(datasets)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, grant]) => {
+      const dataset = datasetByName(config, name);
+      const byName = new Map(curatedColumns(dataset).map((c) => [c.name, c]));
+      const holds = new Map<KindOfData, string[]>();
+      for (const column of grant.columns) {
+        const c = byName.get(column);
+        const kind: KindOfData = c?.curatedClass ?? 'partition';
+        // The column description, never a value: what kind of thing the project may see.
+        const text = c ? layDescription(c) : column === PARTITION_COLUMN ? 'Date the data was loaded' : column;
+        holds.set(kind, [...(holds.get(kind) ?? []), text]);
+      }
+      return {
+        name,
+        title: dataset.title,
+        someRowsOnly: grant.rowFilter !== undefined,
+        kinds: KIND_ORDER.filter((k) => holds.has(k)).map((kind) => ({
+          kind,
+          label: CLASS_LABELS[kind].short,
+          explain: CLASS_LABELS[kind].explain,
+          holds: holds.get(kind)!,
+        })),
+      };
+    });
+}
+
+function publicActivity(activity: ProjectActivity | undefined, threshold: number): RegisterProject['activity'] {
+  if (!activity) return { firstUse: null, lastUse: null, months: [] };
+  return {
+    firstUse: activity.firstUse ?? null,
+    lastUse: activity.lastUse ?? null,
+    months: activity.months.map((m) => {
+      const queries = publicCount(m.queries, threshold);
+      // Withheld beside a withheld count; unknown when no query of the month recorded it.
+      const shown = 'count' in queries && m.queries > 0 && m.queriesWithBytes > 0;
+      const partial = shown && m.queriesWithBytes < m.queries;
+      return {
+        month: m.month,
+        queries,
+        refusedQueries: publicCount(m.refused, threshold),
+        dataScannedBytes: shown ? m.bytesScanned : null,
+        dataScanned:
+          m.queries === 0 ? 'none' : !('count' in queries) ? 'not shown (few queries)' : shown ? `${formatBytes(m.bytesScanned)}${partial ? ' (some queries not measured)' : ''}` : 'not recorded',
+        outputsReleased: publicCount(m.outputsReleased, threshold),
+      };
+    }),
+  };
+}
+
+export interface BuildRegisterOptions {
+  /** @default the airlock's suppressionThreshold from platform.yaml */
+  readonly threshold?: number;
+}
+
+export function buildRegister(config: SdeConfig, records: Iterable<CloudTrailRecord>, options: BuildRegisterOptions = {}): Register {
+  const threshold = options.threshold ?? airlockSettings(config.platform).suppressionThreshold;
+  const activity = summariseActivity(records, {
+    projectByWorkgroup: new Map(config.projects.map((p) => [projectWorkgroupName(config, p.id), p.id])),
+    projectIds: new Set(config.projects.map((p) => p.id)),
+  });
+  const tiers = config.platform.pricing.tiers;
+  return {
+    schemaVersion: REGISTER_SCHEMA_VERSION,
+    platform: { name: config.platform.displayName, description: config.platform.description ?? null },
+    asOf: config.today,
+    disclosure: {
+      threshold,
+      rule: `Counts from 1 to ${threshold} are shown as "fewer than ${threshold + 1}", so that no figure is small enough to single anyone out; data scanned is not shown for those months.`,
+    },
+    projects: [...config.projects]
+      .sort((a, b) => a.id.localeCompare(b.id))
+      .map((p) => {
+        const status = projectState(p, config.today);
+        return {
+          id: p.id,
+          title: p.title,
+          organisation: {
+            name: p.organisation.name,
+            type: p.organisation.type,
+            typeLabel: ORGANISATION_TYPE_LABELS[p.organisation.type],
+            tier: p.organisation.tier,
+            tierLabel: tiers[p.organisation.tier]?.label ?? p.organisation.tier,
+          },
+          purpose: p.purpose,
+          purposeLabel: PURPOSE_LABELS[p.purpose],
+          summary: p.summary,
+          legalBasis: { article6: p.lawfulBasis.article6, article9: p.lawfulBasis.article9, commonLawDuty: p.lawfulBasis.commonLawDuty },
+          approval: { committee: p.approval.committee, date: p.approval.date, reference: p.approval.reference, citizenMembersPresent: p.approval.citizenMembersPresent },
+          period: { start: p.period.start, end: p.period.end },
+          status,
+          statusLabel: STATE_LABELS[status],
+          datasets: datasetsOf(config, p.datasets),
+          activity: publicActivity(activity.get(p.id), threshold),
+        };
+      }),
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * The scheduled Lambda that regenerates the public register (RegisterPublisher construct).
+ * Thin: the snapshot of the config comes from the bundle (built in at synth, see
+ * snapshot.ts), the buckets from the environment; publish.ts does the work.
+ *
+ * It lives beside the register logic rather than in lambdas/ so the bundle and the local
+ * `sde register` share one import graph; move it with lambdas/ conventions if preferred.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { publishRegister } from './publish';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { REGISTER_SNAPSHOT_FILE, type RegisterConfigSnapshot } from './snapshot';
+
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new Error(`environment variable ${name} is not set (the RegisterPublisher construct sets it)`);
+  return value;
+}
+
+export async function handler(): Promise<{ filesRead: number; recordsRead: number; skipped: number; projects: number }> {
+  // Built into the bundle next to this code at synth (lib/constructs/register-publisher.ts).
+  const snapshot = JSON.parse(fs.readFileSync(path.join(__dirname, REGISTER_SNAPSHOT_FILE), 'utf8')) as RegisterConfigSnapshot;
+  const result = await publishRegister({
+    s3: new S3Client({}),
+    auditBucket: required('AUDIT_BUCKET'),
+    auditPrefix: process.env.AUDIT_PREFIX,
+    registerBucket: required('REGISTER_BUCKET'),
+    snapshot,
+    today: new Date().toISOString().slice(0, 10),
+  });
+  // Counts only: never record contents, which name researchers.
+  const summary = { filesRead: result.filesRead, recordsRead: result.recordsRead, skipped: result.skipped, projects: result.projects };
+  console.log(JSON.stringify({ message: 'register published', ...summary }));
+  return summary;
+}

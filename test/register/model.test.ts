@@ -1,0 +1,216 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { airlockEvent } from '../../lib/airlock/audit-events';
+import type { CloudTrailRecord } from '../../lib/audit/cloudtrail-record';
+import { localAuditEnv, projectQueryEvent } from '../../lib/audit/local-audit-writer';
+import { runCli } from '../../lib/cli/cli';
+import { loadConfig } from '../../lib/config';
+import { buildRegister, countText, formatBytes, publicCount, Register, RegisterProject } from '../../lib/register/model';
+import { readLocalRecords } from '../../lib/register/local';
+import { renderRegisterCsv, renderRegisterHtml, renderRegisterJson } from '../../lib/register/render';
+import { ConfigFixture, EXAMPLE_CONFIG, SECOND_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
+import { tempDir, writeStory } from './helpers';
+
+const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
+const workdir = tempDir('sde-register-model-');
+const written = writeStory(config, workdir);
+let register: Register;
+const project = (id: string): RegisterProject => register.projects.find((p) => p.id === id)!;
+
+beforeAll(async () => {
+  const read = await readLocalRecords(workdir);
+  expect(read.records).toHaveLength(written.length);
+  register = buildRegister(config, read.records);
+});
+afterAll(() => fs.rmSync(workdir, { recursive: true, force: true }));
+
+describe('publicCount', () => {
+  test.each([
+    [0, 7, '0'],
+    [1, 7, 'fewer than 8'],
+    [7, 7, 'fewer than 8'],
+    [8, 7, '8'],
+    [10, 10, 'fewer than 11'],
+    [11, 10, '11'],
+  ])('%i with threshold %i reads "%s"', (n, threshold, text) => {
+    expect(countText(publicCount(n, threshold))).toBe(text);
+  });
+});
+
+test('formatBytes uses decimal units', () => {
+  expect([formatBytes(0), formatBytes(999), formatBytes(12_000_000), formatBytes(1_500_000_000), formatBytes(2.5e12)]).toEqual(['0 bytes', '999 bytes', '12 MB', '1.5 GB', '2.5 TB']);
+});
+
+describe('the register of the example config', () => {
+  test('lists every project in the config, expired ones included, with its status', () => {
+    expect(register.projects.map((p) => [p.id, p.status])).toEqual([
+      ['kcl-covid-recovery', 'expired'],
+      ['medisight-prescribing', 'active'],
+      ['ncl-winter-planning', 'active'],
+      ['ucl-multimorbidity', 'active'],
+    ]);
+    expect(register.asOf).toBe(TEST_TODAY);
+    expect(register.disclosure.threshold).toBe(7); // platform.yaml airlock.suppressionThreshold
+  });
+
+  test('says who, why, on what legal basis and approval, for how long', () => {
+    const ncl = project('ncl-winter-planning');
+    expect(ncl.organisation).toEqual({ name: 'NHS North Central London Integrated Care Board', type: 'nhs', typeLabel: 'NHS organisation', tier: 'nhs', tierLabel: 'NHS and local authority' });
+    expect(ncl.purposeLabel).toBe('Planning health and care services');
+    expect(ncl.summary).toMatch(/^Estimate how many emergency hospital beds/);
+    expect(ncl.legalBasis.article9).toMatch(/Article 9\(2\)\(h\)/);
+    expect(ncl.approval).toEqual({ committee: 'OneLondon Data Access Committee', date: '2026-03-12', reference: 'DAC-2026-014', citizenMembersPresent: 3 });
+    expect(ncl.period).toEqual({ start: '2026-04-01', end: '2028-03-31' });
+    expect(project('medisight-prescribing').organisation.typeLabel).toBe('Company (commercial)');
+  });
+
+  test('names the approved datasets and kinds of data in lay terms, even for an expired project', () => {
+    const kcl = project('kcl-covid-recovery');
+    expect(kcl.datasets.map((d) => d.name)).toEqual(['hospital_episodes']);
+    expect(kcl.datasets[0].kinds.map((k) => k.kind)).toEqual(['pseudonym', 'sensitive', 'quasi_identifier', 'other']);
+    expect(kcl.datasets[0].kinds[0].label).toBe('pseudonym (from a direct identifier)');
+    const ncl = project('ncl-winter-planning');
+    const episodes = ncl.datasets.find((d) => d.name === 'hospital_episodes')!;
+    expect(episodes.someRowsOnly).toBe(true);
+    expect(episodes.kinds.map((k) => k.kind)).toContain('partition');
+    expect(ncl.datasets.find((d) => d.name === 'demographics')!.someRowsOnly).toBe(false);
+  });
+
+  test('counts queries per month, shows only counts above the threshold, and withholds data scanned beside a withheld count', () => {
+    const ncl = project('ncl-winter-planning').activity;
+    expect(ncl.firstUse).toBe('2026-10-03');
+    expect(ncl.lastUse).toBe('2026-11-03');
+    expect(ncl.months).toEqual([
+      { month: '2026-10', queries: { count: 12 }, refusedQueries: { count: 0 }, dataScannedBytes: 12_000_000, dataScanned: '12 MB', outputsReleased: { count: 0 } },
+      { month: '2026-11', queries: { fewerThan: 8 }, refusedQueries: { fewerThan: 8 }, dataScannedBytes: null, dataScanned: 'not shown (few queries)', outputsReleased: { count: 0 } },
+    ]);
+  });
+
+  test('counts releases (not refused ones) and says when some queries had no bytes recorded', () => {
+    const ucl = project('ucl-multimorbidity').activity;
+    expect(ucl.months).toEqual([
+      { month: '2026-11', queries: { count: 8 }, refusedQueries: { count: 0 }, dataScannedBytes: 14_000_000, dataScanned: '14 MB (some queries not measured)', outputsReleased: { fewerThan: 8 } },
+    ]);
+  });
+
+  test('a project with no recorded use has no months and no dates', () => {
+    expect(project('medisight-prescribing').activity).toEqual({ firstUse: null, lastUse: null, months: [] });
+  });
+});
+
+describe('attribution', () => {
+  const env = localAuditEnv(config);
+  const query = (over: Partial<Parameters<typeof projectQueryEvent>[1]> = {}) =>
+    projectQueryEvent(env, { projectId: 'ncl-winter-planning', sessionName: 's', queryString: 'SELECT 1', time: new Date('2026-11-01T00:00:00Z'), ...over });
+  const months = (records: CloudTrailRecord[], id = 'ncl-winter-planning', threshold = 0) =>
+    buildRegister(config, records, { threshold }).projects.find((p) => p.id === id)!.activity.months;
+
+  test('by the Athena workgroup, as on AWS, even without the local project field', () => {
+    const r = query();
+    const { sdeProjectId: _drop, ...rest } = r.additionalEventData!;
+    expect(months([{ ...r, additionalEventData: rest }])[0].queries).toEqual({ count: 1 });
+  });
+
+  test('a workgroup that is not a project workgroup is not project use', () => {
+    const r = query();
+    expect(months([{ ...r, requestParameters: { ...r.requestParameters, workGroup: 'primary' } }])).toEqual([]);
+  });
+
+  test('the same record read twice (trail and airlock event file) is counted once', () => {
+    const r = query();
+    expect(months([r, r])[0].queries).toEqual({ count: 1 });
+  });
+
+  test('a project not in the config is ignored', () => {
+    const release = airlockEvent(env, { name: 'ReleaseOutput', time: new Date('2026-11-01T00:00:00Z'), actor: 'x', requestId: 'r', projectId: 'not-a-project', state: 'released' });
+    expect(buildRegister(config, [release as unknown as CloudTrailRecord]).projects.every((p) => p.activity.months.length === 0)).toBe(true);
+  });
+
+  test('other events (ingestion, Lake Formation, other airlock steps) are not queries', () => {
+    const submit = airlockEvent(env, { name: 'SubmitOutputRequest', time: new Date('2026-11-01T00:00:00Z'), actor: 'x', requestId: 'r', projectId: 'ncl-winter-planning', state: 'submitted' });
+    expect(months([submit as unknown as CloudTrailRecord])).toEqual([]);
+  });
+});
+
+describe('the data files', () => {
+  test('register.json is the model, and parses back to it', () => {
+    expect(JSON.parse(renderRegisterJson(register))).toEqual(JSON.parse(JSON.stringify(register)));
+  });
+
+  test('register.csv has one row per project and month of use', () => {
+    const lines = renderRegisterCsv(register).trimEnd().split('\r\n');
+    expect(lines[0]).toMatch(/^project_id,project_title,organisation,/);
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['kcl-covid-recovery', 'medisight-prescribing', 'ncl-winter-planning', 'ncl-winter-planning', 'ucl-multimorbidity']);
+    expect(lines[3]).toMatch(/,2026-10,12,0,12000000,0$/);
+    expect(lines[4]).toMatch(/,2026-11,fewer than 8,fewer than 8,,0$/);
+  });
+
+  test('register.csv neutralises spreadsheet formulas coming from the config', () => {
+    const fixture = new ConfigFixture().edit('projects/medisight-prescribing.yaml', (d) => {
+      d.organisation.name = '=HYPERLINK("http://example.invalid")';
+    });
+    try {
+      const csv = renderRegisterCsv(buildRegister(loadConfig(fixture.dir, { today: TEST_TODAY }), []));
+      expect(csv).toContain(`"'=HYPERLINK(""http://example.invalid"")"`);
+      expect(csv).not.toMatch(/,=HYPERLINK/);
+    } finally {
+      fixture.cleanup();
+    }
+  });
+
+  test('the HTML escapes text from the config', () => {
+    const fixture = new ConfigFixture().edit('projects/medisight-prescribing.yaml', (d) => {
+      d.summary = 'Counts <script>alert(1)</script> only';
+    });
+    try {
+      const html = renderRegisterHtml(buildRegister(loadConfig(fixture.dir, { today: TEST_TODAY }), []));
+      expect(html).toContain('Counts &lt;script&gt;alert(1)&lt;/script&gt; only');
+      expect(html).not.toMatch(/<script/i);
+    } finally {
+      fixture.cleanup();
+    }
+  });
+
+  test('another region config builds a register with its own threshold default', () => {
+    const second = loadConfig(SECOND_CONFIG, { today: TEST_TODAY });
+    const r = buildRegister(second, []);
+    expect(r.projects.length).toBe(second.projects.length);
+    expect(r.disclosure.threshold).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('sde register', () => {
+  test('writes the three files from the workdir trail', async () => {
+    const out = path.join(workdir, 'published');
+    const lines: string[] = [];
+    const code = await runCli(['register', '--config', EXAMPLE_CONFIG, '--workdir', workdir, '--out', out, '--today', TEST_TODAY], { out: (l) => lines.push(l), err: () => undefined });
+    expect(code).toBe(0);
+    expect(fs.readdirSync(out).sort()).toEqual(['index.html', 'register.csv', 'register.json']);
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'register.json'), 'utf8')) as Register;
+    expect(json.projects.find((p) => p.id === 'ncl-winter-planning')!.activity.months[0].queries).toEqual({ count: 12 });
+  });
+
+  test('--trail reads a folder of CloudTrail files instead', async () => {
+    const out = path.join(workdir, 'from-trail');
+    const code = await runCli(['register', '--config', EXAMPLE_CONFIG, '--workdir', path.join(workdir, 'other-workdir'), '--trail', path.join(workdir, 'audit'), '--out', out, '--today', TEST_TODAY], {
+      out: () => undefined,
+      err: () => undefined,
+    });
+    expect(code).toBe(0);
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'register.json'), 'utf8')) as Register;
+    expect(json.projects.find((p) => p.id === 'ucl-multimorbidity')!.activity.months).toHaveLength(1);
+  });
+
+  test('a missing --trail is a usage error, not a crash', async () => {
+    const err: string[] = [];
+    const code = await runCli(['register', '--config', EXAMPLE_CONFIG, '--workdir', workdir, '--trail', path.join(workdir, 'no-such-trail')], { out: () => undefined, err: (l) => err.push(l) });
+    expect(code).toBe(2);
+    expect(err.join('\n')).toMatch(/no-such-trail: no such file or folder/);
+  });
+
+  test('defaults to <workdir>/out/register', async () => {
+    const code = await runCli(['register', '--config', EXAMPLE_CONFIG, '--workdir', workdir, '--today', TEST_TODAY], { out: () => undefined, err: () => undefined });
+    expect(code).toBe(0);
+    expect(fs.existsSync(path.join(workdir, 'out', 'register', 'index.html'))).toBe(true);
+  });
+});
