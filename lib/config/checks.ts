@@ -194,6 +194,7 @@ export function checkProject(
       fix: 'record the approval of a meeting that met the citizen quorum (or, if the rule is changed, change governance in platform.yaml through its own review)',
     });
   }
+  problems.push(...checkCitizenMembers(project, platform));
   if (active && Object.keys(project.datasets).length === 0) {
     problems.push({ file, field: 'datasets', message: 'an active project is granted no dataset', fix: 'add the datasets and columns the approval names, or set status: expired' });
   }
@@ -217,6 +218,43 @@ export function checkProject(
       } else if (!grantable.has(column)) {
         problems.push({ file, field: `datasets.${name}.columns[${i}]`, ...whyNotGrantable(dataset, column) });
       }
+    });
+  }
+  return problems;
+}
+
+/**
+ * The citizen members an approval names must agree with the number it records (a roster
+ * reference listed twice is one person), and, when platform.yaml asks for named members,
+ * every active approval must name them. New and extended projects are held to naming
+ * whenever citizen members are required, by lib/governance/approval-changes.ts
+ * (`sde validate --since REF`), which can see what changed.
+ */
+export function checkCitizenMembers(project: Sourced<ProjectConfig>, platform: PlatformConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const { file, approval } = project;
+  const { governance } = platform;
+  if (approval.citizenMembers !== undefined) {
+    approval.citizenMembers.forEach((ref, i) => {
+      if (approval.citizenMembers!.indexOf(ref) !== i) {
+        problems.push({ file, field: `approval.citizenMembers[${i}]`, message: `"${ref}" is listed twice`, fix: 'list each citizen member present once' });
+      }
+    });
+    const named = new Set(approval.citizenMembers).size;
+    if (named !== approval.citizenMembersPresent) {
+      problems.push({
+        file,
+        field: 'approval.citizenMembersPresent',
+        message: `is ${approval.citizenMembersPresent}, but approval.citizenMembers names ${named}`,
+        fix: 'make the number match the citizen members named in the minutes of the approving meeting',
+      });
+    }
+  } else if (project.status === 'active' && governance.requireCitizenMembers && governance.requireNamedCitizenMembers) {
+    problems.push({
+      file,
+      field: 'approval.citizenMembers',
+      message: 'is missing, but platform.yaml (governance.requireNamedCitizenMembers) requires the approval to name the citizen members present',
+      fix: `list the roster references of the citizen members at the approving meeting (at least ${governance.minimumCitizenMembers}), e.g. citizenMembers: [CM-01, CM-04]`,
     });
   }
   return problems;

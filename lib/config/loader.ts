@@ -9,7 +9,7 @@ import { checkConfig } from './checks';
 import { SdeConfig, Sourced, todayUtc } from './model';
 import { ConfigError, ConfigProblem } from './problems';
 import { datasetSchema, platformSchema, projectSchema } from './schema';
-import { displayPath, readConfigFile } from './yaml-file';
+import { displayPath, parseConfigText, readConfigFile } from './yaml-file';
 import type { z } from 'zod';
 
 export interface LoadOptions {
@@ -19,68 +19,119 @@ export interface LoadOptions {
 
 const YAML_FILE = /\.ya?ml$/;
 
-function yamlFilesIn(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .filter((f) => YAML_FILE.test(f))
-    .sort()
-    .map((f) => path.join(dir, f));
+/**
+ * Where config files come from: a directory on disk, or the files of a git revision held
+ * in memory (lib/governance/git-config.ts). Both go through the same schema and checks.
+ */
+interface ConfigSource {
+  /** SdeConfig.dir: the absolute directory, or a label such as `config@HEAD~3`. */
+  readonly dir: string;
+  /** How a file is named in problems. */
+  display(rel: string): string;
+  exists(rel: string): boolean;
+  /** YAML files directly in a folder, sorted, as relative paths. */
+  yamlFiles(relDir: string): string[];
+  read<S extends z.ZodType>(rel: string, schema: S, problems: ConfigProblem[]): z.infer<S> | undefined;
 }
 
-function readAll<S extends z.ZodType>(files: string[], schema: S, problems: ConfigProblem[]): Sourced<z.infer<S>>[] {
+function dirSource(abs: string): ConfigSource {
+  return {
+    dir: abs,
+    display: (rel) => displayPath(path.join(abs, rel)),
+    exists: (rel) => fs.existsSync(path.join(abs, rel)),
+    yamlFiles: (relDir) => {
+      const dir = path.join(abs, relDir);
+      if (!fs.existsSync(dir)) return [];
+      return fs
+        .readdirSync(dir)
+        .filter((f) => YAML_FILE.test(f))
+        .sort()
+        .map((f) => `${relDir}/${f}`);
+    },
+    read: (rel, schema, problems) => readConfigFile(path.join(abs, rel), schema, problems),
+  };
+}
+
+/** Files by path relative to the config directory (`platform.yaml`, `projects/x.yaml`), e.g. read from git. */
+function memorySource(files: ReadonlyMap<string, string>, label: string): ConfigSource {
+  return {
+    dir: label,
+    display: (rel) => `${label}/${rel}`,
+    exists: (rel) => files.has(rel),
+    yamlFiles: (relDir) =>
+      [...files.keys()].filter((f) => f.startsWith(`${relDir}/`) && !f.slice(relDir.length + 1).includes('/') && YAML_FILE.test(f)).sort(),
+    read: (rel, schema, problems) => parseConfigText(`${label}/${rel}`, files.get(rel) ?? '', schema, problems),
+  };
+}
+
+function readAll<S extends z.ZodType>(source: ConfigSource, files: string[], schema: S, problems: ConfigProblem[]): Sourced<z.infer<S>>[] {
   const out: Sourced<z.infer<S>>[] = [];
   for (const file of files) {
-    const value = readConfigFile(file, schema, problems);
-    if (value !== undefined) out.push({ ...(value as object), file: displayPath(file) } as Sourced<z.infer<S>>);
+    const value = source.read(file, schema, problems);
+    if (value !== undefined) out.push({ ...(value as object), file: source.display(file) } as Sourced<z.infer<S>>);
   }
   return out;
 }
 
-/** Validates a configuration directory; returns the model (if usable) and every problem. */
-export function validateConfigDir(dir: string, options: LoadOptions = {}): { config?: SdeConfig; problems: ConfigProblem[] } {
-  const abs = path.resolve(dir);
+function validateSource(source: ConfigSource, options: LoadOptions): { config?: SdeConfig; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
-  if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) {
+  const platformRel = ['platform.yaml', 'platform.yml'].find((f) => source.exists(f));
+  if (!platformRel) {
     problems.push({
-      file: displayPath(abs),
-      field: '',
-      message: 'is not a configuration directory',
-      fix: 'pass --config DIR naming a folder holding platform.yaml, datasets/ and projects/ (see config/ for an example)',
-    });
-    return { problems };
-  }
-  const platformFile = ['platform.yaml', 'platform.yml'].map((f) => path.join(abs, f)).find((f) => fs.existsSync(f));
-  if (!platformFile) {
-    problems.push({
-      file: displayPath(path.join(abs, 'platform.yaml')),
+      file: source.display('platform.yaml'),
       field: '',
       message: 'is missing',
       fix: 'create platform.yaml (copy config/platform.yaml and change it for your deployment)',
     });
   }
-  const datasetFiles = yamlFilesIn(path.join(abs, 'datasets'));
+  const datasetFiles = source.yamlFiles('datasets');
   if (datasetFiles.length === 0) {
     problems.push({
-      file: displayPath(path.join(abs, 'datasets')),
+      file: source.display('datasets'),
       field: '',
       message: 'holds no dataset (*.yaml)',
       fix: 'describe at least one dataset in datasets/NAME.yaml (see config/datasets/ for examples)',
     });
   }
-  const platform = platformFile ? readConfigFile(platformFile, platformSchema, problems) : undefined;
-  const datasets = readAll(datasetFiles, datasetSchema, problems);
-  const projects = readAll(yamlFilesIn(path.join(abs, 'projects')), projectSchema, problems);
+  const platform = platformRel ? source.read(platformRel, platformSchema, problems) : undefined;
+  const datasets = readAll(source, datasetFiles, datasetSchema, problems);
+  const projects = readAll(source, source.yamlFiles('projects'), projectSchema, problems);
   const today = options.today ?? todayUtc();
 
   if (platform) problems.push(...checkConfig(platform, datasets, projects, today));
   // Grouped by file (stable, so each file's problems keep their order) for easy reading.
   problems.sort((a, b) => a.file.localeCompare(b.file));
-  if (problems.length > 0 || !platform || !platformFile) return { problems };
+  if (problems.length > 0 || !platform || !platformRel) return { problems };
   return {
-    config: { dir: abs, platform: { ...platform, file: displayPath(platformFile) }, datasets, projects, today },
+    config: { dir: source.dir, platform: { ...platform, file: source.display(platformRel) }, datasets, projects, today },
     problems,
   };
+}
+
+/** Validates a configuration directory; returns the model (if usable) and every problem. */
+export function validateConfigDir(dir: string, options: LoadOptions = {}): { config?: SdeConfig; problems: ConfigProblem[] } {
+  const abs = path.resolve(dir);
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) {
+    return {
+      problems: [
+        {
+          file: displayPath(abs),
+          field: '',
+          message: 'is not a configuration directory',
+          fix: 'pass --config DIR naming a folder holding platform.yaml, datasets/ and projects/ (see config/ for an example)',
+        },
+      ],
+    };
+  }
+  return validateSource(dirSource(abs), options);
+}
+
+/**
+ * Validates config files held in memory (paths relative to the config directory, with
+ * `/`), e.g. a git revision's; `label` names them in problems and becomes `config.dir`.
+ */
+export function validateConfigFiles(files: ReadonlyMap<string, string>, label: string, options: LoadOptions = {}): { config?: SdeConfig; problems: ConfigProblem[] } {
+  return validateSource(memorySource(files, label), options);
 }
 
 /** Loads a configuration directory or throws a ConfigError naming every problem. */

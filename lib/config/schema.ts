@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { airlockSchema } from '../airlock/settings';
+import { decimalPlaces, PRICE_DECIMALS } from '../billing/money';
 import { iamPrincipalArn } from './primitives';
 
 /** How sensitive a source column is, before de-identification. */
@@ -71,13 +72,22 @@ export { iamPrincipalArn };
 const awsAccount = z.string().regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account id, quoted in YAML' });
 const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { error: 'must be an AWS region such as eu-west-2' });
 const email = z.email({ error: 'must be an e-mail address' });
-const money = z.number().nonnegative({ error: 'must be zero or more' });
+/** Prices are read as exact decimals (lib/billing/money.ts): more places than that would be silently lost. */
+const priceDecimals = (v: number) => decimalPlaces(v) <= PRICE_DECIMALS;
+const priceDecimalsError = { error: `must have at most ${PRICE_DECIMALS} decimal places` };
+const money = z.number().nonnegative({ error: 'must be zero or more' }).refine(priceDecimals, priceDecimalsError);
+
+/** A roster reference such as CM-04: letters, an optional hyphen, digits. Spaces are refused so a name cannot be typed in. */
+const citizenMemberRef = z.string().regex(/^[A-Za-z]{1,10}-?\d{1,4}$/, {
+  error: "must be a roster reference such as CM-04 (letters, optional '-', digits), not a person's name",
+});
 
 const tierSchema = z.strictObject({
   label: nonEmpty,
   accessFeePerMonth: money,
   pricePerTbScanned: money,
-  multiplier: z.number().positive({ error: 'must be more than zero' }).default(1),
+  /** Applies to the price per TB scanned (not to the access fee). */
+  multiplier: z.number().positive({ error: 'must be more than zero' }).refine(priceDecimals, priceDecimalsError).default(1),
 });
 
 export const platformSchema = z.strictObject({
@@ -110,6 +120,12 @@ export const platformSchema = z.strictObject({
   pricing: z.strictObject({
     currency: z.string().regex(/^[A-Z]{3}$/, { error: 'must be an ISO 4217 currency code such as GBP' }),
     tiers: z.record(identifier, tierSchema),
+    /**
+     * What AWS charges the platform per TB Athena scans, in USD (set your region's price).
+     * Project budgets (limits.monthlyBudgetUsd) are AWS Budgets limits in USD; statements
+     * estimate a project's AWS spend with this when AWS Budgets' figure is not at hand.
+     */
+    awsUsdPerTbScanned: money.default(5),
   }),
   /** Output checking: disclosure thresholds and the reviewers (lib/airlock/README.md). */
   airlock: airlockSchema.optional(),
@@ -118,8 +134,14 @@ export const platformSchema = z.strictObject({
       /** Refuse a project approval that does not record the citizen members present. */
       requireCitizenMembers: z.boolean().default(true),
       minimumCitizenMembers: z.int().min(0).default(2),
+      /**
+       * Also require each active approval to name the citizen members present
+       * (approval.citizenMembers: roster references, never personal names), so the quorum
+       * can be checked against the committee's published membership, not just a number.
+       */
+      requireNamedCitizenMembers: z.boolean().default(false),
     })
-    .default({ requireCitizenMembers: true, minimumCitizenMembers: 2 }),
+    .default({ requireCitizenMembers: true, minimumCitizenMembers: 2, requireNamedCitizenMembers: false }),
 });
 
 export const columnSchema = z.strictObject({
@@ -189,6 +211,12 @@ export const projectSchema = z.strictObject({
     reference: nonEmpty,
     date: isoDate,
     citizenMembersPresent: z.int().min(0, { error: 'must be zero or more' }),
+    /**
+     * The citizen members present, by their reference on the committee's published roster
+     * (e.g. CM-04). A reference, not a name: the config, the register and every report
+     * built from it stay free of personal data.
+     */
+    citizenMembers: z.array(citizenMemberRef).optional(),
   }),
   period: z.strictObject({ start: isoDate, end: isoDate }),
   researchers: z.array(iamPrincipalArn).min(1, { error: 'name at least one researcher principal' }),

@@ -81,6 +81,9 @@ export function zodIssueToProblem(file: string, schema: z.ZodType, issue: z.core
       fix: `use one of: ${issue.values.map((v) => String(v)).join(', ')}`,
     };
   }
+  if (issue.code === 'custom' && /decimal places/.test(issue.message)) {
+    return { file, field, message: `is ${JSON.stringify(valueAt(input, issue.path))}: ${issue.message}`, fix: 'round the price to at most that many decimal places' };
+  }
   return { file, field: field || '(top level)', message: issue.message, fix: 'correct the value as the message says' };
 }
 
@@ -125,6 +128,11 @@ export function readConfigFile<S extends z.ZodType>(
     problems.push({ file, field: '', message: `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`, fix: 'check the path and the file permissions' });
     return undefined;
   }
+  return parseConfigText(file, text, schema, problems);
+}
+
+/** Parses and validates one file's text (from disk, or from a git revision). Undefined if anything was wrong. */
+export function parseConfigText<S extends z.ZodType>(file: string, text: string, schema: S, problems: ConfigProblem[]): z.infer<S> | undefined {
   const data = parseYaml(file, text, problems);
   if (data === undefined && problems.some((p) => p.file === file)) return undefined;
   const result = schema.safeParse(data);

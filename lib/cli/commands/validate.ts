@@ -1,29 +1,47 @@
 import { formatProblem } from '../../config/problems';
 import { projectState } from '../../config/model';
 import { validateConfigDir } from '../../config/loader';
+import type { ConfigProblem } from '../../config/problems';
+import { approvalChangeProblems } from '../../governance/approval-changes';
+import { GitConfigError, loadConfigAtRevision } from '../../governance/git-config';
 import { Command, CONFIG_OPTION, TODAY_OPTION, UsageError } from '../command';
 
 export const validateCommand: Command = {
   name: 'validate',
   summary: 'check the governance config and list every problem',
-  usage: '[--config DIR] [--today YYYY-MM-DD] [--format text|json]',
+  usage: '[--config DIR] [--today YYYY-MM-DD] [--since REF] [--format text|json]',
   description: [
     'Reads platform.yaml, datasets/*.yaml and projects/*.yaml and checks every file and every',
     'rule between them: unknown keys, grants of columns that do not exist after de-identification,',
     'direct identifiers kept or granted, missing approvals, periods that have ended, duplicates.',
+    'With --since REF (a git revision, e.g. origin/main in a pull request check), projects that are new or',
+    'extended since REF must also carry an approval recorded for that change, naming the citizen members',
+    'present when platform.yaml requires citizen members.',
     'Exit status: 0 if the config is valid, 1 if it has problems (each printed with file, field and fix).',
   ].join('\n'),
   options: {
     ...CONFIG_OPTION,
     ...TODAY_OPTION,
     format: { type: 'string', default: 'text', valueName: 'text|json', description: 'output format' },
+    since: { type: 'string', valueName: 'REF', description: 'also check the approvals of projects new or extended since this git revision' },
   },
   async run({ values, out, err }) {
     const today = values.today as string | undefined;
     if (today !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(today)) throw new UsageError(`--today must be YYYY-MM-DD, not "${today}"`);
     const format = values.format as string;
     if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, not "${format}"`);
-    const { config, problems } = validateConfigDir(values.config as string, { today });
+    const validated = validateConfigDir(values.config as string, { today });
+    const problems: ConfigProblem[] = [...validated.problems];
+    const since = values.since as string | undefined;
+    if (validated.config && since !== undefined) {
+      try {
+        problems.push(...approvalChangeProblems(loadConfigAtRevision(values.config as string, since).config, validated.config));
+      } catch (e) {
+        if (e instanceof GitConfigError) throw new UsageError(e.message);
+        throw e;
+      }
+    }
+    const config = problems.length === 0 ? validated.config : undefined;
 
     if (format === 'json') {
       out(JSON.stringify({ valid: problems.length === 0, problems }, null, 2));
