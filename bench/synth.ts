@@ -42,6 +42,25 @@ interface Result {
   config_seconds: number;
   seconds: number;
   seconds_per_project: number;
+  cpu_seconds: number;
+  cpu_seconds_per_project: number;
+}
+
+/**
+ * CPU seconds used by this process and the children it has waited for (cfn-guard runs as
+ * a child), from /proc/self/stat: unlike wall time, it does not grow when other work
+ * shares the machine, so sizes measured on a busy machine still compare.
+ */
+function cpuSeconds(): number {
+  try {
+    const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    // utime, stime, cutime, cstime are fields 14-17 of stat(5); the slice starts at field 3.
+    const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+    return ticks / 100; // USER_HZ is 100 on Linux
+  } catch {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  }
 }
 
 function runOne(projects: number, shards: number): Result {
@@ -53,11 +72,13 @@ function runOne(projects: number, shards: number): Result {
     const configSeconds = Number(process.hrtime.bigint() - c0) / 1e9;
 
     const t0 = process.hrtime.bigint();
+    const cpu0 = cpuSeconds();
     const props = { outdir: path.join(work, 'cdk.out'), context: { [WORKSPACE_SHARDS_CONTEXT]: shards } };
     // Exactly the app's gates (lib/compliance.ts), as `cdk synth` runs them.
     const { app } = createApp(config, props);
     const assembly = app.synth(); // throws on any unacknowledged finding
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const cpu = cpuSeconds() - cpu0;
 
     const templates = assembly.stacks.map((s) => {
       const file = path.join(assembly.directory, s.templateFile);
@@ -75,6 +96,8 @@ function runOne(projects: number, shards: number): Result {
       config_seconds: round(configSeconds),
       seconds: round(seconds),
       seconds_per_project: round(seconds / projects, 4),
+      cpu_seconds: round(cpu),
+      cpu_seconds_per_project: round(cpu / projects, 4),
     };
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

@@ -9,8 +9,10 @@ import type { SdeConfig } from './config/model';
 import { stackName } from './naming';
 import { AirlockStack, createAirlockStack } from './stacks/airlock-stack';
 import { AuditStack } from './stacks/audit-stack';
+import { BillingStack, createBillingStack } from './stacks/billing-stack';
 import { DataLakeStack } from './stacks/data-lake-stack';
 import { createIngestionStack, IngestionStack } from './stacks/ingestion-stack';
+import { createRegisterStack, RegisterStack } from './stacks/register-stack';
 import { createWorkspaceStacks, WorkspacesStack } from './stacks/workspaces-stack';
 
 export interface SdeAppProps extends AppProps {
@@ -24,7 +26,9 @@ export interface SdeStacks {
   readonly workspaces: WorkspacesStack[];
   readonly audit: AuditStack;
   readonly airlock: AirlockStack;
+  readonly billing: BillingStack;
   readonly ingestion: IngestionStack;
+  readonly register: RegisterStack;
 }
 
 export function createStacks(app: App, config: SdeConfig): SdeStacks {
@@ -50,7 +54,11 @@ export function createStacks(app: App, config: SdeConfig): SdeStacks {
   const airlock = createAirlockStack(app, config, { env, tags, projectRoleStacks: workspaces });
   // Ingestion alarms go to the audit stack's security alert topic.
   const ingestion = createIngestionStack(app, config, dataLake, { env, tags, alarmTopic: audit.alarms.topic });
-  return { dataLake, workspaces, audit, airlock, ingestion };
+  // The public register counts project use from the audit stack's trail.
+  const register = createRegisterStack(app, config, { env, tags, auditBucket: audit.bucket, auditKey: audit.key });
+  // Monthly statements from the project workgroups' Athena query metadata (names only: no cross-stack references).
+  const billing = createBillingStack(app, config, { env, tags });
+  return { dataLake, workspaces, audit, airlock, ingestion, register, billing };
 }
 
 /**

@@ -3,6 +3,7 @@
  * what was recorded, per project, and whether the hash chain is intact.
  */
 import * as path from 'node:path';
+import { AIRLOCK_EVENT_SOURCE } from '../airlock/audit-events';
 import { readTrail } from './cloudtrail-reader';
 import type { CloudTrailRecord } from './cloudtrail-record';
 import { AUDIT_DIR, SDE_PROJECT_FIELD } from './local-audit-writer';
@@ -47,11 +48,18 @@ export function summariseAudit(records: readonly CloudTrailRecord[]): AuditSumma
         queriesRefused++;
         if (activity) activity.queriesRefused++;
       }
-    } else if (r.eventSource === 's3.amazonaws.com' && r.eventName === 'PutObject') {
+    } else if (r.eventSource === AIRLOCK_EVENT_SOURCE && r.eventName === 'ReleaseOutput') {
+      // The airlock records each release (and each refused attempt) under its own source.
+      if (r.errorCode === undefined) {
+        releases++;
+        if (activity) activity.releases++;
+      }
+    } else if (r.eventSource === 's3.amazonaws.com' && r.eventName === 'PutObject' && r.errorCode === undefined) {
+      // On AWS a release is the write into the egress prefix.
       if (extra.sdeAction === 'output-release') {
         releases++;
         if (activity) activity.releases++;
-      } else if (r.errorCode === undefined) {
+      } else {
         ingestionWrites++;
       }
     }

@@ -9,9 +9,14 @@ import { ConfigError } from '../config/problems';
 import { Command, CommandContext, OptionSpec, UsageError } from './command';
 import { accessMatrixCommand } from './commands/access-matrix';
 import { auditCommand } from './commands/audit';
+import { billCommand } from './commands/bill';
 import { demoCommand } from './commands/demo';
+import { governanceReportCommand } from './commands/governance-report';
+import { ingestCommand } from './commands/ingest';
 import { createOutputCommand } from './commands/output';
 import { queryCommand } from './commands/query';
+import { registerCommand } from './commands/register';
+import { satreCommand } from './commands/satre';
 import { synthCommand } from './commands/synth';
 import { validateCommand } from './commands/validate';
 
@@ -26,7 +31,7 @@ const outputCommand = createOutputCommand({
   },
 });
 
-export const COMMANDS: readonly Command[] = [validateCommand, synthCommand, demoCommand, queryCommand, accessMatrixCommand, auditCommand, outputCommand];
+export const COMMANDS: readonly Command[] = [validateCommand, synthCommand, demoCommand, queryCommand, accessMatrixCommand, auditCommand, outputCommand, ingestCommand, registerCommand, billCommand, governanceReportCommand, satreCommand];
 
 export interface CliIo {
   readonly out: (line: string) => void;

@@ -8,8 +8,16 @@ import type { SdeConfig } from '../config/model';
 import { progressBar } from './progress';
 import { LocalS3, startLocalS3 } from './s3-server';
 import { uploadFile } from './s3-upload';
+import { ingestStep } from './ingest';
 import { BAD_ROW_KINDS, generatePopulation, PopulationGeneration } from './synthetic';
 import { bucketNames, ensurePseudonymKey, workdirLayout, WorkdirLayout, Zone } from './workdir';
+import { writeDemoRegister } from '../register/local';
+import { runDemoQueries } from './demo-queries';
+import { runAirlockDemo } from '../airlock/demo-run';
+import type { CloudTrailRecord } from '../audit/cloudtrail-record';
+import { LocalAuditWriter, localAuditEnv } from '../audit/local-audit-writer';
+import { localAuditSummary } from '../audit/summary';
+import { writeDemoBillsAndGovernance } from './demo-charging-oversight';
 
 export interface DemoOptions {
   readonly config: SdeConfig;
@@ -90,6 +98,14 @@ async function landStep(s3: LocalS3, config: SdeConfig, population: PopulationGe
   return landed;
 }
 
+/** One output released through both reviewers, and the refusals the airlock must make. */
+async function airlockStep(config: SdeConfig, layout: WorkdirLayout, log: Log): Promise<void> {
+  const writer = LocalAuditWriter.open(layout.root, localAuditEnv(config));
+  log('Output airlock (disclosure checks, two reviewers, a signed release record):');
+  // Airlock events are CloudTrail-shaped (checked against checkRecord in test/airlock).
+  await runAirlockDemo({ config, workdir: layout.root, sink: (event) => void writer.append(event as unknown as CloudTrailRecord), out: (line) => log(`  ${line}`) });
+}
+
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const settings = { config: options.config, workdir: options.workdir, people: options.people ?? 2000, seed: options.seed ?? 42 };
@@ -103,6 +119,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   try {
     log(`Local S3 API on ${s3.endpoint} (loopback only), objects stored in ${layout.s3}; buckets: ${Object.values(buckets).join(', ')}`);
     const landed = await landStep(s3, options.config, population, log);
+    await ingestStep({ s3, config: options.config, layout, landed, optOutFile: population.optOutFile, log });
+    await runDemoQueries({ config: options.config, workdir: layout.root, log });
+    await airlockStep(options.config, layout, log);
+    for (const line of await localAuditSummary(layout.root)) log(line);
+    // After every step that writes audit records, so the register sees them all.
+    await writeDemoRegister({ config: options.config, workdir: layout.root, log });
+    await writeDemoBillsAndGovernance({ config: options.config, workdir: layout.root, log });
     log(`Done. State kept in ${layout.root}; run again with another --workdir to start a separate platform.`);
     return { layout, buckets, endpoint: s3.endpoint, population, landed };
   } finally {

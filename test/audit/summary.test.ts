@@ -31,3 +31,13 @@ test('the summary lines say whether the chain is intact', async () => {
   expect(lines[1]).toMatch(/^ {2}hash chain intact: 7 entries, head [0-9a-f]{16}…$/);
   expect(lines).toContain('  kcl-covid-recovery: 0 queries allowed (0 bytes scanned), 1 refused, 0 releases');
 });
+
+test('counts a release the local airlock recorded (its own event source), not its refused attempts', async () => {
+  const { runAirlockDemo } = await import('../../lib/airlock/demo-run');
+  const events: any[] = [];
+  await runAirlockDemo({ config, workdir: tmp.dir, sink: (e) => void events.push(e) });
+  const s = summariseAudit(events);
+  expect(events.filter((e) => e.eventName === 'ReleaseOutput').length).toBeGreaterThanOrEqual(1);
+  expect(s.releases).toBe(1);
+  expect(s.ingestionWrites).toBe(0);
+});
