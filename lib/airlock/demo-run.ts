@@ -9,6 +9,7 @@ import type { SdeConfig } from '../config/model';
 import { projectState } from '../config/model';
 import type { AuditSink } from './audit-events';
 import { LocalAirlock } from './local-airlock';
+import { AIRLOCK_DIR } from './store';
 import type { AirlockSettings } from './settings';
 
 /** Reviewer names the demo uses when platform.yaml names fewer than two. */
@@ -46,7 +47,7 @@ export async function runAirlockDemo(options: {
   // show that being on the list never lets anyone review their own request.
   const reviewers = [...(airlock0.settings.reviewers.length >= 2 ? airlock0.settings.reviewers : DEMO_REVIEWERS), requester];
   const airlock = new LocalAirlock({ config: options.config, workdir: options.workdir, settings: { ...airlock0.settings, reviewers }, sink: options.sink });
-  const inputs = path.join(airlock.store.root, 'demo-inputs');
+  const inputs = path.join(path.resolve(options.workdir), AIRLOCK_DIR, 'demo-inputs');
   fs.mkdirSync(inputs, { recursive: true, mode: 0o700 });
   const table = path.join(inputs, 'admissions-by-age-and-sex.csv');
   const listing = path.join(inputs, 'listing.csv');

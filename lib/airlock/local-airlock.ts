@@ -1,6 +1,10 @@
 /**
- * The local airlock: the pure checks, workflow and manifest, joined to the local store,
- * the local signing key and an audit sink. The CLI (`sde output`) and the demo call this.
+ * The airlock: the pure checks, workflow and manifest, joined to a store, a signer and an
+ * audit sink. The CLI (`sde output`) and the demo call this. By default everything is
+ * local (the files under `<workdir>/airlock/`, the local key pair, events.jsonl); on AWS
+ * the CLI gives it the S3 store over the airlock bucket (s3-store.ts), the KMS signer
+ * (kms-signer.ts) and no local sink (CloudTrail records the S3 and KMS calls). The name
+ * stays LocalAirlock: the decisions are made here, on the machine of whoever acts.
  *
  * Order of every action: decide (pure), hand the audit event to the sink, then write. A
  * refused action writes nothing but its event; and if the sink fails, the action does not
@@ -16,7 +20,7 @@ import { buildManifest, RELEASED_FILES_DIR } from './manifest';
 import { checkSummaries, renderFileReport, type FileReport } from './report';
 import { airlockSettings, type AirlockSettings } from './settings';
 import { localSigner, PUBLIC_KEY_FILE, renderSignedManifest, signManifest, type ManifestSigner } from './signing';
-import { AirlockStore, newRequestId } from './store';
+import { AIRLOCK_DIR, FileAirlockStore, newRequestId, RequestNotFoundError, type AirlockStore } from './store';
 import type { TableSpec } from './table-shape';
 import { verifyRelease, type VerifyReport } from './verify';
 import { submitRequest, transition, type CheckedFile, type OutputRequest, type Refusal, type RequestFile, type WorkflowContext, type WorkflowResult } from './workflow';
@@ -31,15 +35,25 @@ export type Outcome<T> = { readonly ok: true; readonly value: T; readonly event:
 
 export interface LocalAirlockOptions {
   readonly config: SdeConfig;
+  /** The local workdir: the default store and key pair live in `<workdir>/airlock/`. */
   readonly workdir: string;
+  /**
+   * Where requests and releases are kept. @default the local store under <workdir>/airlock/
+   * (created on first use); S3AirlockStore on AWS.
+   */
+  readonly store?: AirlockStore;
   /** @default airlockSettings(config.platform) */
   readonly settings?: AirlockSettings;
-  /** Where audit events go. @default append to <workdir>/airlock/events.jsonl */
+  /** Where audit events go. @default append to <workdir>/airlock/events.jsonl (with the local store; with another store, required) */
   readonly sink?: AuditSink;
   /** @default () => new Date() */
   readonly now?: () => Date;
-  /** @default the local key pair in <workdir>/airlock/keys */
-  readonly signer?: ManifestSigner;
+  /**
+   * Signs release manifests, or makes the signer when first needed (only a release signs:
+   * a researcher submitting needs no right on the signing key). @default the local key pair
+   * in <workdir>/airlock/keys; kmsSigner on AWS
+   */
+  readonly signer?: ManifestSigner | (() => Promise<ManifestSigner>);
 }
 
 export interface OutputFileInput {
@@ -58,26 +72,47 @@ export class LocalAirlock {
   readonly store: AirlockStore;
   readonly settings: AirlockSettings;
   private readonly config: SdeConfig;
+  private readonly workdir: string;
   private readonly sink: AuditSink;
   private readonly now: () => Date;
-  private readonly signerOption?: ManifestSigner;
+  private readonly signerOption?: ManifestSigner | (() => Promise<ManifestSigner>);
+  private signerMade?: Promise<ManifestSigner>;
 
   constructor(options: LocalAirlockOptions) {
     this.config = options.config;
-    this.store = new AirlockStore(options.workdir);
+    this.workdir = options.workdir;
+    let sink = options.sink;
+    if (options.store !== undefined) {
+      this.store = options.store;
+    } else {
+      const local = new FileAirlockStore(options.workdir);
+      this.store = local;
+      sink ??= (event) => local.appendEvent(event);
+    }
+    if (sink === undefined) throw new Error('LocalAirlock over a store other than the local one needs an audit sink (a no-op one on AWS, where CloudTrail records each call)');
+    this.sink = sink;
     this.settings = options.settings ?? airlockSettings(options.config.platform);
-    this.sink = options.sink ?? ((event) => this.store.appendEvent(event));
     this.now = options.now ?? (() => new Date());
     this.signerOption = options.signer;
   }
 
   /** The public key a verifier should trust for local releases. */
   get publicKeyPath(): string {
-    return path.join(this.store.keysDir, PUBLIC_KEY_FILE);
+    return path.join(this.keysDir, PUBLIC_KEY_FILE);
   }
 
-  private signer(): ManifestSigner {
-    return this.signerOption ?? localSigner(this.store.keysDir);
+  private get keysDir(): string {
+    return path.join(path.resolve(this.workdir), AIRLOCK_DIR, 'keys');
+  }
+
+  /** The public key (PEM) that verifies this airlock's releases. */
+  async publicKeyPem(): Promise<string> {
+    return (await this.signer()).publicKeyPem;
+  }
+
+  private signer(): Promise<ManifestSigner> {
+    const option = this.signerOption;
+    return (this.signerMade ??= typeof option === 'function' ? option() : Promise.resolve(option ?? localSigner(this.keysDir)));
   }
 
   private auditEnv(): AirlockAuditEnv {
@@ -133,23 +168,21 @@ export class LocalAirlock {
       { id, projectId: input.projectId, requester, statement: input.statement ?? '', time, files },
       { ...this.context(input.projectId), projectResearchers: project?.researchers ?? [], maxFileBytes: this.settings.maxFileBytes },
     );
-    return this.commit(result, (r) => {
-      this.store.create(r, contents, contributions);
+    return this.commit(result, async (r) => {
+      await this.store.create(r, contents, contributions);
       return r;
     });
   }
 
   /** `sde output check`: runs the disclosure checks and writes a report per file. */
   async check(requestId: string): Promise<Outcome<CheckOutcome>> {
-    const request = this.readRequest(requestId);
-    return this.store.withLock(request.id, async () => {
-      const current = this.store.read(request.id);
+    return this.onRequest(requestId, async (current, save) => {
       const checked = new Map<string, FileCheckResult>();
       for (const f of current.files) {
-        const bytes = this.store.readSubmitted(current.id, f.name);
+        const bytes = await this.store.readSubmitted(current.id, f.name);
         const result =
           sha256Hex(bytes) === f.submitted.sha256
-            ? checkOutputFile({ name: f.name, bytes, spec: f.spec, contributions: this.store.readContributions(current.id, f.name) }, this.settings)
+            ? checkOutputFile({ name: f.name, bytes, spec: f.spec, contributions: await this.store.readContributions(current.id, f.name) }, this.settings)
             : changedSinceSubmission(f.name, bytes, this.settings);
         checked.set(f.name, result);
       }
@@ -170,9 +203,9 @@ export class LocalAirlock {
         }),
       );
       const result = transition(current, { type: 'check', actor: AIRLOCK_SERVICE_PRINCIPAL, time: this.now(), results }, this.context(current.projectId));
-      return this.commit(result, (r) => {
-        for (const [name, c] of checked) this.store.writeChecked(current.id, name, c.output, `${JSON.stringify(c.report, null, 2)}\n`, renderFileReport(c.report));
-        this.store.write(r);
+      return this.commit(result, async (r) => {
+        for (const [name, c] of checked) await this.store.writeChecked(current.id, name, c.output, `${JSON.stringify(c.report, null, 2)}\n`, renderFileReport(c.report));
+        await save(r);
         return { request: r, reports: [...checked.values()].map((c) => c.report) };
       });
     });
@@ -180,14 +213,12 @@ export class LocalAirlock {
 
   /** `sde output review`: one reviewer approves, returns or rejects. */
   async review(requestId: string, reviewer: string, decision: 'approve' | 'return' | 'reject', reason?: string): Promise<Outcome<OutputRequest>> {
-    const request = this.readRequest(requestId);
-    return this.store.withLock(request.id, async () => {
-      const current = this.store.read(request.id);
+    return this.onRequest(requestId, async (current, save) => {
       const time = this.now();
       const action = decision === 'approve' ? { type: 'approve' as const, actor: reviewer, time } : { type: decision, actor: reviewer, time, reason: reason ?? '' };
       const result = transition(current, action, this.context(current.projectId));
-      return this.commit(result, (r) => {
-        this.store.write(r);
+      return this.commit(result, async (r) => {
+        await save(r);
         return r;
       });
     });
@@ -198,42 +229,46 @@ export class LocalAirlock {
    * egress copy and the signed manifest. Nothing reaches released/ before this.
    */
   async release(requestId: string, actor: string = AIRLOCK_SERVICE_PRINCIPAL): Promise<Outcome<{ request: OutputRequest; manifestPath: string }>> {
-    const request = this.readRequest(requestId);
-    return this.store.withLock(request.id, async () => {
-      const current = this.store.read(request.id);
+    return this.onRequest(requestId, async (current, save) => {
       const hashes = new Map<string, { submitted: string; checked?: string }>();
       const outputs = new Map<string, Uint8Array>();
       for (const f of current.files) {
-        const submitted = sha256Hex(this.store.readSubmitted(current.id, f.name));
-        const output = this.store.readChecked(current.id, f.name);
+        const submitted = sha256Hex(await this.store.readSubmitted(current.id, f.name));
+        const output = await this.store.readChecked(current.id, f.name);
         if (output) outputs.set(f.name, output);
         hashes.set(f.name, { submitted, ...(output ? { checked: sha256Hex(output) } : {}) });
       }
       const result = transition(current, { type: 'release', actor, time: this.now(), current: hashes }, this.context(current.projectId));
       return this.commit(result, async (r) => {
         const project = this.config.projects.find((p) => p.id === current.projectId)!;
-        const signed = await signManifest(buildManifest(r, project, this.config.platform.name), this.signer());
-        const manifestPath = this.store.writeRelease(current.projectId, current.id, outputs, renderSignedManifest(signed), RELEASED_FILES_DIR);
-        this.store.write(r);
-        return { request: r, manifestPath };
+        const signed = await signManifest(buildManifest(r, project, this.config.platform.name), await this.signer());
+        const written = await this.store.writeRelease(current.projectId, current.id, outputs, renderSignedManifest(signed), RELEASED_FILES_DIR);
+        // Released in the record first, readable by the project second: if the save loses a
+        // race (the request was returned meanwhile), the egress copy stays unreadable.
+        await save(r);
+        await written.publish();
+        return { request: r, manifestPath: written.location };
       });
     });
   }
 
   /** `sde output verify`: with the given trusted public key, or this workdir's. */
   verify(manifestPath: string, publicKeyPem?: string): VerifyReport {
-    return verifyWithWorkdirKey(manifestPath, this.store.root, publicKeyPem);
+    return verifyWithWorkdirKey(manifestPath, path.join(path.resolve(this.workdir), AIRLOCK_DIR), publicKeyPem);
   }
 
-  list(projectId?: string): OutputRequest[] {
-    return this.store.list().filter((r) => projectId === undefined || r.projectId === projectId);
+  async list(projectId?: string): Promise<OutputRequest[]> {
+    return (await this.store.list()).filter((r) => projectId === undefined || r.projectId === projectId);
   }
 
-  private readRequest(id: string): OutputRequest {
+  /** The store's update, with an unknown request id reported as the user's mistake. */
+  private async onRequest<T>(id: string, fn: (current: OutputRequest, save: (next: OutputRequest) => Promise<void>) => Promise<T>): Promise<T> {
     try {
-      return this.store.read(id);
+      return await this.store.update(id, fn);
     } catch (e) {
-      throw new AirlockInputError((e as Error).message);
+      if (e instanceof RequestNotFoundError) throw new AirlockInputError(e.message);
+      if (e instanceof Error && /is not a request id/.test(e.message)) throw new AirlockInputError(e.message);
+      throw e;
     }
   }
 }

@@ -1,5 +1,9 @@
 /**
- * The local airlock's store under `<workdir>/airlock/`:
+ * Where the airlock keeps requests, files, reports and releases: the `AirlockStore`
+ * interface, and its filesystem implementation for the local runtime. The S3
+ * implementation (the airlock bucket on AWS) is s3-store.ts.
+ *
+ * The local store under `<workdir>/airlock/`:
  *
  *   requests/<id>/request.json          the request and its history (state machine record)
  *   requests/<id>/files/<name>          the files as submitted
@@ -54,7 +58,79 @@ function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-export class AirlockStore {
+/** The request does not exist in this store (a mistyped id, or another store). */
+export class RequestNotFoundError extends Error {}
+
+/**
+ * Someone else changed the request (or released it) between this action reading it and
+ * recording its result: the action's own write did not happen. Running the command again
+ * shows the new state and decides again.
+ */
+export class AirlockConflictError extends Error {}
+
+export interface WrittenRelease {
+  readonly location: string;
+  publish(): Promise<void>;
+}
+
+/** The store holds something the airlock did not write (a forged or damaged record, a missing file). */
+export class AirlockStoreError extends Error {}
+
+/** The file kinds kept per request. */
+export type StoredFileKind = 'files' | 'contributions' | 'checked' | 'reports';
+
+/**
+ * What the airlock needs from a store. Every method is async so that one implementation
+ * can be local files and another S3. A store decides nothing: LocalAirlock decides (the
+ * pure workflow), hands the audit event to its sink, and only then writes.
+ */
+export interface AirlockStore {
+  /** Where the store is, for people: a folder, or `s3://bucket`. */
+  readonly location: string;
+  /** Stores a new request with its files; fails if the id is taken. */
+  create(request: OutputRequest, files: ReadonlyMap<string, Uint8Array>, contributions: ReadonlyMap<string, Uint8Array>): Promise<void>;
+  /** The request's current state; RequestNotFoundError if there is none. */
+  read(id: string): Promise<OutputRequest>;
+  /** Every request, oldest first. */
+  list(): Promise<OutputRequest[]>;
+  readSubmitted(id: string, name: string): Promise<Buffer>;
+  readContributions(id: string, name: string): Promise<Buffer | undefined>;
+  readChecked(id: string, name: string): Promise<Buffer | undefined>;
+  writeChecked(id: string, name: string, output: Uint8Array | undefined, reportJson: string, reportText: string): Promise<void>;
+  /** Where a person finds a report: a file path, or an `s3://` URI. */
+  reportPath(id: string, name: string, ext: 'json' | 'txt'): string;
+  /**
+   * Writes the egress copy (files, then the signed manifest) so that the project never
+   * reads a half-written release; an existing release is never overwritten. `location` is
+   * where the manifest is (a path or an `s3://` URI). `publish` makes it readable to the
+   * project: LocalAirlock calls it only after the released state is saved, so a release
+   * that loses a race (the request returned meanwhile) stays unreadable. Locally the copy
+   * is in place already (under the lock nothing can race it); on S3 publishing retags it.
+   */
+  writeRelease(projectId: string, id: string, files: ReadonlyMap<string, Uint8Array>, manifestText: string, filesDir: string): Promise<WrittenRelease>;
+  /**
+   * Runs `fn` on the request's current state. `save` records the next state only if
+   * nobody else recorded one since `fn` was given `current`: locally a lock file makes
+   * that so; on S3 a conditional write. Otherwise it throws AirlockConflictError, so two
+   * reviewers acting at once cannot both win.
+   */
+  update<T>(id: string, fn: (current: OutputRequest, save: (next: OutputRequest) => Promise<void>) => Promise<T>): Promise<T>;
+}
+
+export function checkFileName(name: string): void {
+  if (!FILE_NAME.test(name.replace(/\.(json|txt)$/, '')) || name.includes('/')) throw new Error(`"${name}" is not a file name the airlock stores`);
+}
+
+export function checkProjectId(projectId: string): void {
+  if (!PROJECT_ID.test(projectId)) throw new Error(`"${projectId}" is not a project id`);
+}
+
+export function checkRequestId(id: string): void {
+  if (!isRequestId(id)) throw new Error(`"${id}" is not a request id (they look like req-20261122-1a2b3c4d)`);
+}
+
+/** The local store: files under `<workdir>/airlock/`. */
+export class FileAirlockStore implements AirlockStore {
   readonly root: string;
   readonly requestsDir: string;
   readonly releasedDir: string;
@@ -73,13 +149,17 @@ export class AirlockStore {
     for (const dir of [this.root, this.requestsDir, this.releasedDir, this.keysDir]) fs.chmodSync(dir, 0o700);
   }
 
+  get location(): string {
+    return this.root;
+  }
+
   requestDir(id: string): string {
-    if (!isRequestId(id)) throw new Error(`"${id}" is not a request id (they look like req-20261122-1a2b3c4d)`);
+    checkRequestId(id);
     return path.join(this.requestsDir, id);
   }
 
-  private filePath(id: string, kind: 'files' | 'contributions' | 'checked' | 'reports', name: string): string {
-    if (!FILE_NAME.test(name.replace(/\.(json|txt)$/, '')) || name.includes('/')) throw new Error(`"${name}" is not a file name the airlock stores`);
+  private filePath(id: string, kind: StoredFileKind, name: string): string {
+    checkFileName(name);
     return path.join(this.requestDir(id), kind, name);
   }
 
@@ -87,8 +167,7 @@ export class AirlockStore {
     return isRequestId(id) && fs.existsSync(path.join(this.requestDir(id), 'request.json'));
   }
 
-  /** Stores a new request with its files; fails if the id is taken. */
-  create(request: OutputRequest, files: ReadonlyMap<string, Uint8Array>, contributions: ReadonlyMap<string, Uint8Array>): void {
+  async create(request: OutputRequest, files: ReadonlyMap<string, Uint8Array>, contributions: ReadonlyMap<string, Uint8Array>): Promise<void> {
     const dir = this.requestDir(request.id);
     fs.mkdirSync(dir, { mode: 0o700 });
     for (const kind of ['files', 'contributions', 'checked', 'reports']) fs.mkdirSync(path.join(dir, kind), { mode: 0o700 });
@@ -97,39 +176,43 @@ export class AirlockStore {
     this.write(request);
   }
 
-  read(id: string): OutputRequest {
+  async read(id: string): Promise<OutputRequest> {
+    return this.readSync(id);
+  }
+
+  private readSync(id: string): OutputRequest {
     const file = path.join(this.requestDir(id), 'request.json');
-    if (!fs.existsSync(file)) throw new Error(`there is no output request ${id} in ${this.requestsDir}`);
+    if (!fs.existsSync(file)) throw new RequestNotFoundError(`there is no output request ${id} in ${this.requestsDir}`);
     return JSON.parse(fs.readFileSync(file, 'utf8')) as OutputRequest;
   }
 
-  write(request: OutputRequest): void {
+  private write(request: OutputRequest): void {
     writeFileAtomic(path.join(this.requestDir(request.id), 'request.json'), `${JSON.stringify(request, null, 2)}\n`);
   }
 
-  list(): OutputRequest[] {
+  async list(): Promise<OutputRequest[]> {
     return fs
       .readdirSync(this.requestsDir)
       .filter((id) => isRequestId(id) && fs.existsSync(path.join(this.requestsDir, id, 'request.json')))
-      .map((id) => this.read(id))
+      .map((id) => this.readSync(id))
       .sort((a, b) => a.submittedAt.localeCompare(b.submittedAt) || a.id.localeCompare(b.id));
   }
 
-  readSubmitted(id: string, name: string): Buffer {
+  async readSubmitted(id: string, name: string): Promise<Buffer> {
     return fs.readFileSync(this.filePath(id, 'files', name));
   }
 
-  readContributions(id: string, name: string): Buffer | undefined {
+  async readContributions(id: string, name: string): Promise<Buffer | undefined> {
     const file = this.filePath(id, 'contributions', name);
     return fs.existsSync(file) ? fs.readFileSync(file) : undefined;
   }
 
-  readChecked(id: string, name: string): Buffer | undefined {
+  async readChecked(id: string, name: string): Promise<Buffer | undefined> {
     const file = this.filePath(id, 'checked', name);
     return fs.existsSync(file) ? fs.readFileSync(file) : undefined;
   }
 
-  writeChecked(id: string, name: string, output: Uint8Array | undefined, reportJson: string, reportText: string): void {
+  async writeChecked(id: string, name: string, output: Uint8Array | undefined, reportJson: string, reportText: string): Promise<void> {
     if (output) writeFileAtomic(this.filePath(id, 'checked', name), output);
     writeFileAtomic(this.filePath(id, 'reports', `${name}.json`), reportJson);
     writeFileAtomic(this.filePath(id, 'reports', `${name}.txt`), reportText);
@@ -141,7 +224,7 @@ export class AirlockStore {
 
   /** Where a release of this request goes: `released/<project>/<id>/`. */
   releaseDir(projectId: string, id: string): string {
-    if (!PROJECT_ID.test(projectId)) throw new Error(`"${projectId}" is not a project id`);
+    checkProjectId(projectId);
     return path.join(this.releasedDir, projectId, path.basename(this.requestDir(id)));
   }
 
@@ -149,9 +232,9 @@ export class AirlockStore {
    * Writes the egress copy in a hidden folder, then renames it into place, so the project
    * never sees a half-written release; an existing release is never overwritten.
    */
-  writeRelease(projectId: string, id: string, files: ReadonlyMap<string, Uint8Array>, manifestText: string, filesDir: string): string {
+  async writeRelease(projectId: string, id: string, files: ReadonlyMap<string, Uint8Array>, manifestText: string, filesDir: string): Promise<WrittenRelease> {
     const target = this.releaseDir(projectId, id);
-    if (fs.existsSync(target)) throw new Error(`request ${id} has already been released to ${target}`);
+    if (fs.existsSync(target)) throw new AirlockConflictError(`request ${id} has already been released to ${target}`);
     const projectDir = path.dirname(target);
     fs.mkdirSync(projectDir, { recursive: true, mode: 0o700 });
     const staging = path.join(projectDir, `.${id}.${randomBytes(6).toString('hex')}.partial`);
@@ -164,7 +247,7 @@ export class AirlockStore {
       fs.rmSync(staging, { recursive: true, force: true });
       throw e;
     }
-    return path.join(target, 'manifest.json');
+    return { location: path.join(target, 'manifest.json'), publish: async () => undefined };
   }
 
   /** Runs fn holding the request's lock (a file created exclusively; a stale one is broken). */
@@ -176,7 +259,7 @@ export class AirlockStore {
         fs.writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
         break;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`there is no output request ${id} in ${this.requestsDir}`);
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new RequestNotFoundError(`there is no output request ${id} in ${this.requestsDir}`);
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         try {
           if (Date.now() - fs.statSync(lock).mtimeMs > STALE_LOCK_MS) fs.rmSync(lock, { force: true });
@@ -192,6 +275,16 @@ export class AirlockStore {
     } finally {
       fs.rmSync(lock, { force: true });
     }
+  }
+
+  /** Under the request's lock, `save` cannot lose to another writer: it always wins. */
+  async update<T>(id: string, fn: (current: OutputRequest, save: (next: OutputRequest) => Promise<void>) => Promise<T>): Promise<T> {
+    return this.withLock(id, async () =>
+      fn(this.readSync(id), async (next) => {
+        if (next.id !== id) throw new Error(`request ${next.id} cannot be saved as ${id}`);
+        this.write(next);
+      }),
+    );
   }
 
   /** The default audit sink: one JSON record per line (the audit reader takes NDJSON). */

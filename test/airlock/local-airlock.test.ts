@@ -106,8 +106,8 @@ describe('a release through both reviewers', () => {
       ['ApproveOutputRequest', 'ok'],
       ['ReleaseOutput', 'ok'],
     ]);
-    expect(s.airlock.list(PROJECT).map((r) => [r.id, r.state])).toEqual([[id, 'released']]);
-    expect(s.airlock.list('ucl-multimorbidity')).toEqual([]);
+    expect((await s.airlock.list(PROJECT)).map((r) => [r.id, r.state])).toEqual([[id, 'released']]);
+    expect(await s.airlock.list('ucl-multimorbidity')).toEqual([]);
   });
 
   test('the default audit sink appends one JSON record per line', async () => {
@@ -195,7 +195,7 @@ describe('bad input: refused with a reason and an audit record; nothing released
     expect(rel.refusal.code).toBe('file_changed');
     expect(s.events.at(-1)).toMatchObject({ eventName: 'ReleaseOutput', errorCode: 'BadDigest' });
     expect(fs.readdirSync(path.join(s.workdir, 'airlock', 'released'))).toEqual([]);
-    expect(s.airlock.store.read(id).state).toBe('second_approval');
+    expect((await s.airlock.store.read(id)).state).toBe('second_approval');
   });
 
   test('a request for an expired project', async () => {
@@ -238,7 +238,7 @@ describe('bad input: refused with a reason and an audit record; nothing released
     expect((await airlock.review(req.value.id, 'reviewer-a', 'approve')).ok).toBe(false);
     expect((await airlock.review(req.value.id, 'mallory', 'approve')).ok).toBe(false);
     expect(s.events.map((e) => e.errorCode ?? 'ok')).toEqual(['ok', 'ok', 'AccessDenied', 'ok', 'AccessDenied', 'AccessDenied']);
-    expect(airlock.store.read(req.value.id).state).toBe('first_approval');
+    expect((await airlock.store.read(req.value.id)).state).toBe('first_approval');
   });
 
   test('if the audit sink fails, the action does not take effect', async () => {

@@ -1,5 +1,6 @@
 /**
- * `sde output`: the safe-outputs airlock on the local runtime (see lib/airlock/README.md).
+ * `sde output`: the safe-outputs airlock (see lib/airlock/README.md), on the local runtime
+ * or, with `--airlock-bucket NAME`, on AWS (the AirlockStack's bucket and signing key).
  *
  *   sde output request --project ID (--file PATH | --query-id ID) ... [--statement TEXT] [--as PRINCIPAL]
  *   sde output check   --request ID
@@ -8,14 +9,20 @@
  *   sde output verify  MANIFEST [--public-key PEM]
  *   sde output list    [--project ID] [--format text|json]
  *
- * Every action, allowed or refused, produces an audit event; the command hands it to the
- * sink given to createOutputCommand (by default <workdir>/airlock/events.jsonl).
+ * Every action, allowed or refused, produces an audit event; locally the command hands it
+ * to the sink given to createOutputCommand (by default <workdir>/airlock/events.jsonl). On
+ * AWS no local record is written: CloudTrail is the record (see lib/airlock/README.md).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { AuditSink } from '../../airlock/audit-events';
+import type { AwsActor } from '../../airlock/aws-identity';
+import type { KmsSend } from '../../airlock/kms-signer';
 import { AirlockInputError, LocalAirlock, verifyWithWorkdirKey, type Outcome } from '../../airlock/local-airlock';
-import { AIRLOCK_DIR } from '../../airlock/store';
+import type { S3Send } from '../../airlock/s3-store';
+import type { ManifestSigner } from '../../airlock/signing';
+import { AIRLOCK_DIR, AirlockConflictError, AirlockStoreError, type AirlockStore } from '../../airlock/store';
 import type { AirlockSettings } from '../../airlock/settings';
 import type { TableSpec } from '../../airlock/table-shape';
 import { describeVerifyReport } from '../../airlock/verify';
@@ -38,6 +45,66 @@ export interface OutputCommandOptions {
   readonly now?: () => Date;
   /** The airlock settings for a config (tests, embedding). @default airlockSettings(config.platform), i.e. platform.yaml */
   readonly settings?: (config: SdeConfig) => AirlockSettings;
+  /**
+   * The AWS side for `--airlock-bucket` (tests point it at the local S3 API and a local
+   * key). @default SDK clients with the default credential chain, in platform.yaml's aws.region
+   */
+  readonly aws?: (ctx: { readonly region: string | undefined }) => AwsSide;
+}
+
+/** What `--airlock-bucket` runs over. */
+export interface AwsSide {
+  readonly s3: S3Send;
+  /** Makes the manifest signer (called only by a release). */
+  readonly signer: (signingKey: string) => Promise<ManifestSigner>;
+  /** The caller's identity (STS GetCallerIdentity); throws when there are no credentials. */
+  readonly callerArn: () => Promise<string>;
+}
+
+/** The SDK clients for AWS: default credential chain, the region from platform.yaml (else the SDK's own lookup). */
+async function defaultAwsSide(region: string | undefined): Promise<AwsSide> {
+  // The SDK warns on every client that Node 20 support ends in 2027: about our runtime, not the call.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const { S3Client } = await import('@aws-sdk/client-s3');
+  const { KMSClient } = await import('@aws-sdk/client-kms');
+  const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+  const { kmsSigner } = await import('../../airlock/kms-signer');
+  const s3: S3Client = new S3Client(region ? { region } : {});
+  return {
+    s3,
+    signer: (key) => kmsSigner(new KMSClient(region ? { region } : {}) as KmsSend, key),
+    callerArn: async () => {
+      const sts = new STSClient(region ? { region } : {});
+      try {
+        const arn = (await sts.send(new GetCallerIdentityCommand({}))).Arn;
+        if (arn === undefined) throw new Error('STS did not say who you are');
+        return arn;
+      } finally {
+        sts.destroy();
+      }
+    },
+  };
+}
+
+/** A failure of AWS (no credentials, access denied, no such bucket, network): a message, not a stack trace. */
+function awsFailure(e: unknown): string | undefined {
+  const x = e as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number; requestId?: string } };
+  if (x === null || typeof x !== 'object') return undefined;
+  if (x.name === 'CredentialsProviderError' || x.name === 'TokenProviderError') {
+    return `no AWS credentials: ${(x.message ?? '').replace(/\.$/, '')}. Sign in (aws sso login, or AWS_PROFILE / AWS_ACCESS_KEY_ID) as your airlock role, or leave out --airlock-bucket to use the local airlock.`;
+  }
+  if (x.$metadata !== undefined) {
+    const status = x.$metadata.httpStatusCode !== undefined ? ` (HTTP ${x.$metadata.httpStatusCode}${x.$metadata.requestId ? `, request ${x.$metadata.requestId}` : ''})` : '';
+    const hint =
+      x.name === 'AccessDenied' || x.name === 'AccessDeniedException'
+        ? ': your role may not do this here (researchers only submit; reviewers check, review and release)'
+        : x.name === 'NoSuchBucket'
+          ? ': check --airlock-bucket (the AirlockStack output AirlockBucketName)'
+          : '';
+    return `AWS refused the call: ${x.name ?? 'Error'}: ${x.message ?? ''}${status}${hint}`;
+  }
+  if (['ENOTFOUND', 'ECONNREFUSED', 'ETIMEDOUT', 'EAI_AGAIN'].includes(x.code ?? '')) return `AWS cannot be reached: ${x.message ?? x.code}`;
+  return undefined;
 }
 
 /** `[FILE:]VALUE`: a value for one named file, or (without FILE:) for every file. */
@@ -93,6 +160,17 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
       'the requester. Each release is written to <workdir>/airlock/released/<project>/<request>/ with a signed',
       'manifest (ECDSA P-256 / SHA-256) that anyone can verify.',
       '',
+      'On AWS: add --airlock-bucket NAME (the AirlockStack output AirlockBucketName) to request, check, review,',
+      'release and list. Requests, state and reports then live in that bucket (submissions/<project>/, requests/),',
+      'releases under released/<project>/<request>/ (readable by the project role only, once released), and the',
+      'manifest is signed by the KMS key --signing-key (default alias/<platform>/airlock-signing). The default AWS',
+      'credentials are used, in platform.yaml aws.region: researchers run request with the project role, reviewers',
+      'the rest with their own reviewer role, which (not --as) names them in the request and the manifest.',
+      'No local audit record is written: CloudTrail is the record (kms:Sign always; the S3 calls once the trail',
+      "records the airlock bucket's data events, which the AuditStack does not select yet).",
+      'Two reviewers acting at once cannot both win: the state is written with S3 conditional writes, and the loser',
+      'is told to run the command again.',
+      '',
       '  sde output request --project ID (--file PATH | --query-id ID) ... [--statement TEXT] [--as PRINCIPAL]',
       '                     [--count-columns [FILE:]COLS] [--magnitude-columns [FILE:]COLS] [--contributions [FILE:]PATH]',
       '  sde output check   --request ID              run the disclosure checks; a report per file',
@@ -105,7 +183,8 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
       'one suppressed cell, other counts rounded; row-level output (pseudonyms, NHS numbers, full postcodes,',
       'dates of birth, one row per person) refused; magnitude tables checked with the dominance (n, k) rule',
       'given their contributions. Count columns are inferred (whole-number columns not named like a category)',
-      'unless --count-columns names them. (--query-id, for a query run through sde query, is not there yet.)',
+      'unless --count-columns names them. --query-id ID requests the kept result of one of the project\'s',
+      'sde query runs (locally; not with --airlock-bucket).',
       '',
       'Exit status: 0 done; 1 refused (the reason is printed and audited) or verify failed; 2 bad usage.',
     ].join('\n'),
@@ -114,7 +193,7 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
       file: { type: 'string', multiple: true, valueName: 'PATH', description: 'request: an output file (CSV); repeat for several' },
       'query-id': { type: 'string', multiple: true, valueName: 'ID', description: "request: the kept result of one of the project's sde query runs; repeat for several" },
       statement: { type: 'string', valueName: 'TEXT', description: 'request: what the output is and why it is needed' },
-      as: { type: 'string', valueName: 'PRINCIPAL', description: "who acts: request (default: the project's first researcher), review (required), release" },
+      as: { type: 'string', valueName: 'PRINCIPAL', description: "who acts: request (default: the project's first researcher), review (required locally), release; on AWS review and release act as your reviewer role" },
       request: { type: 'string', valueName: 'ID', description: 'check/review/release: the request id' },
       approve: { type: 'boolean', description: 'review: approve' },
       return: { type: 'boolean', description: 'review: return to the researcher (with --reason)' },
@@ -125,6 +204,8 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
       contributions: { type: 'string', multiple: true, valueName: '[FILE:]PATH', description: 'request: the contributions CSV behind a magnitude table (never released)' },
       'public-key': { type: 'string', valueName: 'PEM', description: "verify: the public key to trust (default: this workdir's signing key)" },
       format: { type: 'string', default: 'text', valueName: 'text|json', description: 'list/verify: output format' },
+      'airlock-bucket': { type: 'string', valueName: 'NAME', description: 'on AWS: the airlock bucket (AirlockStack output AirlockBucketName); default: the local airlock in --workdir' },
+      'signing-key': { type: 'string', valueName: 'ARN', description: 'with --airlock-bucket, release: the KMS signing key (default alias/<platform>/airlock-signing)' },
       ...CONFIG_OPTION,
       ...WORKDIR_OPTION,
       ...TODAY_OPTION,
@@ -142,12 +223,52 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
       if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, not "${format}"`);
 
       const workdir = path.resolve(values.workdir as string);
-      if (act === 'verify') return verify(rest[0], workdir, values, format, out, err);
+      const bucket = values['airlock-bucket'] as string | undefined;
+      if (bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new UsageError(`--airlock-bucket "${bucket}" is not an S3 bucket name`);
+      if (values['signing-key'] !== undefined && bucket === undefined) throw new UsageError('--signing-key is for AWS: give --airlock-bucket NAME too');
+      if (act === 'verify') {
+        if (bucket !== undefined) throw new UsageError('sde output verify works on a downloaded release and needs no bucket: leave out --airlock-bucket and give --public-key PEM');
+        return verify(rest[0], workdir, values, format, out, err);
+      }
       const config = loadConfig(values.config as string, { today: values.today as string | undefined });
-      const airlock = new LocalAirlock({ config, workdir, settings: options.settings?.(config), sink: options.auditSink?.({ config, workdir }), now: options.now });
+      let airlock: LocalAirlock;
+      let signingKey: string | undefined;
+      /** On AWS: who the caller is; reviews and releases are recorded as this, never as --as. */
+      let actor: AwsActor | undefined;
+      if (bucket === undefined) {
+        airlock = new LocalAirlock({ config, workdir, settings: options.settings?.(config), sink: options.auditSink?.({ config, workdir }), now: options.now });
+      } else {
+        const key = (values['signing-key'] as string | undefined) ?? `alias/${config.platform.name}/airlock-signing`;
+        signingKey = key;
+        const aws = options.aws?.({ region: config.platform.aws.region }) ?? (await defaultAwsSide(config.platform.aws.region));
+        let callerArn: string;
+        try {
+          callerArn = await aws.callerArn();
+        } catch (e) {
+          err(`sde output: ${awsFailure(e) ?? `cannot tell who you are on AWS: ${(e as Error).message}`}`);
+          return 1;
+        }
+        const { S3AirlockStore } = await import('../../airlock/s3-store');
+        const { awsActor } = await import('../../airlock/aws-identity');
+        const store: AirlockStore = new S3AirlockStore({ client: aws.s3, bucket });
+        // No local record on AWS: CloudTrail data events and KMS Sign calls are the record.
+        airlock = new LocalAirlock({ config, workdir, store, settings: options.settings?.(config), sink: () => undefined, now: options.now, signer: () => aws.signer(key) });
+        actor = awsActor(callerArn, { platformName: config.platform.name, reviewers: airlock.settings.reviewers });
+      }
+      /** Who reviews or releases: locally --as; on AWS the caller's identity (a different --as is refused). */
+      const who = async (claimed: string | undefined): Promise<string | undefined> => {
+        if (actor === undefined) return claimed;
+        const { actingAs } = await import('../../airlock/aws-identity');
+        const resolved = actingAs(actor, claimed);
+        if (!resolved.ok) throw new UsageError(resolved.message);
+        return resolved.who;
+      };
       try {
         switch (act) {
           case 'request':
+            if (bucket !== undefined && values['query-id'] !== undefined) {
+              throw new UsageError("--query-id takes a result kept by the local sde query; on AWS, download the query's result from the project's Athena results and give it with --file");
+            }
             return await runRequest(airlock, workdir, values, out, err);
           case 'check': {
             const outcome = await airlock.check(one(values, 'request', act));
@@ -168,22 +289,29 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
           case 'review': {
             const chosen = (['approve', 'return', 'reject'] as const).filter((d) => values[d] === true);
             if (chosen.length !== 1) throw new UsageError('say exactly one of --approve, --return or --reject');
-            const reviewer = one(values, 'as', act);
+            const reviewer = actor === undefined ? one(values, 'as', act) : (await who(values.as as string | undefined))!;
             const outcome = await airlock.review(one(values, 'request', act), reviewer, chosen[0], values.reason as string | undefined);
             if (!outcome.ok) return refusedLines(outcome, err);
             out(`Request ${outcome.value.id} is ${stateWords(outcome.value)}.`);
             return 0;
           }
           case 'release': {
-            const outcome = await airlock.release(one(values, 'request', act), values.as as string | undefined);
+            const outcome = await airlock.release(one(values, 'request', act), await who(values.as as string | undefined));
             if (!outcome.ok) return refusedLines(outcome, err);
             out(`Released request ${outcome.value.request.id} of project ${outcome.value.request.projectId}.`);
             out(`  manifest: ${outcome.value.manifestPath}`);
-            out(`  verify with: sde output verify ${outcome.value.manifestPath} --public-key ${airlock.publicKeyPath}`);
+            if (signingKey === undefined) {
+              out(`  verify with: sde output verify ${outcome.value.manifestPath} --public-key ${airlock.publicKeyPath}`);
+            } else {
+              const folder = outcome.value.manifestPath.replace(/manifest\.json$/, '');
+              out(`  the project role downloads it: aws s3 cp --recursive ${folder} ${outcome.value.request.id}/`);
+              out(`  and verifies it: sde output verify ${outcome.value.request.id}/manifest.json --public-key airlock-signing.pem`);
+              out(`  (the trusted key: aws kms get-public-key --key-id ${signingKey}, DER; openssl pkey -pubin -inform DER converts it to PEM)`);
+            }
             return 0;
           }
           case 'list': {
-            const requests = airlock.list(values.project as string | undefined);
+            const requests = await airlock.list(values.project as string | undefined);
             if (format === 'json') {
               out(JSON.stringify(requests.map((r) => ({ id: r.id, project: r.projectId, state: r.state, requester: r.requester, submittedAt: r.submittedAt, files: r.files.map((f) => f.name) })), null, 2));
               return 0;
@@ -195,6 +323,19 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
         }
       } catch (e) {
         if (e instanceof AirlockInputError) throw new UsageError(e.message);
+        if (e instanceof AirlockConflictError) {
+          err(`Not done: ${e.message}`);
+          return 1;
+        }
+        if (e instanceof AirlockStoreError) {
+          err(`sde output ${act}: ${e.message}`);
+          return 1;
+        }
+        const failure = bucket !== undefined ? awsFailure(e) : undefined;
+        if (failure !== undefined) {
+          err(`sde output ${act}: ${failure}`);
+          return 1;
+        }
         throw e;
       }
     },

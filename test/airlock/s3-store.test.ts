@@ -1,0 +1,407 @@
+/**
+ * The airlock over its S3 store (the AWS layout: lib/constructs/airlock-bucket.ts) against
+ * a real S3 API on loopback (s3rver, lib/local/s3-server.ts), with the local signing key:
+ * the whole flow, the refusals, the egress, and the conditional writes.
+ *
+ * What s3rver cannot show: it has no bucket policies, KMS or object-tag conditions (those
+ * are tested on the CDK templates), and it ignores If-None-Match / If-Match on PUT. The
+ * tests below show that the store sends the right conditions, that the condition a racing
+ * reviewer sends would not hold on S3 (its ETag is stale), and how the store answers S3's
+ * 412 (injected by a client middleware, since s3rver never sends one). A canary test fails
+ * the day s3rver starts evaluating conditions, so these can become real races.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CreateBucketCommand, GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import type { AirlockAuditEvent } from '../../lib/airlock/audit-events';
+import { LocalAirlock } from '../../lib/airlock/local-airlock';
+import { S3AirlockStore, STAGED_TAG_VALUE } from '../../lib/airlock/s3-store';
+import { localSigner } from '../../lib/airlock/signing';
+import { AirlockConflictError } from '../../lib/airlock/store';
+import { verifyRelease } from '../../lib/airlock/verify';
+import type { OutputRequest } from '../../lib/airlock/workflow';
+import { loadConfig } from '../../lib/config';
+import { RELEASE_TAG, RELEASE_TAG_VALUE } from '../../lib/constructs/airlock-bucket';
+import { localS3Client, startLocalS3, type LocalS3 } from '../../lib/local/s3-server';
+import { EXAMPLE_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
+import { SETTINGS } from './helpers';
+
+const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
+const PROJECT = 'ncl-winter-planning';
+const REQUESTER = 'arn:aws:iam::111122223333:role/ncl-icb-analyst';
+const TABLE = 'area,F,M,total\nA,5,30,35\nB,22,41,63\nC,18,26,44\nTotal,45,97,142\n';
+const FILE = 'beds-by-area.csv';
+
+let s3: LocalS3;
+let root: string;
+let buckets = 0;
+
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-airlock-s3-'));
+  s3 = await startLocalS3({ directory: path.join(root, 's3') });
+});
+afterAll(async () => {
+  await s3?.stop();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+interface Sent {
+  readonly method: string;
+  readonly key: string;
+  readonly query: string;
+  readonly ifNoneMatch?: string;
+  readonly ifMatch?: string;
+  readonly tagging?: string;
+  /** The ETag S3 answered with. */
+  etag?: string;
+}
+
+/** A client of the local S3 API that records each request's method, key and conditions. */
+function recordingClient(bucket: string): { client: S3Client; sent: Sent[] } {
+  const client = localS3Client(s3.endpoint);
+  const sent: Sent[] = [];
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const req = args.request as { method: string; path: string; query?: Record<string, unknown>; headers: Record<string, string> };
+      const key = decodeURIComponent(req.path.replace(new RegExp(`^/${bucket}/?`), ''));
+      const entry: Sent = {
+        method: req.method,
+        key,
+        query: Object.keys(req.query ?? {}).filter((q) => q !== 'x-id').join('&'),
+        ifNoneMatch: req.headers['if-none-match'],
+        ifMatch: req.headers['if-match'],
+        tagging: req.headers['x-amz-tagging'],
+      };
+      sent.push(entry);
+      const result = await next(args);
+      entry.etag = (result.response as { headers?: Record<string, string> }).headers?.etag;
+      return result;
+    },
+    { step: 'finalizeRequest', name: 'recordConditions' },
+  );
+  return { client, sent };
+}
+
+async function setup(options: { reviewers?: readonly string[] } = {}) {
+  const bucket = `airlock-test-${++buckets}`;
+  await s3.client.send(new CreateBucketCommand({ Bucket: bucket }));
+  const dir = fs.mkdtempSync(path.join(root, 'case-'));
+  const input = path.join(dir, FILE);
+  fs.writeFileSync(input, TABLE);
+  const { client, sent } = recordingClient(bucket);
+  const store = new S3AirlockStore({ client, bucket });
+  const events: AirlockAuditEvent[] = [];
+  const signer = localSigner(path.join(dir, 'keys'));
+  const workdir = path.join(dir, 'work');
+  let minute = 0;
+  const settings = { ...SETTINGS, reviewers: options.reviewers ?? SETTINGS.reviewers };
+  const make = (s = store) =>
+    new LocalAirlock({ config, workdir, store: s, settings, sink: (e) => void events.push(e), signer, now: () => new Date(Date.UTC(2026, 10, 22, 9, minute++)) });
+  return { bucket, dir, input, store, sent, events, signer, workdir, airlock: make(), make, client };
+}
+
+type Setup = Awaited<ReturnType<typeof setup>>;
+
+async function keys(bucket: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    out.push(...(page.Contents ?? []).map((c) => c.Key!));
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out.sort();
+}
+
+async function getText(bucket: string, key: string): Promise<string> {
+  const got = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return got.Body!.transformToString();
+}
+
+async function approved(s: Setup): Promise<string> {
+  const req = await s.airlock.request({ projectId: PROJECT, files: [{ path: s.input }], statement: 'Emergency bed need by area', requester: REQUESTER });
+  if (!req.ok) throw new Error(req.refusal.message);
+  const id = req.value.id;
+  const checked = await s.airlock.check(id);
+  if (!checked.ok) throw new Error(checked.refusal.message);
+  for (const reviewer of ['reviewer-a', 'reviewer-b']) {
+    const r = await s.airlock.review(id, reviewer, 'approve');
+    if (!r.ok) throw new Error(r.refusal.message);
+  }
+  return id;
+}
+
+/** Downloads released/<project>/<id>/ as the project's role would, to verify it offline. */
+async function download(s: Setup, id: string): Promise<string> {
+  const prefix = `released/${PROJECT}/${id}/`;
+  const target = path.join(s.dir, 'download', id);
+  for (const key of await keys(s.bucket, prefix)) {
+    const file = path.join(target, key.slice(prefix.length));
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const got = await s3.client.send(new GetObjectCommand({ Bucket: s.bucket, Key: key }));
+    fs.writeFileSync(file, await got.Body!.transformToByteArray());
+  }
+  return path.join(target, 'manifest.json');
+}
+
+describe('the airlock over the S3 store', () => {
+  test('request, check, two reviews, release and verify, in the layout the bucket policy expects', async () => {
+    const s = await setup();
+    const req = await s.airlock.request({ projectId: PROJECT, files: [{ path: s.input }], statement: 'Emergency bed need by area', requester: REQUESTER });
+    expect(req.ok).toBe(true);
+    if (!req.ok) return;
+    const id = req.value.id;
+    // The researcher's role may only put under submissions/<project>/: that is all it wrote.
+    expect(await keys(s.bucket)).toEqual([`submissions/${PROJECT}/${id}/files/${FILE}`, `submissions/${PROJECT}/${id}/request.json`]);
+    expect((await s.airlock.store.read(id)).state).toBe('submitted');
+
+    const checked = await s.airlock.check(id);
+    expect(checked.ok && checked.value.request.state).toBe('checked');
+    expect(await keys(s.bucket, 'requests/')).toEqual([`requests/${id}/checked/${FILE}`, `requests/${id}/reports/${FILE}.json`, `requests/${id}/reports/${FILE}.txt`, `requests/${id}/request.json`]);
+    expect(s.store.reportPath(id, FILE, 'txt')).toBe(`s3://${s.bucket}/requests/${id}/reports/${FILE}.txt`);
+    // The submission record is never rewritten: state lives in requests/ from the check on.
+    expect(JSON.parse(await getText(s.bucket, `submissions/${PROJECT}/${id}/request.json`)).state).toBe('submitted');
+
+    expect((await s.airlock.review(id, 'reviewer-a', 'approve')).ok).toBe(true);
+    expect((await s.airlock.review(id, 'reviewer-b', 'approve')).ok).toBe(true);
+    expect(await keys(s.bucket, 'released/')).toEqual([]);
+
+    const rel = await s.airlock.release(id);
+    expect(rel.ok).toBe(true);
+    if (!rel.ok) return;
+    expect(rel.value.manifestPath).toBe(`s3://${s.bucket}/released/${PROJECT}/${id}/manifest.json`);
+    expect(await keys(s.bucket, 'released/')).toEqual([`released/${PROJECT}/${id}/files/${FILE}`, `released/${PROJECT}/${id}/manifest.json`]);
+    expect((await s.airlock.store.read(id)).state).toBe('released');
+    expect((await s.airlock.list(PROJECT)).map((r) => [r.id, r.state])).toEqual([[id, 'released']]);
+
+    const report = verifyRelease(await download(s, id), { publicKeyPem: s.signer.publicKeyPem });
+    expect(report.items.filter((i) => !i.ok)).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(s.events.map((e) => [e.eventName, e.errorCode ?? 'ok'])).toEqual([
+      ['SubmitOutputRequest', 'ok'],
+      ['CheckOutputRequest', 'ok'],
+      ['ApproveOutputRequest', 'ok'],
+      ['ApproveOutputRequest', 'ok'],
+      ['ReleaseOutput', 'ok'],
+    ]);
+  });
+
+  test('released objects appear only under released/<project>/<request>/, only at release, tagged released', async () => {
+    const s = await setup();
+    const id = await approved(s);
+    // Everything up to two approvals: nothing under the egress prefix.
+    const before = await keys(s.bucket);
+    expect(before.filter((k) => k.startsWith('released/'))).toEqual([]);
+    const rel = await s.airlock.release(id);
+    if (!rel.ok) throw new Error(rel.refusal.message);
+    const after = await keys(s.bucket);
+    const added = after.filter((k) => !before.includes(k) && k !== `requests/${id}/request.json`);
+    expect(added).toEqual([`released/${PROJECT}/${id}/files/${FILE}`, `released/${PROJECT}/${id}/manifest.json`]);
+    expect(after.filter((k) => k.startsWith('released/') && !k.startsWith(`released/${PROJECT}/${id}/`))).toEqual([]);
+    // The project's read is conditioned on this tag; staged objects are unreadable to it.
+    for (const key of added) {
+      const tags = await s3.client.send(new GetObjectTaggingCommand({ Bucket: s.bucket, Key: key }));
+      expect(tags.TagSet).toEqual([{ Key: RELEASE_TAG, Value: RELEASE_TAG_VALUE }]);
+    }
+    // Each egress object was put once (never over another), tagged staged, then all retagged
+    // released after the manifest was written.
+    const puts = s.sent.filter((x) => x.method === 'PUT' && x.key.startsWith('released/'));
+    expect(puts.map((p) => [p.key, p.query, p.ifNoneMatch ?? '', p.tagging ?? ''])).toEqual([
+      ...added.map((k) => [k, '', '*', `${RELEASE_TAG}=${STAGED_TAG_VALUE}`]),
+      ...added.map((k) => [k, 'tagging', '', '']),
+    ]);
+    // Retagged only after the released state was saved.
+    const order = s.sent.filter((x) => x.method === 'PUT').map((x) => (x.key === `requests/${id}/request.json` ? 'state' : x.query === 'tagging' ? 'retag' : 'other'));
+    expect(order.lastIndexOf('state')).toBeLessThan(order.indexOf('retag'));
+    // The released file is the checked one, not the submission.
+    expect(await getText(s.bucket, `released/${PROJECT}/${id}/files/${FILE}`)).toBe(await getText(s.bucket, `requests/${id}/checked/${FILE}`));
+  });
+
+  test('refusals: the requester reviewing, the same reviewer twice, a stranger; nothing is written', async () => {
+    const s = await setup({ reviewers: [...SETTINGS.reviewers, REQUESTER] });
+    const req = await s.airlock.request({ projectId: PROJECT, files: [{ path: s.input }], requester: REQUESTER });
+    if (!req.ok) throw new Error('submit failed');
+    const id = req.value.id;
+    await s.airlock.check(id);
+    const stateBefore = await getText(s.bucket, `requests/${id}/request.json`);
+    const self = await s.airlock.review(id, REQUESTER, 'approve');
+    expect(!self.ok && self.refusal.code).toBe('requester_cannot_review');
+    expect(await getText(s.bucket, `requests/${id}/request.json`)).toBe(stateBefore);
+    expect((await s.airlock.review(id, 'reviewer-a', 'approve')).ok).toBe(true);
+    const twice = await s.airlock.review(id, 'reviewer-a', 'approve');
+    expect(!twice.ok && twice.refusal.code).toBe('same_reviewer_twice');
+    const stranger = await s.airlock.review(id, 'mallory', 'approve');
+    expect(!stranger.ok && stranger.refusal.code).toBe('not_a_reviewer');
+    expect(s.events.map((e) => e.errorCode ?? 'ok')).toEqual(['ok', 'ok', 'AccessDenied', 'ok', 'AccessDenied', 'AccessDenied']);
+    expect((await s.airlock.store.read(id)).state).toBe('first_approval');
+    const release = await s.airlock.release(id);
+    expect(!release.ok && release.refusal.code).toBe('invalid_state');
+    expect(await keys(s.bucket, 'released/')).toEqual([]);
+  });
+
+  test('a checked file changed in the bucket after approval is refused at release; nothing is released', async () => {
+    const s = await setup();
+    const id = await approved(s);
+    const key = `requests/${id}/checked/${FILE}`;
+    const text = await getText(s.bucket, key);
+    expect(text).toContain('[c]');
+    await s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: key, Body: text.replace('[c]', '4') }));
+    const rel = await s.airlock.release(id);
+    expect(!rel.ok && rel.refusal.code).toBe('file_changed');
+    expect(s.events.at(-1)).toMatchObject({ eventName: 'ReleaseOutput', errorCode: 'BadDigest' });
+    expect(await keys(s.bucket, 'released/')).toEqual([]);
+    expect((await s.airlock.store.read(id)).state).toBe('second_approval');
+  });
+
+  test('a submitted file changed in the bucket before the check is refused by the check', async () => {
+    const s = await setup();
+    const req = await s.airlock.request({ projectId: PROJECT, files: [{ path: s.input }], requester: REQUESTER });
+    if (!req.ok) throw new Error('submit failed');
+    await s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: `submissions/${PROJECT}/${req.value.id}/files/${FILE}`, Body: TABLE.replace('5,30', '3,30') }));
+    const checked = await s.airlock.check(req.value.id);
+    expect(checked.ok && checked.value.request.state).toBe('returned');
+  });
+
+  test("a researcher's forged submission record (a later state) is not taken as state", async () => {
+    const s = await setup();
+    const req = await s.airlock.request({ projectId: PROJECT, files: [{ path: s.input }], requester: REQUESTER });
+    if (!req.ok) throw new Error('submit failed');
+    const id = req.value.id;
+    const key = `submissions/${PROJECT}/${id}/request.json`;
+    const forged: OutputRequest = { ...req.value, state: 'second_approval', approvals: [{ reviewer: 'reviewer-a', time: req.value.submittedAt, files: [] }] };
+    // The project's role may put here (the bucket policy allows it): raw S3, not the CLI.
+    await s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: key, Body: JSON.stringify(forged) }));
+    await expect(s.airlock.release(id)).rejects.toThrow(/is not a valid submission \(its state is second_approval, not submitted; it carries approvals\)/);
+    await expect(s.airlock.list()).rejects.toThrow(/not a valid submission/);
+    expect(await keys(s.bucket, 'released/')).toEqual([]);
+  });
+
+  test('an unknown request id is the user\'s mistake, named with the bucket', async () => {
+    const s = await setup();
+    await expect(s.airlock.check('req-20261122-00000000')).rejects.toThrow(`there is no output request req-20261122-00000000 in s3://${s.bucket}`);
+  });
+});
+
+describe('conditional writes', () => {
+  test('creation is If-None-Match: *, every state update If-Match the ETag it read', async () => {
+    const s = await setup();
+    const id = await approved(s);
+    const rel = await s.airlock.release(id);
+    if (!rel.ok) throw new Error(rel.refusal.message);
+    const puts = s.sent.filter((x) => x.method === 'PUT');
+    for (const p of puts.filter((x) => x.key.startsWith('submissions/'))) expect(p.ifNoneMatch).toBe('*');
+    const states = puts.filter((x) => x.key === `requests/${id}/request.json`);
+    // check creates the state; two reviews and the release each replace the version read.
+    expect(states.map((x) => (x.ifNoneMatch === '*' ? 'create' : x.ifMatch !== undefined ? 'match' : 'none'))).toEqual(['create', 'match', 'match', 'match']);
+    // Each update names exactly the ETag of the version the write before it made.
+    for (let i = 1; i < states.length; i++) {
+      expect(states[i].ifMatch).toBeDefined();
+      expect(states[i].ifMatch).toBe(states[i - 1].etag);
+    }
+  });
+
+  test('two reviewers at once: the slower one names a stale ETag (S3 answers 412; s3rver does not check)', async () => {
+    const s = await setup();
+    const req = await s.airlock.request({ projectId: PROJECT, files: [{ path: s.input }], requester: REQUESTER });
+    if (!req.ok) throw new Error('submit failed');
+    const id = req.value.id;
+    await s.airlock.check(id);
+    // Reviewer a reads and holds; reviewer b approves meanwhile; then a writes.
+    const read = await s3.client.send(new GetObjectCommand({ Bucket: s.bucket, Key: `requests/${id}/request.json` }));
+    let etagA: string | undefined;
+    const slow = s.store.update(id, async (current, save) => {
+      await s.airlock.review(id, 'reviewer-b', 'approve');
+      const after = await s3.client.send(new GetObjectCommand({ Bucket: s.bucket, Key: `requests/${id}/request.json` }));
+      etagA = after.ETag;
+      await save({ ...current, state: 'first_approval' });
+    });
+    await slow;
+    const writes = s.sent.filter((x) => x.method === 'PUT' && x.key === `requests/${id}/request.json`);
+    const stale = writes.at(-1)!.ifMatch;
+    expect(stale).toBeDefined();
+    // a's condition names the version it read, which b replaced: on S3 it fails (412).
+    expect(stale).toBe(read.ETag);
+    expect(stale).not.toBe(etagA);
+  });
+
+  test('S3 refusing a condition (412 PreconditionFailed, injected) becomes a clear conflict; nothing else is written', async () => {
+    const s = await setup();
+    const req = await s.airlock.request({ projectId: PROJECT, files: [{ path: s.input }], requester: REQUESTER });
+    if (!req.ok) throw new Error('submit failed');
+    const id = req.value.id;
+    await s.airlock.check(id);
+    // s3rver never answers 412: a client middleware answers for it, as S3 would for a stale If-Match.
+    const { client } = recordingClient(s.bucket);
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const r = args.request as { method: string; headers: Record<string, string> };
+        if (r.method === 'PUT' && r.headers['if-match'] !== undefined) {
+          throw new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'At least one of the pre-conditions you specified did not hold' });
+        }
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'answer412' },
+    );
+    const racing = s.make(new S3AirlockStore({ client, bucket: s.bucket }));
+    const before = await getText(s.bucket, `requests/${id}/request.json`);
+    await expect(racing.review(id, 'reviewer-a', 'approve')).rejects.toThrow(AirlockConflictError);
+    await expect(racing.review(id, 'reviewer-a', 'approve')).rejects.toThrow(/was changed by someone else since it was read: your action was not recorded\. Run the command again/);
+    expect(await getText(s.bucket, `requests/${id}/request.json`)).toBe(before);
+  });
+
+  test('a second release of the same request cannot overwrite the egress (If-None-Match answered by S3 with 412, injected)', async () => {
+    const s = await setup();
+    const id = await approved(s);
+    const { client } = recordingClient(s.bucket);
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const r = args.request as { method: string; path: string; headers: Record<string, string> };
+        if (r.method === 'PUT' && r.headers['if-none-match'] === '*' && r.path.includes('/released/')) {
+          throw new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'At least one of the pre-conditions you specified did not hold' });
+        }
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'answer412' },
+    );
+    const other = s.make(new S3AirlockStore({ client, bucket: s.bucket }));
+    await expect(other.release(id)).rejects.toThrow(/already exists: it was written by someone else .* never overwritten/);
+    expect((await s.airlock.store.read(id)).state).toBe('second_approval');
+  });
+
+  test('a release that loses the state race (a reviewer returned it meanwhile: 412, injected) leaves its egress copy staged, unreadable', async () => {
+    const s = await setup();
+    const id = await approved(s);
+    const { client, sent } = recordingClient(s.bucket);
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const r = args.request as { method: string; headers: Record<string, string> };
+        if (r.method === 'PUT' && r.headers['if-match'] !== undefined) {
+          throw new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'At least one of the pre-conditions you specified did not hold' });
+        }
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'answer412' },
+    );
+    const releaser = s.make(new S3AirlockStore({ client, bucket: s.bucket }));
+    await expect(releaser.release(id)).rejects.toThrow(AirlockConflictError);
+    const written = await keys(s.bucket, 'released/');
+    expect(written).toEqual([`released/${PROJECT}/${id}/files/${FILE}`, `released/${PROJECT}/${id}/manifest.json`]);
+    for (const key of written) {
+      const tags = await s3.client.send(new GetObjectTaggingCommand({ Bucket: s.bucket, Key: key }));
+      expect(tags.TagSet).not.toContainEqual({ Key: RELEASE_TAG, Value: RELEASE_TAG_VALUE });
+    }
+    expect(sent.filter((x) => x.query === 'tagging')).toEqual([]);
+  });
+
+  test('canary: s3rver ignores If-None-Match, If-Match and x-amz-tagging on PUT (when this fails, make the injected 412s real)', async () => {
+    const s = await setup();
+    await s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: 'x', Body: 'one', Tagging: `${RELEASE_TAG}=${STAGED_TAG_VALUE}` }));
+    await s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: 'x', Body: 'two', IfNoneMatch: '*' }));
+    expect(await getText(s.bucket, 'x')).toBe('two');
+    await s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: 'x', Body: 'three', IfMatch: '"not-its-etag"' }));
+    expect(await getText(s.bucket, 'x')).toBe('three');
+    // So locally a staged egress object is untagged: as unreadable under the bucket policy's tag condition.
+    expect((await s3.client.send(new GetObjectTaggingCommand({ Bucket: s.bucket, Key: 'x' }))).TagSet).toEqual([]);
+  });
+});
