@@ -42,6 +42,8 @@ export function createStacks(app: App, config: SdeConfig): SdeStacks {
     config,
   });
   const workspaces = createWorkspaceStacks(app, config, dataLake, { env, tags });
+  // The airlock's policies name the project roles, so it deploys after the workspaces.
+  const airlock = createAirlockStack(app, config, { env, tags, projectRoleStacks: workspaces });
   const audit = new AuditStack(app, 'Audit', {
     stackName: stackName(config, 'audit'),
     description: `${config.platform.displayName}: tamper-evident audit (CloudTrail, Object Lock store, security queries, alarms)`,
@@ -49,9 +51,9 @@ export function createStacks(app: App, config: SdeConfig): SdeStacks {
     tags,
     config,
     dataLake,
+    // Every output request, review and release is an object event in the airlock bucket.
+    airlockBucket: airlock.bucket,
   });
-  // The airlock's policies name the project roles, so it deploys after the workspaces.
-  const airlock = createAirlockStack(app, config, { env, tags, projectRoleStacks: workspaces });
   // Ingestion alarms go to the audit stack's security alert topic.
   const ingestion = createIngestionStack(app, config, dataLake, { env, tags, alarmTopic: audit.alarms.topic });
   // The public register counts project use from the audit stack's trail.

@@ -19,6 +19,11 @@ export interface AuditStackProps extends StackProps {
   readonly config: SdeConfig;
   /** The data lake whose zones the trail records (data events) and whose bucket policies the alarms watch. */
   readonly dataLake: DataLakeStack;
+  /**
+   * The output airlock's bucket: submissions, reviews and releases are object reads and
+   * writes there, recorded like the data zones'. @default - not recorded
+   */
+  readonly airlockBucket?: s3.IBucket;
 }
 
 /**
@@ -79,7 +84,7 @@ export class AuditStack extends Stack {
       trailName: `${platform.name}-audit`,
       bucket: this.bucket,
       encryptionKey: this.key,
-      readWriteDataBuckets: [dataLake.landing, dataLake.curated, dataLake.quarantine, dataLake.results],
+      readWriteDataBuckets: [dataLake.landing, dataLake.curated, dataLake.quarantine, dataLake.results, ...(props.airlockBucket ? [props.airlockBucket] : [])],
       readOnlyDataBuckets: [this.bucket, this.accessLogs, dataLake.accessLogs],
       logGroupName: `/${platform.name}/audit/cloudtrail`,
       logRetention: TRAIL_LOG_GROUP_RETENTION_DAYS as logs.RetentionDays,
@@ -91,7 +96,16 @@ export class AuditStack extends Stack {
       securityEmails: platform.alerts.securityEmails,
       metricNamespace: `${platform.name}/security`,
       deployRoleArn: deployRoleArn(this),
-      watchedBucketNames: [dataLake.landing, dataLake.curated, dataLake.quarantine, dataLake.results, dataLake.accessLogs, this.bucket, this.accessLogs].map(
+      watchedBucketNames: [
+        dataLake.landing,
+        dataLake.curated,
+        dataLake.quarantine,
+        dataLake.results,
+        dataLake.accessLogs,
+        this.bucket,
+        this.accessLogs,
+        ...(props.airlockBucket ? [props.airlockBucket] : []),
+      ].map(
         (b) => b.bucketName,
       ),
     });

@@ -96,14 +96,17 @@ describe('AuditStack template', () => {
     test('records all management events (Athena, Glue, Lake Formation, KMS and STS are management events)', () => {
       expect(trail().AdvancedEventSelectors).toContainEqual({ Name: 'All management events', FieldSelectors: [{ Field: 'eventCategory', Equals: ['Management'] }] });
     });
-    test('records object reads and writes on the landing, curated, quarantine and results buckets', () => {
+    test('records object reads and writes on the landing, curated, quarantine, results and airlock buckets', () => {
       const selector = trail().AdvancedEventSelectors.find((s: any) => s.Name === 'Data zone objects, read and write');
       expect(selector.FieldSelectors.map((f: any) => f.Field)).toEqual(['eventCategory', 'resources.type', 'resources.ARN']); // no readOnly filter
       const arns = selector.FieldSelectors[2].StartsWith.map((x: unknown) => JSON.stringify(x));
-      expect(arns).toHaveLength(4);
+      expect(arns).toHaveLength(5);
       [stacks.dataLake.landing, stacks.dataLake.curated, stacks.dataLake.quarantine, stacks.dataLake.results].forEach((b, i) =>
         expect(arns[i]).toMatch(new RegExp(`"OutputName":"PublishOutputFnGetAtt${zoneId(b)}Arn.*"/"`)),
       );
+      // Output requests, reviews and releases: the airlock's own bucket.
+      const airlockId = stacks.airlock.getLogicalId(stacks.airlock.bucket.node.defaultChild as CfnResource);
+      expect(arns[4]).toMatch(new RegExp(`"OutputName":"PublishOutputFnGetAtt${airlockId}Arn.*"/"`));
     });
     test('records reads of the audit store and the access logs', () => {
       const selector = trail().AdvancedEventSelectors.find((s: any) => s.Name === 'Audit and access-log objects, reads');
@@ -242,6 +245,7 @@ describe('AuditStack template', () => {
       for (const b of [stacks.dataLake.landing, stacks.dataLake.curated, stacks.dataLake.quarantine, stacks.dataLake.results]) {
         expect(all).toContain(`PublishOutputRef${zoneId(b)}`);
       }
+      expect(all).toContain(`PublishOutputRef${stacks.airlock.getLogicalId(stacks.airlock.bucket.node.defaultChild as CfnResource)}`);
     });
   });
 
