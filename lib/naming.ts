@@ -25,3 +25,12 @@ export function projectRoleName(config: SdeConfig, projectId: string): string {
 export function projectWorkgroupName(config: SdeConfig, projectId: string): string {
   return `${config.platform.name}-project-${projectId}`;
 }
+
+/**
+ * Every project's workgroup (and budget, which ProjectWorkspace names after it): one IAM
+ * resource pattern whose size does not grow with the portfolio, where a list of a
+ * thousand workgroup ARNs would overflow a managed policy (6,144 characters).
+ */
+export function projectWorkgroupNamePattern(config: SdeConfig): string {
+  return `${config.platform.name}-project-*`;
+}

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,13 +8,14 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { billingInputs } from '../billing/inputs';
 import type { SdeConfig } from '../config/model';
+import { acknowledgeOnceResolved } from '../constructs/acknowledge-once-resolved';
 import { AccessLogBucket } from '../constructs/access-log-bucket';
 import { stageBundledJson } from '../constructs/bundled-json';
 import { IngestionDeadLetterQueue } from '../constructs/ingestion-dead-letter-queue';
 import { INGESTION_CONFIG_FILE, IngestionFunction } from '../constructs/ingestion-function';
 import { PlatformKey } from '../constructs/platform-key';
 import { SecureBucket } from '../constructs/secure-bucket';
-import { stackName } from '../naming';
+import { projectWorkgroupNamePattern, stackName } from '../naming';
 
 const HANDLER = path.resolve(__dirname, '..', '..', 'lambdas', 'billing', 'handler.ts');
 
@@ -82,14 +83,27 @@ export class BillingStack extends Stack {
       deadLetterQueue: this.deadLetterQueue,
     });
 
-    // Query metadata of the project workgroups only (not the security team's, whose queries are not billed).
-    const workgroupArns = inputs.projects.map((p) => this.formatArn({ service: 'athena', resource: 'workgroup', resourceName: p.workgroup }));
-    if (workgroupArns.length > 0) {
-      iam.Grant.addToPrincipal({ grantee: this.job, actions: ['athena:ListQueryExecutions', 'athena:BatchGetQueryExecution'], resourceArns: workgroupArns });
+    // Query metadata of the project workgroups only (not the security team's, whose queries
+    // are not billed), and the project budgets (named after the workgroups by
+    // ProjectWorkspace), whose actual spend feeds each statement's budget check. By name
+    // pattern: a list of every project's ARNs would outgrow a managed policy at region scale.
+    if (inputs.projects.length > 0) {
+      const pattern = projectWorkgroupNamePattern(config);
+      const workgroups = this.formatArn({ service: 'athena', resource: 'workgroup', resourceName: pattern });
+      const budgets = this.formatArn({ service: 'budgets', region: '', resource: 'budget', resourceName: pattern });
+      const queries = iam.Grant.addToPrincipal({ grantee: this.job, actions: ['athena:ListQueryExecutions', 'athena:BatchGetQueryExecution'], resourceArns: [workgroups] });
+      const spend = iam.Grant.addToPrincipal({ grantee: this.job, actions: ['budgets:ViewBudget'], resourceArns: [budgets] });
+      const why = (what: string) =>
+        `The ${what} of the project workgroups only: every one is named ${pattern} (lib/naming.ts); the security team's workgroup and other budgets do not match.`;
+      for (const [grant, arn, what] of [[queries, workgroups, 'query metadata'], [spend, budgets, 'budgets']] as const) {
+        for (const statement of grant.principalStatements) {
+          acknowledgeOnceResolved(this, this.job.role.policyHolding(statement).node.defaultChild as CfnResource, arn, (flattened) => ({
+            id: `AwsSolutions::AwsSolutions-IAM5[Resource::${flattened}]`,
+            reason: why(what),
+          }));
+        }
+      }
     }
-    // The project budgets (named after the workgroups by ProjectWorkspace): their actual spend feeds each statement's budget check.
-    const budgetArns = inputs.projects.map((p) => this.formatArn({ service: 'budgets', region: '', resource: 'budget', resourceName: p.workgroup }));
-    if (budgetArns.length > 0) iam.Grant.addToPrincipal({ grantee: this.job, actions: ['budgets:ViewBudget'], resourceArns: budgetArns });
     this.job.grantObjects(this.bucket, ['s3:PutObject'], [`${BILLING_PREFIX}*`], 'Statements are written per month and project (billing/<YYYY-MM>/<project>.csv|html): the month is known only at run time, so the prefix is the narrowest resource.');
     this.job.grantKeyThroughS3(this.key);
 
