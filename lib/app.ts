@@ -41,9 +41,10 @@ export function createStacks(app: App, config: SdeConfig): SdeStacks {
     tags,
     config,
   });
-  const workspaces = createWorkspaceStacks(app, config, dataLake, { env, tags });
-  // The airlock's policies name the project roles, so it deploys after the workspaces.
-  const airlock = createAirlockStack(app, config, { env, tags, projectRoleStacks: workspaces });
+  // The airlock's bucket policy names project roles by pattern; each workspace grants its
+  // own role the project's airlock rights, so the airlock deploys first.
+  const airlock = createAirlockStack(app, config, { env, tags });
+  const workspaces = createWorkspaceStacks(app, config, dataLake, { env, tags, airlock: airlock.store });
   const audit = new AuditStack(app, 'Audit', {
     stackName: stackName(config, 'audit'),
     description: `${config.platform.displayName}: tamper-evident audit (CloudTrail, Object Lock store, security queries, alarms)`,

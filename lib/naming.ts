@@ -34,3 +34,8 @@ export function projectWorkgroupName(config: SdeConfig, projectId: string): stri
 export function projectWorkgroupNamePattern(config: SdeConfig): string {
   return `${config.platform.name}-project-*`;
 }
+
+/** Every project's researcher role name: the airlock's bucket policy recognises them by it. */
+export function projectRoleNamePattern(config: SdeConfig): string {
+  return `${config.platform.name}-project-*`;
+}

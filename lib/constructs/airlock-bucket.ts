@@ -19,18 +19,19 @@ export const RELEASED_PREFIX = 'released/';
 export const RELEASE_TAG = 'sde-airlock';
 export const RELEASE_TAG_VALUE = 'released';
 
-export interface AirlockProject {
-  readonly projectId: string;
-  /** The project's researcher role (lib/naming.ts projectRoleName); it must exist when this deploys. */
-  readonly roleArn: string;
-}
-
 export interface AirlockBucketProps {
-  /** This bucket's own customer-managed key (no other bucket may use it); its key policy gains the project roles' narrow rights. */
+  /** This bucket's own customer-managed key (no other bucket may use it). */
   readonly encryptionKey: kms.Key;
   readonly accessLogsBucket: s3.IBucket;
-  /** The projects that may submit outputs and read their own releases. @default - none */
-  readonly projects?: readonly AirlockProject[];
+  /**
+   * The ARN pattern every project researcher role matches (`arn:...:role/<platform>-project-*`,
+   * lib/naming.ts). The bucket policy names roles by this pattern and by their project tag,
+   * never one by one, so its size does not grow with the portfolio (a bucket policy holds
+   * at most 20 KB; per-project statements overflowed it at a few dozen projects).
+   */
+  readonly projectRoleArnPattern: string;
+  /** The role tag that names a role's project (ProjectWorkspace tags its role). @default 'sde:project' */
+  readonly projectTagKey?: string;
   /** Keep overwritten or deleted versions this many days. @default 30 */
   readonly noncurrentVersionDays?: number;
 }
@@ -42,8 +43,14 @@ export interface AirlockBucketProps {
  * - `submissions/<project>/`: the project's role may only put objects there;
  * - `requests/`: reviewers only (granted with grantReviewerAccess);
  * - `released/<project>/`: only the project's role may read, only objects tagged as
- *   released, and only the releasing reviewer roles (allowReleaseBy) may write. Explicit
- *   denies make this hold even against a broad identity policy elsewhere in the account.
+ *   released, and only the releasing reviewer roles (allowReleaseBy) may write.
+ *
+ * A project's rights are granted to its role (grantProject, called by ProjectWorkspace),
+ * so they appear and disappear with the project's approval. The bucket policy's explicit
+ * denies hold even against a broad identity policy elsewhere in the account, and name
+ * project roles by ARN pattern and by their `sde:project` tag: a project role can touch
+ * only `released/<its tag>/` and `submissions/<its tag>/`. (Researchers cannot set that
+ * tag themselves: the roles' trust policies do not allow sts:TagSession.)
  */
 export class AirlockBucket extends Construct {
   readonly bucket: s3.Bucket;
@@ -61,13 +68,9 @@ export class AirlockBucket extends Construct {
       noncurrentVersionDays: props.noncurrentVersionDays ?? 30,
     }).bucket;
 
-    const projects = [...(props.projects ?? [])].sort((a, b) => a.projectId.localeCompare(b.projectId));
-    for (const project of projects) {
-      if (!/^[a-z][a-z0-9-]{2,39}$/.test(project.projectId)) throw new Error(`"${project.projectId}" is not a project id`);
-      this.grantProject(project);
-    }
-
-    // Nobody but a project's role reads released objects, even with s3:GetObject on "*".
+    const tagKey = props.projectTagKey ?? 'sde:project';
+    const isProjectRole = { ArnLike: { 'aws:PrincipalArn': props.projectRoleArnPattern } };
+    // Nobody but a project role reads released objects, even with s3:GetObject on "*".
     this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'DenyReadingReleasesExceptProjectRoles',
@@ -75,7 +78,33 @@ export class AirlockBucket extends Construct {
         principals: [new iam.AnyPrincipal()],
         actions: ['s3:GetObject', 's3:GetObjectVersion'],
         resources: [this.bucket.arnForObjects(`${RELEASED_PREFIX}*`)],
-        ...(projects.length > 0 ? { conditions: { ArnNotEquals: { 'aws:PrincipalArn': projects.map((p) => p.roleArn) } } } : {}),
+        conditions: { ArnNotLike: { 'aws:PrincipalArn': props.projectRoleArnPattern } },
+      }),
+    );
+    // A project role reads and writes only under its own project's prefixes: one project
+    // never reads another's releases, whatever else it is given.
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyProjectRolesOutsideTheirOwnPrefixes',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
+        notResources: [
+          this.bucket.arnForObjects(`${RELEASED_PREFIX}\${aws:PrincipalTag/${tagKey}}/*`),
+          this.bucket.arnForObjects(`${SUBMISSIONS_PREFIX}\${aws:PrincipalTag/${tagKey}}/*`),
+        ],
+        conditions: isProjectRole,
+      }),
+    );
+    // A half-written release (files still tagged staged) is never readable.
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyReadingUnreleasedObjects',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [this.bucket.arnForObjects(`${RELEASED_PREFIX}*`)],
+        conditions: { StringNotEquals: { [`s3:ExistingObjectTag/${RELEASE_TAG}`]: RELEASE_TAG_VALUE } },
       }),
     );
     // Nothing reaches the egress but a release by a reviewer role; with none, nothing at all.
@@ -92,63 +121,39 @@ export class AirlockBucket extends Construct {
     );
   }
 
-  private grantProject(project: AirlockProject): void {
-    const { projectId, roleArn } = project;
-    const role = iam.Role.fromRoleArn(this, `ProjectRole-${projectId}`, roleArn, { mutable: false });
-    const released = this.bucket.arnForObjects(`${RELEASED_PREFIX}${projectId}/*`);
-    // The project's researcher role belongs to another stack: its rights are granted here,
-    // on the bucket and key, so they appear and disappear with the project's approval.
-    this.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: `ReadOwnReleases${pascal(projectId)}`,
-        principals: [role],
-        actions: ['s3:GetObject'],
-        resources: [released],
-        conditions: { StringEquals: { [`s3:ExistingObjectTag/${RELEASE_TAG}`]: RELEASE_TAG_VALUE } },
-      }),
-    );
-    this.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: `ListOwnReleases${pascal(projectId)}`,
-        principals: [role],
-        actions: ['s3:ListBucket'],
-        resources: [this.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${RELEASED_PREFIX}${projectId}/*`] } },
-      }),
-    );
-    this.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: `SubmitOutputs${pascal(projectId)}`,
-        principals: [role],
-        actions: ['s3:PutObject'],
-        resources: [this.bucket.arnForObjects(`${SUBMISSIONS_PREFIX}${projectId}/*`)],
-      }),
-    );
-    // One project never reads another's releases, whatever else it is given.
-    this.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: `DenyOthersReadingReleases${pascal(projectId)}`,
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['s3:GetObject', 's3:GetObjectVersion'],
-        resources: [released],
-        conditions: { ArnNotEquals: { 'aws:PrincipalArn': roleArn } },
-      }),
-    );
-    // Through S3 only. The key encrypts this bucket alone (its own key), so the bucket
-    // policy above decides which objects; naming the bucket ARN in the key policy too would
-    // make the key and the bucket depend on each other.
+  /**
+   * What one active project's researcher role needs, granted on the role (in the
+   * project's own workspace stack): submit outputs under `submissions/<project>/`, list
+   * and read its own released objects, and use the airlock key through S3 only.
+   */
+  grantProject(grantee: iam.IGrantable, projectId: string): iam.Grant {
+    if (!/^[a-z][a-z0-9-]{2,39}$/.test(projectId)) throw new Error(`"${projectId}" is not a project id`);
     const stack = Stack.of(this);
-    const added = this.encryptionKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: `ProjectUsesKeyThroughS3${pascal(projectId)}`,
-        principals: [role],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com`, 'kms:CallerAccount': stack.account } },
-      }),
-    );
-    if (!added.statementAdded) throw new Error('AirlockBucket needs a key whose policy it can extend (a kms.Key of this app)');
+    return iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [this.submissionsArn(projectId)] })
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['s3:GetObject'],
+          resourceArns: [this.releasedArn(projectId)],
+          conditions: { StringEquals: { [`s3:ExistingObjectTag/${RELEASE_TAG}`]: RELEASE_TAG_VALUE } },
+        }),
+      )
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['s3:ListBucket'],
+          resourceArns: [this.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`${RELEASED_PREFIX}${projectId}/*`] } },
+        }),
+      )
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resourceArns: [this.encryptionKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+        }),
+      );
   }
 
   /**
@@ -187,11 +192,9 @@ export class AirlockBucket extends Construct {
   releasedArn(projectId: string): string {
     return this.bucket.arnForObjects(`${RELEASED_PREFIX}${projectId}/*`);
   }
-}
 
-function pascal(id: string): string {
-  return id
-    .split('-')
-    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
-    .join('');
+  /** `arn:...:<bucket>/submissions/<project>/*`. */
+  submissionsArn(projectId: string): string {
+    return this.bucket.arnForObjects(`${SUBMISSIONS_PREFIX}${projectId}/*`);
+  }
 }

@@ -10,6 +10,7 @@ import { PARTITION_COLUMN } from '../config/curated';
 import { projectAccess, projectState, type ProjectTableAccess, type SdeConfig } from '../config/model';
 import type { ProjectConfig } from '../config/schema';
 import { projectRoleName, projectWorkgroupName } from '../naming';
+import type { AirlockBucket } from './airlock-bucket';
 import type { DatasetTable } from './dataset-table';
 import { ColumnGrant, LakeFormationChain, LakeFormationGrants } from './lake-formation-grants';
 
@@ -30,6 +31,11 @@ export interface ProjectWorkspaceProps {
   readonly dataLakeSettings?: CfnResource;
   /** The stack's serial order of Lake Formation resources. @default - a chain of this workspace's own */
   readonly lakeFormationChain?: LakeFormationChain;
+  /**
+   * The output airlock's bucket: the role may submit outputs and read its own releases
+   * there (AirlockBucket.grantProject). @default - no airlock rights
+   */
+  readonly airlock?: AirlockBucket;
   /** Longest a researcher session lasts. @default Duration.hours(1) */
   readonly maxSessionDuration?: Duration;
 }
@@ -174,6 +180,19 @@ export class ProjectWorkspace extends Construct {
         reason:
           'Results are encrypted with SSE_KMS and the platform customer-managed key (KmsKey), read from the data lake stack output, which the guard rule cannot resolve across stacks.',
       });
+    }
+
+    if (props.airlock) {
+      props.airlock.grantProject(this.policy, project.id);
+      for (const [arn, what] of [
+        [props.airlock.submissionsArn(project.id), 'submit outputs under'],
+        [props.airlock.releasedArn(project.id), 'read released outputs under'],
+      ] as const) {
+        acknowledgeOnceResolved(this, cfnPolicy, arn, (resource) => ({
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
+          reason: `The project may ${what} its own prefix (${project.id}/) of the airlock bucket only: object names carry request ids made at run time.`,
+        }));
+      }
     }
 
     this.grants = new LakeFormationGrants(this, 'LakeFormation', {

@@ -3,25 +3,19 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { airlockSettings, type AirlockSettings } from '../airlock/settings';
-import { grantedProjects, type SdeConfig } from '../config/model';
+import type { SdeConfig } from '../config/model';
 import { iamPrincipalArn } from '../config/schema';
 import { AccessLogBucket } from '../constructs/access-log-bucket';
 import { AirlockBucket } from '../constructs/airlock-bucket';
 import { AirlockReviewers } from '../constructs/airlock-reviewers';
 import { AirlockSigningKey } from '../constructs/airlock-signing-key';
 import { PlatformKey } from '../constructs/platform-key';
-import { projectRoleName, stackName } from '../naming';
+import { projectRoleNamePattern, stackName } from '../naming';
 
 export interface AirlockStackProps extends StackProps {
   readonly config: SdeConfig;
   /** @default airlockSettings(config.platform): the `airlock:` block of platform.yaml */
   readonly settings?: AirlockSettings;
-  /**
-   * Stacks that create the project roles (the workspaces): the airlock's bucket and key
-   * policies name those roles, and AWS refuses a policy naming a role that does not exist.
-   * @default - none
-   */
-  readonly projectRoleStacks?: readonly Stack[];
 }
 
 /**
@@ -46,7 +40,6 @@ export class AirlockStack extends Stack {
     const { config } = props;
     const { platform } = config;
     const settings = props.settings ?? airlockSettings(platform);
-    for (const s of props.projectRoleStacks ?? []) this.addStackDependency(s, 'bucket and key policies name the project roles, which must exist first');
 
     this.key = new PlatformKey(this, 'AirlockKey', {
       alias: `alias/${platform.name}/airlock`,
@@ -56,11 +49,9 @@ export class AirlockStack extends Stack {
     this.store = new AirlockBucket(this, 'Airlock', {
       encryptionKey: this.key,
       accessLogsBucket: this.accessLogs,
-      // Only active projects: an expired or suspended project can neither submit nor read.
-      projects: grantedProjects(config).map((p) => ({
-        projectId: p.id,
-        roleArn: this.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: projectRoleName(config, p.id) }),
-      })),
+      // Project roles by name pattern: each active project's rights are granted on its own
+      // role by its workspace (ProjectWorkspace), so an expired project has none.
+      projectRoleArnPattern: this.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: projectRoleNamePattern(config) }),
     });
     this.bucket = this.store.bucket;
     this.signingKey = new AirlockSigningKey(this, 'ManifestSigningKey', {
@@ -82,10 +73,9 @@ export class AirlockStack extends Stack {
 
 export interface AirlockStackOptions extends StackProps {
   readonly settings?: AirlockSettings;
-  readonly projectRoleStacks?: readonly Stack[];
 }
 
-/** The airlock stack as createStacks should add it: `<platform>-airlock`, after the workspaces. */
+/** The airlock stack as createStacks adds it: `<platform>-airlock`, before the workspaces, whose roles it grants to. */
 export function createAirlockStack(scope: Construct, config: SdeConfig, options: AirlockStackOptions = {}): AirlockStack {
   return new AirlockStack(scope, 'Airlock', {
     stackName: stackName(config, 'airlock'),

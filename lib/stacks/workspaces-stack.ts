@@ -2,6 +2,7 @@ import { App, CfnResource, CfnWaitConditionHandle, Stack, StackProps } from 'aws
 import { Construct } from 'constructs';
 import { grantedProjects, type SdeConfig } from '../config/model';
 import type { ProjectConfig } from '../config/schema';
+import type { AirlockBucket } from '../constructs/airlock-bucket';
 import { LakeFormationChain } from '../constructs/lake-formation-grants';
 import { ProjectWorkspace } from '../constructs/project-workspace';
 import { stackName } from '../naming';
@@ -19,6 +20,8 @@ export interface WorkspacesStackProps extends StackProps {
   readonly projects: readonly ProjectConfig[];
   /** Where the key, the results bucket, the catalog and the Lake Formation settings live. */
   readonly dataLake: DataLakeStack;
+  /** The output airlock's bucket, where each project submits outputs and reads its releases. @default - none */
+  readonly airlock?: AirlockBucket;
 }
 
 /**
@@ -52,6 +55,7 @@ export class WorkspacesStack extends Stack {
           tables: dataLake.tables,
           dataLakeSettings: dataLake.governance.settings,
           lakeFormationChain: this.lakeFormationChain,
+          airlock: props.airlock,
         }),
       );
     }
@@ -77,6 +81,8 @@ export class WorkspacesStack extends Stack {
 }
 
 export interface WorkspaceStacksOptions extends StackProps {
+  /** The output airlock's bucket. @default - none */
+  readonly airlock?: AirlockBucket;
   /** How many shard stacks. @default - the `sde:workspaceShards` context, else DEFAULT_WORKSPACE_SHARDS */
   readonly shardCount?: number;
 }
@@ -86,7 +92,7 @@ export interface WorkspaceStacksOptions extends StackProps {
  * empty shard stays in the app so that a deployment removes what it held).
  */
 export function createWorkspaceStacks(app: App, config: SdeConfig, dataLake: DataLakeStack, options: WorkspaceStacksOptions = {}): WorkspacesStack[] {
-  const { shardCount: explicit, ...stackProps } = options;
+  const { shardCount: explicit, airlock, ...stackProps } = options;
   const shardCount = explicit ?? parseShardCount(app.node.tryGetContext(WORKSPACE_SHARDS_CONTEXT));
   const active = grantedProjects(config);
   const byId = new Map(active.map((p) => [p.id, p]));
@@ -100,6 +106,7 @@ export function createWorkspaceStacks(app: App, config: SdeConfig, dataLake: Dat
         shard,
         projects: ids.map((id) => byId.get(id)!),
         dataLake,
+        airlock,
       }),
   );
 }

@@ -48,6 +48,15 @@ function projectResources(projectId: string) {
   return { stack, workspace, resources: mine };
 }
 
+/** A reference to an Arn output of the airlock stack. */
+const fromAirlock = (construct: { node: { defaultChild?: unknown } }) =>
+  expect.objectContaining({
+    'Fn::GetStackOutput': expect.objectContaining({
+      StackName: stacks.airlock.stackName,
+      OutputName: expect.stringMatching(new RegExp(`^PublishOutputFnGetAtt${stacks.airlock.getLogicalId(construct.node.defaultChild as any)}Arn`)),
+    }),
+  });
+
 /** The data lake stack's output that a GetStackOutput in a workspace names, for one of its resources. */
 const fromDataLake = (construct: { node: { defaultChild?: unknown } }, attribute: 'Arn' | 'Ref') =>
   expect.objectContaining({
@@ -99,25 +108,31 @@ describe.each(active.map((p) => [p.id, p] as const))('workspace of %s', (id, pro
     expect(actions.filter((a) => /^(s3:Delete|s3:PutBucket|kms:(Create|Put|Schedule|Disable))/.test(a))).toEqual([]);
   });
 
-  test('S3 objects are reachable only under the project prefix of the results bucket', () => {
+  test('S3 objects are reachable only under the project prefix of the results bucket, and its own airlock prefixes', () => {
     const statements = one('AWS::IAM::ManagedPolicy').PolicyDocument.Statement.filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('s3:')));
     const objectStatements = statements.filter((s: any) => [s.Action].flat().some((a: string) => a.endsWith('Object')));
-    expect(objectStatements).toHaveLength(1);
-    expect(objectStatements[0].Resource).toEqual({ 'Fn::Join': ['', [fromDataLake(dataLake.results, 'Arn'), `/${id}/*`]] });
-    const list = statements.find((s: any) => s.Action === 's3:ListBucket');
-    expect(list.Condition).toEqual({ StringLike: { 's3:prefix': [`${id}/`, `${id}/*`] } });
+    expect(objectStatements.map((s: any) => s.Resource)).toEqual([
+      { 'Fn::Join': ['', [fromDataLake(dataLake.results, 'Arn'), `/${id}/*`]] },
+      { 'Fn::Join': ['', [fromAirlock(stacks.airlock.bucket), `/submissions/${id}/*`]] },
+      { 'Fn::Join': ['', [fromAirlock(stacks.airlock.bucket), `/released/${id}/*`]] },
+    ]);
+    // Releases: read only, and only once tagged released.
+    expect(objectStatements[1].Action).toBe('s3:PutObject');
+    expect(objectStatements[2]).toMatchObject({ Action: 's3:GetObject', Condition: { StringEquals: { 's3:ExistingObjectTag/sde-airlock': 'released' } } });
+    const lists = statements.filter((s: any) => s.Action === 's3:ListBucket').map((s: any) => s.Condition);
+    expect(lists).toEqual([{ StringLike: { 's3:prefix': [`${id}/`, `${id}/*`] } }, { StringLike: { 's3:prefix': [`released/${id}/*`] } }]);
   });
 
-  test('the platform key is usable only through S3 (results), to encrypt and decrypt', () => {
+  test('the platform and airlock keys are usable only through S3, to encrypt and decrypt', () => {
     const kmsStatements = one('AWS::IAM::ManagedPolicy').PolicyDocument.Statement.filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('kms:')));
-    expect(kmsStatements).toEqual([
-      {
-        Effect: 'Allow',
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        Resource: fromDataLake(dataLake.key, 'Arn'),
-        Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-2.amazonaws.com' } },
-      },
-    ]);
+    expect(kmsStatements).toHaveLength(1);
+    expect(kmsStatements[0]).toEqual({
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: expect.arrayContaining([fromDataLake(dataLake.key, 'Arn'), fromAirlock(stacks.airlock.key)]),
+      Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-2.amazonaws.com' } },
+    });
+    expect(kmsStatements[0].Resource).toHaveLength(2);
   });
 
   test('Glue metadata access names the approved tables only', () => {

@@ -80,7 +80,7 @@ describe('AirlockStack template', () => {
   const bucketPolicy = Object.values(resources).find((r) => r.Type === 'AWS::S3::BucketPolicy' && r.Properties.Bucket.Ref === bucketId)!;
   const statements = bucketPolicy.Properties.PolicyDocument.Statement as any[];
   const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
-  const roleArn = (project: string) => ({ 'Fn::Join': ['', ['arn:aws:iam::', { Ref: 'AWS::AccountId' }, `:role/onelondon-sde-project-${project}`]] });
+  const projectRolePattern = { 'Fn::Join': ['', ['arn:aws:iam::', { Ref: 'AWS::AccountId' }, ':role/onelondon-sde-project-*']] };
   const prefixArn = (prefix: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, `/${prefix}`]] });
 
   test('its own bucket, encrypted with its own customer-managed key, versioned, Object Lock, logged, retained', () => {
@@ -105,50 +105,80 @@ describe('AirlockStack template', () => {
     template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/onelondon-sde/airlock-signing' });
   });
 
-  test("each active project's role reads its own egress prefix only, and only objects tagged released", () => {
-    expect(bySid('ReadOwnReleasesNclWinterPlanning')).toEqual({
-      Sid: 'ReadOwnReleasesNclWinterPlanning',
-      Effect: 'Allow',
-      Principal: { AWS: roleArn('ncl-winter-planning') },
-      Action: 's3:GetObject',
-      Resource: prefixArn('released/ncl-winter-planning/*'),
-      Condition: { StringEquals: { 's3:ExistingObjectTag/sde-airlock': 'released' } },
-    });
-    expect(bySid('DenyOthersReadingReleasesNclWinterPlanning')).toMatchObject({
-      Effect: 'Deny',
-      Principal: { AWS: '*' },
-      Resource: prefixArn('released/ncl-winter-planning/*'),
-      Condition: { ArnNotEquals: { 'aws:PrincipalArn': roleArn('ncl-winter-planning') } },
-    });
-    expect(bySid('SubmitOutputsNclWinterPlanning')).toMatchObject({ Effect: 'Allow', Action: 's3:PutObject', Resource: prefixArn('submissions/ncl-winter-planning/*') });
+  /** The statements of the managed policy of one project's researcher role, in its workspace stack. */
+  const projectStatements = (projectId: string): any[] => {
+    const shard = stacks.workspaces.find((w) => w.workspaces.has(projectId))!;
+    const policy = shard.workspaces.get(projectId)!.policy;
+    const t = Template.fromStack(shard).toJSON().Resources as Record<string, any>;
+    return t[shard.getLogicalId(policy.node.defaultChild as CfnResource)].Properties.PolicyDocument.Statement;
+  };
+  const airlockRef = (attr: string) => expect.stringContaining(`${bucketId}${attr}`);
+
+  test("each active project's role may submit under, list and read (released objects only) its own prefixes", () => {
+    const st = projectStatements('ncl-winter-planning');
+    const text = (x: unknown) => JSON.stringify(x);
+    const put = st.find((x) => x.Action === 's3:PutObject' && text(x.Resource).includes('/submissions/'));
+    expect(text(put.Resource)).toContain('/submissions/ncl-winter-planning/*');
+    const get = st.find((x) => x.Action === 's3:GetObject' && text(x.Resource).includes('/released/'));
+    expect(text(get.Resource)).toContain('/released/ncl-winter-planning/*');
+    expect(get.Condition).toEqual({ StringEquals: { 's3:ExistingObjectTag/sde-airlock': 'released' } });
+    const list = st.find((x) => x.Action === 's3:ListBucket' && text(x.Condition).includes('released/'));
+    expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['released/ncl-winter-planning/*'] } });
+    // The references are to this airlock stack's bucket.
+    expect(text(get.Resource)).toEqual(airlockRef('Arn'));
   });
 
-  test('nobody else reads released objects: a deny for every principal but the active project roles', () => {
-    const active = ['medisight-prescribing', 'ncl-winter-planning', 'ucl-multimorbidity'];
+  test('a project role reaches only its own prefixes, named by its project tag, whatever else it is given', () => {
+    const deny = bySid('DenyProjectRolesOutsideTheirOwnPrefixes');
+    expect(deny).toMatchObject({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
+      NotResource: [prefixArn('released/${aws:PrincipalTag/sde:project}/*'), prefixArn('submissions/${aws:PrincipalTag/sde:project}/*')],
+      Condition: { ArnLike: { 'aws:PrincipalArn': projectRolePattern } },
+    });
+  });
+
+  test('nobody but a project role reads released objects, and nobody reads one not yet tagged released', () => {
     expect(bySid('DenyReadingReleasesExceptProjectRoles')).toEqual({
       Sid: 'DenyReadingReleasesExceptProjectRoles',
       Effect: 'Deny',
       Principal: { AWS: '*' },
       Action: ['s3:GetObject', 's3:GetObjectVersion'],
       Resource: prefixArn('released/*'),
-      Condition: { ArnNotEquals: { 'aws:PrincipalArn': active.map(roleArn) } },
+      Condition: { ArnNotLike: { 'aws:PrincipalArn': projectRolePattern } },
+    });
+    expect(bySid('DenyReadingUnreleasedObjects')).toMatchObject({
+      Effect: 'Deny',
+      Resource: prefixArn('released/*'),
+      Condition: { StringNotEquals: { 's3:ExistingObjectTag/sde-airlock': 'released' } },
     });
   });
 
-  test('an expired project gets nothing: no submit, no read, no key use', () => {
-    const text = JSON.stringify(template.toJSON());
-    expect(text).not.toContain('kcl-covid-recovery');
-    expect(text).not.toContain('KclCovidRecovery');
+  test('researchers cannot choose their project tag: project role trust policies do not allow session tags', () => {
+    for (const shard of stacks.workspaces) {
+      for (const r of Object.values(Template.fromStack(shard).findResources('AWS::IAM::Role'))) {
+        expect(JSON.stringify((r as any).Properties.AssumeRolePolicyDocument)).not.toContain('sts:TagSession');
+      }
+    }
+  });
+
+  test('an expired project gets nothing: no role, so no submit, no read, no key use', () => {
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/kcl-covid-recovery|KclCovidRecovery/);
+    for (const shard of stacks.workspaces) expect(shard.workspaces.has('kcl-covid-recovery')).toBe(false);
   });
 
   test('project roles use the airlock key only through S3', () => {
-    const statement = resources[keyId].Properties.KeyPolicy.Statement.find((s: any) => s.Sid === 'ProjectUsesKeyThroughS3NclWinterPlanning');
-    expect(statement).toMatchObject({
-      Effect: 'Allow',
-      Principal: { AWS: roleArn('ncl-winter-planning') },
-      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-2.amazonaws.com' } },
-    });
+    const st = projectStatements('ncl-winter-planning');
+    const kmsUse = st.find((x) => JSON.stringify(x.Resource).includes(keyId));
+    expect(kmsUse).toMatchObject({ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-2.amazonaws.com' } } });
+  });
+
+  test('the bucket and key policies do not grow with the portfolio (a bucket policy holds at most 20 KB)', () => {
+    const policyBytes = JSON.stringify(bucketPolicy.Properties.PolicyDocument).length;
+    expect(policyBytes).toBeLessThan(20_000);
+    expect(JSON.stringify(bucketPolicy)).not.toMatch(/ncl-winter-planning|ucl-multimorbidity|medisight-prescribing/);
+    expect(JSON.stringify(resources[keyId])).not.toMatch(/ncl-winter-planning|ucl-multimorbidity|medisight-prescribing/);
   });
 
   test('one role per reviewer ARN (local names get none), MFA only, one-hour sessions', () => {
@@ -188,8 +218,9 @@ describe('AirlockStack template', () => {
     expect(JSON.stringify(st)).not.toMatch(/"s3:\*"|"kms:\*"/);
   });
 
-  test('deploys after the workspaces, whose project roles its policies name', () => {
-    expect(airlock.dependencies).toEqual(expect.arrayContaining(stacks.workspaces));
+  test('deploys before the workspaces, which grant their project roles its rights', () => {
+    for (const shard of stacks.workspaces.filter((w) => w.workspaces.size > 0)) expect(shard.dependencies).toContain(airlock);
+    expect(airlock.dependencies).not.toEqual(expect.arrayContaining(stacks.workspaces.slice(0, 1)));
     expect(airlock.stackName).toBe('onelondon-sde-airlock');
   });
 
