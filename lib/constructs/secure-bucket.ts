@@ -18,6 +18,8 @@ export interface SecureBucketProps {
   readonly infrequentAccessAfterDays?: number;
   /** Keep overwritten or deleted object versions this many days, for recovery. @default 30 */
   readonly noncurrentVersionDays?: number;
+  /** Delete objects under these prefixes this many days after they are written (scratch areas). @default - none */
+  readonly expirePrefixes?: readonly { readonly prefix: string; readonly days: number }[];
 }
 
 /**
@@ -60,6 +62,12 @@ export class SecureBucket extends Construct {
           noncurrentVersionExpiration: Duration.days(props.noncurrentVersionDays ?? 30),
           abortIncompleteMultipartUploadAfter: Duration.days(7),
         },
+        ...(props.expirePrefixes ?? []).map(({ prefix, days }) => ({
+          id: `expire-${prefix.replace(/[^A-Za-z0-9-]/g, '')}`,
+          prefix,
+          expiration: Duration.days(days),
+          noncurrentVersionExpiration: Duration.days(1),
+        })),
       ],
     });
 
@@ -88,6 +96,21 @@ export class SecureBucket extends Construct {
         actions: ['s3:PutObject'],
         resources: [this.bucket.arnForObjects('*')],
         conditions: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
+      }),
+    );
+    // `aws:kms` without a key id makes S3 use the AWS-managed aws/s3 key, not this bucket's
+    // default: refuse it (send no encryption header, or name the bucket's key).
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyUploadsAskingForKmsWithoutTheKey',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects('*')],
+        conditions: {
+          StringEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' },
+          Null: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'true' },
+        },
       }),
     );
   }

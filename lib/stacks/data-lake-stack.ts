@@ -10,10 +10,14 @@ import { LakeFormationGovernance } from '../constructs/lake-formation-governance
 import { PlatformKey } from '../constructs/platform-key';
 import { SecureBucket } from '../constructs/secure-bucket';
 import { curatedDatabaseName } from '../naming';
+import { STAGING_PREFIX } from '../../lambdas/ingest/layout';
 
 export interface DataLakeStackProps extends StackProps {
   readonly config: SdeConfig;
 }
+
+/** How long staged parts of uncommitted batches stay in the curated bucket. */
+export const CURATED_STAGING_DAYS = 30;
 
 /**
  * The secure data lake: the platform key, the zone buckets (landing, quarantine,
@@ -49,7 +53,10 @@ export class DataLakeStack extends Stack {
     // ingestion needs, and keep no old versions around for long either.
     this.landing = zone('Landing', { expireAfterDays: retention.landingDays, noncurrentVersionDays: 1 });
     this.quarantine = zone('Quarantine', { expireAfterDays: retention.quarantineDays, noncurrentVersionDays: 7 });
-    this.curated = zone('Curated', { infrequentAccessAfterDays: 90 });
+    // A batch stages its parts under _staging/ until its commit; a batch that failed and was
+    // landed again rather than redriven leaves its parts there. Kept longer than the
+    // ingestion dead-letter queue keeps a failure (14 days), so a redrive still finds them.
+    this.curated = zone('Curated', { infrequentAccessAfterDays: 90, expirePrefixes: [{ prefix: `${STAGING_PREFIX}/`, days: CURATED_STAGING_DAYS }] });
     this.results = zone('QueryResults', { expireAfterDays: retention.queryResultsDays, noncurrentVersionDays: 1 });
 
     this.governance = new LakeFormationGovernance(this, 'LakeFormation', {

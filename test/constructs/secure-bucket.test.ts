@@ -100,6 +100,18 @@ describe('SecureBucket: one assertion per security property', () => {
     );
   });
 
+  test('refuses uploads that ask for KMS without naming the key (S3 would use the AWS-managed aws/s3 key)', () => {
+    const statements = policy().Properties.PolicyDocument.Statement;
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Sid: 'DenyUploadsAskingForKmsWithoutTheKey',
+        Effect: 'Deny',
+        Action: 's3:PutObject',
+        Condition: { StringEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' }, Null: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'true' } },
+      }),
+    );
+  });
+
   test('moves to infrequent access only when asked', () => {
     const withIa = build({ infrequentAccessAfterDays: 90 });
     expect(bucketProps(withIa.template, withIa.dataId).LifecycleConfiguration.Rules[0].Transitions).toEqual([

@@ -35,6 +35,15 @@ describe('DataLakeStack on the example config', () => {
     expect(resources[landingId].Properties.LifecycleConfiguration.Rules[0].ExpirationInDays).toBe(config.platform.retention.landingDays);
   });
 
+  test('curated keeps its data, but staged parts of uncommitted batches expire after 30 days', () => {
+    const curatedId = stack.getLogicalId(stack.curated.node.defaultChild as never);
+    const rules = resources[curatedId].Properties.LifecycleConfiguration.Rules;
+    expect(rules[0].ExpirationInDays).toBeUndefined();
+    expect(rules.filter((r: any) => r.ExpirationInDays !== undefined)).toEqual([
+      expect.objectContaining({ Prefix: '_staging/', ExpirationInDays: 30, Status: 'Enabled' }),
+    ]);
+  });
+
   test('Lake Formation admins are the configured admins plus the deploying role, and nothing else', () => {
     const settings = ofType('AWS::LakeFormation::DataLakeSettings');
     expect(settings).toHaveLength(1);
