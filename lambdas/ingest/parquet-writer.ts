@@ -19,6 +19,22 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { DUCKDB_TYPE, type CuratedColumn } from '../../lib/config/curated';
 import type { CuratedRow, CuratedValue } from '../core/deidentify';
 
+/** A Parquet write that failed, described without any value from the data. */
+export class ParquetWriteError extends Error {
+  constructor(readonly kind: string) {
+    super(`writing the curated Parquet failed (${kind}); the batch is not committed and can be retried`);
+    this.name = 'ParquetWriteError';
+  }
+}
+
+/** The error class DuckDB names at the start of its message ("Conversion Error: ..."), or "unknown". */
+export function duckdbErrorKind(e: unknown): string {
+  // Not `instanceof Error`: errors from the native module may come from another realm.
+  const message = typeof (e as { message?: unknown } | undefined)?.message === 'string' ? (e as { message: string }).message : '';
+  const m = /^([A-Za-z ]{1,40} Error):/.exec(message);
+  return m ? m[1] : 'unknown';
+}
+
 /** Spooled text is written to disk in pieces of about this many characters. */
 const FLUSH_CHARS = 1 << 20;
 /** A curated row can hold several fields of up to 1 MB (MAX_FIELD_BYTES); DuckDB's default line limit is 2 MB. */
@@ -137,6 +153,10 @@ export class ParquetPartWriter {
       // Column order and names come from the curated model; the SELECT lists them to pin both.
       const select = this.columns.map((c) => `"${c.name.replace(/"/g, '""')}"`).join(', ');
       await connection.run(`COPY (SELECT ${select} FROM ${read}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
+    } catch (e) {
+      // DuckDB's messages quote the value they could not read; this error reaches logs and
+      // the dead-letter queue, so it keeps only the kind of failure.
+      throw new ParquetWriteError(duckdbErrorKind(e));
     } finally {
       connection.closeSync();
     }
