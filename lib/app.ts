@@ -58,7 +58,7 @@ export function createStacks(app: App, config: SdeConfig): SdeStacks {
   // Ingestion alarms go to the audit stack's security alert topic.
   const ingestion = createIngestionStack(app, config, dataLake, { env, tags, alarmTopic: audit.alarms.topic });
   // The public register counts project use from the audit stack's trail.
-  const register = createRegisterStack(app, config, { env, tags, auditBucket: audit.bucket, auditKey: audit.key });
+  const register = createRegisterStack(app, config, { env, tags, auditBucket: audit.bucket, auditKey: audit.key, airlockBucket: airlock.bucket });
   // Monthly statements from the project workgroups' Athena query metadata (names only: no cross-stack references).
   const billing = createBillingStack(app, config, { env, tags });
   return { dataLake, workspaces, audit, airlock, ingestion, register, billing };

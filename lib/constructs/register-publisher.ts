@@ -29,6 +29,13 @@ export interface RegisterPublisherProps {
   readonly auditKey: kms.IKey;
   /** Where CloudTrail writes in the audit bucket. @default 'AWSLogs/' */
   readonly auditPrefix?: string;
+  /**
+   * The project workgroups' name pattern (lib/naming.ts projectWorkgroupNamePattern): the
+   * function reads the statistics (bytes scanned) of their queries with BatchGetQueryExecution.
+   */
+  readonly workgroupNamePattern: string;
+  /** The airlock bucket, whose manifest retags the trail records are releases. @default none: no S3 event counts as a release */
+  readonly airlockBucket?: s3.IBucket;
   /** The register site's bucket and key: the function writes the three register files only. */
   readonly registerBucket: s3.IBucket;
   readonly registerKey: kms.Key;
@@ -97,18 +104,32 @@ export class RegisterPublisher extends Construct {
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Regenerates the public transparency register: reads the CloudTrail prefix, writes the three register files.',
+      description: 'Regenerates the public transparency register: reads the CloudTrail prefix and query statistics, writes the three register files.',
     });
     // A named managed policy (HIPAA and NIST want permissions reviewable as named policies,
     // not inline), holding every permission: the function gets its role without policy
     // updates, so nothing CDK adds implicitly can widen it.
+    const workgroups = stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workgroupNamePattern });
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
-      description: 'Transparency register publisher: read the audit trail prefix, write index.html, register.json and register.csv, log, dead-letter.',
+      description:
+        'Transparency register publisher: read the audit trail prefix and project query statistics, read the published register.json, write index.html, register.json and register.csv, log, dead-letter.',
       roles: [this.role],
       statements: [
         new iam.PolicyStatement({ sid: 'ListTrail', actions: ['s3:ListBucket'], resources: [props.auditBucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${auditPrefix}*`] } } }),
         new iam.PolicyStatement({ sid: 'ReadTrail', actions: ['s3:GetObject'], resources: [props.auditBucket.arnForObjects(`${auditPrefix}*`)] }),
         new iam.PolicyStatement({ sid: 'DecryptTrail', actions: ['kms:Decrypt'], resources: [props.auditKey.keyArn], conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } } }),
+        // Bytes scanned, which CloudTrail does not record: query metadata of the project workgroups only.
+        new iam.PolicyStatement({ sid: 'ReadQueryStatistics', actions: ['athena:BatchGetQueryExecution'], resources: [workgroups] }),
+        // The published register.json holds the data scanned of months Athena has forgotten
+        // (45 days of history); listing makes a first run's missing file a 404, not a 403.
+        new iam.PolicyStatement({ sid: 'ListRegister', actions: ['s3:ListBucket'], resources: [props.registerBucket.bucketArn] }),
+        new iam.PolicyStatement({ sid: 'ReadPublishedRegister', actions: ['s3:GetObject'], resources: [props.registerBucket.arnForObjects(REGISTER_FILES.json)] }),
+        new iam.PolicyStatement({
+          sid: 'DecryptPublishedRegister',
+          actions: ['kms:Decrypt'],
+          resources: [props.registerKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+        }),
         new iam.PolicyStatement({ sid: 'WriteRegister', actions: ['s3:PutObject'], resources: Object.values(REGISTER_FILES).map((f) => props.registerBucket.arnForObjects(f)) }),
         new iam.PolicyStatement({
           sid: 'EncryptRegister',
@@ -146,7 +167,12 @@ export class RegisterPublisher extends Construct {
       retryAttempts: 2,
       logGroup: this.logGroup,
       role: this.role.withoutPolicyUpdates(),
-      environment: { AUDIT_BUCKET: props.auditBucket.bucketName, AUDIT_PREFIX: auditPrefix, REGISTER_BUCKET: props.registerBucket.bucketName },
+      environment: {
+        AUDIT_BUCKET: props.auditBucket.bucketName,
+        AUDIT_PREFIX: auditPrefix,
+        REGISTER_BUCKET: props.registerBucket.bucketName,
+        ...(props.airlockBucket ? { AIRLOCK_BUCKET: props.airlockBucket.bucketName } : {}),
+      },
       bundling: {
         forceDockerBundling: false,
         minify: true,
@@ -181,7 +207,7 @@ export class RegisterPublisher extends Construct {
     });
 
     const noVpc =
-      'It only calls the S3 API (list and read the CloudTrail prefix, write three public files) under a role scoped to exactly that, and has no inbound path; a VPC would add network plumbing, not a control. Its code is built from the reviewed repository at synth.';
+      'It only calls the S3 API (list and read the CloudTrail prefix, read and write the public register files) and Athena query metadata under a role scoped to exactly that, and has no inbound path; a VPC would add network plumbing, not a control. Its code is built from the reviewed repository at synth.';
     Validations.of(this.function.node.defaultChild as lambda.CfnFunction).acknowledge(
       { id: 'HIPAA.Security::HIPAA.Security-LambdaInsideVPC', reason: noVpc },
       { id: 'NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC', reason: noVpc },
@@ -191,6 +217,10 @@ export class RegisterPublisher extends Construct {
     acknowledgeOnceResolved(this, this.policy.node.defaultChild as CfnResource, props.auditBucket.arnForObjects(`${auditPrefix}*`), (resource) => ({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
       reason: `Read-only (s3:GetObject) on the CloudTrail prefix of the audit bucket: CloudTrail names its log files by account, region, day and a random suffix, so they cannot be listed in advance.`,
+    }));
+    acknowledgeOnceResolved(this, this.policy.node.defaultChild as CfnResource, workgroups, (resource) => ({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
+      reason: `Read-only query metadata (athena:BatchGetQueryExecution, for bytes scanned) of the project workgroups only: every one is named ${props.workgroupNamePattern} (lib/naming.ts), so the security team's workgroup does not match, and a list of every project's workgroup would outgrow a managed policy.`,
     }));
   }
 }

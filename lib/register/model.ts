@@ -20,7 +20,8 @@ import { datasetByName, projectState, ProjectState, SdeConfig } from '../config/
 import { ORGANISATION_TYPES, Purpose } from '../config/schema';
 import { projectWorkgroupName } from '../naming';
 import { CLASS_LABELS, STATE_LABELS } from '../reports/access-matrix';
-import { ProjectActivity, summariseActivity } from './activity';
+import { ActivityInput, ProjectActivity, summariseActivity } from './activity';
+import { carryPublishedScans, PARTIAL_SCAN_NOTE, PublishedScans } from './carry';
 
 export const REGISTER_SCHEMA_VERSION = 1;
 
@@ -173,16 +174,19 @@ function publicActivity(activity: ProjectActivity | undefined, threshold: number
     lastUse: activity.lastUse ?? null,
     months: activity.months.map((m) => {
       const queries = publicCount(m.queries, threshold);
+      // A figure carried from the previous register (carry.ts) stands for the fresh one.
+      const bytes = m.carried?.bytes ?? m.bytesScanned;
+      const measured = m.carried !== undefined || m.queriesWithBytes > 0;
       // Withheld beside a withheld count; unknown when no query of the month recorded it.
-      const shown = 'count' in queries && m.queries > 0 && m.queriesWithBytes > 0;
-      const partial = shown && m.queriesWithBytes < m.queries;
+      const shown = 'count' in queries && m.queries > 0 && measured;
+      const partial = shown && (m.carried !== undefined ? !m.carried.complete : m.queriesWithBytes < m.queries);
       return {
         month: m.month,
         queries,
         refusedQueries: publicCount(m.refused, threshold),
-        dataScannedBytes: shown ? m.bytesScanned : null,
+        dataScannedBytes: shown ? bytes : null,
         dataScanned:
-          m.queries === 0 ? 'none' : !('count' in queries) ? 'not shown (few queries)' : shown ? `${formatBytes(m.bytesScanned)}${partial ? ' (some queries not measured)' : ''}` : 'not recorded',
+          m.queries === 0 ? 'none' : !('count' in queries) ? 'not shown (few queries)' : shown ? `${formatBytes(bytes)}${partial ? ` (${PARTIAL_SCAN_NOTE})` : ''}` : 'not recorded',
         outputsReleased: publicCount(m.outputsReleased, threshold),
       };
     }),
@@ -192,14 +196,28 @@ function publicActivity(activity: ProjectActivity | undefined, threshold: number
 export interface BuildRegisterOptions {
   /** @default the airlock's suppressionThreshold from platform.yaml */
   readonly threshold?: number;
+  /** The airlock bucket whose manifest retags in the trail are releases (AWS). */
+  readonly airlockBucket?: string;
+  /** Bytes scanned by query execution id, from Athena (AWS): see activity.ts. */
+  readonly bytesByQueryId?: ReadonlyMap<string, number>;
+  /** Data scanned as the previous register published it (carry.ts), for months Athena forgot. */
+  readonly published?: PublishedScans;
+}
+
+/** How the config's projects are recognised in the trail (workgroups, ids, the airlock bucket). */
+export function activityInput(config: SdeConfig, options: Pick<BuildRegisterOptions, 'airlockBucket' | 'bytesByQueryId'> = {}): ActivityInput {
+  return {
+    projectByWorkgroup: new Map(config.projects.map((p) => [projectWorkgroupName(config, p.id), p.id])),
+    projectIds: new Set(config.projects.map((p) => p.id)),
+    airlockBucket: options.airlockBucket,
+    bytesByQueryId: options.bytesByQueryId,
+  };
 }
 
 export function buildRegister(config: SdeConfig, records: Iterable<CloudTrailRecord>, options: BuildRegisterOptions = {}): Register {
   const threshold = options.threshold ?? airlockSettings(config.platform).suppressionThreshold;
-  const activity = summariseActivity(records, {
-    projectByWorkgroup: new Map(config.projects.map((p) => [projectWorkgroupName(config, p.id), p.id])),
-    projectIds: new Set(config.projects.map((p) => p.id)),
-  });
+  const activity = summariseActivity(records, activityInput(config, options));
+  if (options.published) carryPublishedScans(activity, options.published);
   const tiers = config.platform.pricing.tiers;
   return {
     schemaVersion: REGISTER_SCHEMA_VERSION,

@@ -6,6 +6,7 @@
  * It lives beside the register logic rather than in lambdas/ so the bundle and the local
  * `sde register` share one import graph; move it with lambdas/ conventions if preferred.
  */
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import { publishRegister } from './publish';
 import * as fs from 'node:fs';
@@ -19,11 +20,14 @@ function required(name: string): string {
   return value;
 }
 
-export async function handler(): Promise<{ filesRead: number; recordsRead: number; skipped: number; projects: number }> {
+export async function handler(): Promise<{ filesRead: number; recordsRead: number; skipped: number; projects: number; queriesAsked: number; queriesMeasured: number; previousRead: boolean }> {
   // Built into the bundle next to this code at synth (lib/constructs/register-publisher.ts).
   const snapshot = JSON.parse(fs.readFileSync(path.join(__dirname, REGISTER_SNAPSHOT_FILE), 'utf8')) as RegisterConfigSnapshot;
   const result = await publishRegister({
     s3: new S3Client({}),
+    athena: new AthenaClient({}),
+    // Unset when no airlock is deployed: then no S3 event is read as a release.
+    airlockBucket: process.env.AIRLOCK_BUCKET || undefined,
     auditBucket: required('AUDIT_BUCKET'),
     auditPrefix: process.env.AUDIT_PREFIX,
     registerBucket: required('REGISTER_BUCKET'),
@@ -31,7 +35,15 @@ export async function handler(): Promise<{ filesRead: number; recordsRead: numbe
     today: new Date().toISOString().slice(0, 10),
   });
   // Counts only: never record contents, which name researchers.
-  const summary = { filesRead: result.filesRead, recordsRead: result.recordsRead, skipped: result.skipped, projects: result.projects };
+  const summary = {
+    filesRead: result.filesRead,
+    recordsRead: result.recordsRead,
+    skipped: result.skipped,
+    projects: result.projects,
+    queriesAsked: result.queriesAsked,
+    queriesMeasured: result.queriesMeasured,
+    previousRead: result.previousRead,
+  };
   console.log(JSON.stringify({ message: 'register published', ...summary }));
   return summary;
 }

@@ -8,7 +8,7 @@ import { AccessLogBucket } from '../constructs/access-log-bucket';
 import { PlatformKey } from '../constructs/platform-key';
 import { RegisterPublisher } from '../constructs/register-publisher';
 import { RegisterSite, RegisterSiteDomain } from '../constructs/register-site';
-import { stackName } from '../naming';
+import { projectWorkgroupNamePattern, stackName } from '../naming';
 import { registerContentSecurityPolicy } from '../register/csp';
 import { registerConfigSnapshot } from '../register/snapshot';
 
@@ -17,6 +17,8 @@ export interface RegisterStackProps extends StackProps {
   /** The CloudTrail bucket and its key (the AuditStack's): what the register counts. */
   readonly auditBucket: s3.IBucket;
   readonly auditKey: kms.IKey;
+  /** The airlock's bucket (the AirlockStack's): the retags of its release manifests in the trail are the releases counted. @default none counted from S3 */
+  readonly airlockBucket?: s3.IBucket;
   /** @default - served on the distribution's cloudfront.net name */
   readonly domain?: RegisterSiteDomain;
   /** @default every day at 05:00 UTC */
@@ -54,6 +56,8 @@ export class RegisterStack extends Stack {
       snapshot: registerConfigSnapshot(props.config),
       auditBucket: props.auditBucket,
       auditKey: props.auditKey,
+      workgroupNamePattern: projectWorkgroupNamePattern(props.config),
+      airlockBucket: props.airlockBucket,
       registerBucket: this.site.bucket,
       registerKey: this.key,
       schedule: props.schedule,

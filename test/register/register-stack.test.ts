@@ -168,7 +168,7 @@ describe('RegisterStack template', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] }, RetentionInDays: 365 });
   });
 
-  test('its role can read the trail prefix and write exactly the three register files, nothing else', () => {
+  test('its role can read the trail prefix, query statistics and the published register.json, and write exactly the three register files, nothing else', () => {
     const [, role] = ofType('AWS::IAM::Role').find(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'))!;
     expect(role.Properties.Policies).toBeUndefined();
     expect(ofType('AWS::IAM::Policy')).toEqual([]);
@@ -176,7 +176,15 @@ describe('RegisterStack template', () => {
     const statements = policy.Properties.PolicyDocument.Statement as { Sid: string; Action: string | string[]; Resource: unknown }[];
     const actions = statements.flatMap((s) => [s.Action].flat());
     expect(actions.every((a) => !a.includes('*'))).toBe(true);
-    expect(actions.filter((a) => a.startsWith('s3:')).sort()).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
+    expect([...new Set(actions.filter((a) => a.startsWith('s3:')))].sort()).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
+    // Reading back only register.json (for the data scanned of months Athena has forgotten).
+    const read = statements.find((s) => s.Sid === 'ReadPublishedRegister')!;
+    expect(JSON.stringify(read.Resource)).toContain('/register.json');
+    expect(JSON.stringify(read.Resource)).toContain(siteBucketId);
+    // Query metadata of the project workgroups only, by name pattern.
+    const athena = statements.find((s) => s.Sid === 'ReadQueryStatistics')!;
+    expect(actions.filter((a) => a.startsWith('athena:'))).toEqual(['athena:BatchGetQueryExecution']);
+    expect(JSON.stringify(athena.Resource)).toContain(`:workgroup/${config.platform.name}-project-*`);
     const put = statements.find((s) => s.Sid === 'WriteRegister')!;
     const keys = (put.Resource as { 'Fn::Join': [string, unknown[]] }[]).map((r) => r['Fn::Join'][1][1]);
     expect(keys.sort()).toEqual(['/index.html', '/register.csv', '/register.json']);
@@ -205,4 +213,7 @@ test('createStacks adds the register stack, reading the audit stack trail', () =
   const fn = Object.values(Template.fromStack(stacks.register).findResources('AWS::Lambda::Function'))[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } };
   expect(JSON.stringify(fn.Properties.Environment.Variables.AUDIT_BUCKET)).toContain('onelondon-sde-audit');
   expect(stacks.register.dependencies).toContain(stacks.audit);
+  // The airlock bucket's manifest retags in the trail are the releases it counts.
+  expect(fn.Properties.Environment.Variables.AIRLOCK_BUCKET).toBeDefined();
+  expect(stacks.register.dependencies).toContain(stacks.airlock);
 });
