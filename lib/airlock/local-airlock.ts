@@ -125,6 +125,7 @@ export class LocalAirlock {
       projectState: project ? projectState(project, this.config.today) : 'unknown',
       reviewers: this.settings.reviewers,
       audit: this.auditEnv(),
+      projectResearchers: project?.researchers ?? [],
     };
   }
 

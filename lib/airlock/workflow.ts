@@ -98,6 +98,7 @@ export type RefusalCode =
   | 'invalid_state'
   | 'not_a_reviewer'
   | 'requester_cannot_review'
+  | 'reviewer_is_project_researcher'
   | 'same_reviewer_twice'
   | 'reason_required'
   | 'file_changed';
@@ -112,6 +113,7 @@ const ERROR_CODES: Record<RefusalCode, string> = {
   invalid_state: 'InvalidRequestStateException',
   not_a_reviewer: 'AccessDenied',
   requester_cannot_review: 'AccessDenied',
+  reviewer_is_project_researcher: 'AccessDenied',
   same_reviewer_twice: 'AccessDenied',
   reason_required: 'ValidationException',
   file_changed: 'BadDigest',
@@ -132,6 +134,13 @@ export interface WorkflowContext {
   readonly projectState: ProjectState | 'unknown';
   readonly reviewers: readonly string[];
   readonly audit: AirlockAuditEnv;
+  /**
+   * The project's researcher principals (config). None of them may approve the project's
+   * outputs: whoever a request names as its requester, a researcher-reviewer could
+   * otherwise approve their own team's output (on AWS researchers share the project role,
+   * so the requester's name cannot be proven). @default - none (no such check)
+   */
+  readonly projectResearchers?: readonly string[];
 }
 
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -163,7 +172,6 @@ export interface SubmitInput {
 }
 
 export interface SubmitContext extends WorkflowContext {
-  /** The project's researcher principals (config). */
   readonly projectResearchers: readonly string[];
   readonly maxFileBytes: number;
 }
@@ -261,6 +269,9 @@ export function transition(request: OutputRequest, action: WorkflowAction, ctx: 
       return refuse(refusal('not_a_reviewer', `the reviewer is not on the airlock's list of reviewers${none}`), reasonParam);
     }
     if (principalKey(request.requester) === reviewer) return refuse(refusal('requester_cannot_review', 'the requester can never review their own request'), reasonParam);
+    if (action.type === 'approve' && (ctx.projectResearchers ?? []).some((r) => principalKey(r) === reviewer)) {
+      return refuse(refusal('reviewer_is_project_researcher', `a researcher of project "${request.projectId}" cannot approve its outputs: another reviewer must`));
+    }
   }
   if (action.type === 'return' || action.type === 'reject') {
     if (action.reason.trim() === '') return refuse(refusal('reason_required', `say why the request is ${actionWord(action.type)} (--reason): the researcher reads it`));

@@ -151,6 +151,22 @@ describe('refusals: each with a reason and an audit event, and nothing changes',
     refusedWith(act(checked(), { type: 'return', actor: REQUESTER, time: T(3), reason: 'x' }), 'requester_cannot_review', 'AccessDenied');
   });
 
+  test("a researcher of the project cannot approve its outputs, whoever the request names as requester", () => {
+    // On AWS researchers share the project role, so a researcher who is also a reviewer
+    // could name a colleague as the requester; being a researcher of the project is enough.
+    const colleague = 'arn:aws:iam::111122223333:user/ncl-icb-lead-analyst';
+    const withTeam: WorkflowContext = { ...ctx, projectResearchers: [REQUESTER, REVIEWER_C] };
+    const byColleague = ok(submit({ requester: colleague }, { ...submitCtx, projectResearchers: [REQUESTER, REVIEWER_C, colleague] }));
+    const checkedByColleague = ok(act(byColleague, checkAction(), withTeam));
+    expect(refusedWith(act(checkedByColleague, approve(REVIEWER_C), withTeam), 'reviewer_is_project_researcher', 'AccessDenied')).toMatch(
+      /a researcher of project "ncl-winter-planning" cannot approve its outputs/,
+    );
+    // A reviewer who is not on this project's team still can.
+    expect(act(checkedByColleague, approve('reviewer-a'), withTeam).ok).toBe(true);
+    // Returning it with a reason is not approving: allowed.
+    expect(act(checkedByColleague, { type: 'return', actor: REVIEWER_C, time: T(3), reason: 'round the totals' }, withTeam).ok).toBe(true);
+  });
+
   test('a second approval by the same reviewer (names compared ignoring case, as IAM does)', () => {
     const once = ok(act(checked(), approve('reviewer-a')));
     expect(refusedWith(act(once, approve('REVIEWER-A', 3)), 'same_reviewer_twice', 'AccessDenied')).toMatch(/different reviewer/);
