@@ -4,8 +4,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { curatedColumns, DatasetConfig } from '../../lib/config';
+import { curatedColumns, DatasetConfig, type SdeConfig } from '../../lib/config';
+import { startLocalS3 } from '../../lib/local/s3-server';
+import { bucketNames, workdirLayout } from '../../lib/local/workdir';
 
 /** A deterministic synthetic value for curated column `name` in row `i`. */
 function valueSql(name: string, glueType: string): string {
@@ -41,4 +44,22 @@ export async function writeCuratedParquet(root: string, dataset: DatasetConfig, 
   connection.closeSync();
   instance.closeSync();
   return file;
+}
+
+/**
+ * Puts synthetic curated Parquet for every dataset into the workdir's local curated bucket
+ * through the S3 API, as ingestion does, staging the files in `staging`.
+ */
+export async function uploadCuratedParquet(config: SdeConfig, workdir: string, staging: string, rows: number): Promise<void> {
+  const bucket = bucketNames(config).curated;
+  const s3 = await startLocalS3({ directory: workdirLayout(workdir).s3, buckets: [bucket] });
+  try {
+    for (const dataset of config.datasets) {
+      const file = await writeCuratedParquet(staging, dataset, rows);
+      const key = path.relative(staging, file).split(path.sep).join('/');
+      await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: fs.readFileSync(file) }));
+    }
+  } finally {
+    await s3.stop();
+  }
 }

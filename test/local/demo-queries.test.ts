@@ -1,15 +1,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { readTrail } from '../../lib/audit/cloudtrail-reader';
 import { AUDIT_DIR } from '../../lib/audit/local-audit-writer';
 import { loadConfig, projectState } from '../../lib/config';
 import { allowedDemoQuery, DEMO_RESEARCHER, refusedDemoQuery, runDemoQueries } from '../../lib/local/demo-queries';
-import { startLocalS3 } from '../../lib/local/s3-server';
-import { bucketNames, workdirLayout } from '../../lib/local/workdir';
 import { EXAMPLE_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
-import { writeCuratedParquet } from '../helpers/curated-parquet';
+import { uploadCuratedParquet } from '../helpers/curated-parquet';
 
 const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
 const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-demo-queries-'));
@@ -17,16 +14,8 @@ const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-staging-'));
 afterAll(() => [workdir, staging].forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 beforeAll(async () => {
-  const s3 = await startLocalS3({ directory: workdirLayout(workdir).s3, buckets: [bucketNames(config).curated] });
-  try {
-    for (const dataset of config.datasets) {
-      const file = await writeCuratedParquet(staging, dataset, 40);
-      const key = path.relative(staging, file).split(path.sep).join('/');
-      await s3.client.send(new PutObjectCommand({ Bucket: bucketNames(config).curated, Key: key, Body: fs.readFileSync(file) }));
-    }
-  } finally {
-    await s3.stop();
-  }
+  // Curated Parquet is put into the local curated bucket through the S3 API, as ingestion does.
+  await uploadCuratedParquet(config, workdir, staging, 40);
 });
 
 describe('the queries the demo runs', () => {

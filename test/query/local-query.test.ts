@@ -1,13 +1,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { runCli } from '../../lib/cli/cli';
 import { loadConfig } from '../../lib/config';
-import { startLocalS3 } from '../../lib/local/s3-server';
-import { bucketNames, workdirLayout } from '../../lib/local/workdir';
 import { EXAMPLE_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
-import { writeCuratedParquet } from '../helpers/curated-parquet';
+import { uploadCuratedParquet } from '../helpers/curated-parquet';
 
 const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
 const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-query-'));
@@ -16,16 +13,7 @@ afterAll(() => [workdir, staging].forEach((d) => fs.rmSync(d, { recursive: true,
 
 beforeAll(async () => {
   // Curated Parquet is put into the local curated bucket through the S3 API, as ingestion does.
-  const s3 = await startLocalS3({ directory: workdirLayout(workdir).s3, buckets: [bucketNames(config).curated] });
-  try {
-    for (const dataset of config.datasets) {
-      const file = await writeCuratedParquet(staging, dataset, 30);
-      const key = path.relative(staging, file).split(path.sep).join('/');
-      await s3.client.send(new PutObjectCommand({ Bucket: bucketNames(config).curated, Key: key, Body: fs.readFileSync(file) }));
-    }
-  } finally {
-    await s3.stop();
-  }
+  await uploadCuratedParquet(config, workdir, staging, 30);
 });
 
 async function sde(...argv: string[]) {
