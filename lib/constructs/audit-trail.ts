@@ -1,10 +1,11 @@
-import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { EncryptedLogGroup } from './encrypted-log-group';
 
 export interface AuditTrailProps {
   /** The trail's name; fixed, because the bucket and key policies name the trail's ARN. */
@@ -88,22 +89,12 @@ export class AuditTrail extends Construct {
       new iam.PolicyStatement({ sid: 'CloudTrailDescribeKey', principals: [cloudTrail], actions: ['kms:DescribeKey'], resources: ['*'], conditions: thisTrail }),
     );
 
-    const logGroupArn = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: props.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    props.encryptionKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'CloudWatchLogsUseKeyForTrailLogGroup',
-        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': logGroupArn } },
-      }),
-    );
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+    this.logGroup = new EncryptedLogGroup(this, 'Logs', {
       logGroupName: props.logGroupName,
       encryptionKey: props.encryptionKey,
       retention: props.logRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+      keyStatementSid: 'CloudWatchLogsUseKeyForTrailLogGroup',
+    }).logGroup;
 
     // The trust policy is AWS's documented one, without an aws:SourceArn condition: CloudTrail
     // is not documented to send it when it assumes this role, and a condition it does not

@@ -7,10 +7,12 @@ import { Construct } from 'constructs';
 export interface EncryptedLogGroupProps {
   /** The log group's name: fixed, so the key policy can name exactly this group. */
   readonly logGroupName: string;
-  /** Customer-managed key in the same stack (its key policy is extended for this group). */
-  readonly encryptionKey: kms.Key;
+  /** Customer-managed key of this app (its key policy is extended for this group). */
+  readonly encryptionKey: kms.IKey;
   /** @default logs.RetentionDays.ONE_YEAR */
   readonly retention?: logs.RetentionDays;
+  /** The key policy statement's Sid, where a reader of the key policy needs one. @default - none */
+  readonly keyStatementSid?: string;
 }
 
 /**
@@ -28,14 +30,17 @@ export class EncryptedLogGroup extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const logGroupArn = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: props.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    props.encryptionKey.addToResourcePolicy(
+    const added = props.encryptionKey.addToResourcePolicy(
       new iam.PolicyStatement({
+        sid: props.keyStatementSid,
         principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
         actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
         resources: ['*'],
         conditions: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': logGroupArn } },
       }),
     );
+    // An imported key's policy cannot be extended: the group could then never write.
+    if (!added.statementAdded) throw new Error(`EncryptedLogGroup ${props.logGroupName}: the key must be a kms.Key of this app, whose policy it can extend`);
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       logGroupName: props.logGroupName,
       encryptionKey: props.encryptionKey,
