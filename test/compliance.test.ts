@@ -6,12 +6,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, CfnResource, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { IConstruct } from 'constructs';
 import { createApp } from '../lib/app';
 import { loadConfig } from '../lib/config';
 import { EXAMPLE_CONFIG, SECOND_CONFIG, TEST_TODAY } from './helpers/config-fixture';
+import { acknowledgementsIn, expectWellFormedAcknowledgement, validationReport } from './helpers/compliance-report';
 
 const outdirs: string[] = [];
 afterAll(() => outdirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -22,18 +21,6 @@ function synthWithGates(configDir: string, addToStack?: (app: ReturnType<typeof 
   const built = createApp(loadConfig(configDir, { today: TEST_TODAY }), { outdir });
   addToStack?.(built);
   return { ...built, outdir, synth: () => built.app.synth() };
-}
-
-function validationReport(outdir: string): { pluginReports: { pluginName: string; violations: unknown[]; suppressedViolations?: unknown[] }[] } {
-  return JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
-}
-
-function acknowledgements(app: App): { path: string; node: IConstruct; id: string; reason: string }[] {
-  return app.node.findAll().flatMap((node) =>
-    node.node.metadata
-      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: node.node.path, node, id, reason }))),
-  );
 }
 
 describe.each([
@@ -57,13 +44,9 @@ describe.each([
   });
 
   test('every acknowledgement is one rule on one resource, with a specific reason', () => {
-    const acks = acknowledgements(built.app);
+    const acks = acknowledgementsIn(built.app);
     expect(acks.length).toBeGreaterThan(0);
-    for (const ack of acks) {
-      expect({ path: ack.path, isResource: ack.node instanceof CfnResource }).toEqual({ path: ack.path, isResource: true });
-      expect(ack.id).toMatch(/^(AwsSolutions|HIPAA\.Security|NIST\.800\.53\.R5)::\1-[A-Za-z0-9]+(\[.+\])?$|^cdk-validator-cfnguard::[a-z0-9_]+$/);
-      expect(ack.reason.length).toBeGreaterThanOrEqual(60);
-    }
+    for (const ack of acks) expectWellFormedAcknowledgement(ack);
   });
 });
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { CfnResource, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -15,9 +15,10 @@ import { inlineStyleHashes, registerContentSecurityPolicy, registerStyleHashes }
 import { buildRegister } from '../../lib/register/model';
 import { renderRegisterHtml } from '../../lib/register/render';
 import { REGISTER_SNAPSHOT_FILE, registerConfigSnapshot } from '../../lib/register/snapshot';
-import { createRegisterStack, RegisterStack } from '../../lib/stacks/register-stack';
+import { createRegisterStack } from '../../lib/stacks/register-stack';
 import { EXAMPLE_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
 import { tempDir } from './helpers';
+import { acknowledgementsIn, expectWellFormedAcknowledgement } from '../helpers/compliance-report';
 
 const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
 const outdirs: string[] = [];
@@ -44,14 +45,6 @@ function build(c: SdeConfig, options: { gates: boolean; domain?: boolean }) {
   return { app, register, outdir };
 }
 
-function acknowledgements(stack: RegisterStack) {
-  return stack.node.findAll().flatMap((node) =>
-    node.node.metadata
-      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ node, id, reason }))),
-  );
-}
-
 type Report = { pluginReports: { pluginName: string; violations: unknown[]; suppressedViolations?: { ruleName: string }[] }[] };
 
 describe.each([
@@ -75,13 +68,9 @@ describe.each([
   });
 
   test('every acknowledgement is one rule on one resource, with a specific reason', () => {
-    const acks = acknowledgements(built.register);
+    const acks = acknowledgementsIn(built.register);
     expect(acks.length).toBeGreaterThan(0);
-    for (const ack of acks) {
-      expect(ack.node instanceof CfnResource).toBe(true);
-      expect(ack.id).toMatch(/^(AwsSolutions|HIPAA\.Security|NIST\.800\.53\.R5)::\1-[A-Za-z0-9]+(\[.+\])?$|^cdk-validator-cfnguard::[a-z0-9_]+$/);
-      expect(ack.reason.length).toBeGreaterThanOrEqual(60);
-    }
+    for (const ack of acks) expectWellFormedAcknowledgement(ack);
     // Only the default certificate needs the TLS acknowledgements: a custom domain meets the rules.
     expect(acks.some((a) => a.id === 'AwsSolutions::AwsSolutions-CFR4')).toBe(!domain);
   });

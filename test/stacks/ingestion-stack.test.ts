@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CfnResource, Validations } from 'aws-cdk-lib';
+import { CfnResource } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -13,9 +13,10 @@ import type { SdeConfig } from '../../lib/config/model';
 import { INGESTION_CONFIG_FILE, INGESTION_RUNTIME } from '../../lib/constructs/ingestion-function';
 import { MANAGED_POLICY_MAX_CHARS, type ManagedPolicyRole } from '../../lib/constructs/managed-policy-role';
 import { DataLakeStack } from '../../lib/stacks/data-lake-stack';
-import { createIngestionStack, IngestionStack } from '../../lib/stacks/ingestion-stack';
+import { createIngestionStack } from '../../lib/stacks/ingestion-stack';
 import { OPT_OUT_LIST_KEY } from '../../lambdas/ingest/aws/settings';
 import { ConfigFixture, EXAMPLE_CONFIG, SECOND_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
+import { acknowledgementsIn, expectNoFindings, expectWellFormedAcknowledgement } from '../helpers/compliance-report';
 
 // Any attempt to bundle with Docker fails the build: the functions must bundle with the local esbuild.
 process.env.CDK_DOCKER = path.join(os.tmpdir(), 'docker-is-not-allowed-in-these-tests');
@@ -34,14 +35,6 @@ function build(config: SdeConfig, options: { compliance?: boolean; alarmTopic?: 
   const ingestion = createIngestionStack(app, config, dataLake, { env, alarmTopic });
   if (options.compliance ?? true) addComplianceGates(app);
   return { app, dataLake, ingestion, outdir };
-}
-
-function acknowledgementsIn(stack: IngestionStack) {
-  return stack.node.findAll().flatMap((node) =>
-    node.node.metadata
-      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ node, path: node.node.path, id, reason }))),
-  );
 }
 
 const exampleConfig = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
@@ -72,19 +65,13 @@ describe.each([
 
   test('synthesizes with zero unacknowledged findings in every pack', () => {
     expect(error).toBeUndefined();
-    const report = JSON.parse(fs.readFileSync(path.join(built.outdir, 'validation-report.json'), 'utf8')) as { pluginReports: { pluginName: string; violations: unknown[] }[] };
-    expect(report.pluginReports.length).toBeGreaterThanOrEqual(4);
-    expect(report.pluginReports.map((r) => [r.pluginName, r.violations.length])).toEqual(report.pluginReports.map((r) => [r.pluginName, 0]));
+    expectNoFindings(built.outdir, { minPlugins: 4 });
   });
 
   test('every acknowledgement is one rule on one resource, with a specific reason', () => {
     const acks = acknowledgementsIn(built.ingestion);
     expect(acks.length).toBeGreaterThan(0);
-    for (const ack of acks) {
-      expect({ path: ack.path, isResource: ack.node instanceof CfnResource }).toEqual({ path: ack.path, isResource: true });
-      expect(ack.id).toMatch(/^(AwsSolutions|HIPAA\.Security|NIST\.800\.53\.R5)::\1-[A-Za-z0-9]+(\[.+\])?$|^cdk-validator-cfnguard::[a-z0-9_]+$/);
-      expect(ack.reason.length).toBeGreaterThanOrEqual(60);
-    }
+    for (const ack of acks) expectWellFormedAcknowledgement(ack);
   });
 });
 
