@@ -145,6 +145,22 @@ async function download(s: Setup, id: string): Promise<string> {
   return path.join(target, 'manifest.json');
 }
 
+/**
+ * s3rver never answers 412: this client middleware answers for it, as S3 would when a
+ * request's If-Match or If-None-Match condition does not hold.
+ */
+function answer412(client: S3Client, when: (request: { method: string; path: string; headers: Record<string, string> }) => boolean): void {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      if (when(args.request as { method: string; path: string; headers: Record<string, string> })) {
+        throw new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'At least one of the pre-conditions you specified did not hold' });
+      }
+      return next(args);
+    },
+    { step: 'finalizeRequest', name: 'answer412' },
+  );
+}
+
 describe('the airlock over the S3 store', () => {
   test('request, check, two reviews, release and verify, in the layout the bucket policy expects', async () => {
     const s = await setup();
@@ -331,18 +347,8 @@ describe('conditional writes', () => {
     if (!req.ok) throw new Error('submit failed');
     const id = req.value.id;
     await s.airlock.check(id);
-    // s3rver never answers 412: a client middleware answers for it, as S3 would for a stale If-Match.
     const { client } = recordingClient(s.bucket);
-    client.middlewareStack.add(
-      (next) => async (args) => {
-        const r = args.request as { method: string; headers: Record<string, string> };
-        if (r.method === 'PUT' && r.headers['if-match'] !== undefined) {
-          throw new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'At least one of the pre-conditions you specified did not hold' });
-        }
-        return next(args);
-      },
-      { step: 'finalizeRequest', name: 'answer412' },
-    );
+    answer412(client, (r) => r.method === 'PUT' && r.headers['if-match'] !== undefined);
     const racing = s.make(new S3AirlockStore({ client, bucket: s.bucket }));
     const before = await getText(s.bucket, `requests/${id}/request.json`);
     await expect(racing.review(id, 'reviewer-a', 'approve')).rejects.toThrow(AirlockConflictError);
@@ -354,16 +360,7 @@ describe('conditional writes', () => {
     const s = await setup();
     const id = await approved(s);
     const { client } = recordingClient(s.bucket);
-    client.middlewareStack.add(
-      (next) => async (args) => {
-        const r = args.request as { method: string; path: string; headers: Record<string, string> };
-        if (r.method === 'PUT' && r.headers['if-none-match'] === '*' && r.path.includes('/released/')) {
-          throw new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'At least one of the pre-conditions you specified did not hold' });
-        }
-        return next(args);
-      },
-      { step: 'finalizeRequest', name: 'answer412' },
-    );
+    answer412(client, (r) => r.method === 'PUT' && r.headers['if-none-match'] === '*' && r.path.includes('/released/'));
     const other = s.make(new S3AirlockStore({ client, bucket: s.bucket }));
     await expect(other.release(id)).rejects.toThrow(/already exists: it was written by someone else .* never overwritten/);
     expect((await s.airlock.store.read(id)).state).toBe('second_approval');
@@ -373,16 +370,7 @@ describe('conditional writes', () => {
     const s = await setup();
     const id = await approved(s);
     const { client, sent } = recordingClient(s.bucket);
-    client.middlewareStack.add(
-      (next) => async (args) => {
-        const r = args.request as { method: string; headers: Record<string, string> };
-        if (r.method === 'PUT' && r.headers['if-match'] !== undefined) {
-          throw new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'At least one of the pre-conditions you specified did not hold' });
-        }
-        return next(args);
-      },
-      { step: 'finalizeRequest', name: 'answer412' },
-    );
+    answer412(client, (r) => r.method === 'PUT' && r.headers['if-match'] !== undefined);
     const releaser = s.make(new S3AirlockStore({ client, bucket: s.bucket }));
     await expect(releaser.release(id)).rejects.toThrow(AirlockConflictError);
     const written = await keys(s.bucket, 'released/');
