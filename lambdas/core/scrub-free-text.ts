@@ -23,6 +23,11 @@ export const SCRUB_TOKENS = {
 
 const MONTH = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
 
+export type IdentifierKind = keyof typeof SCRUB_TOKENS;
+
+/** National numbers: 0 then 9 or 10 digits, the area code perhaps in brackets (020 7946 0000, (01632) 960000, 07700 900000). */
+const NATIONAL_PHONE = /(?<![\d+])(?:\(0\d{1,4}\)|0\d{1,4})(?:[\s-]?\d){5,9}(?!\d)/g;
+
 /** Applied in order: the unambiguous shapes first, so a phone number is not half-taken for an NHS number. */
 const PASSES: readonly (readonly [RegExp, string])[] = [
   [/[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g, SCRUB_TOKENS.email],
@@ -38,8 +43,7 @@ const PASSES: readonly (readonly [RegExp, string])[] = [
   [new RegExp(`(?<![A-Za-z0-9])\\d{1,2}(?:st|nd|rd|th)?[\\s./-]*(?:of\\s+)?${MONTH}\\.?,?[\\s./-]*'?(?:\\d{4}|\\d{2})(?!\\d)`, 'gi'), SCRUB_TOKENS.date],
   // April 3, 1961 / Apr 3rd 1961
   [new RegExp(`(?<![A-Za-z])${MONTH}\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?,?\\s+(?:\\d{4}|'?\\d{2})(?!\\d)`, 'gi'), SCRUB_TOKENS.date],
-  // National numbers: 0 then 9 or 10 digits, the area code perhaps in brackets (020 7946 0000, (01632) 960000, 07700 900000).
-  [/(?<![\d+])(?:\(0\d{1,4}\)|0\d{1,4})(?:[\s-]?\d){5,9}(?!\d)/g, SCRUB_TOKENS.phone],
+  [NATIONAL_PHONE, SCRUB_TOKENS.phone],
   // UK postcodes, any case, with or without the space (the letter classes of the official pattern keep doses like "2 5ml" out).
   [/(?<![A-Za-z])[A-PR-UWYZ](?:\d{1,2}|[A-HK-Y]\d{1,2}|\d[A-HJKPS-UW]|[A-HK-Y]\d[ABEHMNPRV-Y])\s*\d[ABD-HJLNP-UW-Z]{2}/gi, SCRUB_TOKENS.postcode],
   // The net: ten or more digits with at most one separator between each.
@@ -54,4 +58,38 @@ export function scrubFreeText(text: string): string {
   let out = text.normalize('NFKC');
   for (const [pattern, token] of PASSES) out = out.replace(pattern, token);
   return out;
+}
+
+/** The same patterns without the global flag (a global RegExp's `test` keeps state between calls), each with its kind. */
+const DETECTORS: readonly (readonly [RegExp, IdentifierKind])[] = PASSES.filter(
+  // Not the national phone pattern: it takes any 0-led run of seven or more digits, which is
+  // also the shape of supplier keys (E000000001). A whole national number has ten or eleven
+  // digits, and the final net finds those.
+  ([pattern]) => pattern !== NATIONAL_PHONE,
+).map(([pattern, token]) => [
+  new RegExp(pattern.source, pattern.flags.replace('g', '')),
+  (Object.keys(SCRUB_TOKENS) as IdentifierKind[]).find((k) => SCRUB_TOKENS[k] === token)!,
+]);
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** No pattern matches fewer characters than this ("A1 1AA" less its space, "a@b.c"). */
+const SHORTEST_MATCH = 5;
+
+/**
+ * The kind of the first identifier the scrubber would remove from `text` (less the loose
+ * national phone pattern, see above), or undefined when there is none. For coded columns kept in clear, where an
+ * identifier means a keying error or a supplier's mistake: such a row is refused rather
+ * than scrubbed, since a code with a token in it is no longer the code.
+ */
+export function findIdentifier(text: string): IdentifierKind | undefined {
+  // Most coded values are a few ASCII characters: too short to hold any identifier. (Not
+  // so for other characters: NFKC can turn one into several digits.)
+  if (text.length < SHORTEST_MATCH && isAscii(text)) return undefined;
+  const normalised = text.normalize('NFKC');
+  for (const [pattern, kind] of DETECTORS) if (pattern.test(normalised)) return kind;
+  return undefined;
 }

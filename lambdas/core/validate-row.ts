@@ -15,6 +15,7 @@ import type { CsvRecordErrorCode } from './csv-reader';
 import { FORMAT_RULES } from './formats';
 import { addDays, isIsoDate, parseTimestamp } from './iso-date';
 import { normaliseNhsNumber } from './nhs-number';
+import { findIdentifier, IdentifierKind } from './scrub-free-text';
 
 /** A typed value: strings for text, dates (`YYYY-MM-DD`) and timestamps (UTC ISO 8601); null when empty. */
 export type CellValue = string | number | boolean | null;
@@ -46,6 +47,7 @@ export const VALIDATION_CODES = [
   'bad_opcs4',
   'bad_snomed',
   'bad_bnf',
+  'identifier_in_text',
 ] as const;
 export type ValidationCode = (typeof VALIDATION_CODES)[number];
 
@@ -168,6 +170,7 @@ function typeCheck(column: ColumnConfig, loadDate: string): Check {
     }
     case 'string': {
       const format = effectiveFormat(column);
+      if (format === undefined && column.rule === 'keep') return identifierCheck(column);
       if (format === undefined || format === 'free_text') return (v) => v;
       if (format === 'nhs_number') {
         const shape = failure(column, 'bad_nhs_number', 'is not an NHS number (10 digits; spaces and hyphens allowed)');
@@ -180,6 +183,34 @@ function typeCheck(column: ColumnConfig, loadDate: string): Check {
       return (v) => rule.normalise(v) ?? bad;
     }
   }
+}
+
+const IDENTIFIER_LABELS: Readonly<Record<IdentifierKind, string>> = {
+  email: 'an e-mail address',
+  phone: 'a phone number',
+  nhsNumber: 'an NHS number',
+  date: 'a date',
+  postcode: 'a postcode',
+  number: 'a run of ten or more digits (an NHS number?)',
+};
+
+/**
+ * A string column kept in clear with no format to check (a local code, a list of codes, a
+ * supplier's key) reaches curated exactly as it arrives, so it is the one place an
+ * identifier keyed into the wrong field would slip through. Such a value is refused, by
+ * the patterns the free-text scrubber removes: the row goes to quarantine, not curated.
+ */
+function identifierCheck(column: ColumnConfig): Check {
+  const failures = new Map(
+    (Object.keys(IDENTIFIER_LABELS) as IdentifierKind[]).map((kind) => [
+      kind,
+      failure(column, 'identifier_in_text', `holds what looks like ${IDENTIFIER_LABELS[kind]}; a column kept in clear must not carry identifiers (correct the row at source)`),
+    ]),
+  );
+  return (v) => {
+    const kind = findIdentifier(v);
+    return kind === undefined ? v : failures.get(kind)!;
+  };
 }
 
 interface CompiledColumn {

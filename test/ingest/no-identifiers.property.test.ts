@@ -34,7 +34,7 @@ const person = fc.record({
   spaced: fc.boolean(),
 });
 
-function row(p: { nhs: string; dob: string; postcode: string; spaced: boolean }, i: number): string {
+function rowFields(p: { nhs: string; dob: string; postcode: string; spaced: boolean }, i: number): string[] {
   const admission = '2025-03-04';
   const nhs = p.spaced ? `${p.nhs.slice(0, 3)} ${p.nhs.slice(3, 6)} ${p.nhs.slice(6)}` : p.nhs;
   const values: Record<string, string> = {
@@ -56,12 +56,30 @@ function row(p: { nhs: string; dob: string; postcode: string; spaced: boolean },
     length_of_stay: '5',
     clinical_notes: `Patient ${nhs}, born ${p.dob}, lives at ${p.postcode}.`,
   };
-  return csvLine(episodes.columns.map((c) => values[c.name]));
+  return episodes.columns.map((c) => values[c.name]);
 }
+
+const row = (p: { nhs: string; dob: string; postcode: string; spaced: boolean }, i: number) => csvLine(rowFields(p, i));
 
 function hasValidNhsNumber(text: string): boolean {
   return (text.match(/\d{10}/g) ?? []).some((n) => isValidNhsNumber(n));
 }
+
+/** The columns that reach curated as they arrive: strings kept in clear with no format to check. */
+const KEPT_TEXT = episodes.columns.filter((c) => c.type === 'string' && c.rule === 'keep' && c.format === undefined).map((c) => c.name);
+
+/** An identifier as people key it, in one of its usual layouts. */
+const keyedIdentifier = fc.oneof(
+  fc.tuple(nhsNumber, fc.constantFrom('', ' ', '-')).map(([n, sep]) => `${n.slice(0, 3)}${sep}${n.slice(3, 6)}${sep}${n.slice(6)}`),
+  day(-18_000, 19_000).chain((d) => fc.constantFrom(d, `${d.slice(8)}/${d.slice(5, 7)}/${d.slice(0, 4)}`, `${d.slice(8)}.${d.slice(5, 7)}.${d.slice(0, 4)}`)),
+  postcode.chain((pc) => fc.constantFrom(pc, pc.replace(' ', ''), pc.toLowerCase())),
+);
+/** Text around it, as in a coded field: codes and words, set apart by a space, a bar or a comma. */
+const around = fc.array(fc.constantFrom('A', 'I10X', 'E119', 'ward', 'see', '21', 'x'), { maxLength: 3 }).map((words) => words.join(' '));
+const planted = fc.record({
+  column: fc.constantFrom(...KEPT_TEXT),
+  text: fc.tuple(around, fc.constantFrom(' ', '|', ', '), keyedIdentifier, fc.constantFrom(' ', '|', ', '), around).map(([a, s1, id, s2, b]) => `${a}${a ? s1 : ''}${id}${b ? s2 : ''}${b}`),
+});
 
 async function curatedValues(people: { nhs: string; dob: string; postcode: string; spaced: boolean }[], key: Buffer) {
   const adults = people.filter((p) => p.dob < '2025-03-04');
@@ -106,4 +124,31 @@ test('pseudonyms are stable under one key and differ under another', async () =>
   const pc = column(c.content.rows, c.content.columns);
   expect(pc.every((p, i) => p !== pa[i])).toBe(true);
   expect(pa.every((p) => /^[0-9a-f]{64}$/.test(p))).toBe(true);
+});
+
+test('property: an identifier keyed into a column kept in clear sends the row to quarantine, never to curated', async () => {
+  const people = fc.array(fc.record({ person, spoil: fc.option(planted, { nil: undefined, freq: 3 }) }), { minLength: 1, maxLength: 30 });
+  await fc.assert(
+    fc.asyncProperty(people, async (rows) => {
+      const adults = rows.filter((r) => r.person.dob < '2025-03-04');
+      const lines = adults.map((r, i) => {
+        const fields = rowFields(r.person, i);
+        if (r.spoil !== undefined) fields[episodes.columns.findIndex((c) => c.name === r.spoil!.column)] = r.spoil.text;
+        return csvLine(fields);
+      });
+      const body = [csvLine(episodes.columns.map((c) => c.name)), ...lines].join('\n') + '\n';
+      const store = new MemoryStore();
+      await store.put({ bucket: BUCKETS.landing, key: 'hospital_episodes/keyed.csv' }, body);
+      const { manifest } = await runBatch(store, { bucket: BUCKETS.landing, key: 'hospital_episodes/keyed.csv' }, episodes, { key: KEY, loadDate: TEST_TODAY });
+      const spoilt = adults.filter((r) => r.spoil !== undefined);
+      expect(manifest.rowsRejected).toBe(spoilt.length);
+      expect(manifest.rejectedByReason.identifier_in_text ?? 0).toBe(spoilt.length);
+      expect(manifest.rowsWritten).toBe(adults.length - spoilt.length);
+      if (manifest.rowsWritten === 0) return;
+      const content = await readParquet(manifest.outputs.map((o) => store.objects.get(`${BUCKETS.curated}\u0000${o.key}`)!));
+      const kept = content.columns.flatMap((c, i) => (KEPT_TEXT.includes(c.name) ? [i] : []));
+      for (const r of content.rows) for (const i of kept) expect(String(r[i])).toMatch(/^[^0-9]*(?:\d[^0-9]*){0,9}$/);
+    }),
+    { numRuns: 12 },
+  );
 });

@@ -200,6 +200,36 @@ describe('refused values: a code and the column, never the value', () => {
   });
 });
 
+describe('a string kept in clear with no format refuses identifiers', () => {
+  test.each([
+    ['an NHS number', 'Ward 9434765919', 'NHS number'],
+    ['an NHS number, spaced', '943 476 5919', 'NHS number'],
+    ['ten digits with a wrong check digit', '9434765918', 'NHS number'],
+    ['a date', 'seen 03/04/1961', 'a date'],
+    ['a written date', 'born 3 April 1961', 'a date'],
+    ['a postcode', 'Ward SE5 8AF', 'a postcode'],
+    ['a postcode without its space', 'se58af', 'a postcode'],
+    ['an e-mail address', 'ward5@example.nhs.uk', 'an e-mail address'],
+    ['a national phone number', '020 7946 0000', 'ten or more digits'],
+    ['an international phone number', '+44 20 7946 0000', 'a phone number'],
+    ['full-width digits', '\uff19\uff14\uff13\uff14\uff17\uff16\uff15\uff19\uff11\uff19', 'NHS number'],
+  ])('%s', (_what, value, label) => {
+    const result = validate(episodeFields({ ward: value }), 4);
+    expect(problems(result)).toEqual([['identifier_in_text', 'ward']]);
+    const message = result.ok ? '' : result.problems[0].message;
+    expect(message).toContain(label);
+    expect(message).not.toContain(value);
+  });
+
+  test.each(['Ward 5', 'E000000001', 'E119|J449', 'Room 12, ward 3', '21', 'A', 'kg/m2', 'Amoxicillin 500mg capsules'])('keeps %j', (value) => {
+    expect(typed({ ward: value }, 'ward')).toBe(value);
+  });
+
+  test('only a kept column is checked: a dropped one may hold anything', () => {
+    expect(validate(episodeFields({ patient_name: 'SE5 8AF 9434765919' }), 2).ok).toBe(true);
+  });
+});
+
 describe('rules imply formats', () => {
   const implied = dataset('implied', [
     { name: 'nhs', type: 'string', classification: 'direct_identifier', rule: 'pseudonymise' },
