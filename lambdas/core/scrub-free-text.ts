@@ -76,6 +76,8 @@ function isAscii(text: string): boolean {
   return true;
 }
 
+const ANY_DIGIT = /\d/;
+
 /** No pattern matches fewer characters than this ("A1 1AA" less its space, "a@b.c"). */
 const SHORTEST_MATCH = 5;
 
@@ -88,8 +90,16 @@ const SHORTEST_MATCH = 5;
 export function findIdentifier(text: string): IdentifierKind | undefined {
   // Most coded values are a few ASCII characters: too short to hold any identifier. (Not
   // so for other characters: NFKC can turn one into several digits.)
-  if (text.length < SHORTEST_MATCH && isAscii(text)) return undefined;
-  const normalised = text.normalize('NFKC');
-  for (const [pattern, kind] of DETECTORS) if (pattern.test(normalised)) return kind;
+  const ascii = isAscii(text);
+  if (text.length < SHORTEST_MATCH && ascii) return undefined;
+  // ASCII is its own NFKC form.
+  const normalised = ascii ? text : text.normalize('NFKC');
+  // Every pattern but the e-mail one needs a digit, and that one an @: most codes have neither.
+  const hasAt = normalised.indexOf('@') !== -1;
+  const hasDigit = ANY_DIGIT.test(normalised);
+  if (!hasAt && !hasDigit) return undefined;
+  for (const [pattern, kind] of DETECTORS) {
+    if ((kind === 'email' ? hasAt : hasDigit) && pattern.test(normalised)) return kind;
+  }
   return undefined;
 }
