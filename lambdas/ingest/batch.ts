@@ -37,6 +37,7 @@ import { CsvFileError, csvOptionsFor, readCsvBatches } from '../core/csv-reader'
 import type { OptOutSet } from '../core/opt-out';
 import { addCounts, createPipeline, emptyCounts, processRecords } from '../core/pipeline';
 import { BoundaryScanner } from './boundaries';
+import { mapConcurrently } from './concurrently';
 import {
   batchIdOf,
   chunkItemsKey,
@@ -62,6 +63,9 @@ import { RejectedWriter } from './rejected-writer';
  * vCPU, under 200 MB of /tmp, and enough chunks for parallelism on big files.
  */
 export const DEFAULT_CHUNK_BYTES = 128 * 1024 * 1024;
+
+/** S3 requests the commit makes at once (within the SDK's default of 50 sockets per client). */
+const COMMIT_CONCURRENCY = 32;
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
@@ -280,7 +284,8 @@ export interface CommitResult {
 }
 
 async function clearStaging(store: ObjectStore, plan: BatchPlan): Promise<void> {
-  for (const o of await store.list(plan.buckets.curated, stagingPrefix(plan.dataset, plan.batchId))) await store.delete({ bucket: plan.buckets.curated, key: o.key });
+  const staged = await store.list(plan.buckets.curated, stagingPrefix(plan.dataset, plan.batchId));
+  await mapConcurrently(staged, COMMIT_CONCURRENCY, (o) => store.delete({ bucket: plan.buckets.curated, key: o.key }));
 }
 
 async function sha256Of(store: ObjectStore, plan: BatchPlan): Promise<string> {
@@ -304,13 +309,12 @@ export async function commitBatch(input: CommitBatchInput): Promise<CommitResult
     await clearStaging(store, plan);
     return { manifest: existing, alreadyCommitted: true };
   }
-  const results: ChunkResult[] = [];
-  for (const spec of plan.chunks) {
+  const results = await mapConcurrently(plan.chunks, COMMIT_CONCURRENCY, async (spec) => {
     const ref = { bucket: curated, key: chunkResultKey(plan.dataset, plan.batchId, spec.index) };
     const result = await readJson<ChunkResult>(store, ref);
     if (result === undefined) throw new Error(`batch ${plan.batchId}: chunk ${spec.index} of ${plan.chunks.length} has not finished (no s3://${ref.bucket}/${ref.key}): run it before committing`);
-    results.push(result);
-  }
+    return result;
+  });
   const counts = sumCounts(results);
   const fileError: FileError | undefined =
     results.find((r) => r.fileError !== undefined)?.fileError ??
@@ -355,13 +359,11 @@ export async function commitBatch(input: CommitBatchInput): Promise<CommitResult
     if (counts.rowsRead !== counts.rowsWritten + counts.rowsRejected + counts.rowsOptedOut) {
       throw new Error(`batch ${plan.batchId}: rows read (${counts.rowsRead}) are not the sum of written, rejected and opted out: refusing to commit`);
     }
-    const outputs: ManifestOutput[] = [];
-    for (const r of results) {
-      if (r.part === undefined) continue;
-      const key = curatedPartKey(plan.dataset, plan.loadDate, plan.batchId, r.index);
-      await store.copy({ bucket: curated, key: r.part.key }, { bucket: curated, key });
-      outputs.push({ key, bytes: r.part.bytes, rows: r.part.rows });
-    }
+    // All parts at once (bounded): a multi-chunk batch's parts become visible one by one,
+    // so the copies are made as close together in time as S3 allows.
+    const parts = results.flatMap((r) => (r.part === undefined ? [] : [{ part: r.part, key: curatedPartKey(plan.dataset, plan.loadDate, plan.batchId, r.index) }]));
+    await mapConcurrently(parts, COMMIT_CONCURRENCY, ({ part, key }) => store.copy({ bucket: curated, key: part.key }, { bucket: curated, key }));
+    const outputs: ManifestOutput[] = parts.map(({ part, key }) => ({ key, bytes: part.bytes, rows: part.rows }));
     const rejectedFiles = results.flatMap((r) => (r.rejected === undefined ? [] : [{ ...r.rejected }]));
     manifest = { ...common, status: 'committed', ...counts, outputs, rejectedFiles, committedAt };
   }
