@@ -26,15 +26,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig } from '../lib/config';
-import { generatePopulation } from '../lib/local/synthetic';
 import { readOptOutList } from '../lambdas/core/opt-out';
 import { commitBatch, DEFAULT_CHUNK_BYTES, planBatch, processChunk } from '../lambdas/ingest/batch';
 import { FsObjectStore } from './fs-object-store';
+import { DATASET, ensureBenchInput, REPO, TODAY } from './ingest-input';
 
-const REPO = path.resolve(__dirname, '..');
-const DATASET = 'hospital_episodes';
-const TODAY = '2026-11-22';
-const SEED = 7;
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -109,22 +105,6 @@ async function runReference(dir: string, sniffed: boolean): Promise<ChildResult>
   return { rows, cpu_s: cpu, wall_s: wall, peak_rss_mb: peakRssMb(), columns };
 }
 
-/** The 999 test range has about 909,000 valid NHS numbers: larger files give each person more episodes. */
-const MAX_PEOPLE = 900_000;
-const BASE_PEOPLE = 340_000;
-
-async function ensureInput(scale: number): Promise<string> {
-  const people = Math.min(MAX_PEOPLE, Math.round(BASE_PEOPLE * scale));
-  const eventsPerPerson = (3 * BASE_PEOPLE * scale) / people;
-  const dir = path.join(REPO, '.sde', 'bench', `${DATASET}-x${scale}-${SEED}`);
-  if (!fs.existsSync(path.join(dir, `${DATASET}.csv`))) {
-    const config = loadConfig(path.join(REPO, 'config'), { today: TODAY });
-    process.stderr.write(`generating ${DATASET} for ${people} synthetic people in ${dir} ...\n`);
-    await generatePopulation({ config: { ...config, datasets: config.datasets.filter((d) => d.name === DATASET) }, outDir: dir, people, seed: SEED, eventsPerPerson });
-  }
-  return dir;
-}
-
 type Mode = 'ours' | 'reference' | 'reference-sniffed';
 
 function child(mode: Mode, dir: string): ChildResult {
@@ -149,7 +129,7 @@ async function main(): Promise<void> {
   }
   const scale = Number(arg('scale', '1'));
   if (!(scale > 0)) throw new Error('--scale must be a positive number');
-  const dir = await ensureInput(scale);
+  const dir = await ensureBenchInput(scale);
   const ours = child('ours', dir);
   const reference = child('reference', dir);
   const sniffed = child('reference-sniffed', dir);
