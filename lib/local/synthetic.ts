@@ -57,7 +57,7 @@ import {
 } from './synthetic-values';
 
 /** The kinds of bad row planted; ingestion must quarantine each of them. */
-export const BAD_ROW_KINDS = ['bad_nhs_check_digit', 'missing_required', 'future_date_of_birth', 'unparseable_date', 'ragged_row', 'non_numeric'] as const;
+export const BAD_ROW_KINDS = ['bad_nhs_check_digit', 'missing_required', 'future_date_of_birth', 'unparseable_date', 'ragged_row', 'non_numeric', 'identifier_in_text'] as const;
 export type BadRowKind = (typeof BAD_ROW_KINDS)[number];
 
 export interface SyntheticPerson {
@@ -312,6 +312,9 @@ function columnValue(column: ColumnConfig, dataset: DatasetConfig): ValueMaker {
   return (_, random) => `${name}-${random.int(1, 20)}`;
 }
 
+/** A string column kept in clear with no format: where an identifier keyed into the wrong field would go. */
+const isKeptText = (c: ColumnConfig) => c.type === 'string' && c.rule === 'keep' && c.format === undefined;
+
 /** Which bad-row kinds a dataset can carry, given its columns. */
 function applicableBadKinds(dataset: DatasetConfig): BadRowKind[] {
   const kinds: BadRowKind[] = ['ragged_row'];
@@ -320,6 +323,7 @@ function applicableBadKinds(dataset: DatasetConfig): BadRowKind[] {
   if (dataset.columns.some(isBirthDate)) kinds.push('future_date_of_birth');
   if (dataset.columns.some((c) => c.type === 'date')) kinds.push('unparseable_date');
   if (dataset.columns.some((c) => c.type === 'integer' || c.type === 'decimal')) kinds.push('non_numeric');
+  if (dataset.columns.some(isKeptText)) kinds.push('identifier_in_text');
   return kinds;
 }
 
@@ -352,6 +356,14 @@ function spoil(kind: BadRowKind, dataset: DatasetConfig, fields: string[], rando
     case 'non_numeric':
       out[indexWhere((c) => c.type === 'integer' || c.type === 'decimal')] = random.pick(['abc', 'twelve', '1,5x', 'N/A']);
       return out;
+    case 'identifier_in_text': {
+      // The person's own NHS number (a test-range one), keyed into a coded field.
+      const person = dataset.columns.findIndex((c) => c.format === 'nhs_number');
+      const nhs = person >= 0 && out[person] !== '' ? out[person] : '9990000018';
+      const i = indexWhere(isKeptText);
+      out[i] = `${out[i]} ${random.chance(0.5) ? spacedNhsNumber(nhs) : nhs}`.trim();
+      return out;
+    }
   }
 }
 
