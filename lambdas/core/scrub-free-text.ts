@@ -83,9 +83,9 @@ const SHORTEST_MATCH = 5;
 
 /**
  * The kind of the first identifier the scrubber would remove from `text` (less the loose
- * national phone pattern, see above), or undefined when there is none. For coded columns kept in clear, where an
- * identifier means a keying error or a supplier's mistake: such a row is refused rather
- * than scrubbed, since a code with a token in it is no longer the code.
+ * national phone pattern, see above), or undefined when there is none. For coded columns
+ * kept in clear, where an identifier means a keying error or a supplier's mistake: such a
+ * row is refused rather than scrubbed, since a code with a token in it is no longer the code.
  */
 export function findIdentifier(text: string): IdentifierKind | undefined {
   // Most coded values are a few ASCII characters: too short to hold any identifier. (Not
