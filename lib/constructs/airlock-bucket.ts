@@ -128,7 +128,6 @@ export class AirlockBucket extends Construct {
    */
   grantProject(grantee: iam.IGrantable, projectId: string): iam.Grant {
     if (!/^[a-z][a-z0-9-]{2,39}$/.test(projectId)) throw new Error(`"${projectId}" is not a project id`);
-    const stack = Stack.of(this);
     return iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [this.submissionsArn(projectId)] })
       .combine(
         iam.Grant.addToPrincipal({
@@ -146,14 +145,17 @@ export class AirlockBucket extends Construct {
           conditions: { StringLike: { 's3:prefix': [`${RELEASED_PREFIX}${projectId}/*`] } },
         }),
       )
-      .combine(
-        iam.Grant.addToPrincipal({
-          grantee,
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-          resourceArns: [this.encryptionKey.keyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
-        }),
-      );
+      .combine(this.grantKeyThroughS3(grantee));
+  }
+
+  /** The bucket key, for encrypting and decrypting through S3 only (not for direct KMS calls). */
+  private grantKeyThroughS3(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resourceArns: [this.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
+    });
   }
 
   /**
@@ -162,7 +164,6 @@ export class AirlockBucket extends Construct {
    * objects is denied to everyone but the project: reviewers check the copy in requests/.
    */
   grantReviewerAccess(grantee: iam.IGrantable): iam.Grant {
-    const stack = Stack.of(this);
     return iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.bucket.bucketArn] })
       .combine(
         iam.Grant.addToPrincipal({
@@ -173,14 +174,7 @@ export class AirlockBucket extends Construct {
       )
       .combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [this.bucket.arnForObjects(`${REQUESTS_PREFIX}*`)] }))
       .combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:PutObjectTagging'], resourceArns: [this.bucket.arnForObjects(`${RELEASED_PREFIX}*`)] }))
-      .combine(
-        iam.Grant.addToPrincipal({
-          grantee,
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-          resourceArns: [this.encryptionKey.keyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
-        }),
-      );
+      .combine(this.grantKeyThroughS3(grantee));
   }
 
   /** Lets this role write to the egress (the bucket policy denies everyone else). */
