@@ -76,41 +76,28 @@ export class SecureBucket extends Construct {
 
     // Defence in depth on top of the default encryption: refuse uploads that ask for
     // another key or for SSE-S3, so nobody can store data the platform key does not protect.
-    this.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'DenyUploadsNamingAnotherKmsKey',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['s3:PutObject'],
-        resources: [this.bucket.arnForObjects('*')],
-        conditions: {
-          StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': props.encryptionKey.keyArn },
-        },
-      }),
-    );
-    this.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'DenyUploadsAskingForNonKmsEncryption',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['s3:PutObject'],
-        resources: [this.bucket.arnForObjects('*')],
-        conditions: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
-      }),
-    );
+    this.denyUploads('DenyUploadsNamingAnotherKmsKey', {
+      StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': props.encryptionKey.keyArn },
+    });
+    this.denyUploads('DenyUploadsAskingForNonKmsEncryption', { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } });
     // `aws:kms` without a key id makes S3 use the AWS-managed aws/s3 key, not this bucket's
     // default: refuse it (send no encryption header, or name the bucket's key).
+    this.denyUploads('DenyUploadsAskingForKmsWithoutTheKey', {
+      StringEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' },
+      Null: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'true' },
+    });
+  }
+
+  /** A bucket-policy statement refusing, to every principal, the uploads that meet `conditions`. */
+  private denyUploads(sid: string, conditions: Record<string, unknown>): void {
     this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'DenyUploadsAskingForKmsWithoutTheKey',
+        sid,
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
         actions: ['s3:PutObject'],
         resources: [this.bucket.arnForObjects('*')],
-        conditions: {
-          StringEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' },
-          Null: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'true' },
-        },
+        conditions,
       }),
     );
   }
