@@ -1,7 +1,11 @@
-/** The benchmarks' synthetic hospital-episodes file, generated once per scale under .sde/bench/. */
+/**
+ * What the ingestion benchmarks share: the synthetic hospital-episodes file (generated once
+ * per scale under .sde/bench/), the dialect the reference's read_csv is told, and small helpers.
+ */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../lib/config';
+import type { DatasetConfig } from '../lib/config/schema';
 import { generatePopulation } from '../lib/local/synthetic';
 
 export const REPO = path.resolve(__dirname, '..');
@@ -24,4 +28,27 @@ export async function ensureBenchInput(scale: number): Promise<string> {
     await generatePopulation({ config: { ...config, datasets: config.datasets.filter((d) => d.name === DATASET) }, outDir: dir, people, seed: SEED, eventsPerPerson });
   }
   return dir;
+}
+
+/** `--name value` from the command line, or the fallback. */
+export function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
+}
+
+/** A SQL string literal. */
+export const sql = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/** The benchmarked dataset's config. */
+export function benchDataset(): DatasetConfig {
+  return loadConfig(path.join(REPO, 'config'), { today: TODAY }).datasets.find((d) => d.name === DATASET)!;
+}
+
+/**
+ * read_csv options for the reference: the file's dialect as the dataset config states it,
+ * skipping the rows DuckDB cannot parse (it has no quarantine).
+ */
+export function referenceDialect(dataset: DatasetConfig): string {
+  const { source } = dataset;
+  return `delim = ${sql(source.delimiter)}, quote = ${sql(source.quote)}, escape = ${sql(source.quote)}, header = ${source.header}, ignore_errors = true`;
 }

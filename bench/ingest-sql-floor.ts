@@ -20,16 +20,9 @@ import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { loadConfig } from '../lib/config';
-import { DATASET, ensureBenchInput, REPO, TODAY } from './ingest-input';
+import { arg, benchDataset, DATASET, ensureBenchInput, referenceDialect, sql, TODAY } from './ingest-input';
 
-const sql = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const KEY = Buffer.alloc(32, 7);
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
-}
 
 async function cpuOf(connection: DuckDBConnection, statement: string): Promise<number> {
   const cpu0 = process.cpuUsage();
@@ -57,10 +50,8 @@ async function main(): Promise<void> {
   const dir = await ensureBenchInput(scale);
   const file = path.join(dir, `${DATASET}.csv`);
   const out = path.join(dir, 'sql-floor.parquet');
-  const config = loadConfig(path.join(REPO, 'config'), { today: TODAY });
-  const dataset = config.datasets.find((d) => d.name === DATASET)!;
-  const { source } = dataset;
-  const dialect = `delim = ${sql(source.delimiter)}, quote = ${sql(source.quote)}, escape = ${sql(source.quote)}, header = ${source.header}, ignore_errors = true`;
+  const dataset = benchDataset();
+  const dialect = referenceDialect(dataset);
   const asText = dataset.columns.map((c) => `${sql(c.name)}: 'VARCHAR'`).join(', ');
 
   const instance = await DuckDBInstance.create(':memory:', { threads: '1' });

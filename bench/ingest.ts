@@ -25,17 +25,11 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { loadConfig } from '../lib/config';
 import { readOptOutList } from '../lambdas/core/opt-out';
 import { commitBatch, DEFAULT_CHUNK_BYTES, planBatch, processChunk } from '../lambdas/ingest/batch';
 import { FsObjectStore } from './fs-object-store';
-import { DATASET, ensureBenchInput, REPO, TODAY } from './ingest-input';
+import { arg, benchDataset, DATASET, ensureBenchInput, referenceDialect, REPO, sql, TODAY } from './ingest-input';
 
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
-}
 
 interface ChildResult {
   rows: number;
@@ -50,8 +44,7 @@ const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
 const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
 async function runOurs(dir: string): Promise<ChildResult> {
-  const config = loadConfig(path.join(REPO, 'config'), { today: TODAY });
-  const dataset = config.datasets.find((d) => d.name === DATASET)!;
+  const dataset = benchDataset();
   const root = path.join(dir, 'store');
   fs.rmSync(root, { recursive: true, force: true });
   fs.mkdirSync(path.join(root, 'landing', DATASET), { recursive: true });
@@ -76,14 +69,9 @@ async function runOurs(dir: string): Promise<ChildResult> {
   return { rows: manifest.rowsRead, cpu_s: cpuSeconds(process.cpuUsage(cpu0)), wall_s: wall, peak_rss_mb: peakRssMb() };
 }
 
-const sql = (s: string) => `'${s.replace(/'/g, "''")}'`;
-
 /** read_csv told the file's dialect, as the dataset config states it; or, `sniffed`, told nothing. */
 function referenceReader(file: string, sniffed: boolean): string {
-  if (sniffed) return `read_csv(${sql(file)})`;
-  const config = loadConfig(path.join(REPO, 'config'), { today: TODAY });
-  const { source } = config.datasets.find((d) => d.name === DATASET)!;
-  return `read_csv(${sql(file)}, delim = ${sql(source.delimiter)}, quote = ${sql(source.quote)}, escape = ${sql(source.quote)}, header = ${source.header}, ignore_errors = true)`;
+  return sniffed ? `read_csv(${sql(file)})` : `read_csv(${sql(file)}, ${referenceDialect(benchDataset())})`;
 }
 
 async function runReference(dir: string, sniffed: boolean): Promise<ChildResult> {
