@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ByteRange, ObjectHead, ObjectRef, ObjectStore, ObjectSummary, PutBody } from '../lambdas/ingest/object-store';
+import { readPieces, type ByteRange, type ComposePiece, type ObjectHead, type ObjectRef, type ObjectStore, type ObjectSummary, type PutBody } from '../lambdas/ingest/object-store';
 
 export class FsObjectStore implements ObjectStore {
   constructor(private readonly root: string) {}
@@ -57,6 +57,15 @@ export class FsObjectStore implements ObjectStore {
   async copy(from: ObjectRef, to: ObjectRef): Promise<void> {
     fs.mkdirSync(path.dirname(this.file(to)), { recursive: true });
     fs.copyFileSync(this.file(from), this.file(to));
+  }
+
+  /** Written beside the target and renamed into place, so it appears whole. */
+  async compose(to: ObjectRef, pieces: readonly ComposePiece[]): Promise<{ etag: string }> {
+    const f = this.file(to);
+    fs.mkdirSync(path.dirname(f), { recursive: true });
+    await pipeline(Readable.from(readPieces(this, pieces)), fs.createWriteStream(`${f}.composing`));
+    fs.renameSync(`${f}.composing`, f);
+    return { etag: '' };
   }
 
   async delete(ref: ObjectRef): Promise<void> {

@@ -40,6 +40,9 @@ export interface PutOptions {
   readonly contentLength?: number;
 }
 
+/** A piece of a composed object: literal bytes, or the range `[start, end)` of a stored object. */
+export type ComposePiece = { readonly bytes: Uint8Array } | { readonly from: ObjectRef; readonly start: number; readonly end: number };
+
 export interface ObjectStore {
   /** The object's size and identity, or undefined when there is no such object. */
   head(ref: ObjectRef): Promise<ObjectHead | undefined>;
@@ -55,6 +58,11 @@ export interface ObjectStore {
   list(bucket: string, prefix: string): Promise<ObjectSummary[]>;
   /** Copies one object (pinned to `from.versionId` when given) within or across buckets. */
   copy(from: ObjectRef & { readonly versionId?: string }, to: ObjectRef): Promise<void>;
+  /**
+   * Writes one object made of `pieces` in order, which appears whole or not at all (on S3, a
+   * multipart upload whose large pieces are server-side copies: see compose-parts.ts).
+   */
+  compose(to: ObjectRef, pieces: readonly ComposePiece[], options?: PutOptions): Promise<{ readonly etag: string }>;
   /** Deleting a missing object is not an error (S3 semantics), so retries are safe. */
   delete(ref: ObjectRef): Promise<void>;
 }
@@ -70,4 +78,22 @@ export async function readSmallObject(store: ObjectStore, ref: ObjectRef, maxByt
     parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   }
   return Buffer.concat(parts);
+}
+
+/** The bytes of `pieces`, in order, read from `store` range by range: for stores that compose by writing. */
+export async function* readPieces(store: ObjectStore, pieces: readonly ComposePiece[]): AsyncGenerator<Uint8Array> {
+  for (const piece of pieces) {
+    if ('bytes' in piece) {
+      if (piece.bytes.length > 0) yield piece.bytes;
+      continue;
+    }
+    let read = 0;
+    for await (const chunk of await store.get(piece.from, { start: piece.start, end: piece.end })) {
+      read += chunk.byteLength;
+      yield chunk;
+    }
+    if (read !== piece.end - piece.start) {
+      throw new Error(`s3://${piece.from.bucket}/${piece.from.key}: read ${read} bytes of the range [${piece.start}, ${piece.end}) (is the object shorter?)`);
+    }
+  }
 }

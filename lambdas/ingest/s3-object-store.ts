@@ -4,7 +4,8 @@
  *
  * Not handled here, on purpose: objects over 5 GiB cannot be copied with one CopyObject
  * (S3's limit). Ingestion copies only its own Parquet parts (one per chunk, far below
- * that); a whole file going to quarantine is streamed through instead (see batch.ts).
+ * that); a whole file going to quarantine is streamed through instead (see batch.ts), and
+ * `compose` copies ranges of any size in parts of at most 5 GiB (compose-parts.ts).
  *
  * The local S3 API (s3rver) decodes `x-amz-copy-source` with decodeURI, so a copy whose
  * source key holds `#`, `+` or `&` fails there (AWS is right); ingestion's own keys never do.
@@ -22,13 +23,19 @@ import {
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import type { ByteRange, ObjectHead, ObjectRef, ObjectStore, ObjectSummary, PutBody, PutOptions } from './object-store';
+import { planComposeParts } from './compose-parts';
+import { mapConcurrently } from './concurrently';
+import { readPieces, type ByteRange, type ComposePiece, type ObjectHead, type ObjectRef, type ObjectStore, type ObjectSummary, type PutBody, type PutOptions } from './object-store';
 
 /** Stream bodies of unknown length go up in parts of this size (S3: 5 MiB to 5 GiB, 10,000 parts at most, so up to ~160 GB). */
 const PART_BYTES = 16 * 1024 * 1024;
 /** The largest single PutObject S3 accepts; longer streams go up in parts. */
 const MAX_SINGLE_PUT = 5 * 1024 * 1024 * 1024;
+
+/** Parts of a composed object sent at once: copies are server-side, uploads hold at most ~5 MiB each. */
+const COMPOSE_CONCURRENCY = 8;
 
 const unquote = (etag: string | undefined) => (etag ?? '').replace(/^"|"$/g, '');
 
@@ -116,6 +123,36 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  async compose(to: ObjectRef, pieces: readonly ComposePiece[], options: PutOptions = {}): Promise<{ etag: string }> {
+    const parts = planComposeParts(pieces);
+    const contentType = options.contentType ?? 'application/octet-stream';
+    const only = parts.length === 1 ? parts[0] : undefined;
+    if (parts.length === 0 || only?.kind === 'upload') {
+      // Small enough for one PutObject (an empty object included).
+      return this.put(to, await gatherBytes(this, only?.kind === 'upload' ? only.pieces : []), { contentType });
+    }
+    const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket: to.bucket, Key: to.key, ContentType: contentType }));
+    const uploadId = created.UploadId;
+    if (!uploadId) throw new Error(`s3://${to.bucket}/${to.key}: CreateMultipartUpload returned no upload id`);
+    try {
+      const etags = await mapConcurrently(parts, COMPOSE_CONCURRENCY, async (part, i) => {
+        const target = { Bucket: to.bucket, Key: to.key, UploadId: uploadId, PartNumber: i + 1 };
+        if (part.kind === 'upload') return (await this.client.send(new UploadPartCommand({ ...target, Body: await gatherBytes(this, part.pieces) }))).ETag;
+        const { from, start, end } = part.piece;
+        const out = await this.client.send(new UploadPartCopyCommand({ ...target, CopySource: copySource(from), CopySourceRange: `bytes=${start}-${end - 1}` }));
+        return out.CopyPartResult?.ETag;
+      });
+      const done = await this.client.send(
+        new CompleteMultipartUploadCommand({ Bucket: to.bucket, Key: to.key, UploadId: uploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ PartNumber: i + 1, ETag })) } }),
+      );
+      return { etag: unquote(done.ETag) };
+    } catch (e) {
+      // Best effort: parts of an abandoned upload are billed until aborted (the curated bucket's lifecycle rule also aborts them).
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: to.bucket, Key: to.key, UploadId: uploadId })).catch(() => undefined);
+      throw e;
+    }
+  }
+
   async list(bucket: string, prefix: string): Promise<ObjectSummary[]> {
     const out: ObjectSummary[] = [];
     let token: string | undefined;
@@ -128,15 +165,24 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async copy(from: ObjectRef & { readonly versionId?: string }, to: ObjectRef): Promise<void> {
-    // CopySource is "bucket/key" with the key URL-encoded (slashes kept): odd characters in keys must survive.
-    const version = from.versionId === undefined ? '' : `?versionId=${encodeURIComponent(from.versionId)}`;
-    const source = `${from.bucket}/${from.key.split('/').map(encodeURIComponent).join('/')}${version}`;
-    await this.client.send(new CopyObjectCommand({ Bucket: to.bucket, Key: to.key, CopySource: source }));
+    await this.client.send(new CopyObjectCommand({ Bucket: to.bucket, Key: to.key, CopySource: copySource(from) }));
   }
 
   async delete(ref: ObjectRef): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
   }
+}
+
+/** CopySource is "bucket/key" with the key URL-encoded (slashes kept): odd characters in keys must survive. */
+function copySource(from: ObjectRef & { readonly versionId?: string }): string {
+  const version = from.versionId === undefined ? '' : `?versionId=${encodeURIComponent(from.versionId)}`;
+  return `${from.bucket}/${from.key.split('/').map(encodeURIComponent).join('/')}${version}`;
+}
+
+async function gatherBytes(store: ObjectStore, pieces: readonly ComposePiece[]): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of readPieces(store, pieces)) chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  return Buffer.concat(chunks);
 }
 
 async function* emptyGen(): AsyncGenerator<Uint8Array> {}

@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import type { CloudTrailRecord } from '../audit/cloudtrail-record';
 import { ingestionWriteEvent, LocalAuditEnv, LocalAuditWriter } from '../audit/local-audit-writer';
-import type { ByteRange, ObjectHead, ObjectRef, ObjectStore, ObjectSummary, PutBody, PutOptions } from '../../lambdas/ingest/object-store';
+import type { ByteRange, ComposePiece, ObjectHead, ObjectRef, ObjectStore, ObjectSummary, PutBody, PutOptions } from '../../lambdas/ingest/object-store';
 
 export interface AuditContext {
   readonly writer: LocalAuditWriter;
@@ -32,7 +32,7 @@ export class AuditedObjectStore implements ObjectStore {
     private readonly audit: AuditContext,
   ) {}
 
-  private record(eventName: 'PutObject' | 'CopyObject' | 'DeleteObject', ref: ObjectRef, bytes: number, copySource?: ObjectRef): void {
+  private record(eventName: 'PutObject' | 'CopyObject' | 'CompleteMultipartUpload' | 'DeleteObject', ref: ObjectRef, bytes: number, copySource?: ObjectRef): void {
     const base = ingestionWriteEvent(this.audit.env, { bucket: ref.bucket, key: ref.key, bytes, dataset: this.audit.dataset, batchId: batchIdIn(ref.key) });
     const record: CloudTrailRecord =
       eventName === 'PutObject'
@@ -70,6 +70,14 @@ export class AuditedObjectStore implements ObjectStore {
     await this.inner.copy(from, to);
     const head = await this.inner.head(to);
     this.record('CopyObject', to, head?.size ?? 0, from);
+  }
+
+  /** Recorded as the call that makes the object appear (CloudTrail also records the upload's parts). */
+  async compose(to: ObjectRef, pieces: readonly ComposePiece[], options?: PutOptions): Promise<{ etag: string }> {
+    const out = await this.inner.compose(to, pieces, options);
+    const head = await this.inner.head(to);
+    this.record('CompleteMultipartUpload', to, head?.size ?? 0);
+    return out;
   }
 
   async delete(ref: ObjectRef): Promise<void> {

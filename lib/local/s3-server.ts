@@ -4,9 +4,10 @@
  *
  * Known differences from S3 that matter here (s3rver 3.7.1, its last release):
  *  - listing is replaced by our own handler (see s3rver-list.ts: DES tokens, key order);
- *  - multipart uploads work, but parts are not checked against the 5 MiB minimum nor
- *    their ETags on completion, the object's ETag is a plain MD5 (S3: MD5 of the part
- *    MD5s, then "-<parts>"), and AbortMultipartUpload answers MethodNotAllowed;
+ *  - multipart uploads work; UploadPartCopy and S3's 5 MiB part minimum are added by
+ *    our own handler (see s3rver-multipart.ts); part ETags are not checked on completion,
+ *    the object's ETag is a plain MD5 (S3: MD5 of the part MD5s, then "-<parts>"), and
+ *    AbortMultipartUpload answers MethodNotAllowed;
  *  - no versioning, encryption, Object Lock or bucket policies: the controls that rely
  *    on them are tested on the CDK templates, not here.
  */
@@ -16,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { listObjectsMiddleware } from './s3rver-list';
+import { multipartMiddleware } from './s3rver-multipart';
 
 export interface LocalS3 {
   /** `http://127.0.0.1:<port>` */
@@ -60,14 +62,14 @@ export function localS3Client(endpoint: string, region: string = 'eu-west-2'): S
   });
 }
 
-/** Puts our listing handler just in front of s3rver's router (the last middleware). */
-function installListFix(server: S3rver): void {
+/** Puts our listing and multipart handlers just in front of s3rver's router (the last middleware). */
+function installHandlers(server: S3rver): void {
   const stack = server.middleware;
   const router = stack[stack.length - 1];
   if (typeof router !== 'function' || router.name !== 'dispatch') {
-    throw new Error("s3rver's middleware layout is not the one lib/local/s3rver-list.ts was written for (was s3rver upgraded?): check the listing fix before using this version");
+    throw new Error("s3rver's middleware layout is not the one lib/local/s3rver-list.ts was written for (was s3rver upgraded?): check the listing and multipart handlers before using this version");
   }
-  stack.splice(stack.length - 1, 0, listObjectsMiddleware());
+  stack.splice(stack.length - 1, 0, listObjectsMiddleware(), multipartMiddleware());
 }
 
 async function ensureBucket(client: S3Client, bucket: string, endpoint: string): Promise<void> {
@@ -99,7 +101,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   fs.mkdirSync(options.directory, { recursive: true, mode: 0o700 });
   // silent: s3rver would otherwise log every request on stdout, mixed into the CLI's output.
   const s3rver = new S3rver({ address: '127.0.0.1', port: options.port ?? 0, silent: true, directory: options.directory });
-  installListFix(s3rver);
+  installHandlers(s3rver);
   // s3rver is a Koa app: serve its request handler from our own HTTP server, so that
   // listening errors surface and stopping does not depend on s3rver's bookkeeping.
   const httpServer = http.createServer(s3rver.callback());

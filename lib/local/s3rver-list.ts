@@ -18,46 +18,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** The small part of a Koa context this handler touches. */
-interface ListContext {
-  method: string;
-  path: string;
-  query: Record<string, string | string[] | undefined>;
-  params?: Record<string, string>;
-  state: Record<string, unknown>;
-  body: unknown;
-  store: FilesystemStore;
-}
+import { authentication, BUCKET_SUBRESOURCES, DUMMY_ACCOUNT, KoaMiddleware, OBJECT_SUFFIX, queryValue, S3Error, S3rverContext, UPLOADS_DIR } from './s3rver-internals';
 
-interface FilesystemStore {
-  getBucketPath(bucket: string): string;
-  getBucket(bucket: string): Promise<unknown>;
-  getMetadata(bucket: string, key: string): Promise<Record<string, string | number>>;
-}
-
-type Next = () => Promise<void>;
-export type KoaMiddleware = (ctx: ListContext, next: Next) => Promise<void>;
-
-// s3rver's own modules, so errors and authentication behave exactly as for every other call.
-const S3Error = require('s3rver/lib/models/error') as new (code: string, message: string, detail?: Record<string, unknown>) => Error;
-const authentication = require('s3rver/lib/middleware/authentication') as () => KoaMiddleware;
-const { METHODS: BUCKET_SUBRESOURCES } = require('s3rver/lib/controllers/bucket') as { METHODS: string[] };
-const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account') as { DUMMY_ACCOUNT: { id: string; displayName: string } };
-
-/** How s3rver names the file that holds an object's bytes: `<last key segment>._S3rver_object`. */
-const OBJECT_SUFFIX = '._S3rver_object';
-/** s3rver keeps unfinished multipart uploads in `<bucket>/._S3rver_uploads/`. */
-const UPLOADS_DIR = '._S3rver_uploads';
 const MAX_KEYS = 1000;
 
 /** S3 orders keys by their UTF-8 bytes (JavaScript's `<` compares UTF-16 units). */
 function compareKeys(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
-function queryValue(ctx: ListContext, name: string): string | undefined {
-  const v = ctx.query[name];
-  return Array.isArray(v) ? v[0] : v;
 }
 
 /** Every key in the bucket under `prefix`, in S3 order. Only folders that can hold such keys are read. */
@@ -145,7 +112,7 @@ function decodeToken(token: string): string {
   return entry;
 }
 
-async function listBucket(ctx: ListContext, bucket: string): Promise<void> {
+async function listBucket(ctx: S3rverContext, bucket: string): Promise<void> {
   if (!(await ctx.store.getBucket(bucket))) throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
   const v2 = queryValue(ctx, 'list-type') === '2';
   const maxKeys = parseMaxKeys(queryValue(ctx, 'max-keys'));
