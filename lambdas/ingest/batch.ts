@@ -9,19 +9,20 @@
  *                start on a record.
  *   processChunk stream one range, parse, validate, apply the opt-out, de-identify, write
  *                one Parquet part to staging and the rejected rows to quarantine.
- *   commitBatch  move the parts into the partition, then write the manifest: the commit.
+ *   commitBatch  put the batch's rows into the partition as ONE Parquet object, then write
+ *                the manifest: the commit.
  *
  * The commit rule (what makes a batch atomic and idempotent):
+ *  - a batch's data is one object, and an object appears whole or not at all: every batch,
+ *    however many chunks it had, appears to every reader, Athena included, in a single step.
+ *    A one-chunk batch's part is copied into place; a multi-chunk batch's parts are joined
+ *    (parquet-concat.ts: their data byte for byte, one new footer) by a multipart upload
+ *    whose large parts are server-side copies, which S3 makes visible only on completion;
  *  - a batch is committed exactly when `_manifests/<dataset>/<batch>.json` exists; it is
- *    written last, after every part is in place, and never rewritten;
+ *    written last, after the data object is in place, and never rewritten;
  *  - every key a batch writes is derived from its id, so a retried step overwrites its own
- *    earlier output with the same bytes and never adds a second copy;
- *  - each part is one object, and an object appears whole or not at all: a batch of one
- *    chunk (every file up to the chunk size) appears to every reader, Athena included, in a
- *    single step. The parts of a multi-chunk batch appear one after another within seconds;
- *    a reader that must never see part of one reads only the files its committed manifest
- *    lists (the manifest names them), and a part without a manifest is an unfinished commit
- *    that the next run of the same batch completes.
+ *    earlier output with the same bytes and never adds a second copy; a data object
+ *    without a manifest is an unfinished commit that the next run of the same batch completes;
  *  - a second run of a committed object finds the manifest and writes nothing (it only
  *    removes staging left by a crash after the commit).
  *
@@ -42,7 +43,7 @@ import {
   batchIdOf,
   chunkItemsKey,
   chunkResultKey,
-  curatedPartKey,
+  curatedBatchKey,
   errorReportKey,
   IngestBuckets,
   manifestKey,
@@ -55,6 +56,7 @@ import {
 } from './layout';
 import { BatchPlan, ChunkResult, ChunkSpec, ErrorReport, FileError, Manifest, MANIFEST_VERSION, ManifestOutput, RowCounts } from './manifest';
 import { ObjectRef, ObjectStore, readSmallObject } from './object-store';
+import { planParquetConcat, readParquetFooter } from './parquet-concat';
 import { ParquetPartWriter } from './parquet-writer';
 import { RejectedWriter } from './rejected-writer';
 
@@ -300,6 +302,28 @@ function sumCounts(results: readonly ChunkResult[]): RowCounts {
   return total;
 }
 
+/**
+ * Puts the batch's curated rows in its partition as one object (see the commit rule above)
+ * and says what it wrote; nothing when no row was written.
+ */
+async function publishBatchData(store: ObjectStore, plan: BatchPlan, results: readonly ChunkResult[]): Promise<ManifestOutput[]> {
+  const curated = plan.buckets.curated;
+  const parts = results.flatMap((r) => (r.part === undefined ? [] : [r.part]));
+  const to = { bucket: curated, key: curatedBatchKey(plan.dataset, plan.loadDate, plan.batchId) };
+  if (parts.length === 0) return [];
+  if (parts.length === 1) {
+    await store.copy({ bucket: curated, key: parts[0].key }, to);
+    return [{ key: to.key, bytes: parts[0].bytes, rows: parts[0].rows }];
+  }
+  const footers = await mapConcurrently(parts, COMMIT_CONCURRENCY, (part) => readParquetFooter(store, { bucket: curated, key: part.key }, part.bytes));
+  const joined = planParquetConcat(footers, parts.map((p) => `s3://${curated}/${p.key}`));
+  const rows = parts.reduce((n, p) => n + p.rows, 0);
+  if (joined.rows !== rows) throw new Error(`batch ${plan.batchId}: the staged parts' footers hold ${joined.rows} rows, their chunk results ${rows}: refusing to commit`);
+  const pieces = joined.segments.map((s) => ('bytes' in s ? s : { from: { bucket: curated, key: parts[s.part].key }, start: s.start, end: s.end }));
+  await store.compose(to, pieces, { contentType: 'application/vnd.apache.parquet' });
+  return [{ key: to.key, bytes: joined.bytes, rows }];
+}
+
 export async function commitBatch(input: CommitBatchInput): Promise<CommitResult> {
   const { store, plan } = input;
   const curated = plan.buckets.curated;
@@ -359,11 +383,7 @@ export async function commitBatch(input: CommitBatchInput): Promise<CommitResult
     if (counts.rowsRead !== counts.rowsWritten + counts.rowsRejected + counts.rowsOptedOut) {
       throw new Error(`batch ${plan.batchId}: rows read (${counts.rowsRead}) are not the sum of written, rejected and opted out: refusing to commit`);
     }
-    // All parts at once (bounded): a multi-chunk batch's parts become visible one by one,
-    // so the copies are made as close together in time as S3 allows.
-    const parts = results.flatMap((r) => (r.part === undefined ? [] : [{ part: r.part, key: curatedPartKey(plan.dataset, plan.loadDate, plan.batchId, r.index) }]));
-    await mapConcurrently(parts, COMMIT_CONCURRENCY, ({ part, key }) => store.copy({ bucket: curated, key: part.key }, { bucket: curated, key }));
-    const outputs: ManifestOutput[] = parts.map(({ part, key }) => ({ key, bytes: part.bytes, rows: part.rows }));
+    const outputs = await publishBatchData(store, plan, results);
     const rejectedFiles = results.flatMap((r) => (r.rejected === undefined ? [] : [{ ...r.rejected }]));
     manifest = { ...common, status: 'committed', ...counts, outputs, rejectedFiles, committedAt };
   }

@@ -3,10 +3,9 @@
  * the items' order. The first failure rejects the whole (calls already started finish on
  * their own; none is started after it).
  *
- * Why: a batch's commit makes one S3 request per chunk (read its result, copy its part),
- * and a 90 GB file has hundreds of chunks. One after another, they took the commit, and
- * the time in which some of a multi-chunk batch's parts are visible and others not, from
- * milliseconds to tens of seconds.
+ * Why: a batch's commit makes a few S3 requests per chunk (read its result and its part's
+ * footer, copy the part into the joined object, clear staging), and a 90 GB file has
+ * hundreds of chunks: one after another, they took the commit tens of seconds.
  */
 export async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   if (!Number.isInteger(limit) || limit < 1) throw new Error('mapConcurrently: the limit must be a whole number, 1 or more');

@@ -3,7 +3,7 @@
  * One place, so the Lambdas, the local runtime, the tests and the README agree.
  *
  *   landing     <dataset>/<anything>                         the supplier's object (read only)
- *   curated     <dataset>/load_date=YYYY-MM-DD/<batch>-<chunk>.parquet   committed data (Glue table location)
+ *   curated     <dataset>/load_date=YYYY-MM-DD/<batch>.parquet           committed data, one object per batch (Glue table location)
  *               _staging/<dataset>/<batch>/plan.json, chunks.json          the plan and the Distributed Map items
  *               _staging/<dataset>/<batch>/part-<chunk>.parquet            a chunk's output, not yet committed
  *               _staging/<dataset>/<batch>/chunk-<chunk>.json              a chunk's result (counts, part)
@@ -56,7 +56,7 @@ export const stagedPartKey = (dataset: string, batchId: string, chunk: number) =
 export const chunkResultKey = (dataset: string, batchId: string, chunk: number) => `${stagingPrefix(dataset, batchId)}chunk-${pad(chunk)}.json`;
 export const manifestKey = (dataset: string, batchId: string) => `${MANIFEST_PREFIX}/${dataset}/${batchId}.json`;
 export const partitionPrefix = (dataset: string, loadDate: string) => `${dataset}/${PARTITION_COLUMN}=${loadDate}/`;
-export const curatedPartKey = (dataset: string, loadDate: string, batchId: string, chunk: number) => `${partitionPrefix(dataset, loadDate)}${batchId}-${pad(chunk)}.parquet`;
+export const curatedBatchKey = (dataset: string, loadDate: string, batchId: string) => `${partitionPrefix(dataset, loadDate)}${batchId}.parquet`;
 export const quarantinePrefix = (dataset: string, batchId: string) => `${dataset}/${batchId}/`;
 export const rejectedKey = (dataset: string, batchId: string, chunk: number) => `${quarantinePrefix(dataset, batchId)}rejected/chunk-${pad(chunk)}.csv`;
 export const quarantinedSourceKey = (dataset: string, batchId: string) => `${quarantinePrefix(dataset, batchId)}source.csv`;

@@ -19,7 +19,7 @@ export interface IngestionStateMachineProps {
   readonly planFunction: lambda.IFunction;
   /** Processes one chunk: parse, validate, opt-out, de-identify, write its Parquet part. */
   readonly chunkFunction: lambda.IFunction;
-  /** Commits the batch: publishes the parts atomically and writes the one manifest. */
+  /** Commits the batch: publishes its rows as one object (atomic) and writes the one manifest. */
   readonly commitFunction: lambda.IFunction;
   /** Failures are sent here (and the execution then fails, for the ExecutionsFailed alarm). */
   readonly deadLetterQueue: IngestionDeadLetterQueue;
@@ -119,7 +119,7 @@ export class IngestionStateMachine extends Construct {
 
     const commit = new tasks.LambdaInvoke(this, 'Commit', {
       lambdaFunction: props.commitFunction,
-      comment: 'Publish the parts atomically and write the batch manifest',
+      comment: 'Publish the batch as one Parquet object (parts joined) and write the batch manifest',
       payload: sfn.TaskInput.fromObject({ batch: sfn.JsonPath.objectAt('$.plan.batch') }),
       payloadResponseOnly: true,
       resultPath: '$.manifest',

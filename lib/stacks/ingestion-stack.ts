@@ -145,7 +145,7 @@ export class IngestionStack extends Stack {
     this.commit = new IngestionFunction(this, 'Commit', {
       ...common,
       entry: path.join(HANDLERS, 'commit.ts'),
-      description: 'Ingestion commit: publish the batch parts atomically and write its manifest',
+      description: 'Ingestion commit: join the batch parts into one Parquet object and write its manifest',
       logGroupName: `/${platform.name}/ingestion/commit`,
       serviceName: 'ingest-commit',
       environment,
@@ -193,8 +193,8 @@ export class IngestionStack extends Stack {
    *   chunk   reads landed objects and the opt-out list; reads the plan and manifests; writes
    *           its part and result to staging and its rejected rows to quarantine; reads the
    *           pseudonymisation key
-   *   commit  reads staging and manifests; writes parts into the dataset's table location and
-   *           the manifest; clears staging; a bad file: copies it whole to quarantine with its
+   *   commit  reads staging and manifests; joins the parts into one object in the dataset's
+   *           table location (server-side part copies) and writes the manifest; clears staging; a bad file: copies it whole to quarantine with its
    *           error report (and removes that batch's rejected-row files)
    *
    * No function can delete an object version or change Object Lock settings, and none but

@@ -103,6 +103,8 @@ describe('a batch in several chunks commits the same data as in one', () => {
     const many = await runBatch(store, { bucket: BUCKETS.landing, key: 'episodes/many.csv' }, EPISODES, { chunkBytes });
     expect(one.manifest.chunkCount).toBe(1);
     expect(many.manifest.chunkCount).toBeGreaterThan(1);
+    // One data object per batch, however many chunks: it appears to readers in one step.
+    expect([one.manifest.outputs.length, many.manifest.outputs.length]).toEqual([1, 1]);
     const counts = (m: typeof one.manifest) => [m.rowsRead, m.rowsWritten, m.rowsRejected, m.rowsOptedOut, m.rejectedByReason];
     expect(counts(many.manifest)).toEqual(counts(one.manifest));
     expect(one.manifest.rowsRejected).toBe(7);

@@ -8,6 +8,7 @@
  * - running again changes nothing in curated or quarantine;
  * - `sde ingest` does the same for one file, in several chunks, with an odd file name.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -170,6 +171,9 @@ describe('sde ingest', () => {
     const generated = population.datasets.find((d) => d.dataset === 'hospital_episodes')!;
     const odd = path.join(cliWorkdir, "Trust export (v2) #1 + ü & 'final'.csv");
     fs.copyFileSync(generated.file, odd);
+    // The demo's pseudonymisation key, so the curated rows can be compared with its one-chunk batch.
+    fs.mkdirSync(workdirLayout(cliWorkdir).keys, { recursive: true, mode: 0o700 });
+    fs.copyFileSync(path.join(layout.keys, 'pseudonym.key'), path.join(workdirLayout(cliWorkdir).keys, 'pseudonym.key'));
     const args = ['ingest', '--dataset', 'hospital_episodes', '--file', odd, '--config', EXAMPLE_CONFIG, '--workdir', cliWorkdir, '--opt-out', population.optOutFile, '--chunk-size', '16384'];
     const first = await run(...args);
     expect(first.err).toBe('');
@@ -181,6 +185,27 @@ describe('sde ingest', () => {
     const counts = (m: Manifest) => [m.rowsRead, m.rowsWritten, m.rowsRejected, m.rowsOptedOut, m.rejectedByReason];
     expect(counts(manifest)).toEqual(counts(step));
     expect(manifest.source.sha256).toBe(step.source.sha256);
+
+    // The chunks' parts were joined into ONE object (it appears to Athena in one step): the
+    // same rows, in the same order, as the one-chunk batch of the same file; one row group per chunk.
+    expect(manifest.outputs).toEqual([{ key: `hospital_episodes/load_date=${TEST_TODAY}/${manifest.batchId}.parquet`, bytes: expect.any(Number), rows: manifest.rowsWritten }]);
+    const s3cli = await startLocalS3({ directory: workdirLayout(cliWorkdir).s3 });
+    let joined: Buffer;
+    try {
+      const got = await s3cli.client.send(new GetObjectCommand({ Bucket: buckets.curated, Key: manifest.outputs[0].key }));
+      joined = Buffer.from(await got.Body!.transformToByteArray());
+    } finally {
+      await s3cli.stop();
+    }
+    expect(joined.length).toBe(manifest.outputs[0].bytes);
+    const oneChunk = await readParquet(await objectBytes(buckets.curated, step.outputs[0].key));
+    expect(await readParquet(joined)).toEqual(oneChunk);
+    const joinedFile = path.join(cliWorkdir, 'joined.parquet');
+    fs.writeFileSync(joinedFile, joined);
+    const independent = JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'helpers', 'hyparquet-read.mjs'), joinedFile], { encoding: 'utf8' }));
+    expect(independent).toMatchObject({ rows: manifest.rowsWritten, rowGroups: manifest.chunkCount });
+    const trail = await readTrail(path.join(cliWorkdir, 'audit'));
+    expect(trail.records.map((r) => r.record).filter((r) => r.eventName === 'CompleteMultipartUpload' && (r.requestParameters as { key?: string })?.key === manifest.outputs[0].key)).toHaveLength(1);
 
     const second = await run(...args);
     expect(second.code).toBe(0);

@@ -62,7 +62,7 @@ describe('sde demo', () => {
         keys[zone] = (page.Contents ?? []).map((c) => c.Key!);
       }
       expect(keys.landing).toHaveLength(4);
-      expect(keys.curated.filter((k) => /^[a-z_]+\/load_date=[\d-]+\/[0-9a-f]{24}-\d{5}\.parquet$/.test(k))).toHaveLength(4);
+      expect(keys.curated.filter((k) => /^[a-z_]+\/load_date=[\d-]+\/[0-9a-f]{24}\.parquet$/.test(k))).toHaveLength(4);
       expect(keys.curated.filter((k) => k.startsWith('_manifests/'))).toHaveLength(4);
       expect(keys.quarantine.every((k) => /\/rejected\/chunk-\d{5}\.csv$/.test(k))).toBe(true);
       expect([keys.results, keys.accessLogs]).toEqual([[], []]);
