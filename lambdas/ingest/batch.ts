@@ -321,6 +321,9 @@ async function publishBatchData(store: ObjectStore, plan: BatchPlan, results: re
   if (joined.rows !== rows) throw new Error(`batch ${plan.batchId}: the staged parts' footers hold ${joined.rows} rows, their chunk results ${rows}: refusing to commit`);
   const pieces = joined.segments.map((s) => ('bytes' in s ? s : { from: { bucket: curated, key: parts[s.part].key }, start: s.start, end: s.end }));
   await store.compose(to, pieces, { contentType: 'application/vnd.apache.parquet' });
+  // One HEAD before the manifest names it: a joined object of the wrong length is never committed.
+  const written = await store.head(to);
+  if (written?.size !== joined.bytes) throw new Error(`batch ${plan.batchId}: s3://${to.bucket}/${to.key} has ${written?.size ?? 'no'} bytes, the join planned ${joined.bytes}: refusing to commit`);
   return [{ key: to.key, bytes: joined.bytes, rows }];
 }
 

@@ -118,4 +118,25 @@ describe('a batch in several chunks commits the same data as in one', () => {
     // Row i starts on line 2 + i, plus the two line breaks inside each earlier multi-line note (every third row).
     expect(rejectedLines(one.manifest)).toEqual([4, 13, 22, 31, 40, 49, 58].map((i) => String(2 + i + 2 * Math.ceil(i / 3))));
   });
+
+  test('a joined object of the wrong length is never committed: no manifest, and a retry on a sound store commits', async () => {
+    /** A store whose compose loses the last byte (a truncated upload). */
+    class TruncatingStore extends MemoryStore {
+      truncate = true;
+      override async compose(...args: Parameters<MemoryStore['compose']>) {
+        const out = await super.compose(...args);
+        const id = `${args[0].bucket}\u0000${args[0].key}`;
+        if (this.truncate) this.objects.set(id, this.objects.get(id)!.subarray(0, -1));
+        return out;
+      }
+    }
+    const store = new TruncatingStore();
+    await store.put({ bucket: BUCKETS.landing, key: 'episodes/many.csv' }, body);
+    await expect(runBatch(store, { bucket: BUCKETS.landing, key: 'episodes/many.csv' }, EPISODES, { chunkBytes: 500 })).rejects.toThrow(/bytes, the join planned \d+: refusing to commit/);
+    expect(store.keys(BUCKETS.curated).filter((k) => k.startsWith('_manifests/'))).toEqual([]);
+    store.truncate = false;
+    const retried = await runBatch(store, { bucket: BUCKETS.landing, key: 'episodes/many.csv' }, EPISODES, { chunkBytes: 500 });
+    expect(retried.manifest.outputs).toHaveLength(1);
+    expect((await readParquet(store.objects.get(`${BUCKETS.curated}\u0000${retried.manifest.outputs[0].key}`)!)).rows).toHaveLength(retried.manifest.rowsWritten);
+  });
 });
