@@ -72,6 +72,10 @@ export { iamPrincipalArn };
 const awsAccount = z.string().regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account id, quoted in YAML' });
 const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { error: 'must be an AWS region such as eu-west-2' });
 const email = z.email({ error: 'must be an e-mail address' });
+/** A lower-case DNS host name with at least two labels (no scheme, path or trailing dot). */
+const hostname = z
+  .string()
+  .regex(/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/, { error: 'must be a lower-case host name such as register.example.nhs.uk (no https:// and no path)' });
 /** Prices are read as exact decimals (lib/billing/money.ts): more places than that would be silently lost. */
 const priceDecimals = (v: number) => decimalPlaces(v) <= PRICE_DECIMALS;
 const priceDecimalsError = { error: `must have at most ${PRICE_DECIMALS} decimal places` };
@@ -129,6 +133,24 @@ export const platformSchema = z.strictObject({
   }),
   /** Output checking: disclosure thresholds and the reviewers (lib/airlock/README.md). */
   airlock: airlockSchema.optional(),
+  /** The public transparency register's website (RegisterStack). */
+  register: z
+    .strictObject({
+      /**
+       * The register's own public names and their certificate. Unset, it is served on
+       * CloudFront's *.cloudfront.net name, whose certificate policy AWS fixes (older TLS
+       * allowed); with a domain, viewers are held to TLS 1.2 or later.
+       */
+      domain: z
+        .strictObject({
+          names: z.array(hostname).min(1, { error: 'name at least one host name, e.g. register.example.nhs.uk' }),
+          certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]{36}$/, {
+            error: 'must be the ARN of an ACM certificate in us-east-1 (CloudFront uses certificates from that region only), covering every name',
+          }),
+        })
+        .optional(),
+    })
+    .optional(),
   governance: z
     .strictObject({
       /** Refuse a project approval that does not record the citizen members present. */

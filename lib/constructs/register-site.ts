@@ -146,7 +146,7 @@ export class RegisterSite extends Construct {
     });
     if (!props.domain) {
       const noCertificate =
-        'No custom domain is configured, so the default cloudfront.net certificate (policy fixed by AWS) serves it; pass RegisterStack domain with an ACM certificate to enforce TLS 1.2 with SNI. The page is public, the same for everyone, with no cookies, forms or credentials; HTTPS-only and HSTS apply.';
+        'No custom domain is configured, so the default cloudfront.net certificate (policy fixed by AWS) serves it; set register.domain in platform.yaml (the names and an ACM certificate in us-east-1) to enforce TLS 1.2 with SNI. The page is public, the same for everyone, with no cookies, forms or credentials; HTTPS-only and HSTS apply.';
       Validations.of(cfn).acknowledge(
         { id: 'AwsSolutions::AwsSolutions-CFR4', reason: noCertificate },
         { id: 'cdk-validator-cfnguard::cloudfront_custom_ssl_certificate_check', reason: noCertificate },

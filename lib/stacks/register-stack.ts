@@ -1,4 +1,5 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -19,7 +20,7 @@ export interface RegisterStackProps extends StackProps {
   readonly auditKey: kms.IKey;
   /** The airlock's bucket (the AirlockStack's): the retags of its release manifests in the trail are the releases counted. @default none counted from S3 */
   readonly airlockBucket?: s3.IBucket;
-  /** @default - served on the distribution's cloudfront.net name */
+  /** @default - platform.yaml `register.domain`; without it, the distribution's cloudfront.net name */
   readonly domain?: RegisterSiteDomain;
   /** @default every day at 05:00 UTC */
   readonly schedule?: events.Schedule;
@@ -45,11 +46,15 @@ export class RegisterStack extends Stack {
       description: `${platform.displayName}: encrypts the public register's bucket, logs and dead letters`,
     }).key;
     this.accessLogs = new AccessLogBucket(this, 'RegisterAccessLogs', { retentionDays: platform.retention.accessLogsDays }).bucket;
+    const configured = platform.register?.domain;
+    const domain =
+      props.domain ??
+      (configured === undefined ? undefined : { names: configured.names, certificate: acm.Certificate.fromCertificateArn(this, 'RegisterCertificate', configured.certificateArn) });
     this.site = new RegisterSite(this, 'Site', {
       encryptionKey: this.key,
       accessLogsBucket: this.accessLogs,
       contentSecurityPolicy: registerContentSecurityPolicy(),
-      domain: props.domain,
+      domain,
     });
     this.publisher = new RegisterPublisher(this, 'Publisher', {
       name: platform.name,
@@ -63,7 +68,7 @@ export class RegisterStack extends Stack {
       schedule: props.schedule,
     });
 
-    new CfnOutput(this, 'RegisterUrl', { value: `https://${props.domain?.names[0] ?? this.site.distribution.distributionDomainName}/` });
+    new CfnOutput(this, 'RegisterUrl', { value: `https://${domain?.names[0] ?? this.site.distribution.distributionDomainName}/` });
     new CfnOutput(this, 'RegisterBucketName', { value: this.site.bucket.bucketName });
   }
 }

@@ -227,6 +227,22 @@ describe('refused configurations: each names the file and the field', () => {
       change: (f) => f.write('projects/medisight-prescribing.yaml', ''),
     },
     {
+      name: 'a register certificate outside us-east-1 (CloudFront cannot use it)',
+      file: 'platform.yaml',
+      field: 'register.domain.certificateArn',
+      message: /ACM certificate in us-east-1/,
+      change: (f) =>
+        f.edit('platform.yaml', (d) => (d.register = { domain: { names: ['register.example.nhs.uk'], certificateArn: 'arn:aws:acm:eu-west-2:111122223333:certificate/0b1c2d3e-1111-2222-3333-444455556666' } })),
+    },
+    {
+      name: 'a register name written as a URL',
+      file: 'platform.yaml',
+      field: 'register.domain.names[0]',
+      message: /lower-case host name .*no https:\/\//,
+      change: (f) =>
+        f.edit('platform.yaml', (d) => (d.register = { domain: { names: ['https://register.example.nhs.uk/'], certificateArn: 'arn:aws:acm:us-east-1:111122223333:certificate/0b1c2d3e-1111-2222-3333-444455556666' } })),
+    },
+    {
       name: 'a missing platform.yaml',
       file: 'platform.yaml',
       field: '',

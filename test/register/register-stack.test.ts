@@ -76,6 +76,19 @@ describe.each([
   });
 });
 
+test('platform.yaml register.domain puts the register on its own name, held to TLS 1.2, and the output names it', () => {
+  const certificateArn = 'arn:aws:acm:us-east-1:111122223333:certificate/0b1c2d3e-1111-2222-3333-444455556666';
+  const withDomain: SdeConfig = { ...config, platform: { ...config.platform, register: { domain: { names: ['register.example.nhs.uk', 'transparency.example.nhs.uk'], certificateArn } } } };
+  const template = Template.fromStack(build(withDomain, { gates: false }).register);
+  template.hasResourceProperties('AWS::CloudFront::Distribution', {
+    DistributionConfig: Match.objectLike({
+      Aliases: ['register.example.nhs.uk', 'transparency.example.nhs.uk'],
+      ViewerCertificate: { AcmCertificateArn: certificateArn, MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' },
+    }),
+  });
+  expect(template.findOutputs('RegisterUrl').RegisterUrl.Value).toBe('https://register.example.nhs.uk/');
+});
+
 describe('RegisterStack template', () => {
   const { register, outdir } = build(config, { gates: false });
   const template = Template.fromStack(register);
