@@ -8,6 +8,8 @@
  *    our own handler (see s3rver-multipart.ts); part ETags are not checked on completion,
  *    the object's ETag is a plain MD5 (S3: MD5 of the part MD5s, then "-<parts>"), and
  *    AbortMultipartUpload answers MethodNotAllowed;
+ *  - PutObject's conditions (If-None-Match: *, If-Match) and its x-amz-tagging header are
+ *    added by our own handler (see s3rver-conditional-put.ts);
  *  - no versioning, encryption, Object Lock or bucket policies: the controls that rely
  *    on them are tested on the CDK templates, not here.
  */
@@ -17,6 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { listObjectsMiddleware } from './s3rver-list';
+import { conditionalPutMiddleware } from './s3rver-conditional-put';
 import { multipartMiddleware } from './s3rver-multipart';
 
 export interface LocalS3 {
@@ -62,14 +65,14 @@ export function localS3Client(endpoint: string, region: string = 'eu-west-2'): S
   });
 }
 
-/** Puts our listing and multipart handlers just in front of s3rver's router (the last middleware). */
+/** Puts our listing, multipart and conditional-PUT handlers just in front of s3rver's router (the last middleware). */
 function installHandlers(server: S3rver): void {
   const stack = server.middleware;
   const router = stack[stack.length - 1];
   if (typeof router !== 'function' || router.name !== 'dispatch') {
-    throw new Error("s3rver's middleware layout is not the one lib/local/s3rver-list.ts was written for (was s3rver upgraded?): check the listing and multipart handlers before using this version");
+    throw new Error("s3rver's middleware layout is not the one lib/local/s3rver-list.ts was written for (was s3rver upgraded?): check the listing, multipart and conditional-PUT handlers before using this version");
   }
-  stack.splice(stack.length - 1, 0, listObjectsMiddleware(), multipartMiddleware());
+  stack.splice(stack.length - 1, 0, listObjectsMiddleware(), multipartMiddleware(), conditionalPutMiddleware());
 }
 
 async function ensureBucket(client: S3Client, bucket: string, endpoint: string): Promise<void> {

@@ -48,3 +48,10 @@ export function headerValue(ctx: S3rverContext, name: string): string | undefine
   const v = ctx.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
+
+/** `/<bucket>/<key>` of a path-style object request, decoded; undefined for anything else. */
+export function objectPath(ctx: S3rverContext): { bucket: string; key: string } | undefined {
+  const match = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
+  if (match === null || ctx.state.vhost === true) return undefined;
+  return { bucket: decodeURIComponent(match[1]), key: decodeURIComponent(match[2]) };
+}

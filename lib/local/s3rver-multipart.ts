@@ -17,7 +17,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { authentication, headerValue, KoaMiddleware, queryValue, S3Error, S3rverContext, UPLOADS_DIR } from './s3rver-internals';
+import { authentication, headerValue, KoaMiddleware, objectPath, queryValue, S3Error, S3rverContext, UPLOADS_DIR } from './s3rver-internals';
 
 /** S3's smallest part, for every part but the last. */
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
@@ -31,13 +31,6 @@ function uploadDir(ctx: S3rverContext, bucket: string, uploadId: string | undefi
     throw new S3Error('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { UploadId: uploadId ?? '' });
   }
   return dir;
-}
-
-/** `/<bucket>/<key>` of a path-style request, decoded. */
-function objectPath(ctx: S3rverContext): { bucket: string; key: string } | undefined {
-  const match = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
-  if (match === null || ctx.state.vhost === true) return undefined;
-  return { bucket: decodeURIComponent(match[1]), key: decodeURIComponent(match[2]) };
 }
 
 /** `bucket/key` from `x-amz-copy-source` (URL-encoded; a leading slash allowed). */

@@ -3,17 +3,15 @@
  * a real S3 API on loopback (s3rver, lib/local/s3-server.ts), with the local signing key:
  * the whole flow, the refusals, the egress, and the conditional writes.
  *
- * What s3rver cannot show: it has no bucket policies, KMS or object-tag conditions (those
- * are tested on the CDK templates), and it ignores If-None-Match / If-Match on PUT. The
- * tests below show that the store sends the right conditions, that the condition a racing
- * reviewer sends would not hold on S3 (its ETag is stale), and how the store answers S3's
- * 412 (injected by a client middleware, since s3rver never sends one). A canary test fails
- * the day s3rver starts evaluating conditions, so these can become real races.
+ * What the local S3 API cannot show: it has no bucket policies, KMS or object-tag
+ * conditions (those are tested on the CDK templates). It does evaluate PutObject's
+ * If-None-Match / If-Match and store x-amz-tagging (lib/local/s3rver-conditional-put.ts),
+ * so the races below are real: the server refuses the stale write, not a test double.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { AirlockAuditEvent } from '../../lib/airlock/audit-events';
 import { LocalAirlock } from '../../lib/airlock/local-airlock';
 import { S3AirlockStore, STAGED_TAG_VALUE } from '../../lib/airlock/s3-store';
@@ -143,22 +141,6 @@ async function download(s: Setup, id: string): Promise<string> {
     fs.writeFileSync(file, await got.Body!.transformToByteArray());
   }
   return path.join(target, 'manifest.json');
-}
-
-/**
- * s3rver never answers 412: this client middleware answers for it, as S3 would when a
- * request's If-Match or If-None-Match condition does not hold.
- */
-function answer412(client: S3Client, when: (request: { method: string; path: string; headers: Record<string, string> }) => boolean): void {
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      if (when(args.request as { method: string; path: string; headers: Record<string, string> })) {
-        throw new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'At least one of the pre-conditions you specified did not hold' });
-      }
-      return next(args);
-    },
-    { step: 'finalizeRequest', name: 'answer412' },
-  );
 }
 
 describe('the airlock over the S3 store', () => {
@@ -317,7 +299,7 @@ describe('conditional writes', () => {
     }
   });
 
-  test('two reviewers at once: the slower one names a stale ETag (S3 answers 412; s3rver does not check)', async () => {
+  test('two reviewers at once: the slower one, writing over a version it did not read, is refused by the server (412) and nothing of it is recorded', async () => {
     const s = await setup();
     const req = await s.airlock.request({ projectId: PROJECT, files: [{ path: s.input }], requester: REQUESTER });
     if (!req.ok) throw new Error('submit failed');
@@ -325,71 +307,96 @@ describe('conditional writes', () => {
     await s.airlock.check(id);
     // Reviewer a reads and holds; reviewer b approves meanwhile; then a writes.
     const read = await s3.client.send(new GetObjectCommand({ Bucket: s.bucket, Key: `requests/${id}/request.json` }));
-    let etagA: string | undefined;
     const slow = s.store.update(id, async (current, save) => {
-      await s.airlock.review(id, 'reviewer-b', 'approve');
-      const after = await s3.client.send(new GetObjectCommand({ Bucket: s.bucket, Key: `requests/${id}/request.json` }));
-      etagA = after.ETag;
+      const b = await s.airlock.review(id, 'reviewer-b', 'approve');
+      if (!b.ok) throw new Error(b.refusal.message);
       await save({ ...current, state: 'first_approval' });
     });
-    await slow;
+    await expect(slow).rejects.toThrow(/was changed by someone else since it was read: your action was not recorded\. Run the command again/);
+    await expect(slow).rejects.toThrow(AirlockConflictError);
+    // a's write named the version it read, which b had replaced.
     const writes = s.sent.filter((x) => x.method === 'PUT' && x.key === `requests/${id}/request.json`);
-    const stale = writes.at(-1)!.ifMatch;
-    expect(stale).toBeDefined();
-    // a's condition names the version it read, which b replaced: on S3 it fails (412).
-    expect(stale).toBe(read.ETag);
-    expect(stale).not.toBe(etagA);
+    expect(writes.at(-1)!.ifMatch).toBe(read.ETag);
+    const after = await s.airlock.store.read(id);
+    expect(after.state).toBe('first_approval');
+    expect(after.approvals.map((a) => a.reviewer)).toEqual(['reviewer-b']);
   });
 
-  test('S3 refusing a condition (412 PreconditionFailed, injected) becomes a clear conflict; nothing else is written', async () => {
+  test('a state written meanwhile by another reviewer makes the review a clear conflict; the state is left as the other wrote it', async () => {
     const s = await setup();
     const req = await s.airlock.request({ projectId: PROJECT, files: [{ path: s.input }], requester: REQUESTER });
     if (!req.ok) throw new Error('submit failed');
     const id = req.value.id;
     await s.airlock.check(id);
-    const { client } = recordingClient(s.bucket);
-    answer412(client, (r) => r.method === 'PUT' && r.headers['if-match'] !== undefined);
-    const racing = s.make(new S3AirlockStore({ client, bucket: s.bucket }));
-    const before = await getText(s.bucket, `requests/${id}/request.json`);
-    await expect(racing.review(id, 'reviewer-a', 'approve')).rejects.toThrow(AirlockConflictError);
-    await expect(racing.review(id, 'reviewer-a', 'approve')).rejects.toThrow(/was changed by someone else since it was read: your action was not recorded\. Run the command again/);
-    expect(await getText(s.bucket, `requests/${id}/request.json`)).toBe(before);
+    let written: string | undefined;
+    const racing = s.store.update(id, async (current, save) => {
+      // Another reviewer's write lands between this one's read and its write.
+      const other = await s.airlock.review(id, 'reviewer-a', 'approve');
+      if (!other.ok) throw new Error(other.refusal.message);
+      written = await getText(s.bucket, `requests/${id}/request.json`);
+      await save({ ...current, state: 'returned' });
+    });
+    await expect(racing).rejects.toThrow(AirlockConflictError);
+    expect(await getText(s.bucket, `requests/${id}/request.json`)).toBe(written);
   });
 
-  test('a second release of the same request cannot overwrite the egress (If-None-Match answered by S3 with 412, injected)', async () => {
+  test('a second writer of the same egress object is refused by the server (If-None-Match: *); the release is not recorded', async () => {
     const s = await setup();
     const id = await approved(s);
-    const { client } = recordingClient(s.bucket);
-    answer412(client, (r) => r.method === 'PUT' && r.headers['if-none-match'] === '*' && r.path.includes('/released/'));
-    const other = s.make(new S3AirlockStore({ client, bucket: s.bucket }));
-    await expect(other.release(id)).rejects.toThrow(/already exists: it was written by someone else .* never overwritten/);
+    // Someone else wrote the release's first egress object first.
+    await s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: `released/${PROJECT}/${id}/files/${FILE}`, Body: 'not the checked file' }));
+    await expect(s.airlock.release(id)).rejects.toThrow(/already exists: it was written by someone else .* never overwritten/);
     expect((await s.airlock.store.read(id)).state).toBe('second_approval');
+    expect(await getText(s.bucket, `released/${PROJECT}/${id}/files/${FILE}`)).toBe('not the checked file');
   });
 
-  test('a release that loses the state race (a reviewer returned it meanwhile: 412, injected) leaves its egress copy staged, unreadable', async () => {
+  test('a release that loses the state race (a reviewer returned it meanwhile) leaves its egress copy staged, unreadable', async () => {
     const s = await setup();
     const id = await approved(s);
     const { client, sent } = recordingClient(s.bucket);
-    answer412(client, (r) => r.method === 'PUT' && r.headers['if-match'] !== undefined);
+    // Between the release's read of the state and its write, the state changes: a write by
+    // "someone else" lands just before the release's conditional state write.
+    let interfered = false;
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const req = args.request as { method: string; path: string; headers: Record<string, string> };
+        if (!interfered && req.method === 'PUT' && req.path.endsWith(`/requests/${id}/request.json`) && req.headers['if-match'] !== undefined) {
+          interfered = true;
+          const state = await getText(s.bucket, `requests/${id}/request.json`);
+          await s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: `requests/${id}/request.json`, Body: state.replace('"second_approval"', '"returned"') }));
+        }
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'interfere' },
+    );
     const releaser = s.make(new S3AirlockStore({ client, bucket: s.bucket }));
     await expect(releaser.release(id)).rejects.toThrow(AirlockConflictError);
+    expect(interfered).toBe(true);
     const written = await keys(s.bucket, 'released/');
     expect(written).toEqual([`released/${PROJECT}/${id}/files/${FILE}`, `released/${PROJECT}/${id}/manifest.json`]);
     for (const key of written) {
       const tags = await s3.client.send(new GetObjectTaggingCommand({ Bucket: s.bucket, Key: key }));
-      expect(tags.TagSet).not.toContainEqual({ Key: RELEASE_TAG, Value: RELEASE_TAG_VALUE });
+      // Staged, as S3 would have it: the bucket policy's tag condition keeps it from the project.
+      expect(tags.TagSet).toEqual([{ Key: RELEASE_TAG, Value: STAGED_TAG_VALUE }]);
     }
     expect(sent.filter((x) => x.query === 'tagging')).toEqual([]);
   });
 
-  test('canary: s3rver ignores If-None-Match, If-Match and x-amz-tagging on PUT (when this fails, make the injected 412s real)', async () => {
+  test('the local S3 API evaluates PutObject conditions and stores x-amz-tagging, as S3 does', async () => {
     const s = await setup();
-    await s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: 'x', Body: 'one', Tagging: `${RELEASE_TAG}=${STAGED_TAG_VALUE}` }));
-    await s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: 'x', Body: 'two', IfNoneMatch: '*' }));
-    expect(await getText(s.bucket, 'x')).toBe('two');
-    await s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: 'x', Body: 'three', IfMatch: '"not-its-etag"' }));
-    expect(await getText(s.bucket, 'x')).toBe('three');
-    // So locally a staged egress object is untagged: as unreadable under the bucket policy's tag condition.
+    const put = (Body: string, extra: Partial<ConstructorParameters<typeof PutObjectCommand>[0]> = {}) => s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: 'x', Body, ...extra }));
+    const first = await put('one', { Tagging: `${RELEASE_TAG}=${STAGED_TAG_VALUE}`, IfNoneMatch: '*' });
+    expect((await s3.client.send(new GetObjectTaggingCommand({ Bucket: s.bucket, Key: 'x' }))).TagSet).toEqual([{ Key: RELEASE_TAG, Value: STAGED_TAG_VALUE }]);
+    await expect(put('two', { IfNoneMatch: '*' })).rejects.toMatchObject({ name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
+    await expect(put('three', { IfMatch: '"0123456789abcdef0123456789abcdef"' })).rejects.toMatchObject({ name: 'PreconditionFailed' });
+    await expect(s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: 'missing', Body: 'x', IfMatch: first.ETag }))).rejects.toMatchObject({ name: 'NoSuchKey' });
+    expect(await getText(s.bucket, 'x')).toBe('one');
+    await put('four', { IfMatch: first.ETag });
+    expect(await getText(s.bucket, 'x')).toBe('four');
+    // A new object without the header has no tags (they belonged to the object it replaced).
     expect((await s3.client.send(new GetObjectTaggingCommand({ Bucket: s.bucket, Key: 'x' }))).TagSet).toEqual([]);
+    // Of many racing creations of one key, exactly one wins.
+    const racing = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: 'race', Body: `w${i}`, IfNoneMatch: '*' }))));
+    expect(racing.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
   });
 });
