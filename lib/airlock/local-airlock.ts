@@ -33,6 +33,13 @@ export class AirlockInputError extends Error {}
 
 export type Outcome<T> = { readonly ok: true; readonly value: T; readonly event: AirlockAuditEvent } | { readonly ok: false; readonly refusal: Refusal; readonly event: AirlockAuditEvent };
 
+export interface ReleaseResult {
+  readonly request: OutputRequest;
+  readonly manifestPath: string;
+  /** Set when the request had been released already: how many objects this run made readable. */
+  readonly completed?: { readonly published: number };
+}
+
 export interface LocalAirlockOptions {
   readonly config: SdeConfig;
   /** The local workdir: the default store and key pair live in `<workdir>/airlock/`. */
@@ -229,8 +236,9 @@ export class LocalAirlock {
    * `sde output release`: after two approvals, re-hashes every file, then writes the
    * egress copy and the signed manifest. Nothing reaches released/ before this.
    */
-  async release(requestId: string, actor: string = AIRLOCK_SERVICE_PRINCIPAL): Promise<Outcome<{ request: OutputRequest; manifestPath: string }>> {
+  async release(requestId: string, actor: string = AIRLOCK_SERVICE_PRINCIPAL): Promise<Outcome<ReleaseResult>> {
     return this.onRequest(requestId, async (current, save) => {
+      if (current.state === 'released') return this.completeRelease(current, actor);
       const hashes = new Map<string, { submitted: string; checked?: string }>();
       const outputs = new Map<string, Uint8Array>();
       for (const f of current.files) {
@@ -250,6 +258,20 @@ export class LocalAirlock {
         await written.publish();
         return { request: r, manifestPath: written.location };
       });
+    });
+  }
+
+  /**
+   * `sde output release` again on a released request: a release that stopped after saving
+   * its state but before making its copy readable (on S3, the retag) is finished, after the
+   * copy is checked against the approved digests. A finished release is left as it is.
+   */
+  private async completeRelease(current: OutputRequest, actor: string): Promise<Outcome<ReleaseResult>> {
+    const result = transition(current, { type: 'complete_release', actor, time: this.now() }, this.context(current.projectId));
+    return this.commit(result, async (r) => {
+      const approved = new Map(r.files.map((f) => [f.name, { bytes: f.checked?.output?.bytes ?? -1, sha256: f.checked?.output?.sha256 ?? '' }] as const));
+      const done = await this.store.completeRelease(r.projectId, r.id, approved, RELEASED_FILES_DIR);
+      return { request: r, manifestPath: done.location, completed: { published: done.published } };
     });
   }
 

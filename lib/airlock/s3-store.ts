@@ -36,6 +36,7 @@
  */
 import {
   GetObjectCommand,
+  GetObjectTaggingCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   PutObjectTaggingCommand,
@@ -47,11 +48,14 @@ import {
   AirlockConflictError,
   AirlockStoreError,
   checkFileName,
+  checkReleaseCopy,
   checkProjectId,
   checkRequestId,
   isRequestId,
   RequestNotFoundError,
   type AirlockStore,
+  type ApprovedFile,
+  type CompletedRelease,
   type StoredFileKind,
   type WrittenRelease,
 } from './store';
@@ -174,17 +178,22 @@ export class S3AirlockStore implements AirlockStore {
     }
   }
 
-  private async listKeys(prefix: string, delimiter?: string): Promise<{ keys: string[]; prefixes: string[] }> {
+  private async listKeys(prefix: string, delimiter?: string): Promise<{ keys: string[]; prefixes: string[]; sizes: Map<string, number> }> {
     const keys: string[] = [];
     const prefixes: string[] = [];
+    const sizes = new Map<string, number>();
     let token: string | undefined;
     do {
       const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, ...(delimiter ? { Delimiter: delimiter } : {}) }));
-      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+      for (const o of page.Contents ?? []) {
+        if (!o.Key) continue;
+        keys.push(o.Key);
+        sizes.set(o.Key, o.Size ?? 0);
+      }
       for (const p of page.CommonPrefixes ?? []) if (p.Prefix) prefixes.push(p.Prefix);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    return { keys, prefixes };
+    return { keys, prefixes, sizes };
   }
 
   async create(request: OutputRequest, files: ReadonlyMap<string, Uint8Array>, contributions: ReadonlyMap<string, Uint8Array>): Promise<void> {
@@ -308,11 +317,38 @@ export class S3AirlockStore implements AirlockStore {
       location: this.uri(manifestKey),
       // After the released state is saved: until then the project cannot read any of it.
       publish: async () => {
-        for (const key of [...keys, manifestKey]) {
-          await this.client.send(new PutObjectTaggingCommand({ Bucket: this.bucket, Key: key, Tagging: { TagSet: [{ Key: RELEASE_TAG, Value: RELEASE_TAG_VALUE }] } }));
-        }
+        for (const key of [...keys, manifestKey]) await this.markReleased(key);
       },
     };
+  }
+
+  /**
+   * Staged egress objects are unreadable to everyone (the bucket policy), reviewers
+   * included, so the copy is checked by listing: every approved file there with its
+   * approved size, and the manifest there. Their bytes were fixed when the release wrote
+   * them (each object is written once, If-None-Match), and the project verifies the signed
+   * manifest, which covers every file's SHA-256.
+   */
+  async completeRelease(projectId: string, id: string, approved: ReadonlyMap<string, ApprovedFile>, filesDir: string): Promise<CompletedRelease> {
+    const fileKeys = new Map([...approved.keys()].map((name) => (checkFileName(name), [name, this.releaseKey(projectId, id, `${filesDir}/${name}`)] as const)));
+    const manifestKey = this.releaseKey(projectId, id, 'manifest.json');
+    const { sizes } = await this.listKeys(this.releaseKey(projectId, id, ''));
+    const found = new Map([...fileKeys].map(([name, key]) => [name, sizes.has(key) ? { bytes: sizes.get(key)! } : undefined] as const));
+    checkReleaseCopy(id, this.uri(this.releaseKey(projectId, id, '')), approved, found, sizes.has(manifestKey) ? {} : undefined);
+    // Files first, the manifest last, as a release publishes them.
+    const unpublished: string[] = [];
+    for (const key of [...fileKeys.values(), manifestKey]) if (!(await this.isReleased(key))) unpublished.push(key);
+    for (const key of unpublished) await this.markReleased(key);
+    return { location: this.uri(manifestKey), published: unpublished.length };
+  }
+
+  private async isReleased(key: string): Promise<boolean> {
+    const { TagSet } = await this.client.send(new GetObjectTaggingCommand({ Bucket: this.bucket, Key: key }));
+    return (TagSet ?? []).some((t) => t.Key === RELEASE_TAG && t.Value === RELEASE_TAG_VALUE);
+  }
+
+  private async markReleased(key: string): Promise<void> {
+    await this.client.send(new PutObjectTaggingCommand({ Bucket: this.bucket, Key: key, Tagging: { TagSet: [{ Key: RELEASE_TAG, Value: RELEASE_TAG_VALUE }] } }));
   }
 
   async update<T>(id: string, fn: (current: OutputRequest, save: (next: OutputRequest) => Promise<void>) => Promise<T>): Promise<T> {

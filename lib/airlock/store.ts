@@ -18,7 +18,7 @@
  * file is written whole (temporary file, fsync, rename), and changes to one request are
  * made under a lock file, so two reviewers acting at once cannot lose an approval.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { OutputRequest } from './workflow';
@@ -73,6 +73,61 @@ export interface WrittenRelease {
   publish(): Promise<void>;
 }
 
+/** A release copy found complete and unchanged, and how many of its objects were made readable now. */
+export interface CompletedRelease {
+  readonly location: string;
+  readonly published: number;
+}
+
+/** What the reviewers approved of one file: its size and SHA-256. */
+export interface ApprovedFile {
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/** What a store can see of one file of a release copy (on S3 a staged object's bytes are unreadable: only its size). */
+export interface FoundFile {
+  readonly bytes: number;
+  readonly sha256?: string;
+}
+
+/**
+ * Checks a release copy before it is (re-)published: every approved file is there with the
+ * approved size and (where the store can read it) SHA-256, and the manifest is there and,
+ * where readable, is this request's and names exactly the approved files and digests. A copy
+ * found changed is never made readable. (Where the bytes cannot be read, S3, a same-size
+ * change is caught by the researcher's verification of the signed manifest, which covers
+ * every file's digest.)
+ */
+export function checkReleaseCopy(
+  id: string,
+  where: string,
+  approved: ReadonlyMap<string, ApprovedFile>,
+  found: ReadonlyMap<string, FoundFile | undefined>,
+  manifest: { readonly text?: string } | undefined,
+): void {
+  for (const [name, want] of approved) {
+    const got = found.get(name);
+    if (got === undefined) throw new AirlockStoreError(`${where}: ${name} is missing from the release copy, so it cannot be published; submit a new request`);
+    const differs = got.bytes !== want.bytes ? `${got.bytes} bytes, not ${want.bytes}` : got.sha256 !== undefined && got.sha256 !== want.sha256 ? 'SHA-256 mismatch' : undefined;
+    if (differs !== undefined) throw new AirlockStoreError(`${where}: ${name} is not the file the reviewers approved (${differs}): it changed after the release was written and stays unreadable`);
+  }
+  const refuseManifest = () => {
+    throw new AirlockStoreError(`${where}: the release manifest is missing or is not this request's (it must name exactly the approved files and digests), so the release cannot be published`);
+  };
+  if (manifest === undefined) refuseManifest();
+  if (manifest?.text === undefined) return;
+  let listed: { request?: { id?: unknown }; files?: { name?: unknown; sha256?: unknown }[] } | undefined;
+  try {
+    listed = (JSON.parse(manifest.text) as { manifest?: typeof listed }).manifest;
+  } catch {
+    listed = undefined;
+  }
+  const names = (listed?.files ?? []).map((f) => `${String(f.name)} ${String(f.sha256)}`).sort();
+  const expected = [...approved].map(([name, f]) => `${name} ${f.sha256}`).sort();
+  if (listed?.request?.id !== id || JSON.stringify(names) !== JSON.stringify(expected)) refuseManifest();
+}
+
 /** The store holds something the airlock did not write (a forged or damaged record, a missing file). */
 export class AirlockStoreError extends Error {}
 
@@ -108,6 +163,12 @@ export interface AirlockStore {
    * is in place already (under the lock nothing can race it); on S3 publishing retags it.
    */
   writeRelease(projectId: string, id: string, files: ReadonlyMap<string, Uint8Array>, manifestText: string, filesDir: string): Promise<WrittenRelease>;
+  /**
+   * Finishes publishing a release whose state was saved but whose copy was not yet made
+   * readable (the release stopped in between): checks the copy (`checkReleaseCopy`) and
+   * makes readable whatever is not yet. `approved` maps each file name to what was approved.
+   */
+  completeRelease(projectId: string, id: string, approved: ReadonlyMap<string, ApprovedFile>, filesDir: string): Promise<CompletedRelease>;
   /**
    * Runs `fn` on the request's current state. `save` records the next state only if
    * nobody else recorded one since `fn` was given `current`: locally a lock file makes
@@ -248,6 +309,21 @@ export class FileAirlockStore implements AirlockStore {
       throw e;
     }
     return { location: path.join(target, 'manifest.json'), publish: async () => undefined };
+  }
+
+  /** Locally the copy is readable as soon as it is in place: completing only checks it. */
+  async completeRelease(projectId: string, id: string, approved: ReadonlyMap<string, ApprovedFile>, filesDir: string): Promise<CompletedRelease> {
+    const target = this.releaseDir(projectId, id);
+    const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file) : undefined);
+    const found = new Map(
+      [...approved.keys()].map((name) => {
+        const body = read(path.join(target, filesDir, name));
+        return [name, body === undefined ? undefined : { bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') }] as const;
+      }),
+    );
+    const manifest = read(path.join(target, 'manifest.json'));
+    checkReleaseCopy(id, target, approved, found, manifest === undefined ? undefined : { text: manifest.toString('utf8') });
+    return { location: path.join(target, 'manifest.json'), published: 0 };
   }
 
   /** Runs fn holding the request's lock (a file created exclusively; a stale one is broken). */

@@ -220,7 +220,12 @@ export type WorkflowAction =
       readonly time: Date;
       /** The SHA-256 of each file as stored now: submitted and checked. */
       readonly current: ReadonlyMap<string, { readonly submitted: string; readonly checked?: string }>;
-    };
+    }
+  /**
+   * Makes readable a release that was recorded but not published (the release stopped
+   * between saving the released state and retagging the egress copy). No state changes.
+   */
+  | { readonly type: 'complete_release'; readonly actor: string; readonly time: Date };
 
 const EVENT_NAMES: Record<WorkflowAction['type'], AirlockEventName> = {
   check: 'CheckOutputRequest',
@@ -228,6 +233,7 @@ const EVENT_NAMES: Record<WorkflowAction['type'], AirlockEventName> = {
   return: 'ReturnOutputRequest',
   reject: 'RejectOutputRequest',
   release: 'ReleaseOutput',
+  complete_release: 'CompleteOutputRelease',
 };
 
 /** Which states each action may start from. */
@@ -237,6 +243,7 @@ const FROM: Record<WorkflowAction['type'], readonly RequestState[]> = {
   return: ['checked', 'first_approval', 'second_approval'],
   reject: ['checked', 'first_approval', 'second_approval'],
   release: ['second_approval'],
+  complete_release: ['released'],
 };
 
 const STATE_WORDS: Record<RequestState, string> = {
@@ -250,7 +257,7 @@ const STATE_WORDS: Record<RequestState, string> = {
 };
 
 function actionWord(type: WorkflowAction['type']): string {
-  return { check: 'checked', approve: 'approved', return: 'returned', reject: 'rejected', release: 'released' }[type];
+  return { check: 'checked', approve: 'approved', return: 'returned', reject: 'rejected', release: 'released', complete_release: 'published' }[type];
 }
 
 export function transition(request: OutputRequest, action: WorkflowAction, ctx: WorkflowContext): WorkflowResult {
@@ -276,16 +283,18 @@ export function transition(request: OutputRequest, action: WorkflowAction, ctx: 
   if (action.type === 'return' || action.type === 'reject') {
     if (action.reason.trim() === '') return refuse(refusal('reason_required', `say why the request is ${actionWord(action.type)} (--reason): the researcher reads it`));
   }
-  if (action.type === 'approve' || action.type === 'release') {
+  if (action.type === 'approve' || action.type === 'release' || action.type === 'complete_release') {
     const notActive = projectRefusal(ctx, request.projectId, action.type === 'approve' ? 'have outputs approved' : 'have outputs released');
     if (notActive) return refuse(notActive);
   }
 
   const time = action.time.toISOString();
-  const history = (to: RequestState, reason?: string): HistoryEntry[] => [
-    ...request.history,
-    { time, actor: action.actor, action: action.type, from: request.state, to, ...(reason === undefined ? {} : { reason }) },
-  ];
+  const history = (to: RequestState, reason?: string): HistoryEntry[] => {
+    const type = action.type;
+    // Completing a release changes no state, so it has no history entry (its audit event records it).
+    if (type === 'complete_release') throw new Error('completing a release adds no history entry');
+    return [...request.history, { time, actor: action.actor, action: type, from: request.state, to, ...(reason === undefined ? {} : { reason }) }];
+  };
   const ok = (next: OutputRequest, parameters?: Record<string, unknown>): WorkflowResult => ({
     ok: true,
     request: next,
@@ -337,5 +346,8 @@ export function transition(request: OutputRequest, action: WorkflowAction, ctx: 
       }
       return ok({ ...request, state: 'released', release: { time, by: action.actor }, history: history('released') });
     }
+    case 'complete_release':
+      // The decision was made and recorded by the release; this only finishes publishing it.
+      return ok(request);
   }
 }

@@ -160,8 +160,9 @@ export class AirlockBucket extends Construct {
 
   /**
    * What a reviewer needs: read submissions and request state, write request state and
-   * reports, write (and tag) released objects, use the key through S3. Reading released
-   * objects is denied to everyone but the project: reviewers check the copy in requests/.
+   * reports, write (and tag) released objects and read their tags (to finish a release that
+   * stopped before publishing), use the key through S3. Reading released objects is denied
+   * to everyone but the project: reviewers check the copy in requests/.
    */
   grantReviewerAccess(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.bucket.bucketArn] })
@@ -173,7 +174,7 @@ export class AirlockBucket extends Construct {
         }),
       )
       .combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [this.bucket.arnForObjects(`${REQUESTS_PREFIX}*`)] }))
-      .combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:PutObjectTagging'], resourceArns: [this.bucket.arnForObjects(`${RELEASED_PREFIX}*`)] }))
+      .combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:GetObjectTagging'], resourceArns: [this.bucket.arnForObjects(`${RELEASED_PREFIX}*`)] }))
       .combine(this.grantKeyThroughS3(grantee));
   }
 

@@ -8,15 +8,16 @@
  * If-None-Match / If-Match and store x-amz-tagging (lib/local/s3rver-conditional-put.ts),
  * so the races below are real: the server refuses the stale write, not a test double.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { AirlockAuditEvent } from '../../lib/airlock/audit-events';
 import { LocalAirlock } from '../../lib/airlock/local-airlock';
 import { S3AirlockStore, STAGED_TAG_VALUE } from '../../lib/airlock/s3-store';
 import { localSigner } from '../../lib/airlock/signing';
-import { AirlockConflictError } from '../../lib/airlock/store';
+import { AirlockConflictError, FileAirlockStore } from '../../lib/airlock/store';
 import { verifyRelease } from '../../lib/airlock/verify';
 import type { OutputRequest } from '../../lib/airlock/workflow';
 import { loadConfig } from '../../lib/config';
@@ -398,5 +399,75 @@ describe('conditional writes', () => {
     // Of many racing creations of one key, exactly one wins.
     const racing = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: 'race', Body: `w${i}`, IfNoneMatch: '*' }))));
     expect(racing.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  });
+});
+
+describe('a release that stopped before publishing', () => {
+  /** The airlock over a client whose retags fail: the release saves its state, then stops. */
+  async function interrupted(s: Setup, id: string): Promise<void> {
+    const { client } = recordingClient(s.bucket);
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const req = args.request as { method: string; query?: Record<string, unknown> };
+        if (req.method === 'PUT' && req.query !== undefined && 'tagging' in req.query) throw new Error('the network went away');
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'failRetag' },
+    );
+    await expect(s.make(new S3AirlockStore({ client, bucket: s.bucket })).release(id)).rejects.toThrow(/the network went away/);
+    expect((await s.airlock.store.read(id)).state).toBe('released');
+  }
+
+  const releaseTags = async (s: Setup, id: string) =>
+    Promise.all((await keys(s.bucket, `released/${PROJECT}/${id}/`)).map(async (key) => (await s3.client.send(new GetObjectTaggingCommand({ Bucket: s.bucket, Key: key }))).TagSet));
+
+  test('releasing again checks the copy and makes it readable; once more does nothing', async () => {
+    const s = await setup();
+    const id = await approved(s);
+    await interrupted(s, id);
+    expect(await releaseTags(s, id)).toEqual([[{ Key: RELEASE_TAG, Value: STAGED_TAG_VALUE }], [{ Key: RELEASE_TAG, Value: STAGED_TAG_VALUE }]]);
+
+    const again = await s.airlock.release(id);
+    if (!again.ok) throw new Error(again.refusal.message);
+    expect(again.value.completed).toEqual({ published: 2 });
+    expect(again.event.eventName).toBe('CompleteOutputRelease');
+    expect(await releaseTags(s, id)).toEqual([[{ Key: RELEASE_TAG, Value: RELEASE_TAG_VALUE }], [{ Key: RELEASE_TAG, Value: RELEASE_TAG_VALUE }]]);
+    expect(verifyRelease(await download(s, id), { publicKeyPem: s.signer.publicKeyPem }).ok).toBe(true);
+
+    const third = await s.airlock.release(id);
+    expect(third.ok && third.value.completed).toEqual({ published: 0 });
+    // Only the one release is counted: completing records its own event name.
+    expect(s.events.filter((e) => e.eventName === 'ReleaseOutput' && e.errorCode === undefined)).toHaveLength(1);
+  });
+
+  test('a copy changed while it was unreadable (another size) is never made readable; a missing manifest neither', async () => {
+    const s = await setup();
+    const id = await approved(s);
+    await interrupted(s, id);
+    const key = `released/${PROJECT}/${id}/files/${FILE}`;
+    await s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: key, Body: 'area,F\nA,1\n', Tagging: `${RELEASE_TAG}=${STAGED_TAG_VALUE}` }));
+    // Staged objects are unreadable on AWS, so the S3 store sees sizes (the signed manifest covers the bytes).
+    await expect(s.airlock.release(id)).rejects.toThrow(new RegExp(`${FILE} is not the file the reviewers approved \\(11 bytes, not \\d+\\): it changed after the release was written and stays unreadable`));
+    expect(await releaseTags(s, id)).toEqual([[{ Key: RELEASE_TAG, Value: STAGED_TAG_VALUE }], [{ Key: RELEASE_TAG, Value: STAGED_TAG_VALUE }]]);
+
+    const other = await setup();
+    const second = await approved(other);
+    await interrupted(other, second);
+    await s3.client.send(new DeleteObjectCommand({ Bucket: other.bucket, Key: `released/${PROJECT}/${second}/manifest.json` }));
+    await expect(other.airlock.release(second)).rejects.toThrow(/the release manifest is missing or is not this request's/);
+  });
+
+  test('locally (files readable), a same-size change is caught by its SHA-256', async () => {
+    const dir = fs.mkdtempSync(path.join(root, 'fs-'));
+    const store = new FileAirlockStore(path.join(dir, 'airlock'));
+    const approvedFile = { bytes: 5, sha256: createHash('sha256').update('hello').digest('hex') };
+    const target = store.releaseDir(PROJECT, 'req-20261122-0000abcd');
+    fs.mkdirSync(path.join(target, 'files'), { recursive: true });
+    fs.writeFileSync(path.join(target, 'files', 'a.csv'), 'jello');
+    fs.writeFileSync(path.join(target, 'manifest.json'), JSON.stringify({ manifest: { request: { id: 'req-20261122-0000abcd' }, files: [{ name: 'a.csv', sha256: approvedFile.sha256 }] } }));
+    const approvedFiles = new Map([['a.csv', approvedFile]]);
+    await expect(store.completeRelease(PROJECT, 'req-20261122-0000abcd', approvedFiles, 'files')).rejects.toThrow(/a\.csv is not the file the reviewers approved \(SHA-256 mismatch\)/);
+    fs.writeFileSync(path.join(target, 'files', 'a.csv'), 'hello');
+    expect(await store.completeRelease(PROJECT, 'req-20261122-0000abcd', approvedFiles, 'files')).toEqual({ location: path.join(target, 'manifest.json'), published: 0 });
   });
 });

@@ -184,6 +184,17 @@ describe('refusals: each with a reason and an audit event, and nothing changes',
     expect(refusedWith(act(returned, approve('reviewer-b')), 'invalid_state', 'InvalidRequestStateException')).toMatch(/returned to the researcher/);
   });
 
+  test('completing a release: only from released, changes nothing, records CompleteOutputRelease; refused once the project has ended', () => {
+    const complete: WorkflowAction = { type: 'complete_release', actor: 'sde-airlock', time: T(20) };
+    const released = ok(act(approvedTwice(), release()));
+    const done = act(released, complete);
+    expect(ok(done)).toBe(released);
+    expect(done.event).toMatchObject({ eventName: 'CompleteOutputRelease', eventSource: AIRLOCK_EVENT_SOURCE });
+    expect(done.event.errorCode).toBeUndefined();
+    expect(refusedWith(act(approvedTwice(), complete), 'invalid_state', 'InvalidRequestStateException')).toMatch(/cannot be published now/);
+    refusedWith(act(released, complete, { ...ctx, projectState: 'expired' }), 'project_not_active', 'AccessDenied');
+  });
+
   test('returning or rejecting without a reason', () => {
     refusedWith(act(checked(), { type: 'reject', actor: 'reviewer-a', time: T(3), reason: '  ' }), 'reason_required', 'ValidationException');
   });

@@ -298,7 +298,10 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
           case 'release': {
             const outcome = await airlock.release(one(values, 'request', act), await who(values.as as string | undefined));
             if (!outcome.ok) return refusedLines(outcome, err);
-            out(`Released request ${outcome.value.request.id} of project ${outcome.value.request.projectId}.`);
+            const completed = outcome.value.completed;
+            if (completed === undefined) out(`Released request ${outcome.value.request.id} of project ${outcome.value.request.projectId}.`);
+            else if (completed.published === 0) out(`Request ${outcome.value.request.id} of project ${outcome.value.request.projectId} was released already, and its copy is readable: nothing to do.`);
+            else out(`Request ${outcome.value.request.id} of project ${outcome.value.request.projectId} was released already; its copy was checked against the approved files and ${completed.published} object${completed.published === 1 ? ' was' : 's were'} made readable (the release had stopped before publishing).`);
             out(`  manifest: ${outcome.value.manifestPath}`);
             if (signingKey === undefined) {
               out(`  verify with: sde output verify ${outcome.value.manifestPath} --public-key ${airlock.publicKeyPath}`);
