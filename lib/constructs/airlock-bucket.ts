@@ -107,6 +107,33 @@ export class AirlockBucket extends Construct {
         conditions: { StringNotEquals: { [`s3:ExistingObjectTag/${RELEASE_TAG}`]: RELEASE_TAG_VALUE } },
       }),
     );
+    // The two-person rule's state is only ever replaced by a write that names the version it
+    // read (If-Match) or creates it (If-None-Match), so a raw PutObject cannot overwrite a
+    // decision blindly; submissions and egress objects are written once and never replaced.
+    // (Multipart uploads, whose parts carry no conditions, are thereby refused here too: the
+    // airlock's files are far below PutObject's 5 GiB.)
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyUnconditionalWritesOfRequestState',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        // One `?` per character of a request id (req-YYYYMMDD-xxxxxxxx): `*` would also match a
+        // checked file of that name (requests/<id>/checked/request.json), written unconditionally.
+        resources: [this.bucket.arnForObjects(`${REQUESTS_PREFIX}req-????????-????????/request.json`)],
+        conditions: { Null: { 's3:if-match': 'true', 's3:if-none-match': 'true' } },
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyReplacingSubmissionsAndReleases',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects(`${SUBMISSIONS_PREFIX}*`), this.bucket.arnForObjects(`${RELEASED_PREFIX}*`)],
+        conditions: { Null: { 's3:if-none-match': 'true' } },
+      }),
+    );
     // Nothing reaches the egress but a release by a reviewer role; with none, nothing at all.
     const nobody = stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: 'no-airlock-releaser-configured' });
     this.bucket.addToResourcePolicy(

@@ -146,6 +146,25 @@ describe('AirlockStack template', () => {
     });
   });
 
+  test('request state is replaced only by conditional writes; submissions and egress objects are written once', () => {
+    expect(bySid('DenyUnconditionalWritesOfRequestState')).toEqual({
+      Sid: 'DenyUnconditionalWritesOfRequestState',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 's3:PutObject',
+      Resource: prefixArn('requests/req-????????-????????/request.json'),
+      Condition: { Null: { 's3:if-match': 'true', 's3:if-none-match': 'true' } },
+    });
+    expect(bySid('DenyReplacingSubmissionsAndReleases')).toEqual({
+      Sid: 'DenyReplacingSubmissionsAndReleases',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 's3:PutObject',
+      Resource: expect.arrayContaining([prefixArn('submissions/*'), prefixArn('released/*')]),
+      Condition: { Null: { 's3:if-none-match': 'true' } },
+    });
+  });
+
   test('researchers cannot choose their project tag: project role trust policies do not allow session tags', () => {
     for (const shard of stacks.workspaces) {
       for (const r of Object.values(Template.fromStack(shard).findResources('AWS::IAM::Role'))) {
