@@ -25,6 +25,13 @@ export interface AuditSummary {
   readonly byProject: ReadonlyMap<string, ProjectActivity>;
 }
 
+/**
+ * The S3 calls that make an object appear: a write each. (A multipart upload's
+ * CreateMultipartUpload and parts are steps of the one CompleteMultipartUpload; deletes of
+ * ingestion's own staging are not writes of data.)
+ */
+const OBJECT_CREATING_CALLS = new Set(['PutObject', 'CopyObject', 'CompleteMultipartUpload']);
+
 /** Pure: counts what a set of local records says happened. */
 export function summariseAudit(records: readonly CloudTrailRecord[]): AuditSummary {
   let ingestionWrites = 0;
@@ -54,7 +61,7 @@ export function summariseAudit(records: readonly CloudTrailRecord[]): AuditSumma
         releases++;
         if (activity) activity.releases++;
       }
-    } else if (r.eventSource === 's3.amazonaws.com' && r.eventName === 'PutObject' && r.errorCode === undefined) {
+    } else if (r.eventSource === 's3.amazonaws.com' && OBJECT_CREATING_CALLS.has(r.eventName) && r.errorCode === undefined) {
       // On AWS a release is the write into the egress prefix.
       if (extra.sdeAction === 'output-release') {
         releases++;

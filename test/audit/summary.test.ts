@@ -41,3 +41,9 @@ test('counts a release the local airlock recorded (its own event source), not it
   expect(s.releases).toBe(1);
   expect(s.ingestionWrites).toBe(0);
 });
+
+test('every call that makes an object appear is an ingestion write (a copy into place, a joined batch), not the steps or deletes', () => {
+  const s3 = (eventName: string, errorCode?: string) => ({ eventSource: 's3.amazonaws.com', eventName, ...(errorCode === undefined ? {} : { errorCode }) }) as any;
+  const s = summariseAudit([s3('PutObject'), s3('CopyObject'), s3('CompleteMultipartUpload'), s3('UploadPartCopy'), s3('CreateMultipartUpload'), s3('DeleteObject'), s3('PutObject', 'AccessDenied')]);
+  expect(s.ingestionWrites).toBe(3);
+});
