@@ -315,11 +315,19 @@ async function publishBatchData(store: ObjectStore, plan: BatchPlan, results: re
     await store.copy({ bucket: curated, key: parts[0].key }, to);
     return [{ key: to.key, bytes: parts[0].bytes, rows: parts[0].rows }];
   }
-  const footers = await mapConcurrently(parts, COMMIT_CONCURRENCY, (part) => readParquetFooter(store, { bucket: curated, key: part.key }, part.bytes));
+  // Each part pinned to the version its footer is read from (the curated bucket is versioned
+  // on AWS), so a late duplicate of a chunk rewriting its part cannot pair one footer with
+  // other bytes; and checked to be the size its chunk reported.
+  const staged = await mapConcurrently(parts, COMMIT_CONCURRENCY, async (part) => {
+    const head = await store.head({ bucket: curated, key: part.key });
+    if (head?.size !== part.bytes) throw new Error(`batch ${plan.batchId}: staged part s3://${curated}/${part.key} is ${head === undefined ? 'missing' : `${head.size} bytes`}, its chunk wrote ${part.bytes}: run the chunk again`);
+    return { bucket: curated, key: part.key, ...(head.versionId === undefined ? {} : { versionId: head.versionId }) };
+  });
+  const footers = await mapConcurrently(staged, COMMIT_CONCURRENCY, (ref, i) => readParquetFooter(store, ref, parts[i].bytes));
   const joined = planParquetConcat(footers, parts.map((p) => `s3://${curated}/${p.key}`));
   const rows = parts.reduce((n, p) => n + p.rows, 0);
   if (joined.rows !== rows) throw new Error(`batch ${plan.batchId}: the staged parts' footers hold ${joined.rows} rows, their chunk results ${rows}: refusing to commit`);
-  const pieces = joined.segments.map((s) => ('bytes' in s ? s : { from: { bucket: curated, key: parts[s.part].key }, start: s.start, end: s.end }));
+  const pieces = joined.segments.map((s) => ('bytes' in s ? s : { from: staged[s.part], start: s.start, end: s.end }));
   await store.compose(to, pieces, { contentType: 'application/vnd.apache.parquet' });
   // One HEAD before the manifest names it: a joined object of the wrong length is never committed.
   const written = await store.head(to);

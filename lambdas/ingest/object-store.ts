@@ -40,8 +40,11 @@ export interface PutOptions {
   readonly contentLength?: number;
 }
 
-/** A piece of a composed object: literal bytes, or the range `[start, end)` of a stored object. */
-export type ComposePiece = { readonly bytes: Uint8Array } | { readonly from: ObjectRef; readonly start: number; readonly end: number };
+/**
+ * A piece of a composed object: literal bytes, or the range `[start, end)` of a stored object
+ * (pinned to `from.versionId` when given, so the bytes are those of the version planned on).
+ */
+export type ComposePiece = { readonly bytes: Uint8Array } | { readonly from: ObjectRef & { readonly versionId?: string }; readonly start: number; readonly end: number };
 
 export interface ObjectStore {
   /** The object's size and identity, or undefined when there is no such object. */
@@ -88,7 +91,7 @@ export async function* readPieces(store: ObjectStore, pieces: readonly ComposePi
       continue;
     }
     let read = 0;
-    for await (const chunk of await store.get(piece.from, { start: piece.start, end: piece.end })) {
+    for await (const chunk of await store.get(piece.from, { start: piece.start, end: piece.end }, piece.from.versionId)) {
       read += chunk.byteLength;
       yield chunk;
     }

@@ -162,9 +162,9 @@ export function planParquetConcat(parts: readonly ParquetPartFooter[], names: re
   return { segments, bytes: base + footer.length + PARQUET_TRAILER_BYTES, rows: Number(rows), rowGroups: rowGroups.length };
 }
 
-async function readRange(store: ObjectStore, ref: ObjectRef, start: number, end: number): Promise<Buffer> {
+async function readRange(store: ObjectStore, ref: ObjectRef & { readonly versionId?: string }, start: number, end: number): Promise<Buffer> {
   const pieces: Buffer[] = [];
-  for await (const piece of await store.get(ref, { start, end })) pieces.push(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
+  for await (const piece of await store.get(ref, { start, end }, ref.versionId)) pieces.push(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
   const bytes = Buffer.concat(pieces);
   if (bytes.length !== end - start) throw new ParquetConcatError(`s3://${ref.bucket}/${ref.key}: read ${bytes.length} bytes of the ${end - start} asked for (did it change?)`);
   return bytes;
@@ -173,8 +173,11 @@ async function readRange(store: ObjectStore, ref: ObjectRef, start: number, end:
 /** Bytes read from a file's end at first: most footers fit, so one request reads trailer and footer. */
 const FOOTER_GUESS = 64 * 1024;
 
-/** Reads a stored Parquet file's footer with ranged reads (one, or two for a large footer). */
-export async function readParquetFooter(store: ObjectStore, ref: ObjectRef, size: number): Promise<ParquetPartFooter> {
+/**
+ * Reads a stored Parquet file's footer with ranged reads (one, or two for a large footer),
+ * pinned to `ref.versionId` when given.
+ */
+export async function readParquetFooter(store: ObjectStore, ref: ObjectRef & { readonly versionId?: string }, size: number): Promise<ParquetPartFooter> {
   const name = `s3://${ref.bucket}/${ref.key}`;
   if (size < PARQUET_MAGIC.length + PARQUET_TRAILER_BYTES) throw new ParquetConcatError(`${name} is too small (${size} bytes) to be a Parquet file`);
   const tailStart = Math.max(0, size - FOOTER_GUESS);

@@ -193,8 +193,9 @@ export class IngestionStack extends Stack {
    *   chunk   reads landed objects and the opt-out list; reads the plan and manifests; writes
    *           its part and result to staging and its rejected rows to quarantine; reads the
    *           pseudonymisation key
-   *   commit  reads staging and manifests; joins the parts into one object in the dataset's
-   *           table location (server-side part copies) and writes the manifest; clears staging; a bad file: copies it whole to quarantine with its
+   *   commit  reads staging (pinned to a version) and manifests; joins the parts into one
+   *           object in the dataset's table location (server-side part copies) and writes the
+   *           manifest; clears staging; a bad file: copies it whole to quarantine with its
    *           error report (and removes that batch's rejected-row files)
    *
    * No function can delete an object version or change Object Lock settings, and none but
@@ -229,7 +230,8 @@ export class IngestionStack extends Stack {
     this.pseudonymKey.grantRead(this.chunk);
 
     this.commit.grantObjects(dataLake.landing, read, datasets, why.landing);
-    this.commit.grantObjects(dataLake.curated, ['s3:GetObject', ...write, 's3:DeleteObject'], staging, why.staging);
+    // GetObjectVersion: the join reads and copies each staged part pinned to one version.
+    this.commit.grantObjects(dataLake.curated, ['s3:GetObject', 's3:GetObjectVersion', ...write, 's3:DeleteObject'], staging, why.staging);
     this.commit.grantObjects(dataLake.curated, write, manifests, why.manifests);
     this.commit.grantObjects(dataLake.curated, write, datasets, why.curated);
     this.commit.grantObjects(dataLake.quarantine, [...write, 's3:DeleteObject'], datasets, why.quarantine);

@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { CsvFileError, CsvRecord, readCsvBatches } from '../../lambdas/core/csv-reader';
 import { BoundaryScanner } from '../../lambdas/ingest/boundaries';
-import { chunked, csvLine, EPISODES, episodeFields, testNhsNumber } from '../lambdas/core/datasets';
+import { chunked, csvLine, EPISODES, episodeFields, KEY, LOAD_DATE, testNhsNumber } from '../lambdas/core/datasets';
+import { commitBatch, planBatch, processChunk } from '../../lambdas/ingest/batch';
 import { MemoryStore } from './helpers/memory-store';
 import { readParquet } from './helpers/read-parquet';
 import { BUCKETS, runBatch } from './helpers/run-batch';
@@ -138,5 +139,45 @@ describe('a batch in several chunks commits the same data as in one', () => {
     const retried = await runBatch(store, { bucket: BUCKETS.landing, key: 'episodes/many.csv' }, EPISODES, { chunkBytes: 500 });
     expect(retried.manifest.outputs).toHaveLength(1);
     expect((await readParquet(store.objects.get(`${BUCKETS.curated}\u0000${retried.manifest.outputs[0].key}`)!)).rows).toHaveLength(retried.manifest.rowsWritten);
+  });
+
+  test('a staged part that is not the size its chunk reported is not joined: the commit asks for the chunk again', async () => {
+    const store = new MemoryStore();
+    const source = { bucket: BUCKETS.landing, key: 'episodes/changed.csv' };
+    await store.put(source, body);
+    const plan = await planBatch({ store, source, dataset: EPISODES, buckets: BUCKETS, loadDate: LOAD_DATE, chunkBytes: 500 });
+    for (const c of plan.chunks) await processChunk({ store, plan, chunk: c.index, dataset: EPISODES, key: KEY, optOut: new Set() });
+    const part = store.keys(BUCKETS.curated).find((k) => k.endsWith('part-00001.parquet'))!;
+    const id = `${BUCKETS.curated}\u0000${part}`;
+    store.objects.set(id, Buffer.concat([store.objects.get(id)!, Buffer.from('x')]));
+    await expect(commitBatch({ store, plan })).rejects.toThrow(/staged part .*part-00001\.parquet is \d+ bytes, its chunk wrote \d+: run the chunk again/);
+    expect(store.keys(BUCKETS.curated).filter((k) => !k.startsWith('_staging/'))).toEqual([]);
+  });
+
+  test('on a versioned bucket, the join reads each part\'s footer and copies its bytes from the one version it checked', async () => {
+    /** Versions as S3 reports them on a versioned bucket: one id per object, seen in HEAD and asked for in reads. */
+    class VersionedStore extends MemoryStore {
+      readonly partReads: (string | undefined)[] = [];
+      readonly composedFrom: (string | undefined)[] = [];
+      override async head(ref: Parameters<MemoryStore['head']>[0]) {
+        const h = await super.head(ref);
+        return h === undefined ? undefined : { ...h, versionId: `v-${h.etag.slice(0, 8)}` };
+      }
+      override async get(ref: Parameters<MemoryStore['get']>[0], range?: Parameters<MemoryStore['get']>[1], versionId?: string) {
+        if (ref.key.includes('/part-')) this.partReads.push(versionId);
+        return super.get(ref, range);
+      }
+      override async compose(...args: Parameters<MemoryStore['compose']>) {
+        for (const p of args[1]) if ('from' in p) this.composedFrom.push(p.from.versionId);
+        return super.compose(...args);
+      }
+    }
+    const store = new VersionedStore();
+    await store.put({ bucket: BUCKETS.landing, key: 'episodes/versioned.csv' }, body);
+    const run = await runBatch(store, { bucket: BUCKETS.landing, key: 'episodes/versioned.csv' }, EPISODES, { chunkBytes: 500 });
+    expect(run.manifest.outputs).toHaveLength(1);
+    expect(store.partReads.length).toBeGreaterThan(0);
+    expect(store.composedFrom.length).toBe(run.manifest.chunkCount);
+    for (const v of [...store.partReads, ...store.composedFrom]) expect(v).toMatch(/^v-[0-9a-f]{8}$/);
   });
 });

@@ -242,6 +242,8 @@ describe('IngestionStack template', () => {
         sorted(['s3:PutObject curated/_staging/*', 's3:PutObject curated/_manifests/*', ...datasets.map((d) => `s3:PutObject curated/${d}/*`), ...quarantine.map((q) => `s3:PutObject ${q}`)]),
       );
       expect(access.filter((a) => a.startsWith('s3:DeleteObject')).sort()).toEqual(sorted(['s3:DeleteObject curated/_staging/*', ...quarantine.map((q) => `s3:DeleteObject ${q}`)]));
+      // The join reads and copies staged parts pinned to a version.
+      expect(access).toEqual(expect.arrayContaining(read(['curated/_staging/*'])));
       for (const fn of [ingestion.plan, ingestion.chunk]) expect(s3Access(fn).filter((a) => /^s3:(PutObject|DeleteObject) curated\/(?!_staging)/.test(a))).toEqual([]);
     });
 
