@@ -264,7 +264,8 @@ export class LocalAirlock {
   /**
    * `sde output release` again on a released request: a release that stopped after saving
    * its state but before making its copy readable (on S3, the retag) is finished, after the
-   * copy is checked against the approved digests. A finished release is left as it is.
+   * copy is checked against what was approved (see AirlockStore.completeRelease). A finished
+   * release is left as it is.
    */
   private async completeRelease(current: OutputRequest, actor: string): Promise<Outcome<ReleaseResult>> {
     const result = transition(current, { type: 'complete_release', actor, time: this.now() }, this.context(current.projectId));
