@@ -38,6 +38,26 @@ function code(pattern: RegExp): (value: string) => string | undefined {
 
 const TEN_DIGITS = /^\d{10}$/;
 
+/** A record key: letters, digits and - _ . / : (no spaces), 1 to 64 characters, starting with a letter or digit. */
+const RECORD_ID = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
+/** Runs of exactly ten digits (not part of a longer run), or ten digits in the 3-3-4 layout with hyphens. */
+const TEN_DIGIT_RUNS = /(?<!\d)(?:\d{10}|\d{3}-\d{3}-\d{4})(?!\d)/g;
+
+/**
+ * A supplier's record key, kept in clear so that researchers can tell rows apart (it links
+ * nothing outside its dataset). Unlike a column with no format, it may hold long digit runs
+ * (`100000000123`), but never an NHS number: a value holding ten digits that pass the
+ * Modulus 11 check, alone or in a key like `EP-9434765919`, is refused, so a patient's NHS
+ * number used as a key cannot reach curated in clear. (About one random 10-digit key in
+ * eleven passes the check: a supplier whose keys are 10-digit numbers must pseudonymise or
+ * drop them instead.)
+ */
+function recordId(value: string): string | undefined {
+  if (!RECORD_ID.test(value)) return undefined;
+  for (const m of value.matchAll(TEN_DIGIT_RUNS)) if (nhsNumber(m[0].replace(/-/g, '')) !== undefined) return undefined;
+  return value;
+}
+
 /** The common case (ten bare digits) checked directly; anything else goes through the full normaliser. */
 function nhsNumber(value: string): string | undefined {
   if (TEN_DIGITS.test(value)) return nhsCheckDigit(value.slice(0, 9)) === value.charCodeAt(9) - 48 ? value : undefined;
@@ -63,5 +83,6 @@ export const FORMAT_RULES: Readonly<Record<ColumnFormat, FormatRule>> = {
   opcs4: { normalise: code(OPCS4), expected: 'an OPCS-4 code such as W371' },
   snomed: { normalise: (v) => (SNOMED.test(v) ? v : undefined), expected: 'a SNOMED CT identifier of 6 to 18 digits' },
   bnf: { normalise: code(BNF), expected: 'a 15-character BNF presentation code or a leading part of one' },
+  record_id: { normalise: recordId, expected: 'a record key (1 to 64 letters, digits and - _ . / :) that holds no NHS number' },
   free_text: { normalise: (v) => v, expected: 'any text' },
 };

@@ -47,6 +47,7 @@ export const VALIDATION_CODES = [
   'bad_opcs4',
   'bad_snomed',
   'bad_bnf',
+  'bad_record_id',
   'identifier_in_text',
 ] as const;
 export type ValidationCode = (typeof VALIDATION_CODES)[number];

@@ -46,6 +46,8 @@ export const COLUMN_FORMATS = [
   'opcs4',
   'snomed',
   'bnf',
+  /** A supplier's record key kept in clear (episode, event, prescription id): see lambdas/core/formats.ts. */
+  'record_id',
   'free_text',
 ] as const;
 export type ColumnFormat = (typeof COLUMN_FORMATS)[number];

@@ -230,6 +230,33 @@ describe('a string kept in clear with no format refuses identifiers', () => {
   });
 });
 
+describe('a supplier record key (format record_id)', () => {
+  const KEYED = dataset('keyed', [{ name: 'event_id', type: 'string', required: true, format: 'record_id', classification: 'other', rule: 'keep' }]);
+  const check = compileRowValidator(KEYED, { loadDate: LOAD_DATE });
+
+  test.each(['E000000001', '100000000123', 'EP-2026/11:0042', 'a.b_c-d', '9'.repeat(64), '94347659190'])('keeps %j (long digit runs allowed)', (value) => {
+    expect(check([value], 2)).toMatchObject({ ok: true, row: [value] });
+  });
+
+  test.each([
+    ['a valid NHS number', '9434765919'],
+    ['a valid NHS number inside a key', 'EP-9434765919'],
+    ['a valid NHS number in the 3-3-4 layout', 'x943-476-5919'],
+    ['spaces', 'EP 0042'],
+    ['65 characters', 'a'.repeat(65)],
+    ['a leading hyphen (a spreadsheet formula)', '-1+1'],
+    ['a quote', "EP'1"],
+  ])('refuses %s', (_what, value) => {
+    const result = check([value], 3);
+    expect(problems(result)).toEqual([['bad_record_id', 'event_id']]);
+    expect(JSON.stringify(result)).not.toContain(value);
+  });
+
+  test('ten digits that fail the Modulus 11 check are a key, not an NHS number', () => {
+    expect(check(['9434765918'], 2).ok).toBe(true);
+  });
+});
+
 describe('rules imply formats', () => {
   const implied = dataset('implied', [
     { name: 'nhs', type: 'string', classification: 'direct_identifier', rule: 'pseudonymise' },
