@@ -4,10 +4,10 @@
  *
  * Known differences from S3 that matter here (s3rver 3.7.1, its last release):
  *  - listing is replaced by our own handler (see s3rver-list.ts: DES tokens, key order);
- *  - multipart uploads work; UploadPartCopy and S3's 5 MiB part minimum are added by
- *    our own handler (see s3rver-multipart.ts); part ETags are not checked on completion,
- *    the object's ETag is a plain MD5 (S3: MD5 of the part MD5s, then "-<parts>"), and
- *    AbortMultipartUpload answers MethodNotAllowed;
+ *  - multipart uploads work; UploadPartCopy, AbortMultipartUpload and S3's 5 MiB part
+ *    minimum are added by our own handler (see s3rver-multipart.ts); part ETags are not
+ *    checked on completion, and the object's ETag is a plain MD5 (S3: MD5 of the part
+ *    MD5s, then "-<parts>");
  *  - PutObject's conditions (If-None-Match: *, If-Match) and its x-amz-tagging header are
  *    added by our own handler (see s3rver-conditional-put.ts);
  *  - no versioning, encryption, Object Lock or bucket policies: the controls that rely

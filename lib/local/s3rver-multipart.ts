@@ -1,5 +1,5 @@
 /**
- * Two S3 multipart rules s3rver 3.7.1 leaves out, added in front of its router so the
+ * S3 multipart calls and rules s3rver 3.7.1 leaves out, added in front of its router so the
  * local S3 API behaves as S3 does for the calls ingestion's commit makes:
  *
  *  - UploadPartCopy (`PUT /<bucket>/<key>?partNumber=N&uploadId=U` with
@@ -10,6 +10,10 @@
  *    part other than the last is under 5 MiB; s3rver accepts it, so code that would fail
  *    on AWS passed locally. Here the check runs on the parts stored for the upload (our
  *    clients always complete with every part they uploaded).
+ *  - AbortMultipartUpload (`DELETE /<bucket>/<key>?uploadId=U`): s3rver answers
+ *    MethodNotAllowed and keeps the parts; here they are removed (204), as on S3, and a
+ *    part sent to an upload that does not exist (aborted, completed, never started) is
+ *    refused with NoSuchUpload (s3rver started a new upload folder for it).
  *
  * Everything else (authentication, errors, XML) is s3rver's own, as in s3rver-list.ts.
  * Not supported: copying a specific source version (s3rver keeps no versions) and the
@@ -94,6 +98,21 @@ export function multipartMiddleware(): KoaMiddleware {
     if (ctx.method === 'PUT' && 'partNumber' in ctx.query && 'x-amz-copy-source' in ctx.headers) {
       ctx.params = { ...(ctx.params ?? {}), ...target };
       return authenticate(ctx, () => uploadPartCopy(ctx, target));
+    }
+    if (ctx.method === 'PUT' && 'partNumber' in ctx.query) {
+      // s3rver would recreate an aborted (or never started) upload's folder and take the part.
+      ctx.params = { ...(ctx.params ?? {}), ...target };
+      return authenticate(ctx, async () => {
+        uploadDir(ctx, target.bucket, queryValue(ctx, 'uploadId'));
+        await next();
+      });
+    }
+    if (ctx.method === 'DELETE') {
+      ctx.params = { ...(ctx.params ?? {}), ...target };
+      return authenticate(ctx, async () => {
+        fs.rmSync(uploadDir(ctx, target.bucket, queryValue(ctx, 'uploadId')), { recursive: true, force: true });
+        (ctx as unknown as { status: number }).status = 204;
+      });
     }
     if (ctx.method === 'POST') {
       ctx.params = { ...(ctx.params ?? {}), ...target };

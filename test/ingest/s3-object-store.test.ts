@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { LocalS3, startLocalS3 } from '../../lib/local/s3-server';
 import { readSmallObject } from '../../lambdas/ingest/object-store';
 import { S3ObjectStore } from '../../lambdas/ingest/s3-object-store';
@@ -114,7 +114,7 @@ describe('compose: one object from ranges of others and literal bytes', () => {
   });
 });
 
-test('the local S3 API refuses, as S3 does, a completed upload whose first part is under 5 MiB', async () => {
+test('the local S3 API refuses, as S3 does, a completed upload whose first part is under 5 MiB, and aborts an upload', async () => {
   const Bucket = 'store-a';
   const Key = 'x/too-small.bin';
   const { UploadId } = await s3.client.send(new CreateMultipartUploadCommand({ Bucket, Key }));
@@ -124,4 +124,7 @@ test('the local S3 API refuses, as S3 does, a completed upload whose first part 
     s3.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: one.ETag }, { PartNumber: 2, ETag: two.ETag }] } })),
   ).rejects.toMatchObject({ name: 'EntityTooSmall' });
   expect(await store.head({ bucket: Bucket, key: Key })).toBeUndefined();
+  // Aborting removes the parts, as on S3: the upload is gone.
+  await s3.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }));
+  await expect(s3.client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 3, Body: Buffer.alloc(10) }))).rejects.toMatchObject({ name: 'NoSuchUpload' });
 });
