@@ -23,7 +23,7 @@
  * files (file_path) are refused: joining them would not give one readable table.
  */
 import type { ObjectRef, ObjectStore } from './object-store';
-import { decodeStruct, encodeStruct, field, i64Field, listField, setField, structField, ThriftList, ThriftStruct, WireType } from './thrift-compact';
+import { decodeStruct, encodeStruct, EncodedStruct, field, i64Field, listField, setField, structField, ThriftList, ThriftStruct, WireType } from './thrift-compact';
 
 export const PARQUET_MAGIC = Buffer.from('PAR1', 'ascii');
 /** The footer length (u32 LE) and the closing magic. */
@@ -99,31 +99,36 @@ function columnsOf(rowGroup: ThriftStruct, name: string): ThriftStruct[] {
  */
 export function planParquetConcat(parts: readonly ParquetPartFooter[], names: readonly string[] = parts.map((_, i) => `part ${i}`)): ConcatPlan {
   if (parts.length === 0) throw new ParquetConcatError('there are no Parquet files to join');
-  const metas = parts.map((p, i) => {
+  // Decoded one part at a time, and each part's row groups kept only as their re-encoded
+  // bytes: a decoded footer takes ~25 times its size in memory, and a batch of a 90 GB file
+  // has ~700 of them.
+  const decode = (i: number) => {
     try {
-      return decodeStruct(p.footer).struct;
+      return decodeStruct(parts[i].footer).struct;
     } catch (e) {
       throw new ParquetConcatError(`${names[i]}: its footer cannot be read (${(e as Error).message})`);
     }
-  });
+  };
+  const first = decode(0);
   const schemaOf = (meta: ThriftStruct) => {
     const schema = listField(meta, 2);
     return schema === undefined ? undefined : Buffer.from(encodeStruct({ kind: 'struct', fields: [{ id: 2, type: WireType.List, value: schema }] }));
   };
-  const schema = schemaOf(metas[0]);
+  const schema = schemaOf(first);
   if (schema === undefined) throw new ParquetConcatError(`${names[0]}: its footer has no schema`);
 
-  const rowGroups: ThriftStruct[] = [];
+  const rowGroups: EncodedStruct[] = [];
   let rows = 0n;
   let base = PARQUET_MAGIC.length;
   const segments: ConcatSegment[] = [];
-  metas.forEach((meta, i) => {
+  parts.forEach((part, i) => {
+    const meta = i === 0 ? first : decode(i);
     const name = names[i];
     const other = schemaOf(meta);
     if (other === undefined || Buffer.compare(other, schema) !== 0) throw new ParquetConcatError(`${name} has a different schema from ${names[0]}: the parts of one batch must share one`);
     if (field(meta, 8) !== undefined || field(meta, 9) !== undefined) throw new ParquetConcatError(`${name} is encrypted: joining encrypted Parquet is not supported`);
-    const dataEnd = parts[i].size - PARQUET_TRAILER_BYTES - parts[i].footer.length;
-    if (dataEnd < PARQUET_MAGIC.length) throw new ParquetConcatError(`${name}: its size (${parts[i].size}) is smaller than its footer`);
+    const dataEnd = part.size - PARQUET_TRAILER_BYTES - part.footer.length;
+    if (dataEnd < PARQUET_MAGIC.length) throw new ParquetConcatError(`${name}: its size (${part.size}) is smaller than its footer`);
     const delta = BigInt(base - PARQUET_MAGIC.length);
     for (const rowGroup of rowGroupsOf(meta, name)) {
       shift(rowGroup, OFFSET_FIELDS.rowGroup[0], delta, BigInt(dataEnd), name);
@@ -138,7 +143,7 @@ export function planParquetConcat(parts: readonly ParquetPartFooter[], names: re
         for (const id of OFFSET_FIELDS.columnMeta) shift(columnMeta, id, delta, BigInt(dataEnd), name);
       }
       if (field(rowGroup, 7) !== undefined) setField(rowGroup, 7, WireType.I16, rowGroups.length);
-      rowGroups.push(rowGroup);
+      rowGroups.push({ kind: 'encoded', bytes: encodeStruct(rowGroup) });
     }
     rows += i64Field(meta, 3) ?? 0n;
     // The first part's own magic opens the joined file: no literal bytes at the start, so a
@@ -149,7 +154,7 @@ export function planParquetConcat(parts: readonly ParquetPartFooter[], names: re
   });
   if (rowGroups.length > 32767) throw new ParquetConcatError(`the joined file would have ${rowGroups.length} row groups: Parquet numbers them with an i16 (32,767 at most)`);
 
-  const joined: ThriftStruct = { kind: 'struct', fields: metas[0].fields.map((f) => ({ ...f })) };
+  const joined: ThriftStruct = { kind: 'struct', fields: first.fields.map((f) => ({ ...f })) };
   setField(joined, 3, WireType.I64, rows);
   const list: ThriftList = { kind: 'list', set: false, elementType: WireType.Struct, items: rowGroups };
   setField(joined, 4, WireType.List, list);

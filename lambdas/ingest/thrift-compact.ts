@@ -29,7 +29,16 @@ export const WireType = {
 } as const;
 export type WireType = (typeof WireType)[keyof typeof WireType];
 
-export type ThriftValue = boolean | number | bigint | Uint8Array | ThriftStruct | ThriftList | ThriftMap;
+export type ThriftValue = boolean | number | bigint | Uint8Array | ThriftStruct | ThriftList | ThriftMap | EncodedStruct;
+
+/**
+ * A struct already encoded (written as its bytes, never read back as one): lets a caller
+ * edit a large document piece by piece and keep only bytes, not a tree, for each piece.
+ */
+export interface EncodedStruct {
+  readonly kind: 'encoded';
+  readonly bytes: Uint8Array;
+}
 
 export interface ThriftField {
   readonly id: number;
@@ -282,8 +291,9 @@ function writeValue(w: Writer, type: WireType, value: ThriftValue, inCollection:
       return;
     }
     case WireType.Struct:
-      if ((value as ThriftStruct).kind !== 'struct') fail('struct from a non-struct value');
-      writeStruct(w, value as ThriftStruct);
+      if ((value as EncodedStruct).kind === 'encoded') w.bytes((value as EncodedStruct).bytes);
+      else if ((value as ThriftStruct).kind === 'struct') writeStruct(w, value as ThriftStruct);
+      else fail('struct from a non-struct value');
       return;
     default:
       fail(`value of unknown wire type ${type}`);

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { planParquetConcat, ParquetConcatError, readParquetFooter, type ParquetPartFooter } from '../../lambdas/ingest/parquet-concat';
 import { S3ObjectStore } from '../../lambdas/ingest/s3-object-store';
-import { decodeStruct, encodeStruct, ThriftDecodeError, type ThriftStruct, WireType } from '../../lambdas/ingest/thrift-compact';
+import { decodeStruct, encodeStruct, ThriftDecodeError, type ThriftList, type ThriftStruct, WireType } from '../../lambdas/ingest/thrift-compact';
 import { LocalS3, startLocalS3 } from '../../lib/local/s3-server';
 import { commandsDuring } from './helpers/observe-commands';
 
@@ -97,6 +97,17 @@ describe('thrift-compact', () => {
     const { struct: back, length } = decodeStruct(bytes);
     expect(length).toBe(bytes.length);
     expect(back).toEqual(struct);
+  });
+
+  test('an already-encoded struct is written as its bytes: the same document as from the tree', async () => {
+    const { footer } = footerOf(await writePart('encoded.parquet', 0, 120_000));
+    const { struct } = decodeStruct(footer);
+    const rowGroups = struct.fields.find((f) => f.id === 4)!.value as ThriftList;
+    const withEncoded: ThriftStruct = {
+      kind: 'struct',
+      fields: struct.fields.map((f) => (f.id === 4 ? { ...f, value: { ...rowGroups, items: rowGroups.items.map((rg) => ({ kind: 'encoded' as const, bytes: encodeStruct(rg as ThriftStruct) })) } } : f)),
+    };
+    expect(Buffer.from(encodeStruct(withEncoded)).equals(Buffer.from(footer))).toBe(true);
   });
 
   test('a cut-short document is a clear error, not a wrong struct', async () => {
