@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { readPieces, type ByteRange, type ComposePiece, type ObjectHead, type ObjectRef, type ObjectStore, type ObjectSummary, type PutBody } from '../lambdas/ingest/object-store';
+import { readPieces, type ByteRange, type ComposePiece, type ComposeResult, type ObjectHead, type ObjectRef, type ObjectStore, type ObjectSummary, type PutBody } from '../lambdas/ingest/object-store';
 
 export class FsObjectStore implements ObjectStore {
   constructor(private readonly root: string) {}
@@ -60,12 +60,12 @@ export class FsObjectStore implements ObjectStore {
   }
 
   /** Written beside the target and renamed into place, so it appears whole. */
-  async compose(to: ObjectRef, pieces: readonly ComposePiece[]): Promise<{ etag: string }> {
+  async compose(to: ObjectRef, pieces: readonly ComposePiece[]): Promise<ComposeResult> {
     const f = this.file(to);
     fs.mkdirSync(path.dirname(f), { recursive: true });
     await pipeline(Readable.from(readPieces(this, pieces)), fs.createWriteStream(`${f}.composing`));
     fs.renameSync(`${f}.composing`, f);
-    return { etag: '' };
+    return { etag: '', multipart: false };
   }
 
   async delete(ref: ObjectRef): Promise<void> {

@@ -46,6 +46,12 @@ export interface PutOptions {
  */
 export type ComposePiece = { readonly bytes: Uint8Array } | { readonly from: ObjectRef & { readonly versionId?: string }; readonly start: number; readonly end: number };
 
+export interface ComposeResult {
+  readonly etag: string;
+  /** True when the object went up as a multipart upload (CloudTrail: CompleteMultipartUpload), false for one PutObject. */
+  readonly multipart: boolean;
+}
+
 export interface ObjectStore {
   /** The object's size and identity, or undefined when there is no such object. */
   head(ref: ObjectRef): Promise<ObjectHead | undefined>;
@@ -65,7 +71,7 @@ export interface ObjectStore {
    * Writes one object made of `pieces` in order, which appears whole or not at all (on S3, a
    * multipart upload whose large pieces are server-side copies: see compose-parts.ts).
    */
-  compose(to: ObjectRef, pieces: readonly ComposePiece[], options?: PutOptions): Promise<{ readonly etag: string }>;
+  compose(to: ObjectRef, pieces: readonly ComposePiece[], options?: PutOptions): Promise<ComposeResult>;
   /** Deleting a missing object is not an error (S3 semantics), so retries are safe. */
   delete(ref: ObjectRef): Promise<void>;
 }

@@ -27,7 +27,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { planComposeParts } from './compose-parts';
 import { mapConcurrently } from './concurrently';
-import { readPieces, type ByteRange, type ComposePiece, type ObjectHead, type ObjectRef, type ObjectStore, type ObjectSummary, type PutBody, type PutOptions } from './object-store';
+import { readPieces, type ByteRange, type ComposePiece, type ComposeResult, type ObjectHead, type ObjectRef, type ObjectStore, type ObjectSummary, type PutBody, type PutOptions } from './object-store';
 
 /** Stream bodies of unknown length go up in parts of this size (S3: 5 MiB to 5 GiB, 10,000 parts at most, so up to ~160 GB). */
 const PART_BYTES = 16 * 1024 * 1024;
@@ -123,13 +123,13 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async compose(to: ObjectRef, pieces: readonly ComposePiece[], options: PutOptions = {}): Promise<{ etag: string }> {
+  async compose(to: ObjectRef, pieces: readonly ComposePiece[], options: PutOptions = {}): Promise<ComposeResult> {
     const parts = planComposeParts(pieces);
     const contentType = options.contentType ?? 'application/octet-stream';
     const only = parts.length === 1 ? parts[0] : undefined;
     if (parts.length === 0 || only?.kind === 'upload') {
       // Small enough for one PutObject (an empty object included).
-      return this.put(to, await gatherBytes(this, only?.kind === 'upload' ? only.pieces : []), { contentType });
+      return { ...(await this.put(to, await gatherBytes(this, only?.kind === 'upload' ? only.pieces : []), { contentType })), multipart: false };
     }
     const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket: to.bucket, Key: to.key, ContentType: contentType }));
     const uploadId = created.UploadId;
@@ -145,7 +145,7 @@ export class S3ObjectStore implements ObjectStore {
       const done = await this.client.send(
         new CompleteMultipartUploadCommand({ Bucket: to.bucket, Key: to.key, UploadId: uploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ PartNumber: i + 1, ETag })) } }),
       );
-      return { etag: unquote(done.ETag) };
+      return { etag: unquote(done.ETag), multipart: true };
     } catch (e) {
       // Best effort: parts of an abandoned upload are billed until aborted (the curated bucket's lifecycle rule also aborts them).
       await this.client.send(new AbortMultipartUploadCommand({ Bucket: to.bucket, Key: to.key, UploadId: uploadId })).catch(() => undefined);

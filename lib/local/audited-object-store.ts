@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import type { CloudTrailRecord } from '../audit/cloudtrail-record';
 import { ingestionWriteEvent, LocalAuditEnv, LocalAuditWriter } from '../audit/local-audit-writer';
-import type { ByteRange, ComposePiece, ObjectHead, ObjectRef, ObjectStore, ObjectSummary, PutBody, PutOptions } from '../../lambdas/ingest/object-store';
+import type { ByteRange, ComposePiece, ComposeResult, ObjectHead, ObjectRef, ObjectStore, ObjectSummary, PutBody, PutOptions } from '../../lambdas/ingest/object-store';
 
 export interface AuditContext {
   readonly writer: LocalAuditWriter;
@@ -72,11 +72,11 @@ export class AuditedObjectStore implements ObjectStore {
     this.record('CopyObject', to, head?.size ?? 0, from);
   }
 
-  /** Recorded as the call that makes the object appear (CloudTrail also records the upload's parts). */
-  async compose(to: ObjectRef, pieces: readonly ComposePiece[], options?: PutOptions): Promise<{ etag: string }> {
+  /** Recorded as the call that made the object appear (for a multipart upload CloudTrail also records its parts). */
+  async compose(to: ObjectRef, pieces: readonly ComposePiece[], options?: PutOptions): Promise<ComposeResult> {
     const out = await this.inner.compose(to, pieces, options);
     const head = await this.inner.head(to);
-    this.record('CompleteMultipartUpload', to, head?.size ?? 0);
+    this.record(out.multipart ? 'CompleteMultipartUpload' : 'PutObject', to, head?.size ?? 0);
     return out;
   }
 

@@ -84,7 +84,9 @@ describe('compose: one object from ranges of others and literal bytes', () => {
       { from: { bucket: 'store-b', key: 'compose/b.bin' }, start: 0, end: b.length },
       { bytes: tail },
     ];
-    const commands = await commandsDuring(s3.client, () => store.compose({ bucket: 'store-a', key: 'compose/joined.bin' }, pieces));
+    let multipart: boolean | undefined;
+    const commands = await commandsDuring(s3.client, async () => ({ multipart } = await store.compose({ bucket: 'store-a', key: 'compose/joined.bin' }, pieces)));
+    expect(multipart).toBe(true);
     const expected = Buffer.concat([head, a.subarray(4, a.length - 3), b.subarray(100, 200), b, tail]);
     const got = await bytes(await store.get({ bucket: 'store-a', key: 'compose/joined.bin' }));
     expect(got.length).toBe(expected.length);
@@ -97,8 +99,10 @@ describe('compose: one object from ranges of others and literal bytes', () => {
 
   test('a small composed object is one PutObject', async () => {
     await store.put({ bucket: 'store-a', key: 'compose/small.txt' }, 'abcdef');
-    const commands = await commandsDuring(s3.client, () =>
-      store.compose({ bucket: 'store-a', key: 'compose/small-joined.txt' }, [{ bytes: Buffer.from('<') }, { from: { bucket: 'store-a', key: 'compose/small.txt' }, start: 1, end: 4 }, { bytes: Buffer.from('>') }]),
+    const commands = await commandsDuring(s3.client, async () =>
+      expect(
+        await store.compose({ bucket: 'store-a', key: 'compose/small-joined.txt' }, [{ bytes: Buffer.from('<') }, { from: { bucket: 'store-a', key: 'compose/small.txt' }, start: 1, end: 4 }, { bytes: Buffer.from('>') }]),
+      ).toMatchObject({ multipart: false }),
     );
     expect((await readSmallObject(store, { bucket: 'store-a', key: 'compose/small-joined.txt' }))?.toString()).toBe('<bcd>');
     expect(commands).toContain('PutObjectCommand');

@@ -1,7 +1,7 @@
 /** An in-memory ObjectStore for the fast pure-pipeline tests (the end-to-end tests use the real local S3 API). */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { readPieces, type ByteRange, type ComposePiece, type ObjectHead, type ObjectRef, type ObjectStore, type ObjectSummary, type PutBody } from '../../../lambdas/ingest/object-store';
+import { readPieces, type ByteRange, type ComposePiece, type ComposeResult, type ObjectHead, type ObjectRef, type ObjectStore, type ObjectSummary, type PutBody } from '../../../lambdas/ingest/object-store';
 
 export class MemoryStore implements ObjectStore {
   readonly objects = new Map<string, Buffer>();
@@ -58,8 +58,8 @@ export class MemoryStore implements ObjectStore {
   }
 
   /** Writes the pieces' bytes in one put: whole or not at all, as on S3. */
-  async compose(to: ObjectRef, pieces: readonly ComposePiece[]): Promise<{ etag: string }> {
-    return this.put(to, Readable.from(readPieces(this, pieces)));
+  async compose(to: ObjectRef, pieces: readonly ComposePiece[]): Promise<ComposeResult> {
+    return { ...(await this.put(to, Readable.from(readPieces(this, pieces)))), multipart: false };
   }
 
   async delete(ref: ObjectRef): Promise<void> {
