@@ -106,8 +106,13 @@ export const platformSchema = z.strictObject({
     .strictObject({
       account: awsAccount.optional(),
       region: awsRegion.optional(),
+      /**
+       * Encrypt the account's Glue Data Catalog with the platform key. Account-wide (one
+       * setting per account and region): turn it on in an account dedicated to the SDE.
+       */
+      encryptDataCatalog: z.boolean().default(false),
     })
-    .default({}),
+    .default({ encryptDataCatalog: false }),
   /** Lake Formation administrators besides the deploying role (which is always added). */
   admins: z.array(iamPrincipalArn).min(1, { error: 'name at least one Lake Formation administrator' }),
   retention: z

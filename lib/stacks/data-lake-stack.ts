@@ -7,6 +7,7 @@ import type { SdeConfig } from '../config/model';
 import { AccessLogBucket } from '../constructs/access-log-bucket';
 import { DatasetTable } from '../constructs/dataset-table';
 import { LakeFormationGovernance } from '../constructs/lake-formation-governance';
+import { DataCatalogEncryption } from '../constructs/data-catalog-encryption';
 import { PlatformKey } from '../constructs/platform-key';
 import { SecureBucket } from '../constructs/secure-bucket';
 import { curatedDatabaseName } from '../naming';
@@ -34,6 +35,8 @@ export class DataLakeStack extends Stack {
   readonly databaseName: string;
   readonly governance: LakeFormationGovernance;
   readonly tables: ReadonlyMap<string, DatasetTable>;
+  /** Set when platform.yaml `aws.encryptDataCatalog` is on. */
+  readonly catalogEncryption?: DataCatalogEncryption;
 
   constructor(scope: Construct, id: string, props: DataLakeStackProps) {
     super(scope, id, props);
@@ -65,6 +68,9 @@ export class DataLakeStack extends Stack {
       encryptionKey: this.key,
     });
 
+    // Before any database or table, so that they are created encrypted.
+    this.catalogEncryption = platform.aws.encryptDataCatalog ? new DataCatalogEncryption(this, 'CatalogEncryption', { encryptionKey: this.key }) : undefined;
+
     this.databaseName = curatedDatabaseName(props.config);
     const database = new glue.CfnDatabase(this, 'CuratedDatabase', {
       catalogId: this.account,
@@ -76,6 +82,7 @@ export class DataLakeStack extends Stack {
       },
     });
     database.addResourceDependency(this.governance.settings);
+    if (this.catalogEncryption) database.addResourceDependency(this.catalogEncryption.settings);
 
     const tables = new Map<string, DatasetTable>();
     for (const dataset of props.config.datasets) {

@@ -24,6 +24,11 @@ describe('DataLakeStack on the example config', () => {
     expect(kmsBuckets).toHaveLength(4); // landing, quarantine, curated, results; the log sink is SSE-S3
   });
 
+  test('leaves the account\'s Data Catalog encryption setting alone unless platform.yaml asks (it is account-wide)', () => {
+    expect(config.platform.aws.encryptDataCatalog).toBe(false);
+    expect(Object.keys(template.findResources('AWS::Glue::DataCatalogEncryptionSettings'))).toEqual([]);
+  });
+
   test('five buckets: four zones and the access-log sink, every one retained', () => {
     const buckets = ofType('AWS::S3::Bucket');
     expect(buckets).toHaveLength(5);
@@ -149,6 +154,29 @@ describe('DataLakeStack on a second region config', () => {
       'smoking_at_booking:boolean',
       'lsoa_code:string',
     ]);
+  });
+
+  test('encrypts the account\'s Data Catalog with the platform key (aws.encryptDataCatalog), through a role only Glue may assume, before any database exists', () => {
+    const keyId = Object.keys(template.findResources('AWS::KMS::Key'))[0];
+    const [settingsId, settings] = Object.entries(template.findResources('AWS::Glue::DataCatalogEncryptionSettings'))[0] as [string, any];
+    const roleId = settings.Properties.DataCatalogEncryptionSettings.EncryptionAtRest.CatalogEncryptionServiceRole['Fn::GetAtt'][0];
+    expect(settings.Properties).toEqual({
+      CatalogId: '444455556666',
+      DataCatalogEncryptionSettings: {
+        EncryptionAtRest: { CatalogEncryptionMode: 'SSE-KMS-WITH-SERVICE-ROLE', CatalogEncryptionServiceRole: { 'Fn::GetAtt': [roleId, 'Arn'] }, SseAwsKmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } },
+        ConnectionPasswordEncryption: { ReturnConnectionPasswordEncrypted: true, KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } },
+      },
+    });
+    const role = template.toJSON().Resources[roleId];
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'glue.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': '444455556666' } } },
+    ]);
+    const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter((p: any) => JSON.stringify(p.Properties.Roles).includes(roleId)) as any[];
+    expect(policies.flatMap((p) => p.Properties.PolicyDocument.Statement)).toEqual([
+      { Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [keyId, 'Arn'] }, Condition: { StringEquals: { 'kms:ViaService': 'glue.eu-west-1.amazonaws.com' } } },
+    ]);
+    const database = Object.values(template.findResources('AWS::Glue::Database'))[0] as any;
+    expect(database.DependsOn).toContain(settingsId);
   });
 
   test('names resources after its own platform', () => {
