@@ -57,7 +57,7 @@ import {
 } from './synthetic-values';
 
 /** The kinds of bad row planted; ingestion must quarantine each of them. */
-export const BAD_ROW_KINDS = ['bad_nhs_check_digit', 'missing_required', 'future_date_of_birth', 'unparseable_date', 'ragged_row', 'non_numeric', 'identifier_in_text'] as const;
+export const BAD_ROW_KINDS = ['bad_nhs_check_digit', 'missing_required', 'future_date_of_birth', 'unparseable_date', 'ragged_row', 'non_numeric', 'identifier_in_text', 'bad_record_id'] as const;
 export type BadRowKind = (typeof BAD_ROW_KINDS)[number];
 
 export interface SyntheticPerson {
@@ -315,6 +315,9 @@ function columnValue(column: ColumnConfig, dataset: DatasetConfig): ValueMaker {
 /** A string column kept in clear with no format: where an identifier keyed into the wrong field would go. */
 const isKeptText = (c: ColumnConfig) => c.type === 'string' && c.rule === 'keep' && c.format === undefined;
 
+/** A supplier's record key kept in clear (`format: record_id`). */
+const isRecordKey = (c: ColumnConfig) => c.type === 'string' && c.format === 'record_id';
+
 /** Which bad-row kinds a dataset can carry, given its columns. */
 function applicableBadKinds(dataset: DatasetConfig): BadRowKind[] {
   const kinds: BadRowKind[] = ['ragged_row'];
@@ -324,7 +327,14 @@ function applicableBadKinds(dataset: DatasetConfig): BadRowKind[] {
   if (dataset.columns.some((c) => c.type === 'date')) kinds.push('unparseable_date');
   if (dataset.columns.some((c) => c.type === 'integer' || c.type === 'decimal')) kinds.push('non_numeric');
   if (dataset.columns.some(isKeptText)) kinds.push('identifier_in_text');
+  if (dataset.columns.some(isRecordKey)) kinds.push('bad_record_id');
   return kinds;
+}
+
+/** The row's own NHS number (a test-range one), or a fixed valid one where the dataset has none. */
+function personNhsNumber(dataset: DatasetConfig, fields: readonly string[]): string {
+  const person = dataset.columns.findIndex((c) => c.format === 'nhs_number');
+  return person >= 0 && fields[person] !== '' ? fields[person] : '9990000018';
 }
 
 /** Makes a good row bad in exactly one way. */
@@ -358,10 +368,15 @@ function spoil(kind: BadRowKind, dataset: DatasetConfig, fields: string[], rando
       return out;
     case 'identifier_in_text': {
       // The person's own NHS number (a test-range one), keyed into a coded field.
-      const person = dataset.columns.findIndex((c) => c.format === 'nhs_number');
-      const nhs = person >= 0 && out[person] !== '' ? out[person] : '9990000018';
+      const nhs = personNhsNumber(dataset, out);
       const i = indexWhere(isKeptText);
       out[i] = `${out[i]} ${random.chance(0.5) ? spacedNhsNumber(nhs) : nhs}`.trim();
+      return out;
+    }
+    case 'bad_record_id': {
+      // A supplier system that used the patient's NHS number as the record key, bare or prefixed.
+      const nhs = personNhsNumber(dataset, out);
+      out[indexWhere(isRecordKey)] = random.chance(0.5) ? nhs : `EP-${nhs}`;
       return out;
     }
   }

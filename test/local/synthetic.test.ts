@@ -51,6 +51,7 @@ function classify(ds: DatasetConfig, row: string[], today: string): BadRowKind |
     else if (c.type === 'integer' && !/^-?\d+$/.test(v)) problems.add('non_numeric');
     else if (c.type === 'decimal' && !/^-?\d+(\.\d+)?$/.test(v)) problems.add('non_numeric');
     else if (c.type === 'string' && c.rule === 'keep' && c.format === undefined && /\d{10}/.test(v.replace(/[\s-]/g, ''))) problems.add('identifier_in_text');
+    else if (c.format === 'record_id' && (v.match(/(?<!\d)\d{10}(?!\d)/g) ?? []).some(isValidNhsNumber)) problems.add('bad_record_id');
   });
   if (problems.size > 1) throw new Error(`a row with ${problems.size} problems (${[...problems].join(', ')}): ${row.join('|')}`);
   return [...problems][0] ?? 'good';
