@@ -2,6 +2,7 @@
  * What the ingestion benchmarks share: the synthetic hospital-episodes file (generated once
  * per scale under .sde/bench/), the dialect the reference's read_csv is told, and small helpers.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../lib/config';
@@ -17,11 +18,23 @@ const SEED = 7;
 const MAX_PEOPLE = 900_000;
 const BASE_PEOPLE = 340_000;
 
+/**
+ * What the generated file depends on: the generator's code and the dataset's config. Part of
+ * the cache folder's name, so a changed generator (a new planted kind, say) is never
+ * measured on a file it did not make.
+ */
+function generatorFingerprint(): string {
+  const hash = createHash('sha256');
+  for (const file of ['lib/local/synthetic.ts', 'lib/local/synthetic-values.ts']) hash.update(fs.readFileSync(path.join(REPO, file)));
+  hash.update(JSON.stringify(benchDataset()));
+  return hash.digest('hex').slice(0, 8);
+}
+
 /** The folder holding `<DATASET>.csv` (about 1,019,000 rows at scale 1) and its opt-out list. */
 export async function ensureBenchInput(scale: number): Promise<string> {
   const people = Math.min(MAX_PEOPLE, Math.round(BASE_PEOPLE * scale));
   const eventsPerPerson = (3 * BASE_PEOPLE * scale) / people;
-  const dir = path.join(REPO, '.sde', 'bench', `${DATASET}-x${scale}-${SEED}`);
+  const dir = path.join(REPO, '.sde', 'bench', `${DATASET}-x${scale}-${SEED}-${generatorFingerprint()}`);
   if (!fs.existsSync(path.join(dir, `${DATASET}.csv`))) {
     const config = loadConfig(path.join(REPO, 'config'), { today: TODAY });
     process.stderr.write(`generating ${DATASET} for ${people} synthetic people in ${dir} ...\n`);
