@@ -375,7 +375,8 @@ function spoil(kind: BadRowKind, dataset: DatasetConfig, fields: string[], rando
     }
     case 'bad_record_id': {
       // A supplier system that used the patient's NHS number as the record key, bare or prefixed.
-      const nhs = personNhsNumber(dataset, out);
+      // Ten bare digits, whatever layout the NHS number column was written in.
+      const nhs = personNhsNumber(dataset, out).replace(/\D/g, '');
       out[indexWhere(isRecordKey)] = random.chance(0.5) ? nhs : `EP-${nhs}`;
       return out;
     }
