@@ -5,7 +5,8 @@
  * functions, and the curated Parquet is read back with DuckDB: no NHS number (spaced or
  * not), no full date of birth and no full postcode appears in any value, and no
  * 10-digit string with a valid Modulus 11 check digit appears at all. Pseudonyms are
- * stable under one key and differ under another.
+ * stable under one key and differ under another. Identifiers keyed into columns kept in
+ * clear (coded fields, record keys) send their row to quarantine.
  */
 import fc from 'fast-check';
 import { loadConfig } from '../../lib/config';
@@ -148,6 +149,38 @@ test('property: an identifier keyed into a column kept in clear sends the row to
       const content = await readParquet(manifest.outputs.map((o) => store.objects.get(`${BUCKETS.curated}\u0000${o.key}`)!));
       const kept = content.columns.flatMap((c, i) => (KEPT_TEXT.includes(c.name) ? [i] : []));
       for (const r of content.rows) for (const i of kept) expect(String(r[i])).toMatch(/^[^0-9]*(?:\d[^0-9]*){0,9}$/);
+    }),
+    { numRuns: 12 },
+  );
+});
+
+test('property: a record key (format record_id) holding an NHS number goes to quarantine; any other key reaches curated as it came', async () => {
+  const keyWithNhsNumber = fc
+    .tuple(fc.constantFrom('', 'EP-', 'E', 'x/'), nhsNumber, fc.constantFrom('', '-1', '.a'))
+    .map(([before, n, after]) => ({ text: `${before}${n}${after}`, bad: true }));
+  // Letters and digits with no run of exactly ten digits: runs of up to nine, or of eleven and more.
+  const safeKey = fc
+    .tuple(fc.constantFrom('E', 'EP-', 'ADM.', ''), fc.oneof(fc.stringMatching(/^[1-9][0-9]{0,8}$/), fc.stringMatching(/^[1-9][0-9]{10,20}$/)))
+    .map(([prefix, digits]) => ({ text: `${prefix}${digits}`, bad: false }));
+  const rows = fc.array(fc.record({ person, key: fc.oneof(keyWithNhsNumber, safeKey) }), { minLength: 1, maxLength: 25 });
+  await fc.assert(
+    fc.asyncProperty(rows, async (all) => {
+      const adults = all.filter((r) => r.person.dob < '2025-03-04');
+      const lines = adults.map((r, i) => {
+        const fields = rowFields(r.person, i);
+        fields[episodes.columns.findIndex((c) => c.name === 'episode_id')] = r.key.text;
+        return csvLine(fields);
+      });
+      const store = new MemoryStore();
+      await store.put({ bucket: BUCKETS.landing, key: 'hospital_episodes/keys.csv' }, [csvLine(episodes.columns.map((c) => c.name)), ...lines].join('\n') + '\n');
+      const { manifest } = await runBatch(store, { bucket: BUCKETS.landing, key: 'hospital_episodes/keys.csv' }, episodes, { key: KEY, loadDate: TEST_TODAY });
+      const bad = adults.filter((r) => r.key.bad);
+      expect([manifest.rowsRejected, manifest.rejectedByReason.bad_record_id ?? 0]).toEqual([bad.length, bad.length]);
+      expect(manifest.rowsWritten).toBe(adults.length - bad.length);
+      if (manifest.rowsWritten === 0) return;
+      const content = await readParquet(manifest.outputs.map((o) => store.objects.get(`${BUCKETS.curated}\u0000${o.key}`)!));
+      const keys = content.rows.map((r) => String(r[content.columns.findIndex((c) => c.name === 'episode_id')]));
+      expect(keys).toEqual(adults.filter((r) => !r.key.bad).map((r) => r.key.text));
     }),
     { numRuns: 12 },
   );
