@@ -45,6 +45,27 @@ const digit = (n: string, power: number) => `(${n} // ${10 ** power} % 10)`;
 const MOD11 = `((11 - ((${[9, 8, 7, 6, 5, 4, 3, 2, 1].map((p, i) => `${digit('n', p)} * ${10 - i}`).join(' + ')}) % 11)) % 11) = n % 10`;
 const latest = new Date(Date.parse(`${TODAY}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 
+/**
+ * The identifier guard on string columns kept in clear with no format (validate-row.ts), as
+ * one RE2 pattern: an NHS number in any layout or any run of ten digits, a date (numeric or
+ * written), a postcode, an e-mail address, a +44 phone number. RE2 has no lookbehind, so it
+ * matches a little more than the JavaScript patterns: for costing, not for deciding.
+ */
+const MONTHS = 'jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec';
+const IDENTIFIER = [
+  '[0-9]{10}',
+  '[0-9]{3}[ -][0-9]{3}[ -][0-9]{4}',
+  '[0-9]{4}[/.-][0-9]{1,2}[/.-][0-9]{1,2}',
+  '[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}',
+  `[0-9]{1,2} (?:${MONTHS})[a-z]* [0-9]{4}`,
+  '[A-PR-UWYZ](?:[0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKPS-UW]|[A-HK-Y][0-9][ABEHMNPRV-Y]) ?[0-9][ABD-HJLNP-UW-Z]{2}',
+  '[^@ ]+@[^@ ]+\\.[a-z]{2,}',
+  '\\+44',
+].join('|');
+const noIdentifier = (c: string) => `(${c} IS NULL OR NOT regexp_matches(${c}, '(?i)${IDENTIFIER}'))`;
+/** `format: record_id` (formats.ts): the key's shape, and no run of exactly ten digits (the Modulus 11 test on the rare run is left out of the costing). */
+const recordId = (c: string) => `(regexp_full_match(${c}, '[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}') AND NOT regexp_matches(${c}, '(?:^|[^0-9])[0-9]{10}(?:[^0-9]|$)'))`;
+
 async function main(): Promise<void> {
   const scale = Number(arg('scale', '1'));
   const dir = await ensureBenchInput(scale);
@@ -53,6 +74,8 @@ async function main(): Promise<void> {
   const dataset = benchDataset();
   const dialect = referenceDialect(dataset);
   const asText = dataset.columns.map((c) => `${sql(c.name)}: 'VARCHAR'`).join(', ');
+  const keptText = dataset.columns.filter((c) => c.type === 'string' && c.rule === 'keep' && c.format === undefined).map((c) => noIdentifier(c.name));
+  const recordKeys = dataset.columns.filter((c) => c.format === 'record_id').map((c) => recordId(c.name));
 
   const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
   const connection = await instance.connect();
@@ -79,7 +102,8 @@ async function main(): Promise<void> {
        AND (provider_code IS NULL OR regexp_full_match(provider_code, '[A-Z0-9]{3,6}'))
        AND (primary_diagnosis IS NULL OR regexp_full_match(primary_diagnosis, '[A-Z][0-9]{2}(?:\\.?[0-9X]{1,2})?[AD]?'))
        AND (primary_procedure IS NULL OR regexp_full_match(primary_procedure, '[A-HJ-NP-Z][0-9]{2}(?:\\.?[0-9])?'))
-       AND (length_of_stay IS NULL OR stay IS NOT NULL)) AS ok
+       AND (length_of_stay IS NULL OR stay IS NOT NULL)
+       ${[...keptText, ...recordKeys].map((check) => `AND ${check}`).join('\n       ')}) AS ok
      FROM typed`,
   );
   const hmac = await cpuOf(
