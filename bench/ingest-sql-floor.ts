@@ -14,7 +14,8 @@
  *
  * Prints one JSON line: rows, each step's CPU-seconds per million rows (parse and check in
  * one pass; pseudonyms for the distinct NHS numbers; join and Parquet write; parsing alone
- * for comparison), and the ratio their total would give against the reference.
+ * for comparison), and the ratio their total would give against the reference; and the
+ * same write with shorter pseudonym encodings (a decision the README leaves open).
  */
 import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -111,9 +112,11 @@ async function main(): Promise<void> {
     `CREATE TEMP TABLE pseudonyms AS SELECT nhs_number, sha256(unhex('${paddedKey(0x5c)}') || unhex(sha256(unhex('${paddedKey(0x36)}') || nhs_number::BLOB))) AS person_id
      FROM (SELECT DISTINCT nhs_number FROM checked WHERE ok)`,
   );
-  const write = await cpuOf(
-    connection,
-    `COPY (SELECT c.episode_id, p.person_id,
+  /** Join and write, with the pseudonym written as `pseudonym` (an expression over p.person_id, the 64-hex HMAC). */
+  const writeWith = (pseudonym: string) =>
+    cpuOf(
+      connection,
+      `COPY (SELECT c.episode_id, ${pseudonym} AS person_id,
          CASE WHEN age >= 90 THEN '90+' ELSE (age // 5 * 5)::VARCHAR || '-' || (age // 5 * 5 + 4)::VARCHAR END AS age_band_at_admission,
          c.sex, c.ethnicity, split_part(c.postcode, ' ', 1) AS postcode_district, c.lsoa_code, c.gp_practice_code, c.provider_code,
          substr(c.admission_date, 1, 7) AS admission_month, substr(c.discharge_date, 1, 7) AS discharge_month, c.admission_method,
@@ -121,7 +124,16 @@ async function main(): Promise<void> {
        FROM (SELECT *, year(admitted) - year(dob) - CASE WHEN substr(admission_date, 6, 5) < substr(date_of_birth, 6, 5) THEN 1 ELSE 0 END AS age FROM checked WHERE ok) c
        JOIN pseudonyms p USING (nhs_number))
      TO ${sql(out)} (FORMAT parquet, COMPRESSION zstd)`,
-  );
+    );
+  const write = await writeWith('p.person_id');
+  // For the decision the README names (a shorter pseudonym encoding changes every pseudonym):
+  // what the same write costs with the HMAC truncated to 128 bits as 32 hex characters, as
+  // base64 (24 characters), or whole as 32 raw bytes.
+  const shorter = {
+    hex_128_bits: await writeWith('left(p.person_id, 32)'),
+    base64_128_bits: await writeWith('to_base64(unhex(left(p.person_id, 32)))'),
+    binary_256_bits: await writeWith('unhex(p.person_id)'),
+  };
   // The SQL HMAC is the platform's pseudonym: checked against Node's for a few people.
   const sample = (await connection.runAndReadAll('SELECT nhs_number, person_id FROM pseudonyms LIMIT 5')).getRows() as [string, string][];
   for (const [nhs, pseudonym] of sample) {
@@ -146,6 +158,8 @@ async function main(): Promise<void> {
       join_and_write_cpu_s_per_m: perMillion(write),
       total_cpu_s_per_m: perMillion(total),
       projected_ratio: Number((reference / total).toFixed(3)),
+      join_and_write_cpu_s_per_m_with_shorter_pseudonyms: Object.fromEntries(Object.entries(shorter).map(([k, v]) => [k, perMillion(v)])),
+      projected_ratio_with_shorter_pseudonyms: Object.fromEntries(Object.entries(shorter).map(([k, v]) => [k, Number((reference / (parseAndCheck + hmac + v)).toFixed(3))])),
       threads: 1,
     })}\n`,
   );
