@@ -18,9 +18,10 @@
  * file is written whole (temporary file, fsync, rename), and changes to one request are
  * made under a lock file, so two reviewers acting at once cannot lose an approval.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { sha256Hex } from './disclosure';
 import type { OutputRequest } from './workflow';
 
 export const AIRLOCK_DIR = 'airlock';
@@ -318,7 +319,7 @@ export class FileAirlockStore implements AirlockStore {
     const found = new Map(
       [...approved.keys()].map((name) => {
         const body = read(path.join(target, filesDir, name));
-        return [name, body === undefined ? undefined : { bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') }] as const;
+        return [name, body === undefined ? undefined : { bytes: body.length, sha256: sha256Hex(body) }] as const;
       }),
     );
     const manifest = read(path.join(target, 'manifest.json'));
