@@ -106,3 +106,10 @@ export async function* readPieces(store: ObjectStore, pieces: readonly ComposePi
     }
   }
 }
+
+/** The bytes of `pieces` in one buffer (each range's length checked by `readPieces`): for small reads only. */
+export async function readPiecesToBuffer(store: ObjectStore, pieces: readonly ComposePiece[]): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of readPieces(store, pieces)) chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  return Buffer.concat(chunks);
+}

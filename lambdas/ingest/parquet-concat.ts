@@ -22,7 +22,7 @@
  * fields). Files whose schemas differ, encrypted files and column chunks kept in other
  * files (file_path) are refused: joining them would not give one readable table.
  */
-import type { ObjectRef, ObjectStore } from './object-store';
+import { readPiecesToBuffer, type ObjectRef, type ObjectStore } from './object-store';
 import { decodeStruct, encodeStruct, EncodedStruct, field, i64Field, listField, setField, structField, ThriftList, ThriftStruct, WireType } from './thrift-compact';
 
 export const PARQUET_MAGIC = Buffer.from('PAR1', 'ascii');
@@ -167,13 +167,7 @@ export function planParquetConcat(parts: readonly ParquetPartFooter[], names: re
   return { segments, bytes: base + footer.length + PARQUET_TRAILER_BYTES, rows: Number(rows), rowGroups: rowGroups.length };
 }
 
-async function readRange(store: ObjectStore, ref: ObjectRef & { readonly versionId?: string }, start: number, end: number): Promise<Buffer> {
-  const pieces: Buffer[] = [];
-  for await (const piece of await store.get(ref, { start, end }, ref.versionId)) pieces.push(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
-  const bytes = Buffer.concat(pieces);
-  if (bytes.length !== end - start) throw new ParquetConcatError(`s3://${ref.bucket}/${ref.key}: read ${bytes.length} bytes of the ${end - start} asked for (did it change?)`);
-  return bytes;
-}
+const readRange = (store: ObjectStore, ref: ObjectRef & { readonly versionId?: string }, start: number, end: number) => readPiecesToBuffer(store, [{ from: ref, start, end }]);
 
 /** Bytes read from a file's end at first: most footers fit, so one request reads trailer and footer. */
 const FOOTER_GUESS = 64 * 1024;

@@ -27,7 +27,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { planComposeParts } from './compose-parts';
 import { mapConcurrently } from './concurrently';
-import { readPieces, type ByteRange, type ComposePiece, type ComposeResult, type ObjectHead, type ObjectRef, type ObjectStore, type ObjectSummary, type PutBody, type PutOptions } from './object-store';
+import { readPiecesToBuffer, type ByteRange, type ComposePiece, type ComposeResult, type ObjectHead, type ObjectRef, type ObjectStore, type ObjectSummary, type PutBody, type PutOptions } from './object-store';
 
 /** Stream bodies of unknown length go up in parts of this size (S3: 5 MiB to 5 GiB, 10,000 parts at most, so up to ~160 GB). */
 const PART_BYTES = 16 * 1024 * 1024;
@@ -129,7 +129,7 @@ export class S3ObjectStore implements ObjectStore {
     const only = parts.length === 1 ? parts[0] : undefined;
     if (parts.length === 0 || only?.kind === 'upload') {
       // Small enough for one PutObject (an empty object included).
-      return { ...(await this.put(to, await gatherBytes(this, only?.kind === 'upload' ? only.pieces : []), { contentType })), multipart: false };
+      return { ...(await this.put(to, await readPiecesToBuffer(this, only?.kind === 'upload' ? only.pieces : []), { contentType })), multipart: false };
     }
     const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket: to.bucket, Key: to.key, ContentType: contentType }));
     const uploadId = created.UploadId;
@@ -137,7 +137,7 @@ export class S3ObjectStore implements ObjectStore {
     try {
       const etags = await mapConcurrently(parts, COMPOSE_CONCURRENCY, async (part, i) => {
         const target = { Bucket: to.bucket, Key: to.key, UploadId: uploadId, PartNumber: i + 1 };
-        if (part.kind === 'upload') return (await this.client.send(new UploadPartCommand({ ...target, Body: await gatherBytes(this, part.pieces) }))).ETag;
+        if (part.kind === 'upload') return (await this.client.send(new UploadPartCommand({ ...target, Body: await readPiecesToBuffer(this, part.pieces) }))).ETag;
         const { from, start, end } = part.piece;
         const out = await this.client.send(new UploadPartCopyCommand({ ...target, CopySource: copySource(from), CopySourceRange: `bytes=${start}-${end - 1}` }));
         return out.CopyPartResult?.ETag;
@@ -177,12 +177,6 @@ export class S3ObjectStore implements ObjectStore {
 function copySource(from: ObjectRef & { readonly versionId?: string }): string {
   const version = from.versionId === undefined ? '' : `?versionId=${encodeURIComponent(from.versionId)}`;
   return `${from.bucket}/${from.key.split('/').map(encodeURIComponent).join('/')}${version}`;
-}
-
-async function gatherBytes(store: ObjectStore, pieces: readonly ComposePiece[]): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of readPieces(store, pieces)) chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-  return Buffer.concat(chunks);
 }
 
 async function* emptyGen(): AsyncGenerator<Uint8Array> {}
