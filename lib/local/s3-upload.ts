@@ -12,10 +12,11 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { S3_PART_LIMITS } from '../../lambdas/ingest/compose-parts';
 
-/** S3's smallest part (all but the last), and its largest number of parts. */
-export const MIN_PART_SIZE = 5 * 1024 * 1024;
-const MAX_PARTS = 10_000;
+/** S3's smallest part (all but the last), and its largest number of parts (compose-parts.ts states S3's limits once). */
+export const MIN_PART_SIZE = S3_PART_LIMITS.minPartBytes;
+const MAX_PARTS = S3_PART_LIMITS.maxParts;
 
 export interface UploadFileOptions {
   readonly bucket: string;
