@@ -95,33 +95,29 @@ export function multipartMiddleware(): KoaMiddleware {
   return async (ctx, next) => {
     const target = objectPath(ctx);
     if (target === undefined || !('uploadId' in ctx.query)) return next();
-    if (ctx.method === 'PUT' && 'partNumber' in ctx.query && 'x-amz-copy-source' in ctx.headers) {
-      ctx.params = { ...(ctx.params ?? {}), ...target };
-      return authenticate(ctx, () => uploadPartCopy(ctx, target));
-    }
-    if (ctx.method === 'PUT' && 'partNumber' in ctx.query) {
+    const uploadId = () => queryValue(ctx, 'uploadId');
+    let handle: (() => Promise<void>) | undefined;
+    if (ctx.method === 'PUT' && 'partNumber' in ctx.query && 'x-amz-copy-source' in ctx.headers) handle = () => uploadPartCopy(ctx, target);
+    else if (ctx.method === 'PUT' && 'partNumber' in ctx.query) {
       // s3rver would recreate an aborted (or never started) upload's folder and take the part.
-      ctx.params = { ...(ctx.params ?? {}), ...target };
-      return authenticate(ctx, async () => {
-        uploadDir(ctx, target.bucket, queryValue(ctx, 'uploadId'));
+      handle = async () => {
+        uploadDir(ctx, target.bucket, uploadId());
         await next();
-      });
-    }
-    if (ctx.method === 'DELETE') {
-      ctx.params = { ...(ctx.params ?? {}), ...target };
-      return authenticate(ctx, async () => {
-        fs.rmSync(uploadDir(ctx, target.bucket, queryValue(ctx, 'uploadId')), { recursive: true, force: true });
+      };
+    } else if (ctx.method === 'DELETE') {
+      handle = async () => {
+        fs.rmSync(uploadDir(ctx, target.bucket, uploadId()), { recursive: true, force: true });
         (ctx as unknown as { status: number }).status = 204;
-      });
-    }
-    if (ctx.method === 'POST') {
-      ctx.params = { ...(ctx.params ?? {}), ...target };
+      };
+    } else if (ctx.method === 'POST') {
       // Checked after authentication; then s3rver completes the upload as before.
-      return authenticate(ctx, async () => {
+      handle = async () => {
         checkPartSizes(ctx, target.bucket);
         await next();
-      });
+      };
     }
-    return next();
+    if (handle === undefined) return next();
+    ctx.params = { ...(ctx.params ?? {}), ...target };
+    return authenticate(ctx, handle);
   };
 }
