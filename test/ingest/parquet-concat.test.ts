@@ -4,7 +4,6 @@
  * byte for byte, and a file joined on the local S3 API (server-side part copies) reads
  * back, in DuckDB and in an independent reader (hyparquet), as exactly the parts' rows.
  */
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,6 +12,7 @@ import { planParquetConcat, ParquetConcatError, readParquetFooter, type ParquetP
 import { S3ObjectStore } from '../../lambdas/ingest/s3-object-store';
 import { decodeStruct, encodeStruct, ThriftDecodeError, type ThriftList, type ThriftStruct, WireType } from '../../lambdas/ingest/thrift-compact';
 import { LocalS3, startLocalS3 } from '../../lib/local/s3-server';
+import { readWithHyparquet } from './helpers/independent-reader';
 import { commandsDuring } from './helpers/observe-commands';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-concat-'));
@@ -60,10 +60,6 @@ const sqlList = (files: readonly string[]) => `read_parquet([${files.map((f) => 
 
 async function scalar(sql: string): Promise<unknown> {
   return (await db.runAndReadAll(sql)).getRowsJS()[0][0];
-}
-
-function hyparquet(...files: string[]): { rows: number; rowGroups: number; digest: string } {
-  return JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'helpers', 'hyparquet-read.mjs'), ...files], { encoding: 'utf8' }));
 }
 
 describe('thrift-compact', () => {
@@ -157,8 +153,8 @@ describe('joining Parquet parts on the local S3 API', () => {
     expect(await offsets(joined)).toEqual(expected);
 
     // An independent reader that locates every column chunk by those offsets agrees.
-    const parts = hyparquet(...files);
-    expect(hyparquet(joined)).toEqual({ rows: 330_003, rowGroups: parts.rowGroups, digest: parts.digest });
+    const parts = readWithHyparquet(...files);
+    expect(readWithHyparquet(joined)).toEqual({ rows: 330_003, rowGroups: parts.rowGroups, digest: parts.digest });
   });
 
   test('parts with different schemas, and a file that is not Parquet, are refused with the reason', async () => {
