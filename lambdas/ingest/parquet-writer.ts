@@ -54,6 +54,21 @@ function textField(v: string): string {
 }
 
 /**
+ * The DuckDB statement that converts a spool (CSV as `ParquetPartWriter` writes it: comma,
+ * double quotes, LF, an unquoted empty field for null) into the curated Parquet file.
+ * Exported for the costing benchmark, which converts a spool of its own the same way.
+ */
+export function spoolToParquetSql(columns: readonly CuratedColumn[], spoolFile: string, out: string): string {
+  const types = columns.map((c) => `${sqlString(c.name)}: ${sqlString(DUCKDB_TYPE[c.glueType])}`).join(', ');
+  const read =
+    `read_csv(${sqlString(spoolFile)}, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"', ` +
+    `new_line = '\\n', allow_quoted_nulls = false, max_line_size = ${MAX_LINE_BYTES}, columns = {${types}})`;
+  // Column order and names come from the curated model; the SELECT lists them to pin both.
+  const select = columns.map((c) => `"${c.name.replace(/"/g, '""')}"`).join(', ');
+  return `COPY (SELECT ${select} FROM ${read}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`;
+}
+
+/**
  * One in-memory DuckDB per process and thread count, reused by every chunk (and, in a warm
  * Lambda, every invocation): creating and dropping one per chunk cost time and left the
  * process's native memory growing with the number of chunks.
@@ -144,15 +159,9 @@ export class ParquetPartWriter {
     this.flush();
     this.close();
     if (this.rows === 0) return undefined;
-    const columns = this.columns.map((c) => `${sqlString(c.name)}: ${sqlString(DUCKDB_TYPE[c.glueType])}`).join(', ');
-    const read =
-      `read_csv(${sqlString(this.spoolFile)}, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"', ` +
-      `new_line = '\\n', allow_quoted_nulls = false, max_line_size = ${MAX_LINE_BYTES}, columns = {${columns}})`;
     const connection = await (await duckdb(this.options.threads ?? 1)).connect();
     try {
-      // Column order and names come from the curated model; the SELECT lists them to pin both.
-      const select = this.columns.map((c) => `"${c.name.replace(/"/g, '""')}"`).join(', ');
-      await connection.run(`COPY (SELECT ${select} FROM ${read}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
+      await connection.run(spoolToParquetSql(this.columns, this.spoolFile, out));
     } catch (e) {
       // DuckDB's messages quote the value they could not read; this error reaches logs and
       // the dead-letter queue, so it keeps only the kind of failure.
@@ -172,5 +181,10 @@ export class ParquetPartWriter {
 
   get dir(): string {
     return this.workDir;
+  }
+
+  /** The spooled CSV (complete once `finish` or `close` has been called). */
+  get spoolPath(): string {
+    return this.spoolFile;
   }
 }
