@@ -25,6 +25,10 @@ const MONTH = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|jul
 
 export type IdentifierKind = keyof typeof SCRUB_TOKENS;
 
+/** The postcode pattern's outward and inward codes (the UK Government Data Standards letter classes, as in postcode.ts). */
+const POSTCODE_OUTWARD = '[A-PR-UWYZ](?:\\d{1,2}|[A-HK-Y]\\d{1,2}|\\d[A-HJKPS-UW]|[A-HK-Y]\\d[ABEHMNPRV-Y])';
+const POSTCODE_INWARD = '\\d[ABD-HJLNP-UW-Z]{2}';
+
 /** National numbers: 0 then 9 or 10 digits, the area code perhaps in brackets (020 7946 0000, (01632) 960000, 07700 900000). */
 const NATIONAL_PHONE = /(?<![\d+])(?:\(0\d{1,4}\)|0\d{1,4})(?:[\s-]?\d){5,9}(?!\d)/g;
 
@@ -35,17 +39,23 @@ const PASSES: readonly (readonly [RegExp, string])[] = [
   [/(?:\+|\b00)\s?44\s?(?:\(0\)\s?)?\d(?:[\s-]?\d){8,9}(?!\d)/g, SCRUB_TOKENS.phone],
   // NHS numbers: 10 digits, written whole or 3-3-4 with spaces or hyphens.
   [/(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)/g, SCRUB_TOKENS.nhsNumber],
+  // Dates are found wherever they are, glued to other characters or not: `51961-04-03` and
+  // `x3 April 1961` hold a full date as much as `1961-04-03` does.
   // 2021-04-03, 2021/4/3
-  [/(?<!\d)\d{4}[/.-]\d{1,2}[/.-]\d{1,2}(?!\d)/g, SCRUB_TOKENS.date],
+  [/\d{4}[/.-]\d{1,2}[/.-]\d{1,2}/g, SCRUB_TOKENS.date],
   // 03/04/1961, 3-4-61, 03.04.1961
-  [/(?<!\d)\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})(?!\d)/g, SCRUB_TOKENS.date],
+  [/\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})/g, SCRUB_TOKENS.date],
   // 3 April 1961, 3rd of Apr. 1961, 03-APR-61
-  [new RegExp(`(?<![A-Za-z0-9])\\d{1,2}(?:st|nd|rd|th)?[\\s./-]*(?:of\\s+)?${MONTH}\\.?,?[\\s./-]*'?(?:\\d{4}|\\d{2})(?!\\d)`, 'gi'), SCRUB_TOKENS.date],
+  [new RegExp(`\\d{1,2}(?:st|nd|rd|th)?[\\s./-]*(?:of\\s+)?${MONTH}\\.?,?[\\s./-]*'?(?:\\d{4}|\\d{2})`, 'gi'), SCRUB_TOKENS.date],
   // April 3, 1961 / Apr 3rd 1961
-  [new RegExp(`(?<![A-Za-z])${MONTH}\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?,?\\s+(?:\\d{4}|'?\\d{2})(?!\\d)`, 'gi'), SCRUB_TOKENS.date],
+  [new RegExp(`${MONTH}\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?,?\\s+(?:\\d{4}|'?\\d{2})`, 'gi'), SCRUB_TOKENS.date],
   [NATIONAL_PHONE, SCRUB_TOKENS.phone],
   // UK postcodes, any case, with or without the space (the letter classes of the official pattern keep doses like "2 5ml" out).
-  [/(?<![A-Za-z])[A-PR-UWYZ](?:\d{1,2}|[A-HK-Y]\d{1,2}|\d[A-HJKPS-UW]|[A-HK-Y]\d[ABEHMNPRV-Y])\s*\d[ABD-HJLNP-UW-Z]{2}/gi, SCRUB_TOKENS.postcode],
+  [new RegExp(`(?<![A-Za-z])${POSTCODE_OUTWARD}\\s*${POSTCODE_INWARD}`, 'gi'), SCRUB_TOKENS.postcode],
+  // Glued onto a word (`livesSE5 8AF`): with the space in any case, or without it in capitals.
+  // Not lower case without the space, where words meet doses (`paracetamol500mg`).
+  [new RegExp(`${POSTCODE_OUTWARD}\\s+${POSTCODE_INWARD}`, 'gi'), SCRUB_TOKENS.postcode],
+  [new RegExp(`${POSTCODE_OUTWARD}${POSTCODE_INWARD}`, 'g'), SCRUB_TOKENS.postcode],
   // The net: ten or more digits with at most one separator between each.
   [/(?<!\d)\d(?:[\s.\-/]?\d){9,}(?!\d)/g, SCRUB_TOKENS.number],
 ];

@@ -79,7 +79,8 @@ const keyedIdentifier = fc.oneof(
 const around = fc.array(fc.constantFrom('A', 'I10X', 'E119', 'ward', 'see', '21', 'x'), { maxLength: 3 }).map((words) => words.join(' '));
 const planted = fc.record({
   column: fc.constantFrom(...KEPT_TEXT),
-  text: fc.tuple(around, fc.constantFrom(' ', '|', ', '), keyedIdentifier, fc.constantFrom(' ', '|', ', '), around).map(([a, s1, id, s2, b]) => `${a}${a ? s1 : ''}${id}${b ? s2 : ''}${b}`),
+  // '' glues the identifier onto the code or word beside it (`x1961-04-03`, `wardSE5 8AF`).
+  text: fc.tuple(around, fc.constantFrom(' ', '|', ', ', ''), keyedIdentifier, fc.constantFrom(' ', '|', ', ', ''), around).map(([a, s1, id, s2, b]) => `${a}${a ? s1 : ''}${id}${b ? s2 : ''}${b}`),
 });
 
 async function curatedValues(people: { nhs: string; dob: string; postcode: string; spaced: boolean }[], key: Buffer) {

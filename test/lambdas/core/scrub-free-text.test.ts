@@ -36,6 +36,13 @@ describe('scrubFreeText', () => {
     ['e-mail', 'mail test.person+nhs@example.org.uk ok', 'mail [EMAIL] ok'],
     ['several at once', 'Pt 999 000 0018, DOB 3/4/1961, SE5 8AF, 07700 900123, a@example.com', 'Pt [NHS_NUMBER], DOB [DATE], [POSTCODE], [PHONE], [EMAIL]'],
     ['full-width digits', 'NHS ９９９０００００１８', 'NHS [NHS_NUMBER]'],
+    ['date glued to a digit', 'ref51961-04-03', 'ref5[DATE]'],
+    ['date glued to digits on both sides', 'x103/04/19611', 'x1[DATE]1'],
+    ['written date glued to a letter', 'bornx3 April 1961', 'bornx[DATE]'],
+    ['written date, month first, glued to a word', 'seenApril 3, 1961', 'seen[DATE]'],
+    ['postcode glued to a word', 'livesSE5 8AF', 'lives[POSTCODE]'],
+    ['postcode glued to a word, lower case', 'livesse5 8af', 'lives[POSTCODE]'],
+    ['postcode glued to a word, capitals, no space', 'WARDSE58AF', 'WARD[POSTCODE]'],
   ])('%s', (_name, text, scrubbed) => {
     expect(scrubFreeText(text)).toBe(scrubbed);
   });
@@ -48,6 +55,9 @@ describe('scrubFreeText', () => {
     'BP 120/80, HR 72',
     'Follow-up in 6 weeks',
     'Room 12, ward 3',
+    'Paracetamol 500mg tablets',
+    'paracetamol500mg twice daily',
+    'Amoxicillin 250mg/5ml oral suspension',
   ])('leaves ordinary clinical text alone: %s', (text) => {
     expect(scrubFreeText(text)).toBe(text);
   });
@@ -84,6 +94,21 @@ describe('scrubFreeText properties', () => {
         }
       }),
       { numRuns: 500 },
+    );
+  });
+
+  test('no NHS number, full date or full postcode survives glued onto a word or a number', () => {
+    const word = fc.constantFrom('x', 'pt', 'DOB', 'lives', 'ref', 'NHS', 'ward', '5', '12', 'A1');
+    // Not a lower-case postcode without its space: glued to a word that shape is a dose as
+    // often as a postcode (`paracetamol500mg`), and the scrubber leaves it (see scrub-free-text.ts).
+    const gluable = fc.oneof(nhsWritten, dateWritten, postcode, postcode.filter((p) => /\s/.test(p)).map((p) => p.toLowerCase()));
+    fc.assert(
+      fc.property(word, gluable, word, fc.boolean(), (before, id, after, gluedAfter) => {
+        const out = scrubFreeText(`${before}${id}${gluedAfter ? after : ` ${after}`}`);
+        expect(digits(out)).not.toContain(digits(id));
+        expect(compact(out)).not.toContain(compact(id));
+      }),
+      { numRuns: 1000 },
     );
   });
 

@@ -213,6 +213,9 @@ describe('a string kept in clear with no format refuses identifiers', () => {
     ['a national phone number', '020 7946 0000', 'ten or more digits'],
     ['an international phone number', '+44 20 7946 0000', 'a phone number'],
     ['full-width digits', '\uff19\uff14\uff13\uff14\uff17\uff16\uff15\uff19\uff11\uff19', 'NHS number'],
+    ['a date glued to a digit', '51961-04-03', 'a date'],
+    ['a postcode glued to a code', 'xSE5 8AF', 'a postcode'],
+    ['a postcode glued to a code, no space', 'WARDSE58AF', 'a postcode'],
   ])('%s', (_what, value, label) => {
     const result = validate(episodeFields({ ward: value }), 4);
     expect(problems(result)).toEqual([['identifier_in_text', 'ward']]);
@@ -221,7 +224,7 @@ describe('a string kept in clear with no format refuses identifiers', () => {
     expect(message).not.toContain(value);
   });
 
-  test.each(['Ward 5', 'E000000001', 'E119|J449', 'Room 12, ward 3', '21', 'A', 'kg/m2', 'Amoxicillin 500mg capsules'])('keeps %j', (value) => {
+  test.each(['Ward 5', 'E000000001', 'E119|J449', 'Room 12, ward 3', '21', 'A', 'kg/m2', 'Amoxicillin 500mg capsules', 'Paracetamol500mg'])('keeps %j', (value) => {
     expect(typed({ ward: value }, 'ward')).toBe(value);
   });
 
