@@ -55,7 +55,7 @@ const dateNumber = (iso: string) => Number(iso.replace(/-/g, ''));
 const isDigit = (c: number) => c >= 48 && c <= 57;
 const isUpper = (c: number) => c >= 65 && c <= 90;
 const isLetter = (c: number) => isUpper(c) || (c >= 97 && c <= 122);
-/** A character class of upper-case letters, as a 26-entry table. */
+/** A character class of letters, as a table indexed by character code. */
 function letters(allowed: string): Uint8Array {
   const table = new Uint8Array(128);
   for (const ch of allowed) table[ch.charCodeAt(0)] = 1;
@@ -234,10 +234,7 @@ class EpisodeLoop {
       if (b[lineEnd + 1] === LF) lineEnd++;
     }
     const next = lineEnd + 1;
-    if (f !== Col.Count || !this.check()) {
-      this.handedOn++;
-      return next;
-    }
+    if (f !== Col.Count || !this.check()) this.handedOn++;
     return next;
   }
 
