@@ -65,3 +65,11 @@ export function referenceDialect(dataset: DatasetConfig): string {
   const { source } = dataset;
   return `delim = ${sql(source.delimiter)}, quote = ${sql(source.quote)}, escape = ${sql(source.quote)}, header = ${source.header}, ignore_errors = true`;
 }
+
+/** Runs a benchmark's main: an error prints its stack and exits 1 (no half-printed JSON line). */
+export function runBench(main: () => Promise<void>): void {
+  main().catch((e) => {
+    process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -25,29 +25,20 @@
  * give, counting the core's rows at nothing (so it flatters the fast path).
  */
 import { isUtf8 } from 'node:buffer';
-import { createHash, createHmac, hash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { csvOptionsFor, readCsvBatches } from '../lambdas/core/csv-reader';
 import { daysInMonth } from '../lambdas/core/iso-date';
 import { readOptOutList } from '../lambdas/core/opt-out';
-import { createPipeline, emptyCounts, processRecords } from '../lambdas/core/pipeline';
-import { ParquetPartWriter, spoolToParquetSql } from '../lambdas/ingest/parquet-writer';
-import { arg, benchDataset, DATASET, ensureBenchInput, referenceDialect, sql, TODAY } from './ingest-input';
+import { checkAgainstCore, convertAndReference, cpuSecondsSince, FLOOR_KEY, withWorkDir } from './floor-check';
+import { arg, DATASET, ensureBenchInput, runBench, TODAY } from './ingest-input';
 
-const KEY = Buffer.alloc(32, 7);
 const COMMA = 44;
 const LF = 10;
 const CR = 13;
 const QUOTE = 34;
 const OUT_BYTES = 1 << 21;
 
-const cpuSecondsSince = (start: NodeJS.CpuUsage) => {
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / 1e6;
-};
 
 /** `YYYY-MM-DD` as the number YYYYMMDD. */
 const dateNumber = (iso: string) => Number(iso.replace(/-/g, ''));
@@ -73,8 +64,8 @@ const OPCS_CHAPTER = letters(range('A', 'H') + range('J', 'N') + range('P', 'Z')
 /** The key XORed with HMAC's inner and outer pads, in the first 64 bytes of each buffer. */
 function paddedKeys(inner: Buffer, outer: Buffer): void {
   for (let i = 0; i < 64; i++) {
-    inner[i] = (KEY[i] ?? 0) ^ 0x36;
-    outer[i] = (KEY[i] ?? 0) ^ 0x5c;
+    inner[i] = (FLOOR_KEY[i] ?? 0) ^ 0x36;
+    outer[i] = (FLOOR_KEY[i] ?? 0) ^ 0x5c;
   }
 }
 
@@ -535,69 +526,18 @@ async function runLoop(file: string, spool: string, optOut: ReadonlySet<number>)
   return { loop, cpu: cpuSecondsSince(cpu0), sha256 };
 }
 
-/** The real pipeline's spool of the same file (not timed): what the loop's lines are checked against. */
-async function coreSpool(file: string, work: string, optOut: ReadonlySet<string>): Promise<string> {
-  const dataset = benchDataset();
-  const pipeline = createPipeline(dataset, { key: KEY, loadDate: TODAY, optOut });
-  const writer = new ParquetPartWriter(pipeline.columns, work);
-  const sinks = { curated: () => undefined, curatedValues: writer.appendValues.bind(writer), rejected: () => undefined };
-  const counts = emptyCounts();
-  for await (const records of readCsvBatches(fs.createReadStream(file), csvOptionsFor(dataset))) processRecords(pipeline, records, sinks, counts);
-  // finish, not close: it writes out the rows still buffered (and converts them, untimed).
-  await writer.finish(path.join(work, 'core.parquet'));
-  return writer.spoolPath;
-}
-
-/** Every line of `ours` appears in `core`, in order: the loop wrote nothing the core would not. */
-async function checkSubsequence(ours: string, core: string): Promise<number> {
-  const coreLines = readline.createInterface({ input: fs.createReadStream(core), crlfDelay: Infinity })[Symbol.asyncIterator]();
-  let matched = 0;
-  for await (const line of readline.createInterface({ input: fs.createReadStream(ours), crlfDelay: Infinity })) {
-    for (;;) {
-      const next = await coreLines.next();
-      if (next.done) throw new Error(`line ${matched + 1} of the loop's spool is not in the core's spool (in order): the prototype's checks differ from the core's`);
-      if (next.value === line) break;
-    }
-    matched++;
-  }
-  return matched;
-}
-
 async function main(): Promise<void> {
   const scale = Number(arg('scale', '1'));
   const dir = await ensureBenchInput(scale);
   const file = path.join(dir, `${DATASET}.csv`);
-  const work = fs.mkdtempSync(path.join(dir, 'js-floor-'));
-  try {
+  await withWorkDir(dir, 'js-floor-', async (work) => {
     const optOutList = await readOptOutList(fs.createReadStream(path.join(dir, 'national-data-opt-out.txt')));
     const optOut = new Set([...optOutList].map(Number));
     const spool = path.join(work, 'loop-spool.csv');
     const { loop, cpu, sha256 } = await runLoop(file, spool, optOut);
 
-    const dataset = benchDataset();
-    const columns = createPipeline(dataset, { key: KEY, loadDate: TODAY, optOut: optOutList }).columns;
-    const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
-    const connection = await instance.connect();
-    let t0 = process.cpuUsage();
-    await connection.run(spoolToParquetSql(columns, spool, path.join(work, 'loop.parquet')));
-    const convert = cpuSecondsSince(t0);
-    t0 = process.cpuUsage();
-    await connection.run(`COPY (SELECT * FROM read_csv(${sql(file)}, ${referenceDialect(dataset)})) TO ${sql(path.join(work, 'reference.parquet'))} (FORMAT parquet, COMPRESSION zstd)`);
-    const reference = cpuSecondsSince(t0);
-    connection.closeSync();
-    instance.closeSync();
-
-    const matched = await checkSubsequence(spool, await coreSpool(file, work, optOutList));
-    const written = loop.handled - loop.optedOut;
-    if (matched !== written) throw new Error(`the loop wrote ${written} rows but ${matched} were checked`);
-    // The HMAC key check: the loop's pseudonyms are the platform's.
-    const someone = [...optOutList][0];
-    const expected = createHmac('sha256', KEY).update(someone, 'latin1').digest('hex');
-    const inner = Buffer.alloc(64 + 10);
-    const outer = Buffer.alloc(64 + 32);
-    paddedKeys(inner, outer);
-    inner.write(someone, 64, 'latin1');
-    if (hmacHex(inner, outer).toString('latin1') !== expected) throw new Error('the two-hash HMAC differs from node:crypto');
+    const { convert, reference } = await convertAndReference(spool, file, work, optOutList);
+    const matched = await checkAgainstCore(spool, loop.handled - loop.optedOut, file, work, optOutList);
 
     const rows = loop.handled + loop.handedOn;
     const perMillion = (s: number) => Number(((s * 1e6) / rows).toFixed(2));
@@ -618,12 +558,7 @@ async function main(): Promise<void> {
         threads: 1,
       })}\n`,
     );
-  } finally {
-    fs.rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
-main().catch((e) => {
-  process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1);
-});
+runBench(main);

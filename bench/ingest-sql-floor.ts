@@ -21,7 +21,7 @@ import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { arg, benchDataset, DATASET, ensureBenchInput, referenceDialect, sql, TODAY } from './ingest-input';
+import { arg, benchDataset, DATASET, ensureBenchInput, referenceDialect, runBench, sql, TODAY } from './ingest-input';
 
 const KEY = Buffer.alloc(32, 7);
 
@@ -165,7 +165,4 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((e) => {
-  process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1);
-});
+runBench(main);

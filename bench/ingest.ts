@@ -28,7 +28,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { readOptOutList } from '../lambdas/core/opt-out';
 import { commitBatch, DEFAULT_CHUNK_BYTES, planBatch, processChunk } from '../lambdas/ingest/batch';
 import { FsObjectStore } from './fs-object-store';
-import { arg, benchDataset, DATASET, ensureBenchInput, referenceDialect, REPO, sql, TODAY } from './ingest-input';
+import { arg, benchDataset, DATASET, ensureBenchInput, referenceDialect, REPO, runBench, sql, TODAY } from './ingest-input';
 
 
 interface ChildResult {
@@ -142,7 +142,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
-main().catch((e) => {
-  process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1);
-});
+runBench(main);
