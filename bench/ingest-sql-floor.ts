@@ -21,6 +21,7 @@ import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { POSTCODE_PATTERN } from '../lambdas/core/postcode';
 import { arg, benchDataset, DATASET, ensureBenchInput, referenceDialect, runBench, sql, TODAY } from './ingest-input';
 
 const KEY = Buffer.alloc(32, 7);
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
        AND dob IS NOT NULL AND date_of_birth <= '${TODAY}' AND date_of_birth >= '1890-01-01'
        AND admitted IS NOT NULL AND admission_date <= '${latest}' AND admission_date >= '1900-01-01' AND admission_date >= date_of_birth
        AND (discharge_date IS NULL OR (discharged IS NOT NULL AND discharge_date <= '${latest}' AND discharge_date >= '1900-01-01'))
-       AND (postcode IS NULL OR regexp_full_match(postcode, '(?:GIR 0AA|(?:[A-PR-UWYZ](?:[0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKPS-UW]|[A-HK-Y][0-9][ABEHMNPRV-Y])) [0-9][ABD-HJLNP-UW-Z]{2})'))
+       AND (postcode IS NULL OR regexp_full_match(postcode, '${POSTCODE_PATTERN}'))
        AND (lsoa_code IS NULL OR regexp_full_match(lsoa_code, '[EW]01[0-9]{6}'))
        AND (gp_practice_code IS NULL OR regexp_full_match(gp_practice_code, '[A-Z0-9]{3,6}'))
        AND (provider_code IS NULL OR regexp_full_match(provider_code, '[A-Z0-9]{3,6}'))

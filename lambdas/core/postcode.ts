@@ -9,7 +9,14 @@
  * position are excluded), so it refuses typing slips that would land in another district.
  */
 
-const POSTCODE = /^(?:GIR 0AA|(?:[A-PR-UWYZ](?:[0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKPS-UW]|[A-HK-Y][0-9][ABEHMNPRV-Y])) [0-9][ABD-HJLNP-UW-Z]{2})$/;
+/** The outward code (area and district), as a pattern source: shared with the free-text scrubber. */
+export const POSTCODE_OUTWARD = '[A-PR-UWYZ](?:[0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKPS-UW]|[A-HK-Y][0-9][ABEHMNPRV-Y])';
+/** The inward code (sector and unit), as a pattern source. */
+export const POSTCODE_INWARD = '[0-9][ABD-HJLNP-UW-Z]{2}';
+/** A whole postcode in its normal form, as a pattern source (no anchors). */
+export const POSTCODE_PATTERN = `(?:GIR 0AA|${POSTCODE_OUTWARD} ${POSTCODE_INWARD})`;
+
+const POSTCODE = new RegExp(`^${POSTCODE_PATTERN}$`);
 
 /**
  * Upper case, no surrounding space, one space before the inward code ('se58af' -> 'SE5 8AF').

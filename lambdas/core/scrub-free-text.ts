@@ -12,6 +12,8 @@
  * owner has judged the column to be name-free (dosage instructions, coded comments).
  */
 
+import { POSTCODE_INWARD, POSTCODE_OUTWARD } from './postcode';
+
 export const SCRUB_TOKENS = {
   email: '[EMAIL]',
   phone: '[PHONE]',
@@ -24,10 +26,6 @@ export const SCRUB_TOKENS = {
 const MONTH = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
 
 export type IdentifierKind = keyof typeof SCRUB_TOKENS;
-
-/** The postcode pattern's outward and inward codes (the UK Government Data Standards letter classes, as in postcode.ts). */
-const POSTCODE_OUTWARD = '[A-PR-UWYZ](?:\\d{1,2}|[A-HK-Y]\\d{1,2}|\\d[A-HJKPS-UW]|[A-HK-Y]\\d[ABEHMNPRV-Y])';
-const POSTCODE_INWARD = '\\d[ABD-HJLNP-UW-Z]{2}';
 
 /** National numbers: 0 then 9 or 10 digits, the area code perhaps in brackets (020 7946 0000, (01632) 960000, 07700 900000). */
 const NATIONAL_PHONE = /(?<![\d+])(?:\(0\d{1,4}\)|0\d{1,4})(?:[\s-]?\d){5,9}(?!\d)/g;
