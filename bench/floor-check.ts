@@ -7,10 +7,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { csvOptionsFor, readCsvBatches } from '../lambdas/core/csv-reader';
-import type { OptOutSet } from '../lambdas/core/opt-out';
-import { createPipeline, emptyCounts, processRecords } from '../lambdas/core/pipeline';
-import { ParquetPartWriter, spoolToParquetSql } from '../lambdas/ingest/parquet-writer';
+import { csvOptionsFor, readCsvBatches } from '../lib/ingest/core/csv-reader';
+import type { OptOutSet } from '../lib/ingest/core/opt-out';
+import { createPipeline, emptyCounts, processRecords } from '../lib/ingest/core/pipeline';
+import { ParquetPartWriter, spoolToParquetSql } from '../lib/ingest/parquet-writer';
 import { benchDataset, referenceDialect, sql, TODAY } from './ingest-input';
 
 /** Runs `body` with a fresh folder under `dir`, removed afterwards whatever happens. */

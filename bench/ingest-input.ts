@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../lib/config';
 import type { DatasetConfig } from '../lib/config/schema';
-import { generatePopulation } from '../lib/local/synthetic';
+import { generatePopulation } from '../lib/local/synthetic/population';
 
 export const REPO = path.resolve(__dirname, '..');
 export const DATASET = 'hospital_episodes';
@@ -25,7 +25,7 @@ const BASE_PEOPLE = 340_000;
  */
 function generatorFingerprint(): string {
   const hash = createHash('sha256');
-  for (const file of ['lib/local/synthetic.ts', 'lib/local/synthetic-values.ts']) hash.update(fs.readFileSync(path.join(REPO, file)));
+  for (const file of ['lib/local/synthetic/population.ts', 'lib/local/synthetic/values.ts']) hash.update(fs.readFileSync(path.join(REPO, file)));
   hash.update(JSON.stringify(benchDataset()));
   return hash.digest('hex').slice(0, 8);
 }

@@ -28,8 +28,8 @@ import { isUtf8 } from 'node:buffer';
 import { createHash, hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { daysInMonth } from '../lambdas/core/iso-date';
-import { readOptOutList } from '../lambdas/core/opt-out';
+import { daysInMonth } from '../lib/ingest/core/iso-date';
+import { readOptOutList } from '../lib/ingest/core/opt-out';
 import { checkAgainstCore, convertAndReference, cpuSecondsSince, FLOOR_KEY, withWorkDir } from './floor-check';
 import { arg, DATASET, ensureBenchInput, runBench, TODAY } from './ingest-input';
 
@@ -53,7 +53,7 @@ function letters(allowed: string): Uint8Array {
   return table;
 }
 const range = (from: string, to: string) => Array.from({ length: to.charCodeAt(0) - from.charCodeAt(0) + 1 }, (_, i) => String.fromCharCode(from.charCodeAt(0) + i)).join('');
-// The postcode pattern's letter classes (lambdas/core/postcode.ts).
+// The postcode pattern's letter classes (lib/ingest/core/postcode.ts).
 const PC_FIRST = letters(range('A', 'P') + range('R', 'U') + 'WYZ');
 const PC_SECOND = letters(range('A', 'H') + range('K', 'Y'));
 const PC_THIRD_AFTER_DIGIT = letters(range('A', 'H') + 'JKPSTUW');
@@ -405,7 +405,7 @@ class EpisodeLoop {
     return digits < 10;
   }
 
-  /** A postcode in its normal form (the pattern of lambdas/core/postcode.ts): the outward code's end, 0 for none, -1 when unsure. */
+  /** A postcode in its normal form (the pattern of lib/ingest/core/postcode.ts): the outward code's end, 0 for none, -1 when unsure. */
   private postcode(col: number): number {
     const b = this.b;
     const s = this.start[col];
@@ -451,7 +451,7 @@ class EpisodeLoop {
     return true;
   }
 
-  /** ICD-10 as lambdas/core/formats.ts has it, upper case only. */
+  /** ICD-10 as lib/ingest/core/formats.ts has it, upper case only. */
   private icd10(col: number): boolean {
     const b = this.b;
     const s = this.start[col];

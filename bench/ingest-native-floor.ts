@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readOptOutList } from '../lambdas/core/opt-out';
+import { readOptOutList } from '../lib/ingest/core/opt-out';
 import { checkAgainstCore, convertAndReference, cpuSecondsSince, withWorkDir } from './floor-check';
 import { arg, DATASET, ensureBenchInput, REPO, runBench, TODAY } from './ingest-input';
 

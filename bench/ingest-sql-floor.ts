@@ -21,7 +21,7 @@ import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { POSTCODE_PATTERN } from '../lambdas/core/postcode';
+import { POSTCODE_PATTERN } from '../lib/ingest/core/postcode';
 import { arg, benchDataset, DATASET, ensureBenchInput, referenceDialect, runBench, sql, TODAY } from './ingest-input';
 
 const KEY = Buffer.alloc(32, 7);

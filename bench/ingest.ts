@@ -25,8 +25,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { readOptOutList } from '../lambdas/core/opt-out';
-import { commitBatch, DEFAULT_CHUNK_BYTES, planBatch, processChunk } from '../lambdas/ingest/batch';
+import { readOptOutList } from '../lib/ingest/core/opt-out';
+import { commitBatch, DEFAULT_CHUNK_BYTES, planBatch, processChunk } from '../lib/ingest/batch';
 import { FsObjectStore } from './fs-object-store';
 import { arg, benchDataset, DATASET, ensureBenchInput, referenceDialect, REPO, runBench, sql, TODAY } from './ingest-input';
 

@@ -74,7 +74,7 @@ function runOne(projects: number, shards: number): Result {
     const t0 = process.hrtime.bigint();
     const cpu0 = cpuSeconds();
     const props = { outdir: path.join(work, 'cdk.out'), context: { [WORKSPACE_SHARDS_CONTEXT]: shards } };
-    // Exactly the app's gates (lib/compliance.ts), as `cdk synth` runs them.
+    // Exactly the app's gates (lib/compliance/gates.ts), as `cdk synth` runs them.
     const { app } = createApp(config, props);
     const assembly = app.synth(); // throws on any unacknowledged finding
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;

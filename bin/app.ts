@@ -2,7 +2,7 @@
 // The CDK entry point: load and validate the config, build the stacks. A bad config
 // stops here with the same messages `sde validate` prints, before any template exists.
 import { createStacks, newSdeApp } from '../lib/app';
-import { addComplianceGates } from '../lib/compliance';
+import { addComplianceGates } from '../lib/compliance/gates';
 import { ConfigError, loadConfig } from '../lib/config';
 
 const app = newSdeApp();

@@ -4,9 +4,9 @@
  */
 import { App, AppProps } from 'aws-cdk-lib';
 import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
-import { addComplianceGates } from './compliance';
+import { addComplianceGates } from './compliance/gates';
 import type { SdeConfig } from './config/model';
-import { stackName } from './naming';
+import { stackName } from './config/naming';
 import { AirlockStack, createAirlockStack } from './stacks/airlock-stack';
 import { AuditStack } from './stacks/audit-stack';
 import { BillingStack, createBillingStack } from './stacks/billing-stack';

@@ -5,8 +5,8 @@
  * names the reviewer in a way the caller cannot choose; the session name, which the caller
  * does choose, is ignored.
  */
-import { reviewerRoleSuffix } from '../constructs/airlock-reviewers';
-import { principalKey } from './settings';
+import { reviewerRolePrefix, reviewerRoleSuffix } from './bucket-layout';
+import { principalKey } from '../config/airlock-settings';
 
 export interface AwsActor {
   /** The caller as STS reports it. */
@@ -24,7 +24,7 @@ export function awsActor(callerArn: string, options: { readonly platformName: st
   if (!m) return { callerArn, principal: callerArn };
   const [, partition, account, roleName] = m;
   const principal = `arn:${partition}:iam::${account}:role/${roleName}`;
-  const prefix = `${options.platformName}-airlock-reviewer-`;
+  const prefix = reviewerRolePrefix(options.platformName);
   if (!roleName.startsWith(prefix)) return { callerArn, principal };
   const suffix = roleName.slice(prefix.length);
   const reviewer = options.reviewers.find((r) => reviewerRoleSuffix(r) === suffix);

@@ -20,7 +20,7 @@ import { formatCsvTable, parseCsvTable, type Table } from './csv-table';
 import { checkMagnitudeCell } from './dominance';
 import { rowLevelFindings } from './identifiers';
 import type { CellChange, CheckEntry, CheckSettings, FileDigest, FileOutcome, FileReport, RefusalEntry } from './report';
-import type { AirlockSettings } from './settings';
+import type { AirlockSettings } from '../config/airlock-settings';
 import { GridCell, isPrimarySuppressed, roundToBase, secondarySuppression } from './suppression';
 import { classifyTable, countValue, isSuppressedMark, isTotalLabel, numericValue, SUPPRESSED_MARK, type TableShape, type TableSpec } from './table-shape';
 

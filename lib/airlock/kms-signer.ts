@@ -1,6 +1,6 @@
 /**
  * The release-manifest signer on AWS: the airlock's asymmetric KMS key (ECC_NIST_P256,
- * SIGN_VERIFY; lib/constructs/airlock-signing-key.ts). The private key never leaves KMS;
+ * SIGN_VERIFY; lib/constructs/airlock/airlock-signing-key.ts). The private key never leaves KMS;
  * every signature is a `kms:Sign` call, recorded by CloudTrail. Signatures are the same
  * DER ECDSA-SHA-256 the local key makes, so `sde output verify` checks both the same way.
  */

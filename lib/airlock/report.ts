@@ -6,7 +6,7 @@
  * the changes: it stays inside the airlock and is never released. The release manifest
  * carries only the summary of each check.
  */
-import type { AirlockSettings } from './settings';
+import type { AirlockSettings } from '../config/airlock-settings';
 
 export type CheckId =
   | 'file_format'

@@ -1,5 +1,5 @@
 /**
- * The airlock's store on AWS: the AirlockStack's bucket (lib/constructs/airlock-bucket.ts),
+ * The airlock's store on AWS: the AirlockStack's bucket (lib/constructs/airlock/airlock-bucket.ts),
  * laid out as its bucket policy expects:
  *
  *   submissions/<project>/<id>/request.json          the request as submitted   } written by the
@@ -43,7 +43,7 @@ import {
   type PutObjectCommandInput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { REQUESTS_PREFIX, RELEASED_PREFIX, RELEASE_TAG, RELEASE_TAG_VALUE, SUBMISSIONS_PREFIX } from '../constructs/airlock-bucket';
+import { REQUESTS_PREFIX, RELEASED_PREFIX, RELEASE_TAG, RELEASE_TAG_VALUE, SUBMISSIONS_PREFIX } from './bucket-layout';
 import {
   AirlockConflictError,
   AirlockStoreError,

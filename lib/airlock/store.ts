@@ -137,7 +137,7 @@ export type StoredFileKind = 'files' | 'contributions' | 'checked' | 'reports';
 
 /**
  * What the airlock needs from a store. Every method is async so that one implementation
- * can be local files and another S3. A store decides nothing: LocalAirlock decides (the
+ * can be local files and another S3. A store decides nothing: AirlockService decides (the
  * pure workflow), hands the audit event to its sink, and only then writes.
  */
 export interface AirlockStore {
@@ -159,7 +159,7 @@ export interface AirlockStore {
    * Writes the egress copy (files, then the signed manifest) so that the project never
    * reads a half-written release; an existing release is never overwritten. `location` is
    * where the manifest is (a path or an `s3://` URI). `publish` makes it readable to the
-   * project: LocalAirlock calls it only after the released state is saved, so a release
+   * project: AirlockService calls it only after the released state is saved, so a release
    * that loses a race (the request returned meanwhile) stays unreadable. Locally the copy
    * is in place already (under the lock nothing can race it); on S3 publishing retags it.
    */

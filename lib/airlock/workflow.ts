@@ -22,7 +22,7 @@
 import type { ProjectState } from '../config/model';
 import { airlockEvent, type AirlockAuditEnv, type AirlockAuditEvent, type AirlockEventName } from './audit-events';
 import type { CheckSettings, CheckSummary, FileDigest, FileOutcome } from './report';
-import { principalKey } from './settings';
+import { principalKey } from '../config/airlock-settings';
 import type { TableSpec } from './table-shape';
 
 export const REQUEST_STATES = ['submitted', 'checked', 'first_approval', 'second_approval', 'released', 'returned', 'rejected'] as const;

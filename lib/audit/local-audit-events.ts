@@ -15,7 +15,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { SdeConfig } from '../config/model';
-import { projectRoleName, projectWorkgroupName } from '../naming';
+import { projectRoleName, projectWorkgroupName } from '../config/naming';
 import type { CloudTrailRecord, UserIdentity } from './cloudtrail-record';
 
 /** Written by CloudTrail in 2024-2025 records; the local writer uses the same. */
@@ -33,9 +33,9 @@ export interface LocalAuditEnv {
   readonly accountId: string;
   readonly region: string;
   readonly platformName: string;
-  /** The IAM role a project's researchers act through (lib/naming.ts). */
+  /** The IAM role a project's researchers act through (lib/config/naming.ts). */
   readonly projectRoleName: (projectId: string) => string;
-  /** The project's Athena workgroup (lib/naming.ts). */
+  /** The project's Athena workgroup (lib/config/naming.ts). */
   readonly projectWorkgroupName: (projectId: string) => string;
   readonly userAgent: string;
 }

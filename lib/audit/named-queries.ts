@@ -21,13 +21,13 @@
  * mistake one for a parameter.
  *
  * Conventions the queries rely on (the workspace issue creates roles and workgroups by
- * the same names, through lib/naming.ts):
+ * the same names, through lib/config/naming.ts):
  * - a project's researchers act through the IAM role `<platform>-project-<project id>`
  *   and query in the Athena workgroup of the same name;
  * - local records name the project in `additionalEventData.sdeProjectId`.
  */
 import type { SdeConfig } from '../config/model';
-import { projectRoleName, projectWorkgroupName } from '../naming';
+import { projectRoleName, projectWorkgroupName } from '../config/naming';
 import { AUDIT_TABLE } from './audit-table';
 import { accessDeniedCodeVariants } from './cloudtrail-record';
 import { SDE_PROJECT_FIELD } from './local-audit-events';

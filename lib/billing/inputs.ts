@@ -6,7 +6,7 @@
  */
 import type { SdeConfig } from '../config/model';
 import type { ProjectConfig } from '../config/schema';
-import { projectWorkgroupName } from '../naming';
+import { projectWorkgroupName } from '../config/naming';
 import type { WorkgroupProjects } from './usage';
 
 export interface BillingTier {

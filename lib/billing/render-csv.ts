@@ -1,10 +1,10 @@
 /**
  * Statements as CSV, for the organisations' finance teams and spreadsheets. Every cell
- * goes through the same formula neutralisation as query results (lib/query/format.ts):
+ * goes through the same formula neutralisation as query results (lib/reports/format.ts):
  * organisation names and project titles come from config files edited by many hands,
  * and a cell starting with `=` must never run on the reader's machine.
  */
-import { neutraliseFormula } from '../query/format';
+import { neutraliseFormula } from '../reports/format';
 import { formatDecimal } from './money';
 import type { Statement } from './statement';
 

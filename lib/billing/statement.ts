@@ -21,7 +21,8 @@
  *   it notes it (Budgets' first notification), at 100% it warns.
  */
 import { daysActive, type BillingMonth } from './month';
-import { divideHalfUp, formatMoney, minorDigits, PRICE_SCALE, scaledToText, toScaled } from './money';
+import { PRICE_SCALE, toScaled } from '../config/decimal';
+import { divideHalfUp, formatMoney, minorDigits, scaledToText } from './money';
 import type { BillingInputs, BillingProject } from './inputs';
 import { billedBytes, BYTES_PER_TB, type QueryUsage } from './usage';
 

@@ -2,7 +2,7 @@
  * Query usage: one line per charged query, from whichever record the deployment has.
  * Locally that is the CloudTrail-format trail `sde query` writes (Athena
  * StartQueryExecution records carrying the bytes scanned); on AWS it is Athena's own
- * query metadata (lambdas/billing/athena-usage.ts), because real CloudTrail records of
+ * query metadata (lib/billing/athena-usage.ts), because real CloudTrail records of
  * StartQueryExecution do not say how much data the query went on to scan.
  *
  * Athena's billing rules are modelled (and documented in the README, "Charging"):
@@ -37,7 +37,7 @@ export function billedBytes(bytesScanned: number): number {
   return Math.max(MINIMUM_BILLED_BYTES, mb * BYTES_PER_MB);
 }
 
-/** Maps an Athena workgroup name to the project it belongs to (see lib/naming.ts). */
+/** Maps an Athena workgroup name to the project it belongs to (see lib/config/naming.ts). */
 export type WorkgroupProjects = (workgroup: string) => string | undefined;
 
 export interface TrailUsage {

@@ -1,6 +1,6 @@
 /**
  * Value schemas shared by the config schema and the modules whose settings it embeds
- * (e.g. lib/airlock/settings.ts): kept apart so those modules do not import schema.ts,
+ * (e.g. lib/config/airlock-settings.ts): kept apart so those modules do not import schema.ts,
  * which imports them.
  */
 import { z } from 'zod';

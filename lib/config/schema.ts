@@ -7,8 +7,8 @@
  * governance file (say `rowFiltr`) must never be silently ignored.
  */
 import { z } from 'zod';
-import { airlockSchema } from '../airlock/settings';
-import { decimalPlaces, PRICE_DECIMALS } from '../billing/money';
+import { airlockSchema } from './airlock-settings';
+import { decimalPlaces, PRICE_DECIMALS } from './decimal';
 import { iamPrincipalArn } from './primitives';
 
 /** How sensitive a source column is, before de-identification. */
@@ -46,7 +46,7 @@ export const COLUMN_FORMATS = [
   'opcs4',
   'snomed',
   'bnf',
-  /** A supplier's record key kept in clear (episode, event, prescription id): see lambdas/core/formats.ts. */
+  /** A supplier's record key kept in clear (episode, event, prescription id): see lib/ingest/core/formats.ts. */
   'record_id',
   'free_text',
 ] as const;

@@ -6,7 +6,7 @@
  * out. Organisations and roster references only: no researcher (their ARNs are not
  * mentioned, only how many there are).
  */
-import { DEFAULT_SUPPRESSION_THRESHOLD } from '../airlock/settings';
+import { DEFAULT_SUPPRESSION_THRESHOLD } from '../config/airlock-settings';
 import { projectState, type ProjectState, type SdeConfig, type Sourced } from '../config/model';
 import type { DatasetConfig, ProjectConfig, Tier } from '../config/schema';
 import { approvalChangeProblems } from './approval-changes';

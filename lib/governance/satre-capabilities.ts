@@ -9,14 +9,14 @@ import type { Capability } from './satre';
 
 /** The module (relative to the repository root, without extension) and, for stacks, the class lib/app.ts must use. */
 const WHERE: Record<Capability, { module: string; appUses?: string }> = {
-  secureBucket: { module: 'lib/constructs/secure-bucket' },
-  platformKey: { module: 'lib/constructs/platform-key' },
-  lakeFormationGrants: { module: 'lib/constructs/lake-formation-grants' },
-  projectWorkspace: { module: 'lib/constructs/project-workspace' },
+  secureBucket: { module: 'lib/constructs/storage/secure-bucket' },
+  platformKey: { module: 'lib/constructs/storage/platform-key' },
+  lakeFormationGrants: { module: 'lib/constructs/workspace/lake-formation-grants' },
+  projectWorkspace: { module: 'lib/constructs/workspace/project-workspace' },
   auditStack: { module: 'lib/stacks/audit-stack', appUses: 'AuditStack' },
-  securityAlarms: { module: 'lib/constructs/security-alarms' },
+  securityAlarms: { module: 'lib/constructs/audit/security-alarms' },
   airlockStack: { module: 'lib/stacks/airlock-stack', appUses: 'AirlockStack' },
-  ingestion: { module: 'lambdas/core/pipeline' },
+  ingestion: { module: 'lib/ingest/core/pipeline' },
   ingestionStack: { module: 'lib/stacks/ingestion-stack', appUses: 'IngestionStack' },
   register: { module: 'lib/register/render' },
   registerStack: { module: 'lib/stacks/register-stack', appUses: 'RegisterStack' },
@@ -24,7 +24,7 @@ const WHERE: Record<Capability, { module: string; appUses?: string }> = {
   billingStack: { module: 'lib/stacks/billing-stack', appUses: 'BillingStack' },
   governanceReport: { module: 'lib/governance/config-diff' },
   accessMatrix: { module: 'lib/reports/access-matrix' },
-  complianceGates: { module: 'lib/compliance' },
+  complianceGates: { module: 'lib/compliance/gates' },
 };
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');

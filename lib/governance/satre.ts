@@ -24,7 +24,7 @@ export const CAPABILITIES = {
   auditStack: 'AuditStack (CloudTrail with data events, validated log files, Object Lock audit bucket)',
   securityAlarms: 'SecurityAlarms construct (metric-filter alarms to the security e-mails)',
   airlockStack: 'AirlockStack (output airlock: disclosure checks, two reviewers, signed releases)',
-  ingestion: 'ingestion core (lambdas/core: row validation, quarantine, opt-out, de-identification)',
+  ingestion: 'ingestion core (lib/ingest/core: row validation, quarantine, opt-out, de-identification)',
   ingestionStack: 'IngestionStack (ingestion Lambdas on AWS)',
   register: 'transparency register (lib/register, `sde register`)',
   registerStack: 'RegisterStack (register published on AWS)',
@@ -32,7 +32,7 @@ export const CAPABILITIES = {
   billingStack: 'BillingStack (monthly statements on AWS from Athena query metadata)',
   governanceReport: 'governance report (`sde governance-report`)',
   accessMatrix: 'access matrix (`sde access-matrix`)',
-  complianceGates: 'compliance gates at synth (lib/compliance.ts: cdk-nag AwsSolutions, HIPAA, NIST 800-53, Control Tower guard rules)',
+  complianceGates: 'compliance gates at synth (lib/compliance/gates.ts: cdk-nag AwsSolutions, HIPAA, NIST 800-53, Control Tower guard rules)',
 } as const;
 export type Capability = keyof typeof CAPABILITIES;
 

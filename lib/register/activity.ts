@@ -44,7 +44,7 @@ export interface ProjectActivity {
 }
 
 export interface ActivityInput {
-  /** Project id by Athena workgroup name (lib/naming.ts `projectWorkgroupName`). */
+  /** Project id by Athena workgroup name (lib/config/naming.ts `projectWorkgroupName`). */
   readonly projectByWorkgroup: ReadonlyMap<string, string>;
   /** The project ids in the config: records naming another project are not counted. */
   readonly projectIds: ReadonlySet<string>;

@@ -14,11 +14,11 @@
  *   when its query count is (a linked figure would reveal the count it sits beside).
  */
 import type { CloudTrailRecord } from '../audit/cloudtrail-record';
-import { airlockSettings } from '../airlock/settings';
+import { airlockSettings } from '../config/airlock-settings';
 import { curatedColumns, CuratedClass, CuratedColumn, PARTITION_COLUMN } from '../config/curated';
 import { datasetByName, projectState, ProjectState, SdeConfig } from '../config/model';
 import { ORGANISATION_TYPES, Purpose } from '../config/schema';
-import { projectWorkgroupName } from '../naming';
+import { projectWorkgroupName } from '../config/naming';
 import { CLASS_LABELS, STATE_LABELS } from '../reports/access-matrix';
 import { ActivityInput, ProjectActivity, summariseActivity } from './activity';
 import { carryPublishedScans, PARTIAL_SCAN_NOTE, PublishedScans } from './carry';

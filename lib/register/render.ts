@@ -3,7 +3,7 @@
  * programs read it (register.json, register.csv). All three come from the same model, so
  * they can never disagree.
  */
-import { formatCsv } from '../query/format';
+import { formatCsv } from '../reports/format';
 import { escapeHtml, htmlPage } from '../reports/html';
 import { countText, Register, RegisterProject } from './model';
 

@@ -4,7 +4,7 @@
  * change reaches the published register through the same reviewed `cdk deploy` as the
  * grants themselves, and the function holds no researcher, admin or reviewer identity.
  */
-import { airlockSettings } from '../airlock/settings';
+import { airlockSettings } from '../config/airlock-settings';
 import type { SdeConfig } from '../config/model';
 import type { DatasetConfig, PlatformConfig, ProjectConfig } from '../config/schema';
 

@@ -2,15 +2,15 @@ import { Annotations, CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { airlockSettings, type AirlockSettings } from '../airlock/settings';
+import { airlockSettings, type AirlockSettings } from '../config/airlock-settings';
 import type { SdeConfig } from '../config/model';
 import { iamPrincipalArn } from '../config/schema';
-import { AccessLogBucket } from '../constructs/access-log-bucket';
-import { AirlockBucket } from '../constructs/airlock-bucket';
-import { AirlockReviewers } from '../constructs/airlock-reviewers';
-import { AirlockSigningKey } from '../constructs/airlock-signing-key';
-import { PlatformKey } from '../constructs/platform-key';
-import { projectRoleNamePattern, stackName } from '../naming';
+import { AccessLogBucket } from '../constructs/storage/access-log-bucket';
+import { AirlockBucket } from '../constructs/airlock/airlock-bucket';
+import { AirlockReviewers } from '../constructs/airlock/airlock-reviewers';
+import { AirlockSigningKey } from '../constructs/airlock/airlock-signing-key';
+import { PlatformKey } from '../constructs/storage/platform-key';
+import { projectRoleNamePattern, stackName } from '../config/naming';
 
 export interface AirlockStackProps extends StackProps {
   readonly config: SdeConfig;

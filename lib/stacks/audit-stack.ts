@@ -6,13 +6,13 @@ import { Construct } from 'constructs';
 import { auditRetentionYears, TRAIL_LOG_GROUP_RETENTION_DAYS } from '../audit/audit-settings';
 import { auditQueryContext } from '../audit/named-queries';
 import type { SdeConfig } from '../config/model';
-import { AccessLogBucket } from '../constructs/access-log-bucket';
-import { AuditBucket } from '../constructs/audit-bucket';
-import { AuditTrail } from '../constructs/audit-trail';
-import { CloudTrailTable } from '../constructs/cloudtrail-table';
-import { PlatformKey } from '../constructs/platform-key';
-import { SecurityAlarms } from '../constructs/security-alarms';
-import { SecurityWorkgroup } from '../constructs/security-workgroup';
+import { AccessLogBucket } from '../constructs/storage/access-log-bucket';
+import { AuditBucket } from '../constructs/audit/audit-bucket';
+import { AuditTrail } from '../constructs/audit/audit-trail';
+import { CloudTrailTable } from '../constructs/audit/cloudtrail-table';
+import { PlatformKey } from '../constructs/storage/platform-key';
+import { SecurityAlarms } from '../constructs/audit/security-alarms';
+import { SecurityWorkgroup } from '../constructs/audit/security-workgroup';
 import type { DataLakeStack } from './data-lake-stack';
 
 export interface AuditStackProps extends StackProps {

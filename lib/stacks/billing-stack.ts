@@ -8,16 +8,16 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { billingInputs } from '../billing/inputs';
 import type { SdeConfig } from '../config/model';
-import { acknowledgeOnceResolved } from '../constructs/acknowledge-once-resolved';
-import { AccessLogBucket } from '../constructs/access-log-bucket';
-import { stageBundledJson } from '../constructs/bundled-json';
-import { IngestionDeadLetterQueue } from '../constructs/ingestion-dead-letter-queue';
-import { INGESTION_CONFIG_FILE, IngestionFunction } from '../constructs/ingestion-function';
-import { PlatformKey } from '../constructs/platform-key';
-import { SecureBucket } from '../constructs/secure-bucket';
-import { projectWorkgroupNamePattern, stackName } from '../naming';
+import { acknowledgeOnceResolved } from '../constructs/shared/acknowledge-once-resolved';
+import { AccessLogBucket } from '../constructs/storage/access-log-bucket';
+import { stageBundledJson } from '../constructs/shared/bundled-json';
+import { PlatformDeadLetterQueue } from '../constructs/shared/platform-dead-letter-queue';
+import { INGESTION_CONFIG_FILE, PlatformFunction } from '../constructs/shared/platform-function';
+import { PlatformKey } from '../constructs/storage/platform-key';
+import { SecureBucket } from '../constructs/storage/secure-bucket';
+import { projectWorkgroupNamePattern, stackName } from '../config/naming';
 
-const HANDLER = path.resolve(__dirname, '..', '..', 'lambdas', 'billing', 'handler.ts');
+const HANDLER = path.resolve(__dirname, '..', '..', 'lambdas', 'billing', 'monthly-statements.ts');
 
 /** Where statements are written in the billing bucket: `billing/<YYYY-MM>/<project>.csv|html`. */
 export const BILLING_PREFIX = 'billing/';
@@ -45,8 +45,8 @@ export class BillingStack extends Stack {
   readonly key: kms.Key;
   readonly accessLogs: s3.Bucket;
   readonly bucket: s3.Bucket;
-  readonly deadLetterQueue: IngestionDeadLetterQueue;
-  readonly job: IngestionFunction;
+  readonly deadLetterQueue: PlatformDeadLetterQueue;
+  readonly job: PlatformFunction;
   readonly rule: events.Rule;
 
   constructor(scope: Construct, id: string, props: BillingStackProps) {
@@ -65,10 +65,10 @@ export class BillingStack extends Stack {
       accessLogsPrefix: 'billing/',
       infrequentAccessAfterDays: 90,
     }).bucket;
-    this.deadLetterQueue = new IngestionDeadLetterQueue(this, 'DeadLetterQueue', { encryptionKey: this.key });
+    this.deadLetterQueue = new PlatformDeadLetterQueue(this, 'DeadLetterQueue', { encryptionKey: this.key });
 
     const inputs = billingInputs(config);
-    this.job = new IngestionFunction(this, 'MonthlyStatements', {
+    this.job = new PlatformFunction(this, 'MonthlyStatements', {
       entry: HANDLER,
       description: 'Monthly billing: Athena query metadata of each project workgroup, priced by tier, written as statements',
       logGroupName: `/${platform.name}/billing/monthly-statements`,
@@ -94,7 +94,7 @@ export class BillingStack extends Stack {
       const queries = iam.Grant.addToPrincipal({ grantee: this.job, actions: ['athena:ListQueryExecutions', 'athena:BatchGetQueryExecution'], resourceArns: [workgroups] });
       const spend = iam.Grant.addToPrincipal({ grantee: this.job, actions: ['budgets:ViewBudget'], resourceArns: [budgets] });
       const why = (what: string) =>
-        `The ${what} of the project workgroups only: every one is named ${pattern} (lib/naming.ts); the security team's workgroup and other budgets do not match.`;
+        `The ${what} of the project workgroups only: every one is named ${pattern} (lib/config/naming.ts); the security team's workgroup and other budgets do not match.`;
       for (const [grant, arn, what] of [[queries, workgroups, 'query metadata'], [spend, budgets, 'budgets']] as const) {
         for (const statement of grant.principalStatements) {
           acknowledgeOnceResolved(this, this.job.role.policyHolding(statement).node.defaultChild as CfnResource, arn, (flattened) => ({

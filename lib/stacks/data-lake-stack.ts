@@ -4,14 +4,14 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { SdeConfig } from '../config/model';
-import { AccessLogBucket } from '../constructs/access-log-bucket';
-import { DatasetTable } from '../constructs/dataset-table';
-import { LakeFormationGovernance } from '../constructs/lake-formation-governance';
-import { DataCatalogEncryption } from '../constructs/data-catalog-encryption';
-import { PlatformKey } from '../constructs/platform-key';
-import { SecureBucket } from '../constructs/secure-bucket';
-import { curatedDatabaseName } from '../naming';
-import { STAGING_PREFIX } from '../../lambdas/ingest/layout';
+import { AccessLogBucket } from '../constructs/storage/access-log-bucket';
+import { DatasetTable } from '../constructs/storage/dataset-table';
+import { LakeFormationGovernance } from '../constructs/storage/lake-formation-governance';
+import { DataCatalogEncryption } from '../constructs/storage/data-catalog-encryption';
+import { PlatformKey } from '../constructs/storage/platform-key';
+import { SecureBucket } from '../constructs/storage/secure-bucket';
+import { curatedDatabaseName } from '../config/naming';
+import { STAGING_PREFIX } from '../ingest/layout';
 
 export interface DataLakeStackProps extends StackProps {
   readonly config: SdeConfig;

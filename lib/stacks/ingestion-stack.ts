@@ -5,21 +5,21 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { SdeConfig } from '../config/model';
-import { stageBundledJson } from '../constructs/bundled-json';
-import { DuckDbPackaging } from '../constructs/duckdb-packaging';
-import { IngestionAlarms } from '../constructs/ingestion-alarms';
-import { IngestionDeadLetterQueue } from '../constructs/ingestion-dead-letter-queue';
-import { IngestionFunction, type ObjectAction } from '../constructs/ingestion-function';
-import { IngestionStateMachine, MAX_MAP_CONCURRENCY } from '../constructs/ingestion-state-machine';
-import { IngestionTrigger } from '../constructs/ingestion-trigger';
-import { PlatformKey } from '../constructs/platform-key';
-import { PseudonymKeySecret } from '../constructs/pseudonym-key-secret';
-import { stackName } from '../naming';
+import { stageBundledJson } from '../constructs/shared/bundled-json';
+import { DUCKDB_STAND_IN, DuckDbPackaging } from '../constructs/shared/duckdb-packaging';
+import { IngestionAlarms } from '../constructs/ingestion/ingestion-alarms';
+import { PlatformDeadLetterQueue } from '../constructs/shared/platform-dead-letter-queue';
+import { PlatformFunction, type ObjectAction } from '../constructs/shared/platform-function';
+import { IngestionStateMachine, MAX_MAP_CONCURRENCY } from '../constructs/ingestion/ingestion-state-machine';
+import { IngestionTrigger } from '../constructs/ingestion/ingestion-trigger';
+import { PlatformKey } from '../constructs/storage/platform-key';
+import { PseudonymKeySecret } from '../constructs/ingestion/pseudonym-key-secret';
+import { stackName } from '../config/naming';
 import type { DataLakeStack } from './data-lake-stack';
-import { MANIFEST_PREFIX, STAGING_PREFIX } from '../../lambdas/ingest/layout';
-import { ENV, OPT_OUT_LIST_KEY } from '../../lambdas/ingest/aws/settings';
+import { MANIFEST_PREFIX, STAGING_PREFIX } from '../ingest/layout';
+import { ENV, OPT_OUT_LIST_KEY } from '../ingest/lambda-settings';
 
-const HANDLERS = path.resolve(__dirname, '..', '..', 'lambdas', 'ingest', 'aws');
+const HANDLERS = path.resolve(__dirname, '..', '..', 'lambdas', 'ingest');
 
 /** Context keys that tune ingestion without a config change (`--context key=value`). */
 export const INGESTION_CONTEXT = {
@@ -58,16 +58,16 @@ export interface IngestionStackProps extends StackProps {
  * Step Functions execution (via EventBridge) that plans byte-range chunks, processes them
  * in parallel with a Distributed Map, and commits one batch with one manifest. Failures
  * go to an encrypted dead-letter queue and raise alarms. The functions are thin handlers
- * over lambdas/ingest, each with only the S3 prefixes, key uses and secret it needs.
+ * over lib/ingest, each with only the S3 prefixes, key uses and secret it needs.
  */
 export class IngestionStack extends Stack {
   /** Encrypts what this stack owns that holds no health data: logs, the dead-letter queue, a fallback alert topic. */
   readonly key: kms.Key;
   readonly pseudonymKey: PseudonymKeySecret;
-  readonly deadLetterQueue: IngestionDeadLetterQueue;
-  readonly plan: IngestionFunction;
-  readonly chunk: IngestionFunction;
-  readonly commit: IngestionFunction;
+  readonly deadLetterQueue: PlatformDeadLetterQueue;
+  readonly plan: PlatformFunction;
+  readonly chunk: PlatformFunction;
+  readonly commit: PlatformFunction;
   readonly workflow: IngestionStateMachine;
   readonly trigger: IngestionTrigger;
   readonly alarms: IngestionAlarms;
@@ -97,7 +97,7 @@ export class IngestionStack extends Stack {
       secretName: `${platform.name}/ingestion/pseudonym-key`,
       encryptionKey: dataLake.key,
     });
-    this.deadLetterQueue = new IngestionDeadLetterQueue(this, 'DeadLetterQueue', { encryptionKey: this.key });
+    this.deadLetterQueue = new PlatformDeadLetterQueue(this, 'DeadLetterQueue', { encryptionKey: this.key });
 
     const configFile = writeIngestionConfig(config);
     const environment = {
@@ -107,12 +107,12 @@ export class IngestionStack extends Stack {
     };
     const common = {
       deadLetterQueue: this.deadLetterQueue,
-      duckDbStandIn: path.join(HANDLERS, 'duckdb-unavailable.ts'),
+      duckDbStandIn: DUCKDB_STAND_IN,
       logKey: this.key,
       metricsNamespace: `${platform.name}/ingestion`,
       configFile,
     };
-    this.plan = new IngestionFunction(this, 'Plan', {
+    this.plan = new PlatformFunction(this, 'Plan', {
       ...common,
       entry: path.join(HANDLERS, 'plan.ts'),
       description: 'Ingestion plan: head the landed object, skip it if already committed, split it into byte-range chunks',
@@ -125,7 +125,7 @@ export class IngestionStack extends Stack {
       memorySizeMiB: 1769,
       timeout: Duration.minutes(15),
     });
-    this.chunk = new IngestionFunction(this, 'Chunk', {
+    this.chunk = new PlatformFunction(this, 'Chunk', {
       ...common,
       entry: path.join(HANDLERS, 'chunk.ts'),
       description: 'Ingestion chunk: parse, validate, apply the national data opt-out, de-identify and write one Parquet part',
@@ -142,7 +142,7 @@ export class IngestionStack extends Stack {
       // time in garbage collection (bench/ingest.ts runs the pipeline with the same flag).
       nodeOptions: ['--max-semi-space-size=64'],
     });
-    this.commit = new IngestionFunction(this, 'Commit', {
+    this.commit = new PlatformFunction(this, 'Commit', {
       ...common,
       entry: path.join(HANDLERS, 'commit.ts'),
       description: 'Ingestion commit: join the batch parts into one Parquet object and write its manifest',
@@ -186,7 +186,7 @@ export class IngestionStack extends Stack {
   }
 
   /**
-   * Each function gets the prefixes its step touches (lambdas/ingest/layout.ts), exact
+   * Each function gets the prefixes its step touches (lib/ingest/layout.ts), exact
    * object actions, the platform key through S3 only, and nothing else:
    *
    *   plan    reads landed objects; reads manifests (idempotency); writes the plan to staging

@@ -5,11 +5,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { SdeConfig } from '../config/model';
-import { AccessLogBucket } from '../constructs/access-log-bucket';
-import { PlatformKey } from '../constructs/platform-key';
-import { RegisterPublisher } from '../constructs/register-publisher';
-import { RegisterSite, RegisterSiteDomain } from '../constructs/register-site';
-import { projectWorkgroupNamePattern, stackName } from '../naming';
+import { AccessLogBucket } from '../constructs/storage/access-log-bucket';
+import { PlatformKey } from '../constructs/storage/platform-key';
+import { RegisterPublisher } from '../constructs/register/register-publisher';
+import { RegisterSite, RegisterSiteDomain } from '../constructs/register/register-site';
+import { projectWorkgroupNamePattern, stackName } from '../config/naming';
 import { registerContentSecurityPolicy } from '../register/csp';
 import { registerConfigSnapshot } from '../register/snapshot';
 

@@ -2,10 +2,10 @@ import { App, CfnResource, CfnWaitConditionHandle, Stack, StackProps } from 'aws
 import { Construct } from 'constructs';
 import { grantedProjects, type SdeConfig } from '../config/model';
 import type { ProjectConfig } from '../config/schema';
-import type { AirlockBucket } from '../constructs/airlock-bucket';
-import { LakeFormationChain } from '../constructs/lake-formation-grants';
-import { ProjectWorkspace } from '../constructs/project-workspace';
-import { stackName } from '../naming';
+import type { AirlockBucket } from '../constructs/airlock/airlock-bucket';
+import { LakeFormationChain } from '../constructs/workspace/lake-formation-grants';
+import { ProjectWorkspace } from '../constructs/workspace/project-workspace';
+import { stackName } from '../config/naming';
 import type { DataLakeStack } from './data-lake-stack';
 import { assignWorkspaceShards, parseShardCount, WORKSPACE_SHARDS_CONTEXT } from './workspace-sharding';
 

@@ -1,6 +1,6 @@
 /** Who acts on AWS: the caller's reviewer role names the reviewer; --as cannot. */
 import { actingAs, awsActor } from '../../lib/airlock/aws-identity';
-import { reviewerRoleSuffix } from '../../lib/constructs/airlock-reviewers';
+import { reviewerRoleSuffix } from '../../lib/airlock/bucket-layout';
 
 const REVIEWERS = ['arn:aws:iam::111122223333:role/SdeOutputChecker1', 'arn:aws:iam::111122223333:user/alice'];
 const opts = { platformName: 'onelondon-sde', reviewers: REVIEWERS };

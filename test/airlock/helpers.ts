@@ -1,6 +1,6 @@
 /** Shared helpers for the airlock tests: synthetic tables only. */
 import { parseCsvTable } from '../../lib/airlock/csv-table';
-import { DEFAULT_AIRLOCK_SETTINGS, type AirlockSettings } from '../../lib/airlock/settings';
+import { DEFAULT_AIRLOCK_SETTINGS, type AirlockSettings } from '../../lib/config/airlock-settings';
 
 export const SETTINGS: AirlockSettings = { ...DEFAULT_AIRLOCK_SETTINGS, reviewers: ['reviewer-a', 'reviewer-b', 'reviewer-c'] };
 

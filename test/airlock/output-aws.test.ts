@@ -9,12 +9,12 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { localSigner } from '../../lib/airlock/signing';
-import { reviewerRoleSuffix } from '../../lib/constructs/airlock-reviewers';
+import { reviewerRoleSuffix } from '../../lib/airlock/bucket-layout';
 import { verifyRelease } from '../../lib/airlock/verify';
 import { UsageError } from '../../lib/cli/command';
 import { commandHelp } from '../../lib/cli/cli';
 import { createOutputCommand, type OutputCommandOptions } from '../../lib/cli/commands/output';
-import { localS3Client, startLocalS3, type LocalS3 } from '../../lib/local/s3-server';
+import { localS3Client, startLocalS3, type LocalS3 } from '../../lib/local/s3-api/server';
 import { ConfigFixture, TEST_TODAY } from '../helpers/config-fixture';
 import { SETTINGS } from './helpers';
 

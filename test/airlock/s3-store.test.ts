@@ -1,11 +1,11 @@
 /**
- * The airlock over its S3 store (the AWS layout: lib/constructs/airlock-bucket.ts) against
- * a real S3 API on loopback (s3rver, lib/local/s3-server.ts), with the local signing key:
+ * The airlock over its S3 store (the AWS layout: lib/constructs/airlock/airlock-bucket.ts) against
+ * a real S3 API on loopback (s3rver, lib/local/s3-api/server.ts), with the local signing key:
  * the whole flow, the refusals, the egress, and the conditional writes.
  *
  * What the local S3 API cannot show: it has no bucket policies, KMS or object-tag
  * conditions (those are tested on the CDK templates). It does evaluate PutObject's
- * If-None-Match / If-Match and store x-amz-tagging (lib/local/s3rver-conditional-put.ts),
+ * If-None-Match / If-Match and store x-amz-tagging (lib/local/s3-api/s3rver-conditional-put.ts),
  * so the races below are real: the server refuses the stale write, not a test double.
  */
 import { createHash } from 'node:crypto';
@@ -14,15 +14,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { AirlockAuditEvent } from '../../lib/airlock/audit-events';
-import { LocalAirlock } from '../../lib/airlock/local-airlock';
+import { AirlockService } from '../../lib/airlock/airlock-service';
 import { S3AirlockStore, STAGED_TAG_VALUE } from '../../lib/airlock/s3-store';
 import { localSigner } from '../../lib/airlock/signing';
 import { AirlockConflictError, FileAirlockStore } from '../../lib/airlock/store';
 import { verifyRelease } from '../../lib/airlock/verify';
 import type { OutputRequest } from '../../lib/airlock/workflow';
 import { loadConfig } from '../../lib/config';
-import { RELEASE_TAG, RELEASE_TAG_VALUE } from '../../lib/constructs/airlock-bucket';
-import { localS3Client, startLocalS3, type LocalS3 } from '../../lib/local/s3-server';
+import { RELEASE_TAG, RELEASE_TAG_VALUE } from '../../lib/airlock/bucket-layout';
+import { localS3Client, startLocalS3, type LocalS3 } from '../../lib/local/s3-api/server';
 import { EXAMPLE_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
 import { SETTINGS } from './helpers';
 
@@ -96,7 +96,7 @@ async function setup(options: { reviewers?: readonly string[] } = {}) {
   let minute = 0;
   const settings = { ...SETTINGS, reviewers: options.reviewers ?? SETTINGS.reviewers };
   const make = (s = store) =>
-    new LocalAirlock({ config, workdir, store: s, settings, sink: (e) => void events.push(e), signer, now: () => new Date(Date.UTC(2026, 10, 22, 9, minute++)) });
+    new AirlockService({ config, workdir, store: s, settings, sink: (e) => void events.push(e), signer, now: () => new Date(Date.UTC(2026, 10, 22, 9, minute++)) });
   return { bucket, dir, input, store, sent, events, signer, workdir, airlock: make(), make, client };
 }
 

@@ -2,7 +2,7 @@ import { checkRecord } from '../../lib/audit/cloudtrail-record';
 import { AIRLOCK_EVENT_SOURCE, type AirlockAuditEnv } from '../../lib/airlock/audit-events';
 import type { CheckedFile, OutputRequest, SubmitContext, WorkflowAction, WorkflowContext, WorkflowResult } from '../../lib/airlock/workflow';
 import { submitRequest, transition } from '../../lib/airlock/workflow';
-import { DEFAULT_AIRLOCK_SETTINGS } from '../../lib/airlock/settings';
+import { DEFAULT_AIRLOCK_SETTINGS } from '../../lib/config/airlock-settings';
 
 const { reviewers: _r, ...CHECK_SETTINGS } = DEFAULT_AIRLOCK_SETTINGS;
 const audit: AirlockAuditEnv = { accountId: '000000000000', region: 'eu-west-2' };

@@ -8,7 +8,7 @@ import { readTrail } from '../../lib/audit/cloudtrail-reader';
 import type { CloudTrailRecord } from '../../lib/audit/cloudtrail-record';
 import { auditQueryContext } from '../../lib/audit/named-queries';
 import { loadConfig } from '../../lib/config';
-import { securityAlarmSpecs } from '../../lib/constructs/security-alarms';
+import { securityAlarmSpecs } from '../../lib/constructs/audit/security-alarms';
 import { EXAMPLE_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
 import { REAL_TRAIL } from './helpers/fixtures';
 import { compileFilterPattern } from './helpers/metric-filter';

@@ -33,7 +33,7 @@ test('the summary lines say whether the chain is intact', async () => {
 });
 
 test('counts a release the local airlock recorded (its own event source), not its refused attempts', async () => {
-  const { runAirlockDemo } = await import('../../lib/airlock/demo-run');
+  const { runAirlockDemo } = await import('../../lib/local/demo/airlock');
   const events: any[] = [];
   await runAirlockDemo({ config, workdir: tmp.dir, sink: (e) => void events.push(e) });
   const s = summariseAudit(events);

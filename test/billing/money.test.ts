@@ -1,4 +1,5 @@
-import { decimalPlaces, divideHalfUp, formatDecimal, formatMoney, minorDigits, toScaled } from '../../lib/billing/money';
+import { divideHalfUp, formatDecimal, formatMoney, minorDigits } from '../../lib/billing/money';
+import { decimalPlaces, toScaled } from '../../lib/config/decimal';
 import { daysActive, parseMonth, previousMonth } from '../../lib/billing/month';
 import { billedBytes } from '../../lib/billing/usage';
 

@@ -6,9 +6,9 @@
 import type { QueryExecution } from '@aws-sdk/client-athena';
 import { projectQueryEvent, type LocalAuditEnv } from '../../lib/audit/local-audit-events';
 import { usageFromTrail } from '../../lib/billing/usage';
-import { usageFromAthena } from '../../lambdas/billing/athena-usage';
-import { createHandler, monthToBill } from '../../lambdas/billing/handler';
-import { actualSpendFor, budgetPeriod } from '../../lambdas/billing/budget-spend';
+import { usageFromAthena } from '../../lib/billing/athena-usage';
+import { createHandler, monthToBill } from '../../lib/billing/monthly-job';
+import { actualSpendFor, budgetPeriod } from '../../lib/billing/budget-spend';
 import { parseMonth } from '../../lib/billing/month';
 import type { BillingInputs } from '../../lib/billing/inputs';
 

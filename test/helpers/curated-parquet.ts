@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { curatedColumns, DatasetConfig, type SdeConfig } from '../../lib/config';
-import { startLocalS3 } from '../../lib/local/s3-server';
+import { startLocalS3 } from '../../lib/local/s3-api/server';
 import { bucketNames, workdirLayout } from '../../lib/local/workdir';
 
 /** A deterministic synthetic value for curated column `name` in row `i`. */

@@ -7,9 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { datasetSchema } from '../../lib/config/schema';
-import { manifestKey } from '../../lambdas/ingest/layout';
-import type { ErrorReport } from '../../lambdas/ingest/manifest';
-import { csvLine, EPISODES, episodeFields } from '../lambdas/core/datasets';
+import { manifestKey } from '../../lib/ingest/layout';
+import type { ErrorReport } from '../../lib/ingest/manifest';
+import { csvLine, EPISODES, episodeFields } from './core/datasets';
 import { parseCsv } from '../helpers/csv';
 import { MemoryStore } from './helpers/memory-store';
 import { BUCKETS, runBatch } from './helpers/run-batch';

@@ -4,10 +4,10 @@
  * whatever the chunk size, with quoted line breaks, CRLF, lone CRs and broken quoting.
  */
 import fc from 'fast-check';
-import { CsvFileError, CsvRecord, readCsvBatches } from '../../lambdas/core/csv-reader';
-import { BoundaryScanner } from '../../lambdas/ingest/boundaries';
-import { chunked, csvLine, EPISODES, episodeFields, KEY, LOAD_DATE, testNhsNumber } from '../lambdas/core/datasets';
-import { commitBatch, planBatch, processChunk } from '../../lambdas/ingest/batch';
+import { CsvFileError, CsvRecord, readCsvBatches } from '../../lib/ingest/core/csv-reader';
+import { BoundaryScanner } from '../../lib/ingest/boundaries';
+import { chunked, csvLine, EPISODES, episodeFields, KEY, LOAD_DATE, testNhsNumber } from './core/datasets';
+import { commitBatch, planBatch, processChunk } from '../../lib/ingest/batch';
 import { MemoryStore } from './helpers/memory-store';
 import { readParquet } from './helpers/read-parquet';
 import { BUCKETS, runBatch } from './helpers/run-batch';

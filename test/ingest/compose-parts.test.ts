@@ -5,8 +5,8 @@
  * much more than the minimum of ranged bytes (what the Lambda has in memory).
  */
 import fc from 'fast-check';
-import { ComposePart, planComposeParts, S3_PART_LIMITS } from '../../lambdas/ingest/compose-parts';
-import type { ComposePiece } from '../../lambdas/ingest/object-store';
+import { ComposePart, planComposeParts, S3_PART_LIMITS } from '../../lib/ingest/compose-parts';
+import type { ComposePiece } from '../../lib/ingest/object-store';
 
 const SOURCES: Record<string, Buffer> = { a: Buffer.from('abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ!?'), b: Buffer.alloc(64, 'b') };
 const ref = (key: string) => ({ bucket: 'x', key });

@@ -1,4 +1,4 @@
-import { mapConcurrently } from '../../lambdas/ingest/concurrently';
+import { mapConcurrently } from '../../lib/ingest/concurrently';
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -10,8 +10,8 @@
  */
 import fc from 'fast-check';
 import { loadConfig } from '../../lib/config';
-import { nhsNumberFromBase, isValidNhsNumber } from '../../lambdas/core/nhs-number';
-import { csvLine, KEY, OTHER_KEY } from '../lambdas/core/datasets';
+import { nhsNumberFromBase, isValidNhsNumber } from '../../lib/ingest/core/nhs-number';
+import { csvLine, KEY, OTHER_KEY } from './core/datasets';
 import { EXAMPLE_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
 import { MemoryStore } from './helpers/memory-store';
 import { readParquet } from './helpers/read-parquet';

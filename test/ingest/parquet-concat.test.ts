@@ -8,10 +8,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { planParquetConcat, ParquetConcatError, readParquetFooter, type ParquetPartFooter } from '../../lambdas/ingest/parquet-concat';
-import { S3ObjectStore } from '../../lambdas/ingest/s3-object-store';
-import { decodeStruct, encodeStruct, ThriftDecodeError, type ThriftList, type ThriftStruct, WireType } from '../../lambdas/ingest/thrift-compact';
-import { LocalS3, startLocalS3 } from '../../lib/local/s3-server';
+import { planParquetConcat, ParquetConcatError, readParquetFooter, type ParquetPartFooter } from '../../lib/ingest/parquet-concat';
+import { S3ObjectStore } from '../../lib/ingest/s3-object-store';
+import { decodeStruct, encodeStruct, ThriftDecodeError, type ThriftList, type ThriftStruct, WireType } from '../../lib/ingest/thrift-compact';
+import { LocalS3, startLocalS3 } from '../../lib/local/s3-api/server';
 import { readWithHyparquet } from './helpers/independent-reader';
 import { commandsDuring } from './helpers/observe-commands';
 

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CuratedColumn } from '../../lib/config/curated';
-import { duckdbErrorKind, ParquetPartWriter, ParquetWriteError } from '../../lambdas/ingest/parquet-writer';
+import { duckdbErrorKind, ParquetPartWriter, ParquetWriteError } from '../../lib/ingest/parquet-writer';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));

@@ -8,9 +8,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
-import { LocalS3, startLocalS3 } from '../../lib/local/s3-server';
-import { readSmallObject } from '../../lambdas/ingest/object-store';
-import { S3ObjectStore } from '../../lambdas/ingest/s3-object-store';
+import { LocalS3, startLocalS3 } from '../../lib/local/s3-api/server';
+import { readSmallObject } from '../../lib/ingest/object-store';
+import { S3ObjectStore } from '../../lib/ingest/s3-object-store';
 import { commandsDuring } from './helpers/observe-commands';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-store-'));

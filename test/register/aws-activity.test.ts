@@ -7,7 +7,7 @@ import type { CloudTrailRecord } from '../../lib/audit/cloudtrail-record';
 import { airlockEvent } from '../../lib/airlock/audit-events';
 import { localAuditEnv, projectQueryEvent } from '../../lib/audit/local-audit-writer';
 import { loadConfig } from '../../lib/config';
-import { projectWorkgroupName } from '../../lib/naming';
+import { projectWorkgroupName } from '../../lib/config/naming';
 import { classifyRecord, queriesToMeasure } from '../../lib/register/activity';
 import { ATHENA_BATCH_SIZE, bytesFromExecutions, fetchQueryExecutions } from '../../lib/register/athena';
 import { carryPublishedScans, publishedScans } from '../../lib/register/carry';

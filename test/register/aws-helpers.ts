@@ -7,7 +7,7 @@ import type { BatchGetQueryExecutionCommand, BatchGetQueryExecutionCommandOutput
 import type { CloudTrailRecord } from '../../lib/audit/cloudtrail-record';
 import { localAuditEnv, projectQueryEvent } from '../../lib/audit/local-audit-writer';
 import type { SdeConfig } from '../../lib/config/model';
-import { projectWorkgroupName } from '../../lib/naming';
+import { projectWorkgroupName } from '../../lib/config/naming';
 
 export const AIRLOCK = 'onelondon-sde-airlock-store1a2b3c';
 export const NCL = 'ncl-winter-planning';

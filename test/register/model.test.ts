@@ -6,7 +6,7 @@ import { localAuditEnv, projectQueryEvent } from '../../lib/audit/local-audit-wr
 import { runCli } from '../../lib/cli/cli';
 import { loadConfig } from '../../lib/config';
 import { buildRegister, countText, formatBytes, publicCount, Register, RegisterProject } from '../../lib/register/model';
-import { readLocalRecords } from '../../lib/register/local';
+import { readLocalRecords } from '../../lib/local/runners/register';
 import { renderRegisterCsv, renderRegisterHtml, renderRegisterJson } from '../../lib/register/render';
 import { ConfigFixture, EXAMPLE_CONFIG, SECOND_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
 import { tempDir, writeStory } from './helpers';

@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { CloudTrailRecord } from '../../lib/audit/cloudtrail-record';
 import { loadConfig } from '../../lib/config';
-import { LocalS3, startLocalS3 } from '../../lib/local/s3-server';
+import { LocalS3, startLocalS3 } from '../../lib/local/s3-api/server';
 import { buildRegister } from '../../lib/register/model';
 import { publishRegister, recordsFromObject, trailObjectMonth } from '../../lib/register/publish';
 import { renderRegisterJson } from '../../lib/register/render';

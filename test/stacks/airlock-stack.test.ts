@@ -4,11 +4,11 @@ import * as path from 'node:path';
 import { CfnResource } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { DEFAULT_AIRLOCK_SETTINGS, type AirlockSettings } from '../../lib/airlock/settings';
+import { DEFAULT_AIRLOCK_SETTINGS, type AirlockSettings } from '../../lib/config/airlock-settings';
 import { createApp } from '../../lib/app';
 import { loadConfig } from '../../lib/config';
 import type { SdeConfig } from '../../lib/config/model';
-import { reviewerRoleSuffix } from '../../lib/constructs/airlock-reviewers';
+import { reviewerRoleSuffix } from '../../lib/airlock/bucket-layout';
 import { EXAMPLE_CONFIG, SECOND_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
 import { acknowledgementsIn, expectNoFindings, expectWellFormedAcknowledgement } from '../helpers/compliance-report';
 

@@ -7,14 +7,14 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { createApp, newSdeApp } from '../../lib/app';
-import { addComplianceGates } from '../../lib/compliance';
+import { addComplianceGates } from '../../lib/compliance/gates';
 import { loadConfig } from '../../lib/config';
 import type { SdeConfig } from '../../lib/config/model';
-import { INGESTION_CONFIG_FILE, INGESTION_RUNTIME } from '../../lib/constructs/ingestion-function';
-import { MANAGED_POLICY_MAX_CHARS, type ManagedPolicyRole } from '../../lib/constructs/managed-policy-role';
+import { INGESTION_CONFIG_FILE, FUNCTION_RUNTIME } from '../../lib/constructs/shared/platform-function';
+import { MANAGED_POLICY_MAX_CHARS, type ManagedPolicyRole } from '../../lib/constructs/shared/managed-policy-role';
 import { DataLakeStack } from '../../lib/stacks/data-lake-stack';
 import { createIngestionStack } from '../../lib/stacks/ingestion-stack';
-import { OPT_OUT_LIST_KEY } from '../../lambdas/ingest/aws/settings';
+import { OPT_OUT_LIST_KEY } from '../../lib/ingest/lambda-settings';
 import { ConfigFixture, EXAMPLE_CONFIG, SECOND_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
 import { acknowledgementsIn, expectNoFindings, expectWellFormedAcknowledgement } from '../helpers/compliance-report';
 
@@ -136,7 +136,7 @@ describe('IngestionStack template', () => {
         .map((k) => /^NODEJS_(\d+)_X$/.exec(k)?.[1])
         .filter((v): v is string => v !== undefined)
         .map(Number);
-      expect(INGESTION_RUNTIME.name).toBe(`nodejs${Math.max(...nodeVersions)}.x`);
+      expect(FUNCTION_RUNTIME.name).toBe(`nodejs${Math.max(...nodeVersions)}.x`);
       // aws-cdk-lib marks a retired runtime with @deprecated in its declarations.
       const declarations = fs.readFileSync(path.join(path.dirname(require.resolve('aws-cdk-lib/package.json')), 'aws-lambda', 'lib', 'runtime.d.ts'), 'utf8');
       const name = `NODEJS_${Math.max(...nodeVersions)}_X`;
@@ -144,7 +144,7 @@ describe('IngestionStack template', () => {
       const docs = new Map([...declarations.matchAll(doc)].map((m) => [m[2], m[1]]));
       expect(docs.get(name)).toBeDefined();
       expect(docs.get(name)).not.toMatch(/@deprecated/);
-      for (const [, f] of functions) expect(f.Properties.Runtime).toBe(INGESTION_RUNTIME.name);
+      for (const [, f] of functions) expect(f.Properties.Runtime).toBe(FUNCTION_RUNTIME.name);
     });
 
     test('bundled by the local esbuild (Docker is disabled in this test): index.js, the config, DuckDB only for the chunk function', () => {

@@ -1,5 +1,5 @@
 /**
- * cfn-guard scoped by resource type (lib/cfn-guard-by-resource-type.ts) finds exactly what
+ * cfn-guard scoped by resource type (lib/compliance/cfn-guard-by-resource-type.ts) finds exactly what
  * the full Control Tower run finds: on the example app with its workspaces, and on an app
  * made deliberately insecure across several services.
  */
@@ -13,7 +13,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { createApp } from '../../lib/app';
-import { ResourceTypeScopedCfnGuardValidator, resourceTypesNamed } from '../../lib/cfn-guard-by-resource-type';
+import { ResourceTypeScopedCfnGuardValidator, resourceTypesNamed } from '../../lib/compliance/cfn-guard-by-resource-type';
 import { loadConfig } from '../../lib/config';
 import { EXAMPLE_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
 

@@ -29,7 +29,7 @@ export const demoCommand: Command = {
     const seed = positiveInt('seed', values.seed as string);
     const config = loadConfig(values.config as string);
     // Loaded on use: the local runtime pulls in the S3 server and SDK, which validate does not need.
-    const { runDemo } = require('../../local/demo') as typeof import('../../local/demo');
+    const { runDemo } = require('../../local/demo/demo') as typeof import('../../local/demo/demo');
     await runDemo({ config, workdir: path.resolve(values.workdir as string), people, seed, log: out });
     return 0;
   },

@@ -45,8 +45,8 @@ export const ingestCommand: Command = {
       throw new UsageError(`--dataset: there is no dataset "${name}" in ${config.dir}; datasets: ${config.datasets.map((d) => d.name).join(', ')}`);
     }
     // Loaded on use: the local runtime pulls in the S3 server, the SDK and DuckDB.
-    const { runLocalIngest, MissingOptOutList } = require('../../local/ingest') as typeof import('../../local/ingest');
-    const { OptOutListError } = require('../../../lambdas/core/opt-out') as typeof import('../../../lambdas/core/opt-out');
+    const { runLocalIngest, MissingOptOutList } = require('../../local/runners/ingest') as typeof import('../../local/runners/ingest');
+    const { OptOutListError } = require('../../ingest/core/opt-out') as typeof import('../../ingest/core/opt-out');
     try {
       const result = await runLocalIngest({ config, workdir: path.resolve(values.workdir as string), dataset: name, file: path.resolve(file), chunkBytes, optOutFile, progress: true });
       out(JSON.stringify(result.manifest, null, 2));

@@ -19,11 +19,11 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { AuditSink } from '../../airlock/audit-events';
 import type { AwsActor } from '../../airlock/aws-identity';
 import type { KmsSend } from '../../airlock/kms-signer';
-import { AirlockInputError, LocalAirlock, verifyWithWorkdirKey, type Outcome } from '../../airlock/local-airlock';
+import { AirlockInputError, AirlockService, verifyWithWorkdirKey, type Outcome } from '../../airlock/airlock-service';
 import type { S3Send } from '../../airlock/s3-store';
 import type { ManifestSigner } from '../../airlock/signing';
 import { AIRLOCK_DIR, AirlockConflictError, AirlockStoreError, type AirlockStore } from '../../airlock/store';
-import type { AirlockSettings } from '../../airlock/settings';
+import type { AirlockSettings } from '../../config/airlock-settings';
 import type { TableSpec } from '../../airlock/table-shape';
 import { describeVerifyReport } from '../../airlock/verify';
 import type { OutputRequest } from '../../airlock/workflow';
@@ -231,12 +231,12 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
         return verify(rest[0], workdir, values, format, out, err);
       }
       const config = loadConfig(values.config as string, { today: values.today as string | undefined });
-      let airlock: LocalAirlock;
+      let airlock: AirlockService;
       let signingKey: string | undefined;
       /** On AWS: who the caller is; reviews and releases are recorded as this, never as --as. */
       let actor: AwsActor | undefined;
       if (bucket === undefined) {
-        airlock = new LocalAirlock({ config, workdir, settings: options.settings?.(config), sink: options.auditSink?.({ config, workdir }), now: options.now });
+        airlock = new AirlockService({ config, workdir, settings: options.settings?.(config), sink: options.auditSink?.({ config, workdir }), now: options.now });
       } else {
         const key = (values['signing-key'] as string | undefined) ?? `alias/${config.platform.name}/airlock-signing`;
         signingKey = key;
@@ -252,7 +252,7 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
         const { awsActor } = await import('../../airlock/aws-identity');
         const store: AirlockStore = new S3AirlockStore({ client: aws.s3, bucket });
         // No local record on AWS: CloudTrail data events and KMS Sign calls are the record.
-        airlock = new LocalAirlock({ config, workdir, store, settings: options.settings?.(config), sink: () => undefined, now: options.now, signer: () => aws.signer(key) });
+        airlock = new AirlockService({ config, workdir, store, settings: options.settings?.(config), sink: () => undefined, now: options.now, signer: () => aws.signer(key) });
         actor = awsActor(callerArn, { platformName: config.platform.name, reviewers: airlock.settings.reviewers });
       }
       /** Who reviews or releases: locally --as; on AWS the caller's identity (a different --as is refused). */
@@ -368,7 +368,7 @@ function verify(manifest: string, workdir: string, values: Record<string, unknow
   return report.ok ? 0 : 1;
 }
 
-async function runRequest(airlock: LocalAirlock, workdir: string, values: Record<string, unknown>, out: (l: string) => void, err: (l: string) => void): Promise<number> {
+async function runRequest(airlock: AirlockService, workdir: string, values: Record<string, unknown>, out: (l: string) => void, err: (l: string) => void): Promise<number> {
   const projectId = one(values, 'project', 'request');
   const queryIds = (values['query-id'] as string[] | undefined) ?? [];
   const paths = [...((values.file as string[] | undefined) ?? []), ...queryIds.map((id) => findQueryResult(workdir, projectId, id))];

@@ -38,8 +38,8 @@ export const queryCommand: Command = {
 
     const config = loadConfig(values.config as string, { today: values.today as string | undefined });
     // Loaded on use: DuckDB and the S3 server are heavy, and other commands do not need them.
-    const { runLocalQuery } = require('../../query/local-query') as typeof import('../../query/local-query');
-    const { formatCsv, formatJson, formatTable } = require('../../query/format') as typeof import('../../query/format');
+    const { runLocalQuery } = require('../../local/runners/query') as typeof import('../../local/runners/query');
+    const { formatCsv, formatJson, formatTable } = require('../../reports/format') as typeof import('../../reports/format');
     const { QueryRefused } = require('../../query/sql-guard') as typeof import('../../query/sql-guard');
     const { saveQueryResult } = require('../query-results') as typeof import('../query-results');
     try {

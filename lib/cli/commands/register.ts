@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../../config/loader';
-import { generateLocalRegister } from '../../register/local';
+import { generateLocalRegister } from '../../local/runners/register';
 import { Command, CONFIG_OPTION, TODAY_OPTION, UsageError, WORKDIR_OPTION } from '../command';
 
 export const registerCommand: Command = {

@@ -1,7 +1,7 @@
 /** An in-memory ObjectStore for the fast pure-pipeline tests (the end-to-end tests use the real local S3 API). */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { readPieces, type ByteRange, type ComposePiece, type ComposeResult, type ObjectHead, type ObjectRef, type ObjectStore, type ObjectSummary, type PutBody } from '../../../lambdas/ingest/object-store';
+import { readPieces, type ByteRange, type ComposePiece, type ComposeResult, type ObjectHead, type ObjectRef, type ObjectStore, type ObjectSummary, type PutBody } from '../../../lib/ingest/object-store';
 
 export class MemoryStore implements ObjectStore {
   readonly objects = new Map<string, Buffer>();

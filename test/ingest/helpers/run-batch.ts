@@ -1,10 +1,10 @@
 /** Runs a landed object through plan -> every chunk -> commit, as the state machine does. */
 import type { DatasetConfig } from '../../../lib/config/schema';
-import { commitBatch, planBatch, processChunk } from '../../../lambdas/ingest/batch';
-import type { IngestBuckets } from '../../../lambdas/ingest/layout';
-import type { BatchPlan, ChunkResult, Manifest } from '../../../lambdas/ingest/manifest';
-import type { ObjectRef, ObjectStore } from '../../../lambdas/ingest/object-store';
-import { KEY, LOAD_DATE } from '../../lambdas/core/datasets';
+import { commitBatch, planBatch, processChunk } from '../../../lib/ingest/batch';
+import type { IngestBuckets } from '../../../lib/ingest/layout';
+import type { BatchPlan, ChunkResult, Manifest } from '../../../lib/ingest/manifest';
+import type { ObjectRef, ObjectStore } from '../../../lib/ingest/object-store';
+import { KEY, LOAD_DATE } from '../core/datasets';
 
 export const BUCKETS: IngestBuckets = { landing: 'landing', curated: 'curated', quarantine: 'quarantine' };
 

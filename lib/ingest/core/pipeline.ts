@@ -1,0 +1,186 @@
+/**
+ * The ingestion pipeline for a batch of CSV records: validate, apply the national data
+ * opt-out, de-identify, and hand each row to exactly one sink.
+ *
+ * The accounting is the control: every record read ends up in exactly one of written,
+ * rejected or opted out (rowsRead = rowsWritten + rowsRejected + rowsOptedOut), so no good
+ * row is lost and no bad row reaches curated. Opted-out rows are counted, never passed on.
+ *
+ * Sinks are plain synchronous callbacks so the hot loop never awaits: the handler buffers
+ * (a Parquet row group, a rejected-file part) and flushes between batches.
+ */
+import type { CuratedColumn } from '../../config/curated';
+import type { DatasetConfig } from '../../config/schema';
+import type { CsvRecord } from './csv-reader';
+import { compileDeidPlan, CuratedRow, CuratedValue, DeidPlan, DeidPlanOptions } from './deidentify';
+import type { OptOutSet } from './opt-out';
+import { compileRowValidator, effectiveFormat, RowProblem, RowProblemCode, RowValidator } from './validate-row';
+
+export interface RejectedRow {
+  readonly line: number;
+  /**
+   * The record as it arrived, for the data team to correct and resend. It holds personal
+   * data: it goes only to the rejected file in the restricted quarantine zone.
+   */
+  readonly raw: string;
+  /** Codes and messages that name columns and rules, never values: safe for reports and logs. */
+  readonly reasons: readonly RowProblem[];
+}
+
+export interface PipelineSinks {
+  readonly curated: (row: CuratedRow) => void;
+  /**
+   * When given, used instead of `curated`: the row's values in `columns` order, in an array
+   * that is reused for the next row (copy what must be kept). For bulk writers.
+   */
+  readonly curatedValues?: (values: readonly CuratedValue[]) => void;
+  readonly rejected: (row: RejectedRow) => void;
+}
+
+export interface PipelineCounts {
+  rowsRead: number;
+  rowsWritten: number;
+  rowsRejected: number;
+  rowsOptedOut: number;
+  /** Rejected rows per reason code; a row refused for two reasons counts under both. */
+  rejectedByReason: Partial<Record<RowProblemCode, number>>;
+}
+
+export interface PipelineOptions extends DeidPlanOptions {
+  /** The national data opt-out list. Required for a dataset with `nationalDataOptOut`. */
+  readonly optOut?: OptOutSet;
+}
+
+export interface RecordPipeline {
+  readonly dataset: DatasetConfig;
+  /** The curated columns each curated row holds, in order. */
+  readonly columns: readonly CuratedColumn[];
+  readonly validate: RowValidator;
+  readonly deidentify: DeidPlan;
+  /** The person key's column position and the opt-out list, when the opt-out applies. */
+  readonly optOut: { readonly index: number; readonly set: OptOutSet; readonly missing: RowProblem } | undefined;
+}
+
+export function emptyCounts(): PipelineCounts {
+  return { rowsRead: 0, rowsWritten: 0, rowsRejected: 0, rowsOptedOut: 0, rejectedByReason: {} };
+}
+
+/** Sums counts, e.g. of the chunks of one batch into its manifest. */
+export function addCounts(a: PipelineCounts, b: PipelineCounts): PipelineCounts {
+  const byReason: Partial<Record<RowProblemCode, number>> = { ...a.rejectedByReason };
+  for (const [code, n] of Object.entries(b.rejectedByReason) as [RowProblemCode, number][]) byReason[code] = (byReason[code] ?? 0) + n;
+  return {
+    rowsRead: a.rowsRead + b.rowsRead,
+    rowsWritten: a.rowsWritten + b.rowsWritten,
+    rowsRejected: a.rowsRejected + b.rowsRejected,
+    rowsOptedOut: a.rowsOptedOut + b.rowsOptedOut,
+    rejectedByReason: byReason,
+  };
+}
+
+/**
+ * Compiles a dataset's pipeline once per batch. Fails closed: a dataset that applies the
+ * opt-out cannot be run without the list, nor without a person key to apply it on.
+ */
+export function createPipeline(dataset: DatasetConfig, options: PipelineOptions): RecordPipeline {
+  let optOut: RecordPipeline['optOut'];
+  if (dataset.nationalDataOptOut) {
+    if (dataset.personKey === undefined) throw new Error(`dataset ${dataset.name} applies the national data opt-out but names no personKey column`);
+    const index = dataset.columns.findIndex((c) => c.name === dataset.personKey);
+    if (index < 0) throw new Error(`dataset ${dataset.name}: personKey "${dataset.personKey}" is not a column`);
+    const column = dataset.columns[index];
+    if (column.type !== 'string' || effectiveFormat(column) !== 'nhs_number') {
+      throw new Error(`dataset ${dataset.name}: personKey "${column.name}" must be a string column with format nhs_number`);
+    }
+    if (options.optOut === undefined) throw new Error(`dataset ${dataset.name} applies the national data opt-out: pass the opt-out list`);
+    const missing: RowProblem = {
+      code: 'missing_required',
+      column: column.name,
+      message: `column "${column.name}" is empty: it is the person key, needed to apply the national data opt-out`,
+    };
+    optOut = { index, set: options.optOut, missing };
+  }
+  const deidentify = compileDeidPlan(dataset, options);
+  return { dataset, columns: deidentify.columns, validate: compileRowValidator(dataset, options), deidentify, optOut };
+}
+
+const DEID_FAILED: RowProblem = {
+  code: 'deidentification_failed',
+  message: 'a de-identification rule failed on a row that passed validation (a platform fault: report it)',
+};
+
+function reject(counts: PipelineCounts, sinks: PipelineSinks, record: CsvRecord, reasons: readonly RowProblem[]): void {
+  counts.rowsRejected++;
+  const seen = new Set<RowProblemCode>();
+  for (const r of reasons) {
+    if (seen.has(r.code)) continue;
+    seen.add(r.code);
+    counts.rejectedByReason[r.code] = (counts.rejectedByReason[r.code] ?? 0) + 1;
+  }
+  sinks.rejected({ line: record.line, raw: record.raw, reasons });
+}
+
+/**
+ * Runs one batch of records through the pipeline, adding to `counts` (pass the same object
+ * for every batch of a file) and returning it.
+ */
+export function processRecords(pipeline: RecordPipeline, records: Iterable<CsvRecord>, sinks: PipelineSinks, counts: PipelineCounts = emptyCounts()): PipelineCounts {
+  const { validate, deidentify, optOut } = pipeline;
+  const valuesSink = sinks.curatedValues;
+  const buffer: CuratedValue[] = new Array(pipeline.columns.length);
+  for (const record of records) {
+    counts.rowsRead++;
+    if (record.error !== undefined) {
+      // Malformed quoting: the fields cannot be trusted to be the supplier's columns.
+      reject(counts, sinks, record, [{ code: record.error.code, message: record.error.message }]);
+      continue;
+    }
+    const result = validate(record.fields, record.line);
+    if (!result.ok) {
+      reject(counts, sinks, record, result.problems);
+      continue;
+    }
+    const row = result.row;
+    if (optOut !== undefined) {
+      const person = row[optOut.index];
+      // Without a person key the opt-out cannot be applied, so the row cannot go on.
+      if (typeof person !== 'string') {
+        reject(counts, sinks, record, [optOut.missing]);
+        continue;
+      }
+      if (optOut.set.has(person)) {
+        counts.rowsOptedOut++;
+        continue;
+      }
+    }
+    if (valuesSink !== undefined) {
+      try {
+        deidentify.values(row, buffer);
+      } catch {
+        reject(counts, sinks, record, [DEID_FAILED]);
+        continue;
+      }
+      valuesSink(buffer);
+      counts.rowsWritten++;
+      continue;
+    }
+    let curated: CuratedRow;
+    try {
+      curated = deidentify(row);
+    } catch {
+      // The error is not passed on: it could describe the value it failed on.
+      reject(counts, sinks, record, [DEID_FAILED]);
+      continue;
+    }
+    sinks.curated(curated);
+    counts.rowsWritten++;
+  }
+  return counts;
+}
+
+/** Runs every batch a reader yields (see `readCsvBatches`), returning the totals. */
+export async function runPipeline(pipeline: RecordPipeline, batches: AsyncIterable<readonly CsvRecord[]>, sinks: PipelineSinks): Promise<PipelineCounts> {
+  const counts = emptyCounts();
+  for await (const batch of batches) processRecords(pipeline, batch, sinks, counts);
+  return counts;
+}

@@ -1,0 +1,85 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { loadConfig } from '../../../lib/config';
+import { DemoResult, runDemo } from '../../../lib/local/demo/demo';
+import { startLocalS3 } from '../../../lib/local/s3-api/server';
+import { bucketNames } from '../../../lib/local/workdir';
+import { EXAMPLE_CONFIG, TEST_TODAY } from '../../helpers/config-fixture';
+import { parseCsv } from '../../helpers/csv';
+
+const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-demo-'));
+afterAll(() => fs.rmSync(workdir, { recursive: true, force: true }));
+const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
+
+describe('sde demo', () => {
+  const lines: string[] = [];
+  let result: DemoResult;
+  beforeAll(async () => {
+    result = await runDemo({ config, workdir, people: 150, seed: 11, log: (l) => lines.push(l) });
+  });
+
+  test('delivers every dataset to the landing bucket, under <dataset>/<date>-synthetic-<seed>.csv', () => {
+    expect(result.landed.map((l) => l.key).sort()).toEqual(config.datasets.map((d) => `${d.name}/${TEST_TODAY}-synthetic-11.csv`).sort());
+    expect(result.landed.every((l) => l.bucket === 'onelondon-sde-landing')).toBe(true);
+    expect(result.buckets).toEqual(bucketNames(config));
+    expect(result.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  test('says what it did: people, rows, planted bad rows by kind, bytes, the endpoint and where the files are', () => {
+    const text = lines.join('\n');
+    expect(text).toMatch(/150 people \(seed 11\); NHS numbers from the 999 test range/);
+    for (const d of result.population.datasets) {
+      expect(text).toContain(`${d.rows} rows, ${d.badRowCount} deliberately bad`);
+      expect(text).toContain(`${d.bytes} bytes`);
+    }
+    expect(text).toMatch(/\d+ bad_nhs_check_digit/);
+    expect(text).toContain(`national data opt-out list: ${result.population.optOutCount} people`);
+    expect(text).toContain(`Local S3 API on ${result.endpoint} (loopback only), objects stored in ${result.layout.s3}`);
+    expect(text).toContain('Delivered 4 files to s3://onelondon-sde-landing/');
+    expect(text).toContain(`files in ${path.join(result.layout.generated, 'seed-11')}`);
+  });
+
+  test('the objects are really in the local store, row for row: a fresh server on the same workdir serves them', async () => {
+    const s3 = await startLocalS3({ directory: result.layout.s3 });
+    try {
+      const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: result.buckets.landing }));
+      expect(listed.Contents?.map((c) => [c.Key, c.Size]).sort()).toEqual(result.landed.map((l) => [l.key, l.bytes]).sort());
+      for (const landed of result.landed) {
+        const got = await s3.client.send(new GetObjectCommand({ Bucket: result.buckets.landing, Key: landed.key }));
+        const body = await got.Body!.transformToString();
+        const generated = result.population.datasets.find((d) => d.dataset === landed.dataset)!;
+        expect(body).toBe(fs.readFileSync(generated.file, 'utf8'));
+        expect(landed.bytes).toBe(generated.bytes);
+        expect(parseCsv(body).length - 1).toBe(generated.rows);
+      }
+      // Every zone's bucket exists; ingestion has filled curated (Parquet + manifests) and
+      // quarantine (rejected rows): what is in them is tested in test/ingest.
+      const keys: Record<string, string[]> = {};
+      for (const [zone, bucket] of Object.entries(result.buckets)) {
+        const page = await s3.client.send(new ListObjectsV2Command({ Bucket: bucket }));
+        keys[zone] = (page.Contents ?? []).map((c) => c.Key!);
+      }
+      expect(keys.landing).toHaveLength(4);
+      expect(keys.curated.filter((k) => /^[a-z_]+\/load_date=[\d-]+\/[0-9a-f]{24}\.parquet$/.test(k))).toHaveLength(4);
+      expect(keys.curated.filter((k) => k.startsWith('_manifests/'))).toHaveLength(4);
+      expect(keys.quarantine.every((k) => /\/rejected\/chunk-\d{5}\.csv$/.test(k))).toBe(true);
+      expect([keys.results, keys.accessLogs]).toEqual([[], []]);
+    } finally {
+      await s3.stop();
+    }
+  });
+
+  test('keeps local secrets private to the owner', () => {
+    expect(fs.statSync(path.join(result.layout.keys, 'pseudonym.key')).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(result.layout.root).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(result.layout.s3).mode & 0o777).toBe(0o700);
+  });
+
+  test('runs again on the same workdir, replacing its delivery with identical bytes', async () => {
+    const again = await runDemo({ config, workdir, people: 150, seed: 11, log: () => undefined });
+    expect(again.landed).toEqual(result.landed);
+    expect(again.population.datasets.map((d) => d.bytes)).toEqual(result.population.datasets.map((d) => d.bytes));
+  });
+});
