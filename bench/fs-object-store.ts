@@ -8,7 +8,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { readPieces, type ByteRange, type ComposePiece, type ComposeResult, type ObjectHead, type ObjectRef, type ObjectStore, type ObjectSummary, type PutBody } from '../lib/ingest/object-store';
+import {
+  readPieces,
+  type ByteRange,
+  type ComposePiece,
+  type ComposeResult,
+  type ObjectHead,
+  type ObjectRef,
+  type ObjectStore,
+  type ObjectSummary,
+  type PutBody,
+} from '../lib/ingest/object-store';
 
 export class FsObjectStore implements ObjectStore {
   constructor(private readonly root: string) {}

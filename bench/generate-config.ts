@@ -79,7 +79,16 @@ function dataset(i: number, seed: number): GeneratedDataset {
   const extras = sample(r, EXTRA_COLUMNS, int(r, 3, 9));
   const columns = [
     { name: 'record_id', description: 'Record key', type: 'string', required: true, classification: 'other', rule: 'keep' },
-    { name: 'nhs_number', description: 'NHS number', type: 'string', required: true, format: 'nhs_number', classification: 'direct_identifier', rule: 'pseudonymise', as: 'person_id' },
+    {
+      name: 'nhs_number',
+      description: 'NHS number',
+      type: 'string',
+      required: true,
+      format: 'nhs_number',
+      classification: 'direct_identifier',
+      rule: 'pseudonymise',
+      as: 'person_id',
+    },
     { name: 'event_date', description: 'Date of the event', type: 'date', required: true, classification: 'quasi_identifier', rule: 'date_to_month' },
     { name: 'category', description: 'Category code', type: 'string', classification: 'other', rule: 'keep' },
     { name: 'value', description: 'Measured value', type: 'decimal', classification: 'sensitive', rule: 'keep' },
@@ -125,7 +134,11 @@ function project(i: number, seed: number, today: string, datasets: readonly Gene
   const start = state === 'not_started' ? addDays(today, int(r, 5, 90)) : addDays(today, -int(r, 30, 700));
   const end = state === 'expired' ? addDays(today, -int(r, 1, 20)) : addDays(start > today ? start : today, int(r, 30, 1000));
   const approval = addDays(state === 'not_started' ? today : start, -int(r, 1, 60));
-  const chosen = sample(r, datasets.map((_, k) => k), int(r, 1, 5)).sort((a, b) => a - b);
+  const chosen = sample(
+    r,
+    datasets.map((_, k) => k),
+    int(r, 1, 5),
+  ).sort((a, b) => a - b);
   const grants: Record<string, { columns: string[]; rowFilter?: string }> = {};
   for (const k of chosen) {
     const ds = datasets[k];

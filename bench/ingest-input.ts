@@ -38,7 +38,13 @@ export async function ensureBenchInput(scale: number): Promise<string> {
   if (!fs.existsSync(path.join(dir, `${DATASET}.csv`))) {
     const config = loadConfig(path.join(REPO, 'config'), { today: TODAY });
     process.stderr.write(`generating ${DATASET} for ${people} synthetic people in ${dir} ...\n`);
-    await generatePopulation({ config: { ...config, datasets: config.datasets.filter((d) => d.name === DATASET) }, outDir: dir, people, seed: SEED, eventsPerPerson });
+    await generatePopulation({
+      config: { ...config, datasets: config.datasets.filter((d) => d.name === DATASET) },
+      outDir: dir,
+      people,
+      seed: SEED,
+      eventsPerPerson,
+    });
   }
   return dir;
 }

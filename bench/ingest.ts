@@ -30,7 +30,6 @@ import { commitBatch, DEFAULT_CHUNK_BYTES, planBatch, processChunk } from '../li
 import { FsObjectStore } from './fs-object-store';
 import { arg, benchDataset, DATASET, ensureBenchInput, referenceDialect, REPO, runBench, sql, TODAY } from './ingest-input';
 
-
 interface ChildResult {
   rows: number;
   /** For the reference: how many columns DuckDB wrote (17 when it parsed the CSV's columns). */

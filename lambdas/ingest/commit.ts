@@ -40,7 +40,11 @@ export async function handler(event: CommitEvent, context?: Context): Promise<Co
       rowsRejected: manifest.rowsRejected,
       rowsOptedOut: manifest.rowsOptedOut,
     };
-    logger.info(`batch ${manifest.status}`, { ...summary, outputs: manifest.outputs.length, ...(manifest.quarantine === undefined ? {} : { fileError: manifest.quarantine.error.code }) });
+    logger.info(`batch ${manifest.status}`, {
+      ...summary,
+      outputs: manifest.outputs.length,
+      ...(manifest.quarantine === undefined ? {} : { fileError: manifest.quarantine.error.code }),
+    });
     metrics.addDimension('dataset', plan.dataset);
     if (!alreadyCommitted) metrics.addMetric(manifest.status === 'committed' ? 'BatchesCommitted' : 'BatchesQuarantined', MetricUnit.Count, 1);
     return summary;

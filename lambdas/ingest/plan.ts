@@ -53,14 +53,23 @@ async function landedKey(bucket: string, key: string): Promise<string> {
 export async function handler(event: PlanEvent, context?: Context): Promise<PlanResult> {
   return run(context, async () => {
     const b = buckets();
-    if (event.bucket !== b.landing) throw new Error(`event for bucket ${event.bucket}, but this deployment ingests from ${b.landing}: check the EventBridge rule`);
+    if (event.bucket !== b.landing)
+      throw new Error(`event for bucket ${event.bucket}, but this deployment ingests from ${b.landing}: check the EventBridge rule`);
     if (!/^\d{4}-\d{2}-\d{2}T/.test(event.time ?? '')) throw new Error('the event has no ISO 8601 time: start executions from the EventBridge rule');
     const key = await landedKey(event.bucket, event.object.key);
     const dataset = datasetOfLandingKey(key, ingestConfig().datasets);
-    if (dataset === undefined) throw new Error(`s3://${event.bucket}/${key} is not under a configured dataset prefix: check the EventBridge rule and the config`);
+    if (dataset === undefined)
+      throw new Error(`s3://${event.bucket}/${key} is not under a configured dataset prefix: check the EventBridge rule and the config`);
     const chunkBytes = process.env[ENV.chunkBytes] === undefined ? undefined : Number(process.env[ENV.chunkBytes]);
 
-    const plan = await planBatch({ store: objectStore(), source: { bucket: event.bucket, key }, dataset, buckets: b, loadDate: event.time.slice(0, 10), chunkBytes });
+    const plan = await planBatch({
+      store: objectStore(),
+      source: { bucket: event.bucket, key },
+      dataset,
+      buckets: b,
+      loadDate: event.time.slice(0, 10),
+      chunkBytes,
+    });
     logger.appendKeys({ dataset: plan.dataset, batchId: plan.batchId });
     logger.info(plan.alreadyCommitted ? 'batch already committed: nothing to do' : 'batch planned', {
       key,

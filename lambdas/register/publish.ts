@@ -11,14 +11,21 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REGISTER_SNAPSHOT_FILE, type RegisterConfigSnapshot } from '../../lib/register/snapshot';
 
-
 function required(name: string): string {
   const value = process.env[name];
   if (value === undefined || value === '') throw new Error(`environment variable ${name} is not set (the RegisterPublisher construct sets it)`);
   return value;
 }
 
-export async function handler(): Promise<{ filesRead: number; recordsRead: number; skipped: number; projects: number; queriesAsked: number; queriesMeasured: number; previousRead: boolean }> {
+export async function handler(): Promise<{
+  filesRead: number;
+  recordsRead: number;
+  skipped: number;
+  projects: number;
+  queriesAsked: number;
+  queriesMeasured: number;
+  previousRead: boolean;
+}> {
   // Built into the bundle next to this code at synth (lib/constructs/register/register-publisher.ts).
   const snapshot = JSON.parse(fs.readFileSync(path.join(__dirname, REGISTER_SNAPSHOT_FILE), 'utf8')) as RegisterConfigSnapshot;
   const result = await publishRegister({

@@ -23,7 +23,16 @@ import { localSigner, PUBLIC_KEY_FILE, renderSignedManifest, signManifest, type 
 import { AIRLOCK_DIR, FileAirlockStore, newRequestId, RequestNotFoundError, type AirlockStore } from './store';
 import type { TableSpec } from './table-shape';
 import { verifyRelease, type VerifyReport } from './verify';
-import { submitRequest, transition, type CheckedFile, type OutputRequest, type Refusal, type RequestFile, type WorkflowContext, type WorkflowResult } from './workflow';
+import {
+  submitRequest,
+  transition,
+  type CheckedFile,
+  type OutputRequest,
+  type Refusal,
+  type RequestFile,
+  type WorkflowContext,
+  type WorkflowResult,
+} from './workflow';
 
 /** The identity the automatic checks act as in the audit trail. */
 export const AIRLOCK_SERVICE_PRINCIPAL = 'sde-airlock';
@@ -31,7 +40,9 @@ export const AIRLOCK_SERVICE_PRINCIPAL = 'sde-airlock';
 /** A problem with what the user typed (a missing file, an unknown request): not an audited refusal. */
 export class AirlockInputError extends Error {}
 
-export type Outcome<T> = { readonly ok: true; readonly value: T; readonly event: AirlockAuditEvent } | { readonly ok: false; readonly refusal: Refusal; readonly event: AirlockAuditEvent };
+export type Outcome<T> =
+  | { readonly ok: true; readonly value: T; readonly event: AirlockAuditEvent }
+  | { readonly ok: false; readonly refusal: Refusal; readonly event: AirlockAuditEvent };
 
 export interface ReleaseResult {
   readonly request: OutputRequest;
@@ -96,7 +107,8 @@ export class AirlockService {
       this.store = local;
       sink ??= (event) => local.appendEvent(event);
     }
-    if (sink === undefined) throw new Error('AirlockService over a store other than the local one needs an audit sink (a no-op one on AWS, where CloudTrail records each call)');
+    if (sink === undefined)
+      throw new Error('AirlockService over a store other than the local one needs an audit sink (a no-op one on AWS, where CloudTrail records each call)');
     this.sink = sink;
     this.settings = options.settings ?? airlockSettings(options.config.platform);
     this.now = options.now ?? (() => new Date());
@@ -165,12 +177,18 @@ export class AirlockService {
       let contributionsDigest;
       if (f.contributionsPath !== undefined) {
         const c = statFile(f.contributionsPath);
-        if (c.size > this.settings.maxFileBytes) throw new AirlockInputError(`${f.contributionsPath} is ${c.size} bytes; contributions files may be at most ${this.settings.maxFileBytes} bytes`);
+        if (c.size > this.settings.maxFileBytes)
+          throw new AirlockInputError(`${f.contributionsPath} is ${c.size} bytes; contributions files may be at most ${this.settings.maxFileBytes} bytes`);
         const cbytes = fs.readFileSync(f.contributionsPath);
         contributions.set(name, cbytes);
         contributionsDigest = digest(cbytes);
       }
-      files.push({ name, submitted: digest(bytes), ...(f.spec ? { spec: f.spec } : {}), ...(contributionsDigest ? { contributions: contributionsDigest } : {}) });
+      files.push({
+        name,
+        submitted: digest(bytes),
+        ...(f.spec ? { spec: f.spec } : {}),
+        ...(contributionsDigest ? { contributions: contributionsDigest } : {}),
+      });
     }
     const result = submitRequest(
       { id, projectId: input.projectId, requester, statement: input.statement ?? '', time, files },
@@ -212,7 +230,8 @@ export class AirlockService {
       );
       const result = transition(current, { type: 'check', actor: AIRLOCK_SERVICE_PRINCIPAL, time: this.now(), results }, this.context(current.projectId));
       return this.commit(result, async (r) => {
-        for (const [name, c] of checked) await this.store.writeChecked(current.id, name, c.output, `${JSON.stringify(c.report, null, 2)}\n`, renderFileReport(c.report));
+        for (const [name, c] of checked)
+          await this.store.writeChecked(current.id, name, c.output, `${JSON.stringify(c.report, null, 2)}\n`, renderFileReport(c.report));
         await save(r);
         return { request: r, reports: [...checked.values()].map((c) => c.report) };
       });
@@ -223,7 +242,8 @@ export class AirlockService {
   async review(requestId: string, reviewer: string, decision: 'approve' | 'return' | 'reject', reason?: string): Promise<Outcome<OutputRequest>> {
     return this.onRequest(requestId, async (current, save) => {
       const time = this.now();
-      const action = decision === 'approve' ? { type: 'approve' as const, actor: reviewer, time } : { type: decision, actor: reviewer, time, reason: reason ?? '' };
+      const action =
+        decision === 'approve' ? { type: 'approve' as const, actor: reviewer, time } : { type: decision, actor: reviewer, time, reason: reason ?? '' };
       const result = transition(current, action, this.context(current.projectId));
       return this.commit(result, async (r) => {
         await save(r);
@@ -305,7 +325,8 @@ export function verifyWithWorkdirKey(manifestPath: string, airlockRoot: string, 
   let key = publicKeyPem;
   if (key === undefined) {
     const file = path.join(airlockRoot, 'keys', PUBLIC_KEY_FILE);
-    if (!fs.existsSync(file)) throw new AirlockInputError(`no trusted public key: ${file} does not exist (nothing was released from this workdir); give --public-key PEM`);
+    if (!fs.existsSync(file))
+      throw new AirlockInputError(`no trusted public key: ${file} does not exist (nothing was released from this workdir); give --public-key PEM`);
     key = fs.readFileSync(file, 'utf8');
   }
   return verifyRelease(manifestPath, { publicKeyPem: key });

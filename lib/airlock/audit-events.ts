@@ -152,7 +152,13 @@ export function airlockEvent(env: AirlockAuditEnv, e: AirlockEventInput): Airloc
     requestID: newId().replace(/-/g, '').slice(0, 16).toUpperCase(),
     eventID: newId(),
     readOnly: false,
-    resources: [{ type: 'SDE::Airlock::OutputRequest', ARN: `arn:aws:sde-airlock:${env.region}:${env.accountId}:output-request/${e.requestId}`, accountId: env.accountId }],
+    resources: [
+      {
+        type: 'SDE::Airlock::OutputRequest',
+        ARN: `arn:aws:sde-airlock:${env.region}:${env.accountId}:output-request/${e.requestId}`,
+        accountId: env.accountId,
+      },
+    ],
     eventType: 'AwsApiCall',
     managementEvent: true,
     recipientAccountId: env.accountId,

@@ -36,10 +36,16 @@ export function awsActor(callerArn: string, options: { readonly platformName: st
  * to, else the caller's own principal (the workflow refuses it if it is not a reviewer).
  * A different `--as` is refused rather than believed.
  */
-export function actingAs(actor: AwsActor, claimed: string | undefined): { readonly ok: true; readonly who: string } | { readonly ok: false; readonly message: string } {
+export function actingAs(
+  actor: AwsActor,
+  claimed: string | undefined,
+): { readonly ok: true; readonly who: string } | { readonly ok: false; readonly message: string } {
   const who = actor.reviewer ?? actor.principal;
   if (claimed !== undefined && principalKey(claimed) !== principalKey(who)) {
-    return { ok: false, message: `on AWS you act as your AWS identity, ${who} (from ${actor.callerArn}); --as ${claimed} names someone else: assume your own reviewer role, or leave out --as` };
+    return {
+      ok: false,
+      message: `on AWS you act as your AWS identity, ${who} (from ${actor.callerArn}); --as ${claimed} names someone else: assume your own reviewer role, or leave out --as`,
+    };
   }
   return { ok: true, who };
 }

@@ -13,7 +13,8 @@ export interface Table {
   readonly rows: readonly (readonly string[])[];
 }
 
-export type TableRefusalCode = 'too_large' | 'empty' | 'binary' | 'not_utf8' | 'unterminated_quote' | 'ragged' | 'bad_header' | 'no_rows' | 'not_comma_separated';
+export type TableRefusalCode =
+  'too_large' | 'empty' | 'binary' | 'not_utf8' | 'unterminated_quote' | 'ragged' | 'bad_header' | 'no_rows' | 'not_comma_separated';
 
 export type ParseResult = { readonly ok: true; readonly table: Table } | { readonly ok: false; readonly code: TableRefusalCode; readonly reason: string };
 
@@ -26,14 +27,22 @@ const BOM = '\uFEFF';
  */
 export function parseCsvTable(bytes: Uint8Array, maxBytes: number): ParseResult {
   if (bytes.length > maxBytes) {
-    return { ok: false, code: 'too_large', reason: `the file is ${bytes.length} bytes; the airlock checks files of at most ${maxBytes} bytes (a results table that large is almost certainly row-level data)` };
+    return {
+      ok: false,
+      code: 'too_large',
+      reason: `the file is ${bytes.length} bytes; the airlock checks files of at most ${maxBytes} bytes (a results table that large is almost certainly row-level data)`,
+    };
   }
   if (bytes.length === 0) return { ok: false, code: 'empty', reason: 'the file is empty' };
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i];
     // Tab, LF and CR are the only control characters a CSV table has.
     if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) {
-      return { ok: false, code: 'binary', reason: `the file holds a control byte (0x${b.toString(16).padStart(2, '0')}) at offset ${i}: it is not a text table` };
+      return {
+        ok: false,
+        code: 'binary',
+        reason: `the file holds a control byte (0x${b.toString(16).padStart(2, '0')}) at offset ${i}: it is not a text table`,
+      };
     }
   }
   let text: string;
@@ -69,7 +78,11 @@ export function parseCsvTable(bytes: Uint8Array, maxBytes: number): ParseResult 
     }
     if (c === '"') {
       if (field.length > 0 || fieldStartedQuoted) {
-        return { ok: false, code: 'unterminated_quote', reason: `line ${line}: a quote inside an unquoted field; quote the whole field and double the quotes inside it` };
+        return {
+          ok: false,
+          code: 'unterminated_quote',
+          reason: `line ${line}: a quote inside an unquoted field; quote the whole field and double the quotes inside it`,
+        };
       }
       quoted = true;
       fieldStartedQuoted = true;
@@ -104,7 +117,11 @@ export function parseCsvTable(bytes: Uint8Array, maxBytes: number): ParseResult 
 
   const columns = records[0].map((c) => c.trim());
   if (columns.length === 1 && /[\t;|]/.test(records[0][0])) {
-    return { ok: false, code: 'not_comma_separated', reason: 'the header has one column holding tabs, semicolons or bars: the airlock reads comma-separated tables only' };
+    return {
+      ok: false,
+      code: 'not_comma_separated',
+      reason: 'the header has one column holding tabs, semicolons or bars: the airlock reads comma-separated tables only',
+    };
   }
   const blank = columns.findIndex((c) => c === '');
   if (blank >= 0) return { ok: false, code: 'bad_header', reason: `header column ${blank + 1} has no name: every column needs one` };
@@ -118,7 +135,11 @@ export function parseCsvTable(bytes: Uint8Array, maxBytes: number): ParseResult 
   if (rows.length === 0) return { ok: false, code: 'no_rows', reason: 'the table has a header but no data rows' };
   for (let r = 0; r < rows.length; r++) {
     if (rows[r].length !== columns.length) {
-      return { ok: false, code: 'ragged', reason: `data row ${r + 1} has ${rows[r].length} field${rows[r].length === 1 ? '' : 's'}; the header has ${columns.length}: the file is not a rectangular table` };
+      return {
+        ok: false,
+        code: 'ragged',
+        reason: `data row ${r + 1} has ${rows[r].length} field${rows[r].length === 1 ? '' : 's'}; the header has ${columns.length}: the file is not a rectangular table`,
+      };
     }
   }
   return { ok: true, table: { columns, rows } };

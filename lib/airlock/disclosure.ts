@@ -133,7 +133,11 @@ export function checkOutputFile(input: FileCheckInput, settings: AirlockSettings
     return run.result(undefined, undefined, undefined);
   }
   const table = parsed.table;
-  run.set('file_format', 'passed', `a table of ${table.rows.length} data row${table.rows.length === 1 ? '' : 's'} and ${table.columns.length} column${table.columns.length === 1 ? '' : 's'}`);
+  run.set(
+    'file_format',
+    'passed',
+    `a table of ${table.rows.length} data row${table.rows.length === 1 ? '' : 's'} and ${table.columns.length} column${table.columns.length === 1 ? '' : 's'}`,
+  );
 
   const shape = classifyTable(table, input.spec);
   if (shape.problems.length > 0) {
@@ -163,7 +167,11 @@ export function checkOutputFile(input: FileCheckInput, settings: AirlockSettings
   roundCounts(run, table, shape, cells);
 
   if (shape.statisticColumns.length > 0) {
-    run.set('statistics', 'needs_review', `${shape.statisticColumns.join(', ')}: not checked automatically; reviewers check each is computed over more than ${settings.suppressionThreshold} people`);
+    run.set(
+      'statistics',
+      'needs_review',
+      `${shape.statisticColumns.join(', ')}: not checked automatically; reviewers check each is computed over more than ${settings.suppressionThreshold} people`,
+    );
     run.warnings.push(
       `statistic column(s) ${shape.statisticColumns.map((c) => `"${c}"`).join(', ')} (means, rates, ...) are not checked automatically: check that none is computed over ${settings.suppressionThreshold} people or fewer, or name them as magnitude columns with their contributions`,
     );
@@ -245,7 +253,8 @@ function protectCounts(run: Run, table: Table, shape: TableShape, out: string[][
   run.set(
     'primary_suppression',
     fresh > 0 ? 'changed' : 'passed',
-    `${fresh} count${fresh === 1 ? '' : 's'} from 1 to ${threshold} suppressed` + (alreadySuppressed > 0 ? `; ${alreadySuppressed} already suppressed by the requester` : ''),
+    `${fresh} count${fresh === 1 ? '' : 's'} from 1 to ${threshold} suppressed` +
+      (alreadySuppressed > 0 ? `; ${alreadySuppressed} already suppressed by the requester` : ''),
   );
 
   const secondary = secondarySuppression(cells, primary);
@@ -263,10 +272,15 @@ function protectCounts(run: Run, table: Table, shape: TableShape, out: string[][
     });
   }
   for (const i of secondary.unprotectable) {
-    run.refuse('secondary_suppression', 'unprotectable', `the suppressed cell in row ${refs[i].row + 1}, ${refs[i].column} is the only suppressed cell of a line with no other cell that could be suppressed to protect it`, {
-      row: refs[i].row + 1,
-      column: refs[i].column,
-    });
+    run.refuse(
+      'secondary_suppression',
+      'unprotectable',
+      `the suppressed cell in row ${refs[i].row + 1}, ${refs[i].column} is the only suppressed cell of a line with no other cell that could be suppressed to protect it`,
+      {
+        row: refs[i].row + 1,
+        column: refs[i].column,
+      },
+    );
   }
   run.set(
     'secondary_suppression',
@@ -302,7 +316,15 @@ function linkToSuppressedCounts(run: Run, table: Table, shape: TableShape, out: 
       if (raw === '' || isSuppressedMark(raw)) continue;
       out[r][c] = SUPPRESSED_MARK;
       n++;
-      run.changes.push({ row: r + 1, column, action: 'suppressed', rule: 'linked', from: raw, to: SUPPRESSED_MARK, why: 'a count in the same row is suppressed' });
+      run.changes.push({
+        row: r + 1,
+        column,
+        action: 'suppressed',
+        rule: 'linked',
+        from: raw,
+        to: SUPPRESSED_MARK,
+        why: 'a count in the same row is suppressed',
+      });
     }
   }
   run.set('linked_cells', n > 0 ? 'changed' : 'passed', `${n} magnitude or statistic cell${n === 1 ? '' : 's'} suppressed in rows with a suppressed count`);
@@ -320,7 +342,11 @@ function protectMagnitudes(run: Run, table: Table, shape: TableShape, out: strin
   }
   if (!run.input.contributions) {
     run.set('dominance', 'refused', 'no contributions were given');
-    run.refuse('dominance', 'no_contributions', `magnitude column(s) ${shape.magnitudeColumns.join(', ')} cannot be checked without the contributions to each cell: submit them with the request`);
+    run.refuse(
+      'dominance',
+      'no_contributions',
+      `magnitude column(s) ${shape.magnitudeColumns.join(', ')} cannot be checked without the contributions to each cell: submit them with the request`,
+    );
     return;
   }
   const parsed = parseCsvTable(run.input.contributions, run.settings.maxFileBytes);
@@ -334,7 +360,11 @@ function protectMagnitudes(run: Run, table: Table, shape: TableShape, out: strin
   const missing = [...shape.categoryColumns, ...shape.magnitudeColumns].filter((c) => !lower.includes(c.toLowerCase()));
   if (missing.length > 0) {
     run.set('dominance', 'refused', `the contributions file lacks column(s) ${missing.join(', ')}`);
-    run.refuse('dominance', 'bad_contributions', `the contributions file must have the table's category columns and magnitude columns; it lacks ${missing.join(', ')}`);
+    run.refuse(
+      'dominance',
+      'bad_contributions',
+      `the contributions file must have the table's category columns and magnitude columns; it lacks ${missing.join(', ')}`,
+    );
     return;
   }
   const catIdx = shape.categoryColumns.map((c) => lower.indexOf(c.toLowerCase()));
@@ -384,7 +414,10 @@ function protectMagnitudes(run: Run, table: Table, shape: TableShape, out: strin
     }
     if (Math.abs(sum - cell.value) > tolerance) {
       problems++;
-      run.refuse('dominance', 'bad_contributions', `the contributions for row ${r + 1}, ${column} do not add up to the value in the table`, { row: r + 1, column });
+      run.refuse('dominance', 'bad_contributions', `the contributions for row ${r + 1}, ${column} do not add up to the value in the table`, {
+        row: r + 1,
+        column,
+      });
       return;
     }
     const result = checkMagnitudeCell(found, { n: run.settings.dominance.n, k: run.settings.dominance.k, threshold: run.settings.suppressionThreshold });
@@ -424,10 +457,15 @@ function protectMagnitudes(run: Run, table: Table, shape: TableShape, out: strin
     });
   }
   for (const i of secondary.unprotectable) {
-    run.refuse('dominance', 'unprotectable', `the suppressed magnitude cell in row ${refs[i].row + 1}, ${refs[i].column} cannot be protected by suppressing another cell of its line`, {
-      row: refs[i].row + 1,
-      column: refs[i].column,
-    });
+    run.refuse(
+      'dominance',
+      'unprotectable',
+      `the suppressed magnitude cell in row ${refs[i].row + 1}, ${refs[i].column} cannot be protected by suppressing another cell of its line`,
+      {
+        row: refs[i].row + 1,
+        column: refs[i].column,
+      },
+    );
   }
   for (const i of secondary.suppressed) out[refs[i].row][table.columns.indexOf(refs[i].column)] = SUPPRESSED_MARK;
   run.set(
@@ -451,7 +489,15 @@ function roundCounts(run: Run, table: Table, shape: TableShape, out: string[][])
       if (String(rounded) !== row[c].trim()) {
         out[r][c] = String(rounded);
         n++;
-        run.changes.push({ row: r + 1, column, action: 'rounded', rule: 'rounding', from: row[c].trim(), to: String(rounded), why: `rounded to the nearest ${base}` });
+        run.changes.push({
+          row: r + 1,
+          column,
+          action: 'rounded',
+          rule: 'rounding',
+          from: row[c].trim(),
+          to: String(rounded),
+          why: `rounded to the nearest ${base}`,
+        });
       }
     }
   });

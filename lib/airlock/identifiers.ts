@@ -93,7 +93,12 @@ export function rowLevelFindings(table: Table, options: RowLevelOptions): RowLev
     if (BIRTH_COLUMN.test(column)) {
       const r = table.rows.findIndex((row) => FULL_DATE.test(row[c].trim()));
       if (r >= 0) {
-        findings.push({ rule: 'date_of_birth', column, row: r + 1, reason: `column "${column}" holds full dates of birth, first in data row ${r + 1} (use an age band)` });
+        findings.push({
+          rule: 'date_of_birth',
+          column,
+          row: r + 1,
+          reason: `column "${column}" holds full dates of birth, first in data row ${r + 1} (use an age band)`,
+        });
       }
     }
   });

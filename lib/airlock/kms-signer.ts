@@ -26,7 +26,9 @@ export async function kmsSigner(kms: KmsSend, keyArn: string): Promise<ManifestS
   if (problems.length > 0) {
     throw new Error(`KMS key ${keyArn} cannot sign release manifests: ${problems.join('; ')}. Use the AirlockStack's signing key.`);
   }
-  const publicKeyPem = createPublicKey({ key: Buffer.from(key.PublicKey!), format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' }).toString();
+  const publicKeyPem = createPublicKey({ key: Buffer.from(key.PublicKey!), format: 'der', type: 'spki' })
+    .export({ type: 'spki', format: 'pem' })
+    .toString();
   return {
     keyId: key.KeyId ?? keyArn,
     publicKeyPem,

@@ -31,7 +31,13 @@ export interface ReleaseManifest {
   readonly manifestVersion: 1;
   readonly platform: string;
   readonly request: { readonly id: string; readonly statement: string; readonly requester: string; readonly submittedAt: string };
-  readonly project: { readonly id: string; readonly title: string; readonly organisation: string; readonly approvalReference: string; readonly approvalCommittee: string };
+  readonly project: {
+    readonly id: string;
+    readonly title: string;
+    readonly organisation: string;
+    readonly approvalReference: string;
+    readonly approvalCommittee: string;
+  };
   readonly files: readonly ManifestFile[];
   readonly disclosureControl: {
     readonly suppressedMark: string;
@@ -53,7 +59,8 @@ export interface ManifestProject {
 export const RELEASED_FILES_DIR = 'files';
 
 export function buildManifest(request: OutputRequest, project: ManifestProject, platformName: string): ReleaseManifest {
-  if (request.state !== 'released' || request.release === undefined) throw new Error(`request ${request.id} is ${request.state}: only a released request has a manifest`);
+  if (request.state !== 'released' || request.release === undefined)
+    throw new Error(`request ${request.id} is ${request.state}: only a released request has a manifest`);
   const files = request.files.map((f): ManifestFile => {
     const checked = f.checked;
     if (!checked?.output) throw new Error(`request ${request.id}: file ${f.name} has no checked output (the workflow should have refused the release)`);

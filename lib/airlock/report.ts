@@ -9,15 +9,7 @@
 import type { AirlockSettings } from '../config/airlock-settings';
 
 export type CheckId =
-  | 'file_format'
-  | 'table_shape'
-  | 'row_level'
-  | 'primary_suppression'
-  | 'secondary_suppression'
-  | 'rounding'
-  | 'dominance'
-  | 'linked_cells'
-  | 'statistics';
+  'file_format' | 'table_shape' | 'row_level' | 'primary_suppression' | 'secondary_suppression' | 'rounding' | 'dominance' | 'linked_cells' | 'statistics';
 
 export type CheckOutcome = 'passed' | 'changed' | 'refused' | 'not_applicable' | 'needs_review';
 

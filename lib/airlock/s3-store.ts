@@ -140,7 +140,12 @@ export class S3AirlockStore implements AirlockStore {
     return `${RELEASED_PREFIX}${projectId}/${id}/${rest}`;
   }
 
-  private async put(key: string, body: Uint8Array | string, condition: { ifNoneMatch: true } | { ifMatch: string } | undefined, extra: Partial<PutObjectCommandInput> = {}): Promise<void> {
+  private async put(
+    key: string,
+    body: Uint8Array | string,
+    condition: { ifNoneMatch: true } | { ifMatch: string } | undefined,
+    extra: Partial<PutObjectCommandInput> = {},
+  ): Promise<void> {
     const input: PutObjectCommandInput = {
       Bucket: this.bucket,
       Key: key,
@@ -163,7 +168,8 @@ export class S3AirlockStore implements AirlockStore {
       throw e;
     }
     // Absent on S3 APIs without encryption (the local one in tests); on AWS it is always set.
-    if (sse !== undefined && sse !== 'aws:kms') throw new AirlockStoreError(`${this.uri(key)} was stored with ${sse} encryption, not SSE-KMS: is ${this.bucket} the AirlockStack's bucket?`);
+    if (sse !== undefined && sse !== 'aws:kms')
+      throw new AirlockStoreError(`${this.uri(key)} was stored with ${sse} encryption, not SSE-KMS: is ${this.bucket} the AirlockStack's bucket?`);
   }
 
   /** The object's bytes and ETag, or undefined when there is no such object. */
@@ -184,7 +190,9 @@ export class S3AirlockStore implements AirlockStore {
     const sizes = new Map<string, number>();
     let token: string | undefined;
     do {
-      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, ...(delimiter ? { Delimiter: delimiter } : {}) }));
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, ...(delimiter ? { Delimiter: delimiter } : {}) }),
+      );
       for (const o of page.Contents ?? []) {
         if (!o.Key) continue;
         keys.push(o.Key);
@@ -200,7 +208,8 @@ export class S3AirlockStore implements AirlockStore {
     const record = this.submissionKey(request.projectId, request.id);
     // The files first, the record last: a reviewer finds a request only once it is whole.
     for (const [name, bytes] of files) await this.put(this.submissionKey(request.projectId, request.id, 'files', name), bytes, { ifNoneMatch: true });
-    for (const [name, bytes] of contributions) await this.put(this.submissionKey(request.projectId, request.id, 'contributions', name), bytes, { ifNoneMatch: true });
+    for (const [name, bytes] of contributions)
+      await this.put(this.submissionKey(request.projectId, request.id, 'contributions', name), bytes, { ifNoneMatch: true });
     await this.put(record, `${JSON.stringify(request, null, 2)}\n`, { ifNoneMatch: true });
     this.projects.set(request.id, request.projectId);
   }
@@ -225,7 +234,10 @@ export class S3AirlockStore implements AirlockStore {
       r.decision !== undefined || r.release !== undefined ? 'it carries a decision or a release' : undefined,
       !Array.isArray(r.files) || r.files.some((f) => f.checked !== undefined) ? 'its files carry check results' : undefined,
     ].filter((p): p is string => p !== undefined);
-    if (problems.length > 0) throw new AirlockStoreError(`${this.uri(key)} is not a valid submission (${problems.join('; ')}): it was not written by sde output request; look in CloudTrail for who wrote it`);
+    if (problems.length > 0)
+      throw new AirlockStoreError(
+        `${this.uri(key)} is not a valid submission (${problems.join('; ')}): it was not written by sde output request; look in CloudTrail for who wrote it`,
+      );
     return r;
   }
 
@@ -348,7 +360,9 @@ export class S3AirlockStore implements AirlockStore {
   }
 
   private async markReleased(key: string): Promise<void> {
-    await this.client.send(new PutObjectTaggingCommand({ Bucket: this.bucket, Key: key, Tagging: { TagSet: [{ Key: RELEASE_TAG, Value: RELEASE_TAG_VALUE }] } }));
+    await this.client.send(
+      new PutObjectTaggingCommand({ Bucket: this.bucket, Key: key, Tagging: { TagSet: [{ Key: RELEASE_TAG, Value: RELEASE_TAG_VALUE }] } }),
+    );
   }
 
   async update<T>(id: string, fn: (current: OutputRequest, save: (next: OutputRequest) => Promise<void>) => Promise<T>): Promise<T> {

@@ -110,11 +110,21 @@ export function checkReleaseCopy(
   for (const [name, want] of approved) {
     const got = found.get(name);
     if (got === undefined) throw new AirlockStoreError(`${where}: ${name} is missing from the release copy, so it cannot be published; submit a new request`);
-    const differs = got.bytes !== want.bytes ? `${got.bytes} bytes, not ${want.bytes}` : got.sha256 !== undefined && got.sha256 !== want.sha256 ? 'SHA-256 mismatch' : undefined;
-    if (differs !== undefined) throw new AirlockStoreError(`${where}: ${name} is not the file the reviewers approved (${differs}): it changed after the release was written and stays unreadable`);
+    const differs =
+      got.bytes !== want.bytes
+        ? `${got.bytes} bytes, not ${want.bytes}`
+        : got.sha256 !== undefined && got.sha256 !== want.sha256
+          ? 'SHA-256 mismatch'
+          : undefined;
+    if (differs !== undefined)
+      throw new AirlockStoreError(
+        `${where}: ${name} is not the file the reviewers approved (${differs}): it changed after the release was written and stays unreadable`,
+      );
   }
   const refuseManifest = () => {
-    throw new AirlockStoreError(`${where}: the release manifest is missing or is not this request's (it must name exactly the approved files and digests), so the release cannot be published`);
+    throw new AirlockStoreError(
+      `${where}: the release manifest is missing or is not this request's (it must name exactly the approved files and digests), so the release cannot be published`,
+    );
   };
   if (manifest === undefined) refuseManifest();
   if (manifest?.text === undefined) return;
@@ -343,7 +353,7 @@ export class FileAirlockStore implements AirlockStore {
         } catch {
           // The holder released it meanwhile: try again.
         }
-        if (Date.now() - started > LOCK_TIMEOUT_MS) throw new Error(`request ${id} is locked by another process (${lock}); try again`);
+        if (Date.now() - started > LOCK_TIMEOUT_MS) throw new Error(`request ${id} is locked by another process (${lock}); try again`, { cause: e });
         sleep(50);
       }
     }

@@ -68,7 +68,10 @@ export function gridLines(cells: readonly GridCell[]): { readonly dimension: num
 }
 
 /** Lines holding exactly one suppressed cell: each is a cell recoverable from a total. */
-export function exposedLines(cells: readonly GridCell[], suppressed: ReadonlySet<number>): { readonly dimension: number; readonly members: readonly number[] }[] {
+export function exposedLines(
+  cells: readonly GridCell[],
+  suppressed: ReadonlySet<number>,
+): { readonly dimension: number; readonly members: readonly number[] }[] {
   return gridLines(cells).filter((line) => line.members.filter((m) => suppressed.has(m)).length === 1);
 }
 
@@ -108,9 +111,11 @@ export function secondarySuppression(cells: readonly GridCell[], primary: Readon
     if (!changed) break;
   }
   // Whatever is still alone in a line had no cell left to protect it.
-  const unprotectable = new Set(lines.flatMap((line) => {
-    const inLine = line.members.filter((m) => suppressed.has(m));
-    return inLine.length === 1 ? inLine : [];
-  }));
+  const unprotectable = new Set(
+    lines.flatMap((line) => {
+      const inLine = line.members.filter((m) => suppressed.has(m));
+      return inLine.length === 1 ? inLine : [];
+    }),
+  );
   return { suppressed, steps, unprotectable: [...unprotectable].sort((a, b) => a - b) };
 }

@@ -32,15 +32,18 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function shapeProblem(value: unknown): string | undefined {
-  if (!isObject(value) || !isObject(value.manifest) || !isObject(value.signature)) return 'it is not a signed release manifest ({"manifest": ..., "signature": ...})';
+  if (!isObject(value) || !isObject(value.manifest) || !isObject(value.signature))
+    return 'it is not a signed release manifest ({"manifest": ..., "signature": ...})';
   const m = value.manifest;
   const s = value.signature;
   if (m.type !== MANIFEST_TYPE) return `its manifest type is not "${MANIFEST_TYPE}"`;
   if (!Array.isArray(m.files)) return 'its manifest has no file list';
   for (const f of m.files) {
-    if (!isObject(f) || typeof f.path !== 'string' || typeof f.sha256 !== 'string' || typeof f.bytes !== 'number' || typeof f.name !== 'string') return 'a file entry lacks name, path, bytes or sha256';
+    if (!isObject(f) || typeof f.path !== 'string' || typeof f.sha256 !== 'string' || typeof f.bytes !== 'number' || typeof f.name !== 'string')
+      return 'a file entry lacks name, path, bytes or sha256';
   }
-  if (typeof s.value !== 'string' || typeof s.publicKeySha256 !== 'string' || typeof s.algorithm !== 'string') return 'its signature lacks algorithm, publicKeySha256 or value';
+  if (typeof s.value !== 'string' || typeof s.publicKeySha256 !== 'string' || typeof s.algorithm !== 'string')
+    return 'its signature lacks algorithm, publicKeySha256 or value';
   return undefined;
 }
 
@@ -52,7 +55,12 @@ function safeRelativePath(p: string): boolean {
 export function verifyRelease(manifestPath: string, options: { readonly publicKeyPem: string }): VerifyReport {
   const abs = path.resolve(manifestPath);
   const items: VerifyItem[] = [];
-  const done = (manifest?: ReleaseManifest): VerifyReport => ({ ok: items.length > 0 && items.every((i) => i.ok), manifestPath: abs, items, ...(manifest ? { manifest } : {}) });
+  const done = (manifest?: ReleaseManifest): VerifyReport => ({
+    ok: items.length > 0 && items.every((i) => i.ok),
+    manifestPath: abs,
+    items,
+    ...(manifest ? { manifest } : {}),
+  });
 
   let text: string;
   try {
@@ -81,7 +89,7 @@ export function verifyRelease(manifestPath: string, options: { readonly publicKe
   }
   const signed = parsed as SignedManifest;
 
-  let canonical = false;
+  let canonical: boolean;
   try {
     canonical = renderSignedManifest(signed) === text;
   } catch {
@@ -103,9 +111,13 @@ export function verifyRelease(manifestPath: string, options: { readonly publicKe
   if (signed.signature.algorithm !== SIGNING_ALGORITHM) {
     items.push({ what: 'signature', ok: false, detail: `the signature algorithm is ${signed.signature.algorithm}; expected ${SIGNING_ALGORITHM}` });
   } else if (signed.signature.publicKeySha256 !== trustedFingerprint) {
-    items.push({ what: 'signature', ok: false, detail: `the manifest was signed by another key (${signed.signature.publicKeySha256.slice(0, 16)}...) than the one trusted (${trustedFingerprint.slice(0, 16)}...)` });
+    items.push({
+      what: 'signature',
+      ok: false,
+      detail: `the manifest was signed by another key (${signed.signature.publicKeySha256.slice(0, 16)}...) than the one trusted (${trustedFingerprint.slice(0, 16)}...)`,
+    });
   } else {
-    let valid = false;
+    let valid: boolean;
     try {
       valid = verifySignature(signedBytes(signed.manifest), Buffer.from(signed.signature.value, 'base64'), options.publicKeyPem);
     } catch {
@@ -114,7 +126,9 @@ export function verifyRelease(manifestPath: string, options: { readonly publicKe
     items.push({
       what: 'signature',
       ok: valid,
-      detail: valid ? `valid ${SIGNING_ALGORITHM} signature by key ${signed.signature.keyId}` : 'the signature does not match the manifest: the manifest has been altered',
+      detail: valid
+        ? `valid ${SIGNING_ALGORITHM} signature by key ${signed.signature.keyId}`
+        : 'the signature does not match the manifest: the manifest has been altered',
     });
   }
 

@@ -149,7 +149,16 @@ function refusal(code: RefusalCode, message: string): Refusal {
   return { code, errorCode: ERROR_CODES[code], message };
 }
 
-function refused(ctx: WorkflowContext, name: AirlockEventName, actor: string, time: Date, requestId: string, projectId: string, r: Refusal, parameters?: Record<string, unknown>): WorkflowResult {
+function refused(
+  ctx: WorkflowContext,
+  name: AirlockEventName,
+  actor: string,
+  time: Date,
+  requestId: string,
+  projectId: string,
+  r: Refusal,
+  parameters?: Record<string, unknown>,
+): WorkflowResult {
   return { ok: false, refusal: r, event: airlockEvent(ctx.audit, { name, time, actor, requestId, projectId, refusal: r, parameters }) };
 }
 
@@ -182,16 +191,27 @@ export function submitRequest(input: SubmitInput, ctx: SubmitContext): WorkflowR
   const notActive = projectRefusal(ctx, input.projectId, 'request a release of outputs');
   if (notActive) return refuse(notActive);
   if (!ctx.projectResearchers.some((r) => principalKey(r) === principalKey(input.requester))) {
-    return refuse(refusal('not_project_researcher', `the requester is not a researcher of project "${input.projectId}": only its researchers can request a release of its outputs`));
+    return refuse(
+      refusal(
+        'not_project_researcher',
+        `the requester is not a researcher of project "${input.projectId}": only its researchers can request a release of its outputs`,
+      ),
+    );
   }
   if (input.files.length === 0) return refuse(refusal('invalid_request', 'name at least one file to release'));
   const names = new Set<string>();
   for (const f of input.files) {
-    if (!FILE_NAME.test(f.name)) return refuse(refusal('invalid_request', `file name "${f.name}" must be 1-128 characters of letters, digits, . _ - (starting with a letter or digit)`));
+    if (!FILE_NAME.test(f.name))
+      return refuse(refusal('invalid_request', `file name "${f.name}" must be 1-128 characters of letters, digits, . _ - (starting with a letter or digit)`));
     if (names.has(f.name.toLowerCase())) return refuse(refusal('invalid_request', `two files are named "${f.name}": give each file its own name`));
     names.add(f.name.toLowerCase());
     if (f.submitted.bytes > ctx.maxFileBytes) {
-      return refuse(refusal('file_too_large', `file "${f.name}" is ${f.submitted.bytes} bytes; the airlock takes files of at most ${ctx.maxFileBytes} bytes (a results table that large is almost certainly row-level data)`));
+      return refuse(
+        refusal(
+          'file_too_large',
+          `file "${f.name}" is ${f.submitted.bytes} bytes; the airlock takes files of at most ${ctx.maxFileBytes} bytes (a results table that large is almost certainly row-level data)`,
+        ),
+      );
     }
   }
   const submittedAt = input.time.toISOString();
@@ -207,7 +227,19 @@ export function submitRequest(input: SubmitInput, ctx: SubmitContext): WorkflowR
     approvals: [],
     history: [{ time: submittedAt, actor: input.requester, action: 'submit', to: 'submitted' }],
   };
-  return { ok: true, request, event: airlockEvent(ctx.audit, { name: 'SubmitOutputRequest', time: input.time, actor: input.requester, requestId: input.id, projectId: input.projectId, state: 'submitted', parameters: params }) };
+  return {
+    ok: true,
+    request,
+    event: airlockEvent(ctx.audit, {
+      name: 'SubmitOutputRequest',
+      time: input.time,
+      actor: input.requester,
+      requestId: input.id,
+      projectId: input.projectId,
+      state: 'submitted',
+      parameters: params,
+    }),
+  };
 }
 
 export type WorkflowAction =
@@ -262,7 +294,8 @@ function actionWord(type: WorkflowAction['type']): string {
 
 export function transition(request: OutputRequest, action: WorkflowAction, ctx: WorkflowContext): WorkflowResult {
   const name = EVENT_NAMES[action.type];
-  const refuse = (r: Refusal, parameters?: Record<string, unknown>) => refused(ctx, name, action.actor, action.time, request.id, request.projectId, r, parameters);
+  const refuse = (r: Refusal, parameters?: Record<string, unknown>) =>
+    refused(ctx, name, action.actor, action.time, request.id, request.projectId, r, parameters);
   const reasonParam = action.type === 'return' || action.type === 'reject' ? { reason: action.reason } : undefined;
 
   if (!FROM[action.type].includes(request.state)) {
@@ -275,13 +308,17 @@ export function transition(request: OutputRequest, action: WorkflowAction, ctx: 
       const none = ctx.reviewers.length === 0 ? ' (no reviewers are configured: add them to airlock.reviewers in platform.yaml)' : '';
       return refuse(refusal('not_a_reviewer', `the reviewer is not on the airlock's list of reviewers${none}`), reasonParam);
     }
-    if (principalKey(request.requester) === reviewer) return refuse(refusal('requester_cannot_review', 'the requester can never review their own request'), reasonParam);
+    if (principalKey(request.requester) === reviewer)
+      return refuse(refusal('requester_cannot_review', 'the requester can never review their own request'), reasonParam);
     if (action.type === 'approve' && (ctx.projectResearchers ?? []).some((r) => principalKey(r) === reviewer)) {
-      return refuse(refusal('reviewer_is_project_researcher', `a researcher of project "${request.projectId}" cannot approve its outputs: another reviewer must`));
+      return refuse(
+        refusal('reviewer_is_project_researcher', `a researcher of project "${request.projectId}" cannot approve its outputs: another reviewer must`),
+      );
     }
   }
   if (action.type === 'return' || action.type === 'reject') {
-    if (action.reason.trim() === '') return refuse(refusal('reason_required', `say why the request is ${actionWord(action.type)} (--reason): the researcher reads it`));
+    if (action.reason.trim() === '')
+      return refuse(refusal('reason_required', `say why the request is ${actionWord(action.type)} (--reason): the researcher reads it`));
   }
   if (action.type === 'approve' || action.type === 'release' || action.type === 'complete_release') {
     const notActive = projectRefusal(ctx, request.projectId, action.type === 'approve' ? 'have outputs approved' : 'have outputs released');
@@ -298,7 +335,15 @@ export function transition(request: OutputRequest, action: WorkflowAction, ctx: 
   const ok = (next: OutputRequest, parameters?: Record<string, unknown>): WorkflowResult => ({
     ok: true,
     request: next,
-    event: airlockEvent(ctx.audit, { name, time: action.time, actor: action.actor, requestId: request.id, projectId: request.projectId, state: next.state, parameters }),
+    event: airlockEvent(ctx.audit, {
+      name,
+      time: action.time,
+      actor: action.actor,
+      requestId: request.id,
+      projectId: request.projectId,
+      state: next.state,
+      parameters,
+    }),
   });
 
   switch (action.type) {
@@ -311,13 +356,18 @@ export function transition(request: OutputRequest, action: WorkflowAction, ctx: 
       if (refusedFiles.length > 0) {
         // Nothing in a request with a refused file can be released: it goes back at once.
         const reason = `the disclosure checks refused ${refusedFiles.map((f) => f.name).join(', ')}: see the report${refusedFiles.length === 1 ? '' : 's'}, fix the output and submit a new request`;
-        return ok({ ...request, files, state: 'returned', decision: { kind: 'returned', by: action.actor, time, reason }, history: history('returned', reason) }, parameters);
+        return ok(
+          { ...request, files, state: 'returned', decision: { kind: 'returned', by: action.actor, time, reason }, history: history('returned', reason) },
+          parameters,
+        );
       }
       return ok({ ...request, files, state: 'checked', history: history('checked') }, parameters);
     }
     case 'approve': {
       if (request.approvals.some((a) => principalKey(a.reviewer) === principalKey(action.actor))) {
-        return refuse(refusal('same_reviewer_twice', 'this reviewer has already approved the request: the second approval must come from a different reviewer'));
+        return refuse(
+          refusal('same_reviewer_twice', 'this reviewer has already approved the request: the second approval must come from a different reviewer'),
+        );
       }
       const files = request.files.map((f) => ({ name: f.name, sha256: f.checked?.output?.sha256 ?? '' }));
       const approvals = [...request.approvals, { reviewer: action.actor, time, files }];
@@ -327,20 +377,32 @@ export function transition(request: OutputRequest, action: WorkflowAction, ctx: 
     case 'return':
     case 'reject': {
       const to: RequestState = action.type === 'return' ? 'returned' : 'rejected';
-      return ok({ ...request, state: to, decision: { kind: to, by: action.actor, time, reason: action.reason }, history: history(to, action.reason) }, reasonParam);
+      return ok(
+        { ...request, state: to, decision: { kind: to, by: action.actor, time, reason: action.reason }, history: history(to, action.reason) },
+        reasonParam,
+      );
     }
     case 'release': {
       const changed: string[] = [];
       for (const f of request.files) {
         const now = action.current.get(f.name);
         const approvedHashes = request.approvals.map((a) => a.files.find((x) => x.name === f.name)?.sha256);
-        if (!now || now.submitted !== f.submitted.sha256 || now.checked === undefined || now.checked !== f.checked?.output?.sha256 || approvedHashes.some((h) => h !== now.checked)) {
+        if (
+          !now ||
+          now.submitted !== f.submitted.sha256 ||
+          now.checked === undefined ||
+          now.checked !== f.checked?.output?.sha256 ||
+          approvedHashes.some((h) => h !== now.checked)
+        ) {
           changed.push(f.name);
         }
       }
       if (changed.length > 0) {
         return refuse(
-          refusal('file_changed', `${changed.join(', ')} changed after ${changed.length === 1 ? 'it was' : 'they were'} checked and approved (SHA-256 mismatch): nothing was released; submit a new request`),
+          refusal(
+            'file_changed',
+            `${changed.join(', ')} changed after ${changed.length === 1 ? 'it was' : 'they were'} checked and approved (SHA-256 mismatch): nothing was released; submit a new request`,
+          ),
           { files: changed },
         );
       }

@@ -33,15 +33,7 @@ export const DIGEST_DIR = 'CloudTrail-Digest';
 
 const RECORD_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
 
-export type IssueKind =
-  | 'unreadable'
-  | 'corrupt-gzip'
-  | 'not-json'
-  | 'truncated'
-  | 'not-a-record'
-  | 'missing-fields'
-  | 'too-large'
-  | 'insight';
+export type IssueKind = 'unreadable' | 'corrupt-gzip' | 'not-json' | 'truncated' | 'not-a-record' | 'missing-fields' | 'too-large' | 'insight';
 
 export interface ReadIssue {
   /** Path relative to the folder read (never the records' contents). */

@@ -43,7 +43,13 @@ export interface UserIdentity {
   readonly userName?: string;
   readonly invokedBy?: string;
   readonly sessionContext?: {
-    readonly sessionIssuer?: { readonly type?: string; readonly principalId?: string; readonly arn?: string; readonly accountId?: string; readonly userName?: string };
+    readonly sessionIssuer?: {
+      readonly type?: string;
+      readonly principalId?: string;
+      readonly arn?: string;
+      readonly accountId?: string;
+      readonly userName?: string;
+    };
     readonly attributes?: { readonly creationDate?: string; readonly mfaAuthenticated?: string };
     readonly sourceIdentity?: string;
     readonly [field: string]: unknown;
@@ -78,7 +84,11 @@ export type RecordCheck =
 /** Decides whether a parsed JSON value is a usable CloudTrail API-call record. */
 export function checkRecord(value: unknown): RecordCheck {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return { ok: false, kind: 'not-a-record', detail: `a ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value} where a record object was expected` };
+    return {
+      ok: false,
+      kind: 'not-a-record',
+      detail: `a ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value} where a record object was expected`,
+    };
   }
   const v = value as Record<string, unknown>;
   if (v.eventType === INSIGHT_EVENT_TYPE) {

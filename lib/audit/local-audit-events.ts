@@ -107,7 +107,11 @@ interface Common {
   readonly eventID?: string;
 }
 
-function envelope(env: LocalAuditEnv, time: Date, eventID: string | undefined): Pick<
+function envelope(
+  env: LocalAuditEnv,
+  time: Date,
+  eventID: string | undefined,
+): Pick<
   CloudTrailRecord,
   'eventVersion' | 'eventTime' | 'awsRegion' | 'sourceIPAddress' | 'userAgent' | 'requestID' | 'eventID' | 'eventType' | 'recipientAccountId'
 > {

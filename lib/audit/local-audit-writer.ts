@@ -137,7 +137,10 @@ export class LocalAuditWriter {
       const length = Math.min(size, 64 * 1024);
       const buf = Buffer.alloc(length);
       fs.readSync(fd, buf, 0, length, size - length);
-      const lines = buf.toString('utf8').split('\n').filter((l) => l.trim().length > 0);
+      const lines = buf
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.trim().length > 0);
       const entry = lines.length === 0 ? undefined : parseChainLine(lines[lines.length - 1]);
       if (!entry) {
         throw new Error(`${chainPath}: the last line is not a chain entry, so new records cannot be linked; run \`sde audit verify\` to see what happened`);
@@ -165,7 +168,9 @@ export class LocalAuditWriter {
           // The holder released it between our attempts: try again.
         }
         if (Date.now() > deadline) {
-          throw new Error(`${lockPath}: another process has held the audit lock for over ${this.lockTimeoutMs} ms; if none is running, delete the lock file`);
+          throw new Error(`${lockPath}: another process has held the audit lock for over ${this.lockTimeoutMs} ms; if none is running, delete the lock file`, {
+            cause: e,
+          });
         }
         sleep(10);
       }

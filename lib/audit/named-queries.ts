@@ -355,7 +355,8 @@ ORDER BY t.eventtime, t.eventid`,
   {
     name: 'root-account-activity',
     title: 'Root account activity',
-    description: 'Every call made with the account root user itself (not by an AWS service on its behalf). The root user should be locked away: any use needs an explanation.',
+    description:
+      'Every call made with the account root user itself (not by an AWS service on its behalf). The root user should be locked away: any use needs an explanation.',
     parameters: [],
     sql: () => `SELECT ${COMMON}
 FROM ${AUDIT_TABLE} t
@@ -390,7 +391,9 @@ export function renderQuery(def: NamedQueryDefinition, ctx: AuditQueryContext, e
   const order = [...text.matchAll(MARKER)].map((m) => m[1]);
   const declared = def.parameters.map((p) => p.name);
   if (order.length !== declared.length || order.some((n, i) => n !== declared[i])) {
-    throw new Error(`audit query ${def.name}: its SQL uses parameters [${order.join(', ')}] but declares [${declared.join(', ')}] (each must appear once, in order)`);
+    throw new Error(
+      `audit query ${def.name}: its SQL uses parameters [${order.join(', ')}] but declares [${declared.join(', ')}] (each must appear once, in order)`,
+    );
   }
   return { sql: text.replace(MARKER, '?'), parameterOrder: order };
 }

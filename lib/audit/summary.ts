@@ -90,7 +90,9 @@ export async function localAuditSummary(workdir: string): Promise<string[]> {
       : `  hash chain NOT intact: ${plural(chain.findings.length, 'problem')}; run \`sde audit verify --workdir ${workdir}\``,
   ];
   for (const [project, a] of [...s.byProject].sort(([x], [y]) => x.localeCompare(y))) {
-    lines.push(`  ${project}: ${plural(a.queriesAllowed, 'query', 'queries')} allowed (${a.bytesScanned} bytes scanned), ${a.queriesRefused} refused, ${plural(a.releases, 'release')}`);
+    lines.push(
+      `  ${project}: ${plural(a.queriesAllowed, 'query', 'queries')} allowed (${a.bytesScanned} bytes scanned), ${a.queriesRefused} refused, ${plural(a.releases, 'release')}`,
+    );
   }
   return lines;
 }

@@ -72,7 +72,7 @@ export interface VerifyReport {
 }
 
 export const SIGNATURE_NOTE =
-  'Digest signatures were NOT checked: that needs CloudTrail public keys (aws cloudtrail list-public-keys) and each digest object\'s S3 metadata (x-amz-meta-signature), which a copied folder does not hold. This check shows the files agree with each other, not that CloudTrail wrote them; run `aws cloudtrail validate-logs` against the bucket for that.';
+  "Digest signatures were NOT checked: that needs CloudTrail public keys (aws cloudtrail list-public-keys) and each digest object's S3 metadata (x-amz-meta-signature), which a copied folder does not hold. This check shows the files agree with each other, not that CloudTrail wrote them; run `aws cloudtrail validate-logs` against the bucket for that.";
 
 const error = (kind: FindingKind, message: string): VerifyFinding => ({ kind, severity: 'error', message });
 const warning = (kind: FindingKind, message: string): VerifyFinding => ({ kind, severity: 'warning', message });
@@ -110,7 +110,9 @@ export async function verifyLocalChain(auditDir: string): Promise<LocalChainRepo
 
   const read = await readTrail(auditDir);
   for (const issue of read.issues) {
-    findings.push(error('unreadable-record', `${issue.file}: ${issue.count} record${issue.count === 1 ? '' : 's'} could not be read (${issue.kind}: ${issue.detail})`));
+    findings.push(
+      error('unreadable-record', `${issue.file}: ${issue.count} record${issue.count === 1 ? '' : 's'} could not be read (${issue.kind}: ${issue.detail})`),
+    );
   }
   const byId = new Map<string, TrailRecord[]>();
   for (const r of read.records) {
@@ -124,7 +126,10 @@ export async function verifyLocalChain(auditDir: string): Promise<LocalChainRepo
   for (const entry of entries) {
     if (entry.prev !== expectedPrev) {
       findings.push(
-        error('broken-link', `chain entry ${entry.seq} does not follow the entry before it: an entry (and its record) was removed before it, or entries were reordered`),
+        error(
+          'broken-link',
+          `chain entry ${entry.seq} does not follow the entry before it: an entry (and its record) was removed before it, or entries were reordered`,
+        ),
       );
     }
     expectedPrev = entry.sha256;
@@ -135,18 +140,25 @@ export async function verifyLocalChain(auditDir: string): Promise<LocalChainRepo
       continue;
     }
     if (found.length > 1) {
-      findings.push(error('duplicate', `record ${entry.eventID} (chain entry ${entry.seq}) appears ${found.length} times: ${found.map((f) => f.file).join(', ')}`));
+      findings.push(
+        error('duplicate', `record ${entry.eventID} (chain entry ${entry.seq}) appears ${found.length} times: ${found.map((f) => f.file).join(', ')}`),
+      );
     }
     const rec = found.find((f) => f.file === entry.file) ?? found[0];
     if (chainHash(entry.prev, rec.record) !== entry.sha256) {
-      findings.push(error('altered', `record ${entry.eventID} (chain entry ${entry.seq}, in ${rec.file}) does not match its hash: it was changed after it was written`));
+      findings.push(
+        error('altered', `record ${entry.eventID} (chain entry ${entry.seq}, in ${rec.file}) does not match its hash: it was changed after it was written`),
+      );
     }
     seqAt.set(`${rec.file}#${rec.index}`, entry.seq);
   }
 
   for (const r of read.records) {
     const id = typeof r.record.eventID === 'string' ? r.record.eventID : '(no eventID)';
-    if (!chained.has(id)) findings.push(error('unchained', `record ${id} in ${r.file} has no chain entry: it was added outside the writer (or the writer stopped before linking it)`));
+    if (!chained.has(id))
+      findings.push(
+        error('unchained', `record ${id} in ${r.file} has no chain entry: it was added outside the writer (or the writer stopped before linking it)`),
+      );
   }
 
   // Within a file, records must sit in the order they were chained.
@@ -207,7 +219,11 @@ export function verifyDigests(root: string): DigestReport {
       previousKey: str('previousDigestS3Object'),
       previousHash: str('previousDigestHashValue'),
       previousHashAlgorithm: str('previousDigestHashAlgorithm'),
-      logFiles: logFiles.map((f) => ({ s3Object: String(f.s3Object ?? ''), hashValue: String(f.hashValue ?? ''), hashAlgorithm: String(f.hashAlgorithm ?? '') })),
+      logFiles: logFiles.map((f) => ({
+        s3Object: String(f.s3Object ?? ''),
+        hashValue: String(f.hashValue ?? ''),
+        hashAlgorithm: String(f.hashAlgorithm ?? ''),
+      })),
     });
   }
   digests.sort((a, b) => (a.endTime < b.endTime ? -1 : a.endTime > b.endTime ? 1 : 0));
@@ -234,7 +250,8 @@ export function verifyDigests(root: string): DigestReport {
         findings.push(error('log-file-altered', `${rel}: cannot be decompressed, so it is not the file digest ${d.rel} lists`));
         continue;
       }
-      if (actual !== lf.hashValue) findings.push(error('log-file-altered', `${rel}: its SHA-256 differs from the one in digest ${d.rel}: it was changed after delivery`));
+      if (actual !== lf.hashValue)
+        findings.push(error('log-file-altered', `${rel}: its SHA-256 differs from the one in digest ${d.rel}: it was changed after delivery`));
     }
 
     if (d.previousKey === undefined) continue; // a starting digest: validation was (re)started here
@@ -243,9 +260,13 @@ export function verifyDigests(root: string): DigestReport {
     if (!prev) {
       const earlier = digests.some((x) => x.group === d.group && x.endTime < d.endTime);
       if (earlier) {
-        findings.push(error('digest-missing', `digest ${d.previousKey}, which ${d.rel} follows, is not in the folder although earlier digests are: it was deleted`));
+        findings.push(
+          error('digest-missing', `digest ${d.previousKey}, which ${d.rel} follows, is not in the folder although earlier digests are: it was deleted`),
+        );
       } else {
-        notes.push(`${d.rel} is the oldest digest of its chain here; its predecessor (${d.previousKey}) is outside the folder, so the chain is checked from this digest on`);
+        notes.push(
+          `${d.rel} is the oldest digest of its chain here; its predecessor (${d.previousKey}) is outside the folder, so the chain is checked from this digest on`,
+        );
       }
       continue;
     }
@@ -290,11 +311,15 @@ export function describeVerifyReport(report: VerifyReport): string[] {
   const lines: string[] = [];
   if (report.localChain) {
     const c = report.localChain;
-    lines.push(`local hash chain: ${c.chainEntries} entr${c.chainEntries === 1 ? 'y' : 'ies'}, ${c.recordsFound} record${c.recordsFound === 1 ? '' : 's'} found`);
+    lines.push(
+      `local hash chain: ${c.chainEntries} entr${c.chainEntries === 1 ? 'y' : 'ies'}, ${c.recordsFound} record${c.recordsFound === 1 ? '' : 's'} found`,
+    );
     if (c.head) lines.push(`  head: ${c.head} (note it: a later run showing another head for the same entries means the chain was rewritten)`);
   }
   if (report.digests) {
-    lines.push(`CloudTrail digests: ${report.digests.digestFiles} digest file${report.digests.digestFiles === 1 ? '' : 's'}, ${report.digests.logFilesChecked} log file hash${report.digests.logFilesChecked === 1 ? '' : 'es'} checked`);
+    lines.push(
+      `CloudTrail digests: ${report.digests.digestFiles} digest file${report.digests.digestFiles === 1 ? '' : 's'}, ${report.digests.logFilesChecked} log file hash${report.digests.logFilesChecked === 1 ? '' : 'es'} checked`,
+    );
     for (const n of report.digests.notes) lines.push(`  note: ${n}`);
   }
   for (const f of report.findings) lines.push(`${f.severity.toUpperCase()} ${f.kind}: ${f.message}`);

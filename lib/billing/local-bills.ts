@@ -38,7 +38,13 @@ export async function localTrailUsage(config: SdeConfig, workdir: string): Promi
   const dir = path.join(path.resolve(workdir), AUDIT_DIR);
   if (!fs.existsSync(dir)) return { usage: { usage: [], withoutBytes: 0, refused: 0 }, unreadable: 0 };
   const read = await readTrail(dir);
-  return { usage: usageFromTrail(read.records.map((r) => r.record), workgroupProjects(billingInputs(config))), unreadable: read.filesSkipped + read.recordsSkipped };
+  return {
+    usage: usageFromTrail(
+      read.records.map((r) => r.record),
+      workgroupProjects(billingInputs(config)),
+    ),
+    unreadable: read.filesSkipped + read.recordsSkipped,
+  };
 }
 
 export async function writeLocalBills(options: LocalBillsOptions): Promise<LocalBills> {

@@ -68,7 +68,10 @@ async function executionsOf(athena: Send, workGroup: string): Promise<QueryExecu
   const out: QueryExecution[] = [];
   let NextToken: string | undefined;
   do {
-    const page = (await athena.send(new ListQueryExecutionsCommand({ WorkGroup: workGroup, NextToken, MaxResults: 50 }))) as { QueryExecutionIds?: string[]; NextToken?: string };
+    const page = (await athena.send(new ListQueryExecutionsCommand({ WorkGroup: workGroup, NextToken, MaxResults: 50 }))) as {
+      QueryExecutionIds?: string[];
+      NextToken?: string;
+    };
     const ids = page.QueryExecutionIds ?? [];
     if (ids.length > 0) {
       const batch = (await athena.send(new BatchGetQueryExecutionCommand({ QueryExecutionIds: ids }))) as { QueryExecutions?: QueryExecution[] };
@@ -82,7 +85,9 @@ async function executionsOf(athena: Send, workGroup: string): Promise<QueryExecu
 /** A project's actual spend from its budget's history; undefined when it has no budget (e.g. not active that month). */
 async function budgetSpend(budgets: Send, accountId: string, budgetName: string, month: BillingMonth): Promise<number | undefined> {
   try {
-    const out = (await budgets.send(new DescribeBudgetPerformanceHistoryCommand({ AccountId: accountId, BudgetName: budgetName, TimePeriod: budgetPeriod(month) }))) as {
+    const out = (await budgets.send(
+      new DescribeBudgetPerformanceHistoryCommand({ AccountId: accountId, BudgetName: budgetName, TimePeriod: budgetPeriod(month) }),
+    )) as {
       BudgetPerformanceHistory?: BudgetPerformanceHistory;
     };
     return actualSpendFor(out.BudgetPerformanceHistory, month);

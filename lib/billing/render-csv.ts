@@ -63,9 +63,29 @@ export function renderStatementCsv(s: Statement): string {
 /** A month's statements in one table, one row each: what finance reconciles. */
 export function renderSummaryCsv(statements: readonly Statement[]): string {
   const rows = [
-    row(['statement', 'organisation', 'organisation_type', 'project', 'tier', 'month', 'days_active', 'queries', 'bytes_billed', 'access_fee', 'data_scanned', 'total', 'currency', 'budget', 'warnings']),
+    row([
+      'statement',
+      'organisation',
+      'organisation_type',
+      'project',
+      'tier',
+      'month',
+      'days_active',
+      'queries',
+      'bytes_billed',
+      'access_fee',
+      'data_scanned',
+      'total',
+      'currency',
+      'budget',
+      'warnings',
+    ]),
     ...statements.map((s) => {
-      const amount = (kind: string) => formatDecimal(s.charges.filter((c) => c.kind === kind).reduce((n, c) => n + c.amountMinor, 0), s.currency);
+      const amount = (kind: string) =>
+        formatDecimal(
+          s.charges.filter((c) => c.kind === kind).reduce((n, c) => n + c.amountMinor, 0),
+          s.currency,
+        );
       return row([
         s.number,
         s.organisation.name,

@@ -17,7 +17,11 @@ export function renderStatementHtml(s: Statement): string {
     '</dl>',
   ];
   if (s.warnings.length > 0) {
-    parts.push('<section aria-labelledby="warnings"><h2 id="warnings">Warnings</h2><ul>', ...s.warnings.map((w) => `<li><strong>${escapeHtml(w)}</strong></li>`), '</ul></section>');
+    parts.push(
+      '<section aria-labelledby="warnings"><h2 id="warnings">Warnings</h2><ul>',
+      ...s.warnings.map((w) => `<li><strong>${escapeHtml(w)}</strong></li>`),
+      '</ul></section>',
+    );
   }
   parts.push(
     '<h2>Charges</h2>',
@@ -45,7 +49,10 @@ export function renderStatementHtml(s: Statement): string {
       `<caption>${s.usage.length} charged quer${s.usage.length === 1 ? 'y' : 'ies'}</caption>`,
       '<thead><tr><th scope="col">Time (UTC)</th><th scope="col">Query id</th><th scope="col">Bytes scanned</th><th scope="col">Bytes billed</th></tr></thead>',
       '<tbody>',
-      ...s.usage.map((u) => `<tr><td>${escapeHtml(u.time)}</td><td><code>${escapeHtml(u.queryId)}</code></td><td>${u.bytesScanned.toLocaleString('en-GB')}</td><td>${u.bytesBilled.toLocaleString('en-GB')}</td></tr>`),
+      ...s.usage.map(
+        (u) =>
+          `<tr><td>${escapeHtml(u.time)}</td><td><code>${escapeHtml(u.queryId)}</code></td><td>${u.bytesScanned.toLocaleString('en-GB')}</td><td>${u.bytesBilled.toLocaleString('en-GB')}</td></tr>`,
+      ),
       '</tbody>',
       `<tfoot><tr><th scope="row" colspan="2">Total</th><td>${s.totalBytesScanned.toLocaleString('en-GB')}</td><td>${s.totalBytesBilled.toLocaleString('en-GB')} (${escapeHtml(tbText(s.totalBytesBilled))} TB)</td></tr></tfoot>`,
       '</table></div>',

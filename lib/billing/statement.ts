@@ -61,9 +61,20 @@ export interface Statement {
   readonly platform: string;
   readonly month: BillingMonth;
   readonly currency: string;
-  readonly project: { readonly id: string; readonly title: string; readonly approvalReference: string; readonly period: { readonly start: string; readonly end: string } };
+  readonly project: {
+    readonly id: string;
+    readonly title: string;
+    readonly approvalReference: string;
+    readonly period: { readonly start: string; readonly end: string };
+  };
   readonly organisation: { readonly name: string; readonly type: string };
-  readonly tier: { readonly id: string; readonly label: string; readonly accessFeePerMonth: number; readonly pricePerTbScanned: number; readonly multiplier: number };
+  readonly tier: {
+    readonly id: string;
+    readonly label: string;
+    readonly accessFeePerMonth: number;
+    readonly pricePerTbScanned: number;
+    readonly multiplier: number;
+  };
   readonly daysActive: number;
   readonly charges: readonly ChargeLine[];
   readonly usage: readonly UsageLine[];
@@ -103,7 +114,8 @@ export function buildStatement(args: StatementArgs): Statement {
   const { inputs, project, month } = args;
   const { currency } = inputs.pricing;
   const tier = inputs.pricing.tiers[project.organisation.tier];
-  if (!tier) throw new Error(`project ${project.id}: tier "${project.organisation.tier}" is not in platform.yaml pricing.tiers (validation should have refused this)`);
+  if (!tier)
+    throw new Error(`project ${project.id}: tier "${project.organisation.tier}" is not in platform.yaml pricing.tiers (validation should have refused this)`);
   const digits = BigInt(minorDigits(currency));
   const minorScale = 10n ** digits;
   const money = (minor: number) => formatMoney(minor, currency);
@@ -136,7 +148,8 @@ export function buildStatement(args: StatementArgs): Statement {
     amountMinor: Number(feeMinor),
   });
   if (suspended) notes.push('The project is suspended: no access fee is charged; any recorded usage is.');
-  else if (days > 0 && days < month.days) notes.push(`The access fee is prorated: ${days} of the ${month.days} days of ${month.id} fall inside the approved period.`);
+  else if (days > 0 && days < month.days)
+    notes.push(`The access fee is prorated: ${days} of the ${month.days} days of ${month.id} fall inside the approved period.`);
 
   // Data scanned, after Athena's per-query rounding, priced by the tier.
   const priceScaled = toScaled(tier.pricePerTbScanned);

@@ -31,7 +31,20 @@ const outputCommand = createOutputCommand({
   },
 });
 
-export const COMMANDS: readonly Command[] = [validateCommand, synthCommand, demoCommand, queryCommand, accessMatrixCommand, auditCommand, outputCommand, ingestCommand, registerCommand, billCommand, governanceReportCommand, satreCommand];
+export const COMMANDS: readonly Command[] = [
+  validateCommand,
+  synthCommand,
+  demoCommand,
+  queryCommand,
+  accessMatrixCommand,
+  auditCommand,
+  outputCommand,
+  ingestCommand,
+  registerCommand,
+  billCommand,
+  governanceReportCommand,
+  satreCommand,
+];
 
 export interface CliIo {
   readonly out: (line: string) => void;

@@ -8,7 +8,7 @@ import { z } from 'zod';
 /** IAM users and roles only: researchers are people signing in through a known principal. */
 export const iamPrincipalArn = z
   .string()
-  .regex(/^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)\/[\w+=,.@\/-]{1,512}$/, {
+  .regex(/^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/, {
     error: 'must be an IAM role or user ARN, e.g. arn:aws:iam::123456789012:role/NAME',
   });
 

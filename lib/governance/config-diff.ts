@@ -57,7 +57,8 @@ function name(p: ProjectConfig): string {
 
 function approvalWords(p: ProjectConfig): string {
   const a = p.approval;
-  const members = a.citizenMembers === undefined ? `${plural(a.citizenMembersPresent, 'citizen member')} present` : `citizen members ${a.citizenMembers.join(', ')} present`;
+  const members =
+    a.citizenMembers === undefined ? `${plural(a.citizenMembersPresent, 'citizen member')} present` : `citizen members ${a.citizenMembers.join(', ')} present`;
   return `${a.committee}, ${a.reference} on ${a.date}, ${members}`;
 }
 
@@ -99,7 +100,10 @@ function projectChanges(before: SdeConfig, after: SdeConfig, out: GovernanceChan
       }
     }
     if (p.approval.reference !== prev.approval.reference) {
-      out.push({ section: 'projects', text: `${name(p)} has a new approval record: ${approvalWords(p)} (was ${prev.approval.reference} on ${prev.approval.date}).` });
+      out.push({
+        section: 'projects',
+        text: `${name(p)} has a new approval record: ${approvalWords(p)} (was ${prev.approval.reference} on ${prev.approval.date}).`,
+      });
     }
     if (p.organisation.tier !== prev.organisation.tier) {
       out.push({ section: 'projects', text: `${name(p)} moved from the ${prev.organisation.tier} to the ${p.organisation.tier} pricing tier.` });
@@ -107,19 +111,26 @@ function projectChanges(before: SdeConfig, after: SdeConfig, out: GovernanceChan
     if (p.purpose !== prev.purpose) out.push({ section: 'projects', text: `${name(p)} changed purpose from ${prev.purpose} to ${p.purpose}.` });
     if (p.summary !== prev.summary) out.push({ section: 'projects', text: `${name(p)} has a new plain-English summary: "${p.summary}"` });
     if (p.researchers.length !== prev.researchers.length) {
-      out.push({ section: 'projects', text: `${name(p)} now has ${plural(p.researchers.length, 'approved researcher account')} (was ${prev.researchers.length}).` });
+      out.push({
+        section: 'projects',
+        text: `${name(p)} now has ${plural(p.researchers.length, 'approved researcher account')} (was ${prev.researchers.length}).`,
+      });
     }
     accessChanges(p, prev, out);
   }
   for (const prev of before.projects) {
-    if (!now.has(prev.id)) out.push({ section: 'ended', text: `${name(prev)} was removed from the configuration (it was ${STATE_WORDS[projectState(prev, before.today)]}).` });
+    if (!now.has(prev.id))
+      out.push({ section: 'ended', text: `${name(prev)} was removed from the configuration (it was ${STATE_WORDS[projectState(prev, before.today)]}).` });
   }
 }
 
 function accessChanges(p: ProjectConfig, prev: ProjectConfig, out: GovernanceChange[]): void {
   const datasets = setDiff(Object.keys(prev.datasets), Object.keys(p.datasets));
   for (const d of datasets.added) {
-    out.push({ section: 'access', text: `${name(p)} may now see dataset ${d}: columns ${list(p.datasets[d].columns)}${p.datasets[d].rowFilter ? `, only rows where ${p.datasets[d].rowFilter}` : ''}.` });
+    out.push({
+      section: 'access',
+      text: `${name(p)} may now see dataset ${d}: columns ${list(p.datasets[d].columns)}${p.datasets[d].rowFilter ? `, only rows where ${p.datasets[d].rowFilter}` : ''}.`,
+    });
   }
   for (const d of datasets.removed) out.push({ section: 'access', text: `${name(p)} may no longer see dataset ${d}.` });
   for (const [d, grant] of Object.entries(p.datasets)) {
@@ -167,20 +178,32 @@ function optOutWords(d: Sourced<DatasetConfig>, verb: 'is' | 'now'): string {
 
 function columnChanges(d: DatasetConfig, prev: DatasetConfig, out: GovernanceChange[]): void {
   const old = new Map(prev.columns.map((c) => [c.name, c]));
-  const names = setDiff(prev.columns.map((c) => c.name), d.columns.map((c) => c.name));
+  const names = setDiff(
+    prev.columns.map((c) => c.name),
+    d.columns.map((c) => c.name),
+  );
   for (const c of names.added) {
     const col = d.columns.find((x) => x.name === c)!;
-    out.push({ section: 'datasets', text: `Dataset ${d.name} has a new column ${c} (${col.classification.replace('_', ' ')}), de-identified by rule ${col.rule}.` });
+    out.push({
+      section: 'datasets',
+      text: `Dataset ${d.name} has a new column ${c} (${col.classification.replace('_', ' ')}), de-identified by rule ${col.rule}.`,
+    });
   }
   for (const c of names.removed) out.push({ section: 'datasets', text: `Dataset ${d.name} no longer has column ${c}.` });
   for (const col of d.columns) {
     const was = old.get(col.name);
     if (!was) continue;
     if (col.rule !== was.rule || col.as !== was.as || col.bandYears !== was.bandYears || col.ageAt !== was.ageAt) {
-      out.push({ section: 'datasets', text: `Column ${col.name} of ${d.name} is now de-identified by rule ${col.rule}${col.bandYears ? ` (${col.bandYears}-year bands)` : ''} (was ${was.rule}${was.bandYears ? `, ${was.bandYears}-year bands` : ''}).` });
+      out.push({
+        section: 'datasets',
+        text: `Column ${col.name} of ${d.name} is now de-identified by rule ${col.rule}${col.bandYears ? ` (${col.bandYears}-year bands)` : ''} (was ${was.rule}${was.bandYears ? `, ${was.bandYears}-year bands` : ''}).`,
+      });
     }
     if (col.classification !== was.classification) {
-      out.push({ section: 'datasets', text: `Column ${col.name} of ${d.name} is now classified ${col.classification.replace('_', ' ')} (was ${was.classification.replace('_', ' ')}).` });
+      out.push({
+        section: 'datasets',
+        text: `Column ${col.name} of ${d.name} is now classified ${col.classification.replace('_', ' ')} (was ${was.classification.replace('_', ' ')}).`,
+      });
     }
   }
 }
@@ -207,13 +230,21 @@ function ruleChanges(before: SdeConfig, after: SdeConfig, out: GovernanceChange[
   const b = before.platform.governance;
   const a = after.platform.governance;
   if (a.requireCitizenMembers !== b.requireCitizenMembers) {
-    out.push({ section: 'rules', text: a.requireCitizenMembers ? 'Approvals now require citizen members to be present.' : 'Approvals NO LONGER require citizen members to be present.' });
+    out.push({
+      section: 'rules',
+      text: a.requireCitizenMembers ? 'Approvals now require citizen members to be present.' : 'Approvals NO LONGER require citizen members to be present.',
+    });
   }
   if (a.minimumCitizenMembers !== b.minimumCitizenMembers) {
     out.push({ section: 'rules', text: `The citizen quorum for an approval is now ${a.minimumCitizenMembers} (was ${b.minimumCitizenMembers}).` });
   }
   if (a.requireNamedCitizenMembers !== b.requireNamedCitizenMembers) {
-    out.push({ section: 'rules', text: a.requireNamedCitizenMembers ? 'Every active approval must now name the citizen members present.' : 'Active approvals no longer have to name the citizen members present.' });
+    out.push({
+      section: 'rules',
+      text: a.requireNamedCitizenMembers
+        ? 'Every active approval must now name the citizen members present.'
+        : 'Active approvals no longer have to name the citizen members present.',
+    });
   }
   // Effective values (defaults filled in): writing the default out explicitly is not a change.
   const threshold = (c: SdeConfig) => c.platform.airlock?.suppressionThreshold ?? DEFAULT_SUPPRESSION_THRESHOLD;
@@ -235,6 +266,9 @@ export function diffConfigs(before: SdeConfig, after: SdeConfig, labels: { befor
     before: { label: labels.before, date: before.today },
     after: { label: labels.after, date: after.today },
     platform: after.platform.displayName,
-    changes: changes.map((c, i) => ({ c, i })).sort((x, y) => order.get(x.c.section)! - order.get(y.c.section)! || x.i - y.i).map(({ c }) => c),
+    changes: changes
+      .map((c, i) => ({ c, i }))
+      .sort((x, y) => order.get(x.c.section)! - order.get(y.c.section)! || x.i - y.i)
+      .map(({ c }) => c),
   };
 }

@@ -50,7 +50,9 @@ export function gitLocation(configDir: string): { root: string; prefix: string }
     return { root, prefix };
   } catch (e) {
     if (e instanceof GitConfigError) throw e;
-    throw new GitConfigError(`${configDir} is not inside a git repository, so there is no history to compare with (run git init and commit the config, or use a config folder in a git checkout)`);
+    throw new GitConfigError(
+      `${configDir} is not inside a git repository, so there is no history to compare with (run git init and commit the config, or use a config folder in a git checkout)`,
+    );
   }
 }
 
@@ -86,7 +88,8 @@ export function readConfigAtRevision(configDir: string, ref: string): ConfigAtRe
 export function loadConfigAtRevision(configDir: string, ref: string): { config: SdeConfig; revision: Revision } {
   const at = readConfigAtRevision(configDir, ref);
   const label = `${path.basename(path.resolve(configDir))}@${ref}`;
-  if (at.files.size === 0) throw new GitConfigError(`${label}: the config folder holds no YAML files at ${ref} (${at.commit.slice(0, 12)}); choose a later revision`);
+  if (at.files.size === 0)
+    throw new GitConfigError(`${label}: the config folder holds no YAML files at ${ref} (${at.commit.slice(0, 12)}); choose a later revision`);
   const { config, problems } = validateConfigFiles(at.files, label, { today: at.date });
   if (!config) throw new ConfigError(problems);
   const { files: _files, ...revision } = at;

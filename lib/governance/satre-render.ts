@@ -24,7 +24,9 @@ export function renderSatreMarkdown(platform: string, assessments: readonly Asse
     if (items.length === 0) continue;
     lines.push(`## ${PILLARS.indexOf(pillar) + 1}. ${pillar}`, '', '| # | requirement | status | evidence | open |', '| --- | --- | --- | --- | --- |');
     for (const a of items) {
-      lines.push(`| ${a.id} | ${cell(a.requirement)} | ${STATUS_WORDS[a.status]} | ${cell(a.evidence.join('; ') || '-')} | ${cell(a.open.join('; ') || '-')} |`);
+      lines.push(
+        `| ${a.id} | ${cell(a.requirement)} | ${STATUS_WORDS[a.status]} | ${cell(a.evidence.join('; ') || '-')} | ${cell(a.open.join('; ') || '-')} |`,
+      );
     }
     lines.push('');
   }

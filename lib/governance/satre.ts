@@ -69,7 +69,9 @@ const REQUIREMENTS: readonly Requirement[] = [
     pillar: 'Information governance',
     requirement: 'Every project is approved through a defined data access process before it gets any data, and the approval is recorded.',
     judge: (c) => ({
-      evidence: [`${plural(c.projects.length, 'project')} in projects/*.yaml, each with approval (committee, reference, date); \`sde validate\` and \`cdk synth\` refuse a project without one`],
+      evidence: [
+        `${plural(c.projects.length, 'project')} in projects/*.yaml, each with approval (committee, reference, date); \`sde validate\` and \`cdk synth\` refuse a project without one`,
+      ],
       open: [],
     }),
   },
@@ -80,10 +82,17 @@ const REQUIREMENTS: readonly Requirement[] = [
       const g = c.platform.governance;
       const evidence: string[] = [];
       const open: string[] = [];
-      if (g.requireCitizenMembers && g.minimumCitizenMembers > 0) evidence.push(`platform.yaml governance.requireCitizenMembers: true, minimumCitizenMembers: ${g.minimumCitizenMembers} (an approval without the citizen quorum is refused)`);
+      if (g.requireCitizenMembers && g.minimumCitizenMembers > 0)
+        evidence.push(
+          `platform.yaml governance.requireCitizenMembers: true, minimumCitizenMembers: ${g.minimumCitizenMembers} (an approval without the citizen quorum is refused)`,
+        );
       else open.push('set governance.requireCitizenMembers: true and minimumCitizenMembers of at least 1 in platform.yaml');
-      if (g.requireNamedCitizenMembers) evidence.push('platform.yaml governance.requireNamedCitizenMembers: true (approvals name the citizen members present by roster reference)');
-      else open.push('set governance.requireNamedCitizenMembers: true so every active approval names the citizen members present (new and extended ones must already, under `sde validate --since`)');
+      if (g.requireNamedCitizenMembers)
+        evidence.push('platform.yaml governance.requireNamedCitizenMembers: true (approvals name the citizen members present by roster reference)');
+      else
+        open.push(
+          'set governance.requireNamedCitizenMembers: true so every active approval names the citizen members present (new and extended ones must already, under `sde validate --since`)',
+        );
       need(has, 'governanceReport', evidence, open, "give the citizens' advisory group a report of governance changes");
       return { evidence, open };
     },
@@ -111,7 +120,9 @@ const REQUIREMENTS: readonly Requirement[] = [
     pillar: 'Information governance',
     requirement: 'Access ends when the approved period ends.',
     judge: (_c, has) => {
-      const evidence = ['projectAccess (lib/config/model.ts) grants nothing outside the approved period; `sde validate` refuses an active project past its end date'];
+      const evidence = [
+        'projectAccess (lib/config/model.ts) grants nothing outside the approved period; `sde validate` refuses an active project past its end date',
+      ];
       const open: string[] = [];
       need(has, 'lakeFormationGrants', evidence, open, 'compile grants per project from the approved period on AWS');
       return { evidence, open };
@@ -148,7 +159,12 @@ const REQUIREMENTS: readonly Requirement[] = [
       const evidence: string[] = [];
       const open: string[] = [];
       need(has, 'projectWorkspace', evidence, open, 'a per-project role (with MFA) and workgroup');
-      evidence.push(`${plural(c.projects.reduce((n, p) => n + p.researchers.length, 0), 'researcher principal')} named in projects/*.yaml, each allowed to assume only its project's role`);
+      evidence.push(
+        `${plural(
+          c.projects.reduce((n, p) => n + p.researchers.length, 0),
+          'researcher principal',
+        )} named in projects/*.yaml, each allowed to assume only its project's role`,
+      );
       return { evidence, open };
     },
   },
@@ -159,7 +175,9 @@ const REQUIREMENTS: readonly Requirement[] = [
       const evidence: string[] = [];
       const open: string[] = [];
       need(has, 'auditStack', evidence, open, 'a CloudTrail trail with data events and an immutable audit store');
-      evidence.push(`platform.yaml retention.auditYears: ${c.platform.retention.auditYears} (Object Lock compliance mode); local runtime: hash-chained CloudTrail-format trail (\`sde audit verify\`)`);
+      evidence.push(
+        `platform.yaml retention.auditYears: ${c.platform.retention.auditYears} (Object Lock compliance mode); local runtime: hash-chained CloudTrail-format trail (\`sde audit verify\`)`,
+      );
       return { evidence, open };
     },
   },
@@ -204,7 +222,9 @@ const REQUIREMENTS: readonly Requirement[] = [
     judge: (c) => {
       const columns = c.datasets.reduce((n, d) => n + d.columns.length, 0);
       return {
-        evidence: [`${plural(columns, 'column')} in ${plural(c.datasets.length, 'dataset')}, each with a classification and a de-identification rule; \`sde validate\` refuses a direct identifier kept in clear or granted`],
+        evidence: [
+          `${plural(columns, 'column')} in ${plural(c.datasets.length, 'dataset')}, each with a classification and a de-identification rule; \`sde validate\` refuses a direct identifier kept in clear or granted`,
+        ],
         open: [],
       };
     },
@@ -239,7 +259,10 @@ const REQUIREMENTS: readonly Requirement[] = [
       const evidence: string[] = [];
       const open: string[] = [];
       need(has, 'airlockStack', evidence, open, 'an output airlock with disclosure checks');
-      if (c.platform.airlock) evidence.push(`platform.yaml airlock: counts up to ${c.platform.airlock.suppressionThreshold} suppressed, ${plural(c.platform.airlock.reviewers.length, 'reviewer')}`);
+      if (c.platform.airlock)
+        evidence.push(
+          `platform.yaml airlock: counts up to ${c.platform.airlock.suppressionThreshold} suppressed, ${plural(c.platform.airlock.reviewers.length, 'reviewer')}`,
+        );
       else open.push('set the airlock thresholds and reviewers in platform.yaml (airlock:)');
       return { evidence, open };
     },
@@ -267,7 +290,9 @@ const REQUIREMENTS: readonly Requirement[] = [
     pillar: 'Supporting capabilities',
     requirement: 'The cost of the service is recovered on a published, consistent basis.',
     judge: (c, has) => {
-      const evidence = [`platform.yaml pricing: ${plural(Object.keys(c.platform.pricing.tiers).length, 'tier')} in ${c.platform.pricing.currency} (${Object.keys(c.platform.pricing.tiers).join(', ')})`];
+      const evidence = [
+        `platform.yaml pricing: ${plural(Object.keys(c.platform.pricing.tiers).length, 'tier')} in ${c.platform.pricing.currency} (${Object.keys(c.platform.pricing.tiers).join(', ')})`,
+      ];
       const open: string[] = [];
       need(has, 'billing', evidence, open, 'produce statements per project from recorded usage');
       need(has, 'billingStack', evidence, open, 'run the monthly billing job on AWS (a BillingStack created by lib/app.ts)');

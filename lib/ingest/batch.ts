@@ -109,7 +109,13 @@ export async function planBatch(input: PlanBatchInput): Promise<BatchPlan> {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(input.loadDate)) throw new Error('the load date must be written YYYY-MM-DD');
   const head = await store.head(input.source);
   if (head === undefined) throw new Error(`s3://${input.source.bucket}/${input.source.key} does not exist (was it deleted or expired before ingestion?)`);
-  const source = { bucket: head.bucket, key: head.key, size: head.size, etag: head.etag, ...(head.versionId === undefined ? {} : { versionId: head.versionId }) };
+  const source = {
+    bucket: head.bucket,
+    key: head.key,
+    size: head.size,
+    etag: head.etag,
+    ...(head.versionId === undefined ? {} : { versionId: head.versionId }),
+  };
   const batchId = batchIdOf(source);
   const base = { batchId, dataset: dataset.name, schemaVersion: schemaVersionOf(dataset), source, buckets: input.buckets, loadDate: input.loadDate };
   if ((await store.head({ bucket: input.buckets.curated, key: manifestKey(dataset.name, batchId) })) !== undefined) {
@@ -148,7 +154,8 @@ export async function planBatch(input: PlanBatchInput): Promise<BatchPlan> {
 /** Reads back a stored plan (a Distributed Map item names only dataset, batch and chunk). */
 export async function loadPlan(store: ObjectStore, curatedBucket: string, dataset: string, batchId: string): Promise<BatchPlan> {
   const plan = await readJson<BatchPlan>(store, { bucket: curatedBucket, key: planKey(dataset, batchId) });
-  if (plan === undefined) throw new Error(`no plan for batch ${batchId} of ${dataset} in s3://${curatedBucket}/${planKey(dataset, batchId)}: run planBatch first`);
+  if (plan === undefined)
+    throw new Error(`no plan for batch ${batchId} of ${dataset} in s3://${curatedBucket}/${planKey(dataset, batchId)}: run planBatch first`);
   return plan;
 }
 
@@ -178,7 +185,11 @@ export interface ProcessChunkInput {
 }
 
 /** Pulls the range through, counting (and for a whole-object chunk hashing) the bytes. */
-async function* metered(body: AsyncIterable<Uint8Array>, state: { bytes: number; hash?: ReturnType<typeof createHash> }, onProgress?: (n: number) => void): AsyncGenerator<Uint8Array> {
+async function* metered(
+  body: AsyncIterable<Uint8Array>,
+  state: { bytes: number; hash?: ReturnType<typeof createHash> },
+  onProgress?: (n: number) => void,
+): AsyncGenerator<Uint8Array> {
   for await (const piece of body) {
     state.bytes += piece.byteLength;
     state.hash?.update(piece);
@@ -320,18 +331,28 @@ async function publishBatchData(store: ObjectStore, plan: BatchPlan, results: re
   // other bytes; and checked to be the size its chunk reported.
   const staged = await mapConcurrently(parts, COMMIT_CONCURRENCY, async (part) => {
     const head = await store.head({ bucket: curated, key: part.key });
-    if (head?.size !== part.bytes) throw new Error(`batch ${plan.batchId}: staged part s3://${curated}/${part.key} is ${head === undefined ? 'missing' : `${head.size} bytes`}, its chunk wrote ${part.bytes}: run the chunk again`);
+    if (head?.size !== part.bytes)
+      throw new Error(
+        `batch ${plan.batchId}: staged part s3://${curated}/${part.key} is ${head === undefined ? 'missing' : `${head.size} bytes`}, its chunk wrote ${part.bytes}: run the chunk again`,
+      );
     return { bucket: curated, key: part.key, ...(head.versionId === undefined ? {} : { versionId: head.versionId }) };
   });
   const footers = await mapConcurrently(staged, COMMIT_CONCURRENCY, (ref, i) => readParquetFooter(store, ref, parts[i].bytes));
-  const joined = planParquetConcat(footers, parts.map((p) => `s3://${curated}/${p.key}`));
+  const joined = planParquetConcat(
+    footers,
+    parts.map((p) => `s3://${curated}/${p.key}`),
+  );
   const rows = parts.reduce((n, p) => n + p.rows, 0);
-  if (joined.rows !== rows) throw new Error(`batch ${plan.batchId}: the staged parts' footers hold ${joined.rows} rows, their chunk results ${rows}: refusing to commit`);
+  if (joined.rows !== rows)
+    throw new Error(`batch ${plan.batchId}: the staged parts' footers hold ${joined.rows} rows, their chunk results ${rows}: refusing to commit`);
   const pieces = joined.segments.map((s) => ('bytes' in s ? s : { from: staged[s.part], start: s.start, end: s.end }));
   await store.compose(to, pieces, { contentType: 'application/vnd.apache.parquet' });
   // One HEAD before the manifest names it: a joined object of the wrong length is never committed.
   const written = await store.head(to);
-  if (written?.size !== joined.bytes) throw new Error(`batch ${plan.batchId}: s3://${to.bucket}/${to.key} has ${written?.size ?? 'no'} bytes, the join planned ${joined.bytes}: refusing to commit`);
+  if (written?.size !== joined.bytes)
+    throw new Error(
+      `batch ${plan.batchId}: s3://${to.bucket}/${to.key} has ${written?.size ?? 'no'} bytes, the join planned ${joined.bytes}: refusing to commit`,
+    );
   return [{ key: to.key, bytes: joined.bytes, rows }];
 }
 
@@ -347,7 +368,10 @@ export async function commitBatch(input: CommitBatchInput): Promise<CommitResult
   const results = await mapConcurrently(plan.chunks, COMMIT_CONCURRENCY, async (spec) => {
     const ref = { bucket: curated, key: chunkResultKey(plan.dataset, plan.batchId, spec.index) };
     const result = await readJson<ChunkResult>(store, ref);
-    if (result === undefined) throw new Error(`batch ${plan.batchId}: chunk ${spec.index} of ${plan.chunks.length} has not finished (no s3://${ref.bucket}/${ref.key}): run it before committing`);
+    if (result === undefined)
+      throw new Error(
+        `batch ${plan.batchId}: chunk ${spec.index} of ${plan.chunks.length} has not finished (no s3://${ref.bucket}/${ref.key}): run it before committing`,
+      );
     return result;
   });
   const counts = sumCounts(results);
@@ -378,7 +402,15 @@ export async function commitBatch(input: CommitBatchInput): Promise<CommitResult
       contentType: 'text/csv',
       contentLength: plan.source.size,
     });
-    const report: ErrorReport = { reportVersion: 1, batchId: plan.batchId, dataset: plan.dataset, source: plan.source, error: fileError, quarantinedAs: `s3://${q}/${sourceKey}`, reportedAt: committedAt };
+    const report: ErrorReport = {
+      reportVersion: 1,
+      batchId: plan.batchId,
+      dataset: plan.dataset,
+      source: plan.source,
+      error: fileError,
+      quarantinedAs: `s3://${q}/${sourceKey}`,
+      reportedAt: committedAt,
+    };
     await store.put({ bucket: q, key: reportKey }, json(report), { contentType: 'application/json' });
     for (const r of results) if (r.rejected !== undefined) await store.delete({ bucket: q, key: r.rejected.key });
     manifest = {

@@ -52,7 +52,8 @@ export class BoundaryScanner {
   ) {
     this.d = delimiter.charCodeAt(0);
     this.q = quote.charCodeAt(0);
-    if (delimiter.length !== 1 || quote.length !== 1 || this.d > 0x7f || this.q > 0x7f) throw new Error('boundary scanning needs a one-byte ASCII delimiter and quote');
+    if (delimiter.length !== 1 || quote.length !== 1 || this.d > 0x7f || this.q > 0x7f)
+      throw new Error('boundary scanning needs a one-byte ASCII delimiter and quote');
   }
 
   /** True once every target has its boundary: the rest of the object need not be scanned for them. */

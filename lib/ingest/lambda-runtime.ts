@@ -33,7 +33,8 @@ export const metrics = new Metrics();
 
 function required(name: string): string {
   const value = process.env[name];
-  if (value === undefined || value === '') throw new Error(`environment variable ${name} is not set: the ingestion stack sets it; was the function deployed by hand?`);
+  if (value === undefined || value === '')
+    throw new Error(`environment variable ${name} is not set: the ingestion stack sets it; was the function deployed by hand?`);
   return value;
 }
 
@@ -43,7 +44,8 @@ export function ingestConfig(): BundledIngestConfig {
   if (config === undefined) {
     const file = process.env.SDE_INGEST_CONFIG_FILE ?? path.join(__dirname, 'sde-ingest-config.json');
     const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as BundledIngestConfig;
-    if (!Array.isArray(parsed.datasets) || typeof parsed.platform?.name !== 'string') throw new Error(`${file} is not an ingestion config (datasets, platform.name)`);
+    if (!Array.isArray(parsed.datasets) || typeof parsed.platform?.name !== 'string')
+      throw new Error(`${file} is not an ingestion config (datasets, platform.name)`);
     config = parsed;
   }
   return config;
@@ -114,9 +116,13 @@ export async function optOutList(): Promise<OptOutSet> {
     head = await s.head(ref);
   } catch (e) {
     // Without s3:ListBucket (not granted) S3 reports a missing object as access denied.
-    throw new Error(`the national data opt-out list s3://${ref.bucket}/${ref.key} is missing or unreadable (${(e as Error).name}): upload a current list, then re-land the file`);
+    throw new Error(
+      `the national data opt-out list s3://${ref.bucket}/${ref.key} is missing or unreadable (${(e as Error).name}): upload a current list, then re-land the file`,
+      { cause: e },
+    );
   }
-  if (head === undefined) throw new Error(`the national data opt-out list s3://${ref.bucket}/${ref.key} is missing: upload a current list, then re-land the file`);
+  if (head === undefined)
+    throw new Error(`the national data opt-out list s3://${ref.bucket}/${ref.key} is missing: upload a current list, then re-land the file`);
   if (optOut === undefined || optOut.etag !== head.etag) {
     optOut = { etag: head.etag, set: await readOptOutList(await s.get(ref, undefined, head.versionId)) };
     logger.info('opt-out list loaded', { entries: optOut.set.size, etag: head.etag });

@@ -44,7 +44,8 @@ export interface PutOptions {
  * A piece of a composed object: literal bytes, or the range `[start, end)` of a stored object
  * (pinned to `from.versionId` when given, so the bytes are those of the version planned on).
  */
-export type ComposePiece = { readonly bytes: Uint8Array } | { readonly from: ObjectRef & { readonly versionId?: string }; readonly start: number; readonly end: number };
+export type ComposePiece =
+  { readonly bytes: Uint8Array } | { readonly from: ObjectRef & { readonly versionId?: string }; readonly start: number; readonly end: number };
 
 export interface ComposeResult {
   readonly etag: string;

@@ -23,7 +23,19 @@
  * files (file_path) are refused: joining them would not give one readable table.
  */
 import { readPiecesToBuffer, type ObjectRef, type ObjectStore } from './object-store';
-import { decodeStruct, encodeStruct, EncodedStruct, field, i64Field, listField, setField, structField, ThriftList, ThriftStruct, WireType } from './thrift-compact';
+import {
+  decodeStruct,
+  encodeStruct,
+  EncodedStruct,
+  field,
+  i64Field,
+  listField,
+  setField,
+  structField,
+  ThriftList,
+  ThriftStruct,
+  WireType,
+} from './thrift-compact';
 
 export const PARQUET_MAGIC = Buffer.from('PAR1', 'ascii');
 /** The footer length (u32 LE) and the closing magic. */
@@ -60,7 +72,8 @@ export function footerLengthOf(trailer: Uint8Array, size: number, name: string):
     throw new ParquetConcatError(`${name} is not a Parquet file (it does not end with PAR1)`);
   }
   const length = Buffer.from(trailer).readUInt32LE(0);
-  if (length + PARQUET_TRAILER_BYTES + PARQUET_MAGIC.length > size) throw new ParquetConcatError(`${name}: its footer length (${length}) is larger than the file (${size} bytes)`);
+  if (length + PARQUET_TRAILER_BYTES + PARQUET_MAGIC.length > size)
+    throw new ParquetConcatError(`${name}: its footer length (${length}) is larger than the file (${size} bytes)`);
   return length;
 }
 
@@ -74,7 +87,8 @@ const OFFSET_FIELDS = {
 function shift(struct: ThriftStruct, id: number, delta: bigint, dataEnd: bigint, name: string): void {
   const value = i64Field(struct, id);
   if (value === undefined) return;
-  if (value < 4n || value >= dataEnd) throw new ParquetConcatError(`${name}: an offset (field ${id}) points outside the file's data (${value}, data ends at ${dataEnd})`);
+  if (value < 4n || value >= dataEnd)
+    throw new ParquetConcatError(`${name}: an offset (field ${id}) points outside the file's data (${value}, data ends at ${dataEnd})`);
   setField(struct, id, WireType.I64, value + delta);
 }
 
@@ -125,8 +139,10 @@ export function planParquetConcat(parts: readonly ParquetPartFooter[], names: re
     const meta = i === 0 ? first : decode(i);
     const name = names[i];
     const other = schemaOf(meta);
-    if (other === undefined || Buffer.compare(other, schema) !== 0) throw new ParquetConcatError(`${name} has a different schema from ${names[0]}: the parts of one batch must share one`);
-    if (field(meta, 8) !== undefined || field(meta, 9) !== undefined) throw new ParquetConcatError(`${name} is encrypted: joining encrypted Parquet is not supported`);
+    if (other === undefined || Buffer.compare(other, schema) !== 0)
+      throw new ParquetConcatError(`${name} has a different schema from ${names[0]}: the parts of one batch must share one`);
+    if (field(meta, 8) !== undefined || field(meta, 9) !== undefined)
+      throw new ParquetConcatError(`${name} is encrypted: joining encrypted Parquet is not supported`);
     const dataEnd = part.size - PARQUET_TRAILER_BYTES - part.footer.length;
     if (dataEnd < PARQUET_MAGIC.length) throw new ParquetConcatError(`${name}: its size (${part.size}) is smaller than its footer`);
     const delta = BigInt(base - PARQUET_MAGIC.length);
@@ -134,7 +150,8 @@ export function planParquetConcat(parts: readonly ParquetPartFooter[], names: re
       shift(rowGroup, OFFSET_FIELDS.rowGroup[0], delta, BigInt(dataEnd), name);
       for (const chunk of columnsOf(rowGroup, name)) {
         if (field(chunk, 1) !== undefined) throw new ParquetConcatError(`${name} keeps column data in another file (file_path): not supported`);
-        if (field(chunk, 8) !== undefined || field(chunk, 9) !== undefined) throw new ParquetConcatError(`${name} has encrypted columns: joining encrypted Parquet is not supported`);
+        if (field(chunk, 8) !== undefined || field(chunk, 9) !== undefined)
+          throw new ParquetConcatError(`${name} has encrypted columns: joining encrypted Parquet is not supported`);
         // The deprecated file_offset: 0 means unset (DuckDB), anything else moves with the data.
         if ((i64Field(chunk, 2) ?? 0n) !== 0n) shift(chunk, 2, delta, BigInt(dataEnd), name);
         for (const id of OFFSET_FIELDS.columnChunk) shift(chunk, id, delta, BigInt(dataEnd), name);
@@ -152,7 +169,8 @@ export function planParquetConcat(parts: readonly ParquetPartFooter[], names: re
     if (dataEnd > start) segments.push({ part: i, start, end: dataEnd });
     base += dataEnd - PARQUET_MAGIC.length;
   });
-  if (rowGroups.length > 32767) throw new ParquetConcatError(`the joined file would have ${rowGroups.length} row groups: Parquet numbers them with an i16 (32,767 at most)`);
+  if (rowGroups.length > 32767)
+    throw new ParquetConcatError(`the joined file would have ${rowGroups.length} row groups: Parquet numbers them with an i16 (32,767 at most)`);
 
   const joined: ThriftStruct = { kind: 'struct', fields: first.fields.map((f) => ({ ...f })) };
   setField(joined, 3, WireType.I64, rows);
@@ -167,7 +185,8 @@ export function planParquetConcat(parts: readonly ParquetPartFooter[], names: re
   return { segments, bytes: base + footer.length + PARQUET_TRAILER_BYTES, rows: Number(rows), rowGroups: rowGroups.length };
 }
 
-const readRange = (store: ObjectStore, ref: ObjectRef & { readonly versionId?: string }, start: number, end: number) => readPiecesToBuffer(store, [{ from: ref, start, end }]);
+const readRange = (store: ObjectStore, ref: ObjectRef & { readonly versionId?: string }, start: number, end: number) =>
+  readPiecesToBuffer(store, [{ from: ref, start, end }]);
 
 /** Bytes read from a file's end at first: most footers fit, so one request reads trailer and footer. */
 const FOOTER_GUESS = 64 * 1024;
@@ -183,6 +202,9 @@ export async function readParquetFooter(store: ObjectStore, ref: ObjectRef & { r
   const tail = await readRange(store, ref, tailStart, size);
   const length = footerLengthOf(tail.subarray(tail.length - PARQUET_TRAILER_BYTES), size, name);
   const footerStart = size - PARQUET_TRAILER_BYTES - length;
-  const footer = footerStart >= tailStart ? tail.subarray(footerStart - tailStart, tail.length - PARQUET_TRAILER_BYTES) : await readRange(store, ref, footerStart, size - PARQUET_TRAILER_BYTES);
+  const footer =
+    footerStart >= tailStart
+      ? tail.subarray(footerStart - tailStart, tail.length - PARQUET_TRAILER_BYTES)
+      : await readRange(store, ref, footerStart, size - PARQUET_TRAILER_BYTES);
   return { footer, size };
 }

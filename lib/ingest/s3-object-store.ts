@@ -27,7 +27,18 @@ import {
 } from '@aws-sdk/client-s3';
 import { planComposeParts } from './compose-parts';
 import { mapConcurrently } from './concurrently';
-import { readPiecesToBuffer, type ByteRange, type ComposePiece, type ComposeResult, type ObjectHead, type ObjectRef, type ObjectStore, type ObjectSummary, type PutBody, type PutOptions } from './object-store';
+import {
+  readPiecesToBuffer,
+  type ByteRange,
+  type ComposePiece,
+  type ComposeResult,
+  type ObjectHead,
+  type ObjectRef,
+  type ObjectStore,
+  type ObjectSummary,
+  type PutBody,
+  type PutOptions,
+} from './object-store';
 
 /** Stream bodies of unknown length go up in parts of this size (S3: 5 MiB to 5 GiB, 10,000 parts at most, so up to ~160 GB). */
 const PART_BYTES = 16 * 1024 * 1024;
@@ -50,7 +61,13 @@ export class S3ObjectStore implements ObjectStore {
   async head(ref: ObjectRef): Promise<ObjectHead | undefined> {
     try {
       const out = await this.client.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
-      return { bucket: ref.bucket, key: ref.key, size: out.ContentLength ?? 0, etag: unquote(out.ETag), ...(out.VersionId ? { versionId: out.VersionId } : {}) };
+      return {
+        bucket: ref.bucket,
+        key: ref.key,
+        size: out.ContentLength ?? 0,
+        etag: unquote(out.ETag),
+        ...(out.VersionId ? { versionId: out.VersionId } : {}),
+      };
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
@@ -60,7 +77,9 @@ export class S3ObjectStore implements ObjectStore {
   async get(ref: ObjectRef, range?: ByteRange, versionId?: string): Promise<AsyncIterable<Uint8Array>> {
     if (range !== undefined && range.end !== undefined && range.end <= range.start) return emptyIterable();
     const header = range === undefined ? undefined : `bytes=${range.start}-${range.end === undefined ? '' : range.end - 1}`;
-    const out = await this.client.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, Range: header, ...(versionId ? { VersionId: versionId } : {}) }));
+    const out = await this.client.send(
+      new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, Range: header, ...(versionId ? { VersionId: versionId } : {}) }),
+    );
     if (out.Body === undefined) return emptyIterable();
     return out.Body as Readable;
   }
@@ -73,7 +92,9 @@ export class S3ObjectStore implements ObjectStore {
       return { etag: unquote(out.ETag) };
     }
     if (options.contentLength !== undefined && options.contentLength <= MAX_SINGLE_PUT) {
-      const out = await this.client.send(new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: body, ContentLength: options.contentLength, ContentType: contentType }));
+      const out = await this.client.send(
+        new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: body, ContentLength: options.contentLength, ContentType: contentType }),
+      );
       return { etag: unquote(out.ETag) };
     }
     // Parts big enough that 10,000 of them hold the whole stream when its length is known.
@@ -96,7 +117,9 @@ export class S3ObjectStore implements ObjectStore {
         if (!created.UploadId) throw new Error(`s3://${ref.bucket}/${ref.key}: CreateMultipartUpload returned no upload id`);
         uploadId = created.UploadId;
       }
-      const { ETag } = await this.client.send(new UploadPartCommand({ Bucket: ref.bucket, Key: ref.key, UploadId: uploadId, PartNumber: parts.length + 1, Body: data }));
+      const { ETag } = await this.client.send(
+        new UploadPartCommand({ Bucket: ref.bucket, Key: ref.key, UploadId: uploadId, PartNumber: parts.length + 1, Body: data }),
+      );
       parts.push({ PartNumber: parts.length + 1, ETag });
     };
     try {
@@ -108,11 +131,15 @@ export class S3ObjectStore implements ObjectStore {
       }
       if (uploadId === undefined) {
         // Small enough for one request after all.
-        const out = await this.client.send(new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: Buffer.concat(pending, pendingBytes), ContentType: contentType }));
+        const out = await this.client.send(
+          new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: Buffer.concat(pending, pendingBytes), ContentType: contentType }),
+        );
         return { etag: unquote(out.ETag) };
       }
       if (pendingBytes > 0) await flushPart();
-      const done = await this.client.send(new CompleteMultipartUploadCommand({ Bucket: ref.bucket, Key: ref.key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+      const done = await this.client.send(
+        new CompleteMultipartUploadCommand({ Bucket: ref.bucket, Key: ref.key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+      );
       return { etag: unquote(done.ETag) };
     } catch (e) {
       if (uploadId !== undefined) {
@@ -137,13 +164,21 @@ export class S3ObjectStore implements ObjectStore {
     try {
       const etags = await mapConcurrently(parts, COMPOSE_CONCURRENCY, async (part, i) => {
         const target = { Bucket: to.bucket, Key: to.key, UploadId: uploadId, PartNumber: i + 1 };
-        if (part.kind === 'upload') return (await this.client.send(new UploadPartCommand({ ...target, Body: await readPiecesToBuffer(this, part.pieces) }))).ETag;
+        if (part.kind === 'upload')
+          return (await this.client.send(new UploadPartCommand({ ...target, Body: await readPiecesToBuffer(this, part.pieces) }))).ETag;
         const { from, start, end } = part.piece;
-        const out = await this.client.send(new UploadPartCopyCommand({ ...target, CopySource: copySource(from), CopySourceRange: `bytes=${start}-${end - 1}` }));
+        const out = await this.client.send(
+          new UploadPartCopyCommand({ ...target, CopySource: copySource(from), CopySourceRange: `bytes=${start}-${end - 1}` }),
+        );
         return out.CopyPartResult?.ETag;
       });
       const done = await this.client.send(
-        new CompleteMultipartUploadCommand({ Bucket: to.bucket, Key: to.key, UploadId: uploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ PartNumber: i + 1, ETag })) } }),
+        new CompleteMultipartUploadCommand({
+          Bucket: to.bucket,
+          Key: to.key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: etags.map((ETag, i) => ({ PartNumber: i + 1, ETag })) },
+        }),
       );
       return { etag: unquote(done.ETag), multipart: true };
     } catch (e) {

@@ -69,7 +69,10 @@ export interface ThriftMap {
 
 /** A footer that is not well-formed compact Thrift (cut short, or not Thrift at all). */
 export class ThriftDecodeError extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super(`${message} at byte ${offset} of the Thrift document`);
     this.name = 'ThriftDecodeError';
   }

@@ -56,11 +56,17 @@ export class ProjectSession {
     const { config } = options;
     const project = config.projects.find((p) => p.id === options.projectId);
     if (!project) {
-      throw new QueryRefused('table_not_approved', `There is no project "${options.projectId}" in the config; known projects: ${config.projects.map((p) => p.id).join(', ')}.`);
+      throw new QueryRefused(
+        'table_not_approved',
+        `There is no project "${options.projectId}" in the config; known projects: ${config.projects.map((p) => p.id).join(', ')}.`,
+      );
     }
     const state = projectState(project, config.today);
     if (state !== 'active') {
-      throw new QueryRefused('table_not_approved', `Project ${project.id} is ${state.replace('_', ' ')} (approved period ${project.period.start} to ${project.period.end}), so it has no access.`);
+      throw new QueryRefused(
+        'table_not_approved',
+        `Project ${project.id} is ${state.replace('_', ' ')} (approved period ${project.period.start} to ${project.period.end}), so it has no access.`,
+      );
     }
     const instance = await DuckDBInstance.create(':memory:', { threads: String(options.threads ?? 1) });
     const connection = await instance.connect();
@@ -73,7 +79,10 @@ export class ProjectSession {
       const dataset = grant.dataset;
       const dir = path.resolve(options.curatedRoot, dataset.name);
       const files = parquetFilesUnder(dir);
-      bytesByTable.set(dataset.name, files.reduce((sum, f) => sum + fs.statSync(f).size, 0));
+      bytesByTable.set(
+        dataset.name,
+        files.reduce((sum, f) => sum + fs.statSync(f).size, 0),
+      );
       const curated = curatedColumns(dataset);
       hiddenColumns.set(dataset.name, new Set(curated.map((c) => c.name).filter((c) => !grant.columnNames.includes(c))));
       const where = grant.rowFilter === undefined ? '' : ` WHERE ${grant.rowFilter}`;

@@ -14,7 +14,15 @@
  * except the approved datasets' folders, and its configuration locked.
  */
 
-export type RefusalKind = 'not_select' | 'multiple_statements' | 'parse_error' | 'table_function' | 'other_schema' | 'table_not_approved' | 'function_not_allowed' | 'column_not_approved';
+export type RefusalKind =
+  | 'not_select'
+  | 'multiple_statements'
+  | 'parse_error'
+  | 'table_function'
+  | 'other_schema'
+  | 'table_not_approved'
+  | 'function_not_allowed'
+  | 'column_not_approved';
 
 export class QueryRefused extends Error {
   constructor(
@@ -64,7 +72,10 @@ export function checkSerializedSql(serialized: SerializedSql, ctx: GuardContext)
   if (serialized.error) {
     const message = serialized.error_message ?? 'the query could not be parsed';
     if (/Only SELECT statements/i.test(message)) {
-      throw new QueryRefused('not_select', `Project ${ctx.projectId} may only run SELECT queries: COPY, ATTACH, INSTALL, LOAD, SET, PRAGMA, CREATE and other statements are refused.`);
+      throw new QueryRefused(
+        'not_select',
+        `Project ${ctx.projectId} may only run SELECT queries: COPY, ATTACH, INSTALL, LOAD, SET, PRAGMA, CREATE and other statements are refused.`,
+      );
     }
     throw new QueryRefused('parse_error', `The query does not parse: ${message}`);
   }
@@ -106,14 +117,20 @@ function checkNode(node: Record<string, unknown>, ctx: GuardContext, cteNames: R
     const catalog = String(node.catalog_name ?? '');
     const table = String(node.table_name ?? '');
     if ((schema !== '' && schema !== 'main') || catalog !== '') {
-      throw new QueryRefused('other_schema', `Project ${ctx.projectId} may only read its approved tables; "${[catalog, schema, table].filter(Boolean).join('.')}" is outside them.`);
+      throw new QueryRefused(
+        'other_schema',
+        `Project ${ctx.projectId} may only read its approved tables; "${[catalog, schema, table].filter(Boolean).join('.')}" is outside them.`,
+      );
     }
     const name = table.toLowerCase();
     if (cteNames.has(name) || ctx.approvedTables.has(name)) return;
     if (ctx.knownTables.has(name)) {
       throw new QueryRefused('table_not_approved', `Project ${ctx.projectId} is not approved for table "${table}".`);
     }
-    throw new QueryRefused('table_not_approved', `Project ${ctx.projectId} has no table "${table}"; its approved tables are: ${[...ctx.approvedTables].join(', ')}.`);
+    throw new QueryRefused(
+      'table_not_approved',
+      `Project ${ctx.projectId} has no table "${table}"; its approved tables are: ${[...ctx.approvedTables].join(', ')}.`,
+    );
   }
   if (node.class === 'FUNCTION') {
     const fn = String(node.function_name ?? '').toLowerCase();

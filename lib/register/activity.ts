@@ -203,7 +203,8 @@ export function summariseActivity(records: Iterable<CloudTrailRecord>, input: Ac
     }
     if (what.kind === 'release') {
       // Without a request id (an old local record), the record itself is the release.
-      const key = what.requestId === undefined ? (eventId === undefined ? `record:${releases.size}` : `event:${eventId}`) : `request:${what.projectId}/${what.requestId}`;
+      const key =
+        what.requestId === undefined ? (eventId === undefined ? `record:${releases.size}` : `event:${eventId}`) : `request:${what.projectId}/${what.requestId}`;
       const earlier = releases.get(key);
       if (earlier === undefined || record.eventTime < earlier.time) releases.set(key, { projectId: what.projectId, time: record.eventTime });
       continue;

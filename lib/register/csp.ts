@@ -30,11 +30,5 @@ export function registerStyleHashes(): string[] {
 }
 
 export function registerContentSecurityPolicy(): string {
-  return [
-    "default-src 'none'",
-    `style-src ${registerStyleHashes().join(' ')}`,
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  return ["default-src 'none'", `style-src ${registerStyleHashes().join(' ')}`, "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'"].join('; ');
 }

@@ -186,7 +186,13 @@ function publicActivity(activity: ProjectActivity | undefined, threshold: number
         refusedQueries: publicCount(m.refused, threshold),
         dataScannedBytes: shown ? bytes : null,
         dataScanned:
-          m.queries === 0 ? 'none' : !('count' in queries) ? 'not shown (few queries)' : shown ? `${formatBytes(bytes)}${partial ? ` (${PARTIAL_SCAN_NOTE})` : ''}` : 'not recorded',
+          m.queries === 0
+            ? 'none'
+            : !('count' in queries)
+              ? 'not shown (few queries)'
+              : shown
+                ? `${formatBytes(bytes)}${partial ? ` (${PARTIAL_SCAN_NOTE})` : ''}`
+                : 'not recorded',
         outputsReleased: publicCount(m.outputsReleased, threshold),
       };
     }),
@@ -245,7 +251,12 @@ export function buildRegister(config: SdeConfig, records: Iterable<CloudTrailRec
           purposeLabel: PURPOSE_LABELS[p.purpose],
           summary: p.summary,
           legalBasis: { article6: p.lawfulBasis.article6, article9: p.lawfulBasis.article9, commonLawDuty: p.lawfulBasis.commonLawDuty },
-          approval: { committee: p.approval.committee, date: p.approval.date, reference: p.approval.reference, citizenMembersPresent: p.approval.citizenMembersPresent },
+          approval: {
+            committee: p.approval.committee,
+            date: p.approval.date,
+            reference: p.approval.reference,
+            citizenMembersPresent: p.approval.citizenMembersPresent,
+          },
           period: { start: p.period.start, end: p.period.end },
           status,
           statusLabel: STATE_LABELS[status],

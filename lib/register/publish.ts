@@ -154,7 +154,8 @@ export async function publishRegister(options: PublishOptions): Promise<PublishR
     for (const b of batch) {
       // Keep only what the register counts: the trail is mostly other events (S3 data
       // events above all, of which only release manifests' retags count).
-      for (const r of b.records) if (REGISTER_SOURCES.has(r.eventSource) || (r.eventSource === 's3.amazonaws.com' && classifyRecord(r, input) !== undefined)) records.push(r);
+      for (const r of b.records)
+        if (REGISTER_SOURCES.has(r.eventSource) || (r.eventSource === 's3.amazonaws.com' && classifyRecord(r, input) !== undefined)) records.push(r);
       skipped += b.skipped;
     }
   }

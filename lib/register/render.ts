@@ -178,7 +178,14 @@ export function renderRegisterCsv(r: Register): string {
       p.activity.lastUse ?? '',
     ];
     if (p.activity.months.length === 0) return [[...fixed, '', '', '', '', '']];
-    return p.activity.months.map((m) => [...fixed, m.month, countText(m.queries), countText(m.refusedQueries), m.dataScannedBytes ?? '', countText(m.outputsReleased)]);
+    return p.activity.months.map((m) => [
+      ...fixed,
+      m.month,
+      countText(m.queries),
+      countText(m.refusedQueries),
+      m.dataScannedBytes ?? '',
+      countText(m.outputsReleased),
+    ]);
   });
   return formatCsv({ columns: CSV_COLUMNS, rows, tables: [], bytesScanned: 0 });
 }

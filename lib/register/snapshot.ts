@@ -12,7 +12,10 @@ import type { DatasetConfig, PlatformConfig, ProjectConfig } from '../config/sch
 export const REGISTER_SNAPSHOT_FILE = 'register-snapshot.json';
 
 /** The project fields the register publishes or judges status by; nothing else is carried. */
-export type SnapshotProject = Pick<ProjectConfig, 'id' | 'title' | 'status' | 'organisation' | 'purpose' | 'summary' | 'lawfulBasis' | 'period' | 'datasets'> & {
+export type SnapshotProject = Pick<
+  ProjectConfig,
+  'id' | 'title' | 'status' | 'organisation' | 'purpose' | 'summary' | 'lawfulBasis' | 'period' | 'datasets'
+> & {
   readonly approval: Pick<ProjectConfig['approval'], 'committee' | 'reference' | 'date' | 'citizenMembersPresent'>;
 };
 
@@ -38,7 +41,12 @@ export function registerConfigSnapshot(config: SdeConfig): RegisterConfigSnapsho
       purpose: p.purpose,
       summary: p.summary,
       lawfulBasis: p.lawfulBasis,
-      approval: { committee: p.approval.committee, reference: p.approval.reference, date: p.approval.date, citizenMembersPresent: p.approval.citizenMembersPresent },
+      approval: {
+        committee: p.approval.committee,
+        reference: p.approval.reference,
+        date: p.approval.date,
+        citizenMembersPresent: p.approval.citizenMembersPresent,
+      },
       period: p.period,
       datasets: p.datasets,
     })),

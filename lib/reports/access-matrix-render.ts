@@ -34,7 +34,11 @@ export function renderAccessMatrixHtml(m: AccessMatrix): string {
       const cells = m.datasets
         .map((d) => {
           const grant = p.datasets.find((g) => g.dataset === d.name);
-          const text = grant ? `${grant.columns.length} columns${grant.rowFilter ? ', some rows' : ''}` : p.approvedDatasets.includes(d.name) ? 'approved, no access now' : '—';
+          const text = grant
+            ? `${grant.columns.length} columns${grant.rowFilter ? ', some rows' : ''}`
+            : p.approvedDatasets.includes(d.name)
+              ? 'approved, no access now'
+              : '—';
           return `<td>${escapeHtml(text)}</td>`;
         })
         .join('');

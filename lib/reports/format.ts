@@ -24,7 +24,11 @@ export function formatCsv(result: QueryResult): string {
 }
 
 export function formatJson(result: QueryResult): string {
-  return JSON.stringify(result.rows.map((r) => Object.fromEntries(result.columns.map((c, i) => [c, r[i]]))), null, 2);
+  return JSON.stringify(
+    result.rows.map((r) => Object.fromEntries(result.columns.map((c, i) => [c, r[i]]))),
+    null,
+    2,
+  );
 }
 
 export function formatTable(result: QueryResult, maxWidth = 40): string {
@@ -32,6 +36,10 @@ export function formatTable(result: QueryResult, maxWidth = 40): string {
     row.map((c) => (c.length > maxWidth ? `${c.slice(0, maxWidth - 1)}…` : c)),
   );
   const widths = result.columns.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
-  const line = (row: string[]) => row.map((c, i) => c.padEnd(widths[i])).join(' | ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((c, i) => c.padEnd(widths[i]))
+      .join(' | ')
+      .trimEnd();
   return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('-+-'), ...cells.slice(1).map(line)].join('\n');
 }

@@ -31,10 +31,39 @@ export interface AuditStackProps extends StackProps {
  * projection enumerates them (a region missing here would be invisible to queries).
  */
 export const TRAIL_REGIONS = [
-  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'af-south-1', 'ap-east-1', 'ap-east-2', 'ap-south-1', 'ap-south-2',
-  'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-7', 'ap-northeast-1',
-  'ap-northeast-2', 'ap-northeast-3', 'ca-central-1', 'ca-west-1', 'eu-central-1', 'eu-central-2', 'eu-west-1', 'eu-west-2',
-  'eu-west-3', 'eu-south-1', 'eu-south-2', 'eu-north-1', 'il-central-1', 'me-south-1', 'me-central-1', 'mx-central-1', 'sa-east-1',
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'af-south-1',
+  'ap-east-1',
+  'ap-east-2',
+  'ap-south-1',
+  'ap-south-2',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ap-southeast-4',
+  'ap-southeast-5',
+  'ap-southeast-7',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ca-central-1',
+  'ca-west-1',
+  'eu-central-1',
+  'eu-central-2',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-south-1',
+  'eu-south-2',
+  'eu-north-1',
+  'il-central-1',
+  'me-south-1',
+  'me-central-1',
+  'mx-central-1',
+  'sa-east-1',
 ] as const;
 
 /** Glue names allow a-z, 0-9 and _ only. */
@@ -73,7 +102,9 @@ export class AuditStack extends Stack {
       alias: `alias/${platform.name}/audit`,
       description: `${platform.displayName}: encrypts the audit trail, its log group, alert topic and security query results`,
     }).key;
-    this.accessLogs = new AccessLogBucket(this, 'AuditAccessLogs', { retentionDays: Math.max(platform.retention.accessLogsDays, this.retentionYears * 366) }).bucket;
+    this.accessLogs = new AccessLogBucket(this, 'AuditAccessLogs', {
+      retentionDays: Math.max(platform.retention.accessLogsDays, this.retentionYears * 366),
+    }).bucket;
     this.bucket = new AuditBucket(this, 'AuditStore', {
       encryptionKey: this.key,
       accessLogsBucket: this.accessLogs,
@@ -105,9 +136,7 @@ export class AuditStack extends Stack {
         this.bucket,
         this.accessLogs,
         ...(props.airlockBucket ? [props.airlockBucket] : []),
-      ].map(
-        (b) => b.bucketName,
-      ),
+      ].map((b) => b.bucketName),
     });
 
     const databaseName = auditDatabaseName(config);

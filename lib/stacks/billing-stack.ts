@@ -91,11 +91,18 @@ export class BillingStack extends Stack {
       const pattern = projectWorkgroupNamePattern(config);
       const workgroups = this.formatArn({ service: 'athena', resource: 'workgroup', resourceName: pattern });
       const budgets = this.formatArn({ service: 'budgets', region: '', resource: 'budget', resourceName: pattern });
-      const queries = iam.Grant.addToPrincipal({ grantee: this.job, actions: ['athena:ListQueryExecutions', 'athena:BatchGetQueryExecution'], resourceArns: [workgroups] });
+      const queries = iam.Grant.addToPrincipal({
+        grantee: this.job,
+        actions: ['athena:ListQueryExecutions', 'athena:BatchGetQueryExecution'],
+        resourceArns: [workgroups],
+      });
       const spend = iam.Grant.addToPrincipal({ grantee: this.job, actions: ['budgets:ViewBudget'], resourceArns: [budgets] });
       const why = (what: string) =>
         `The ${what} of the project workgroups only: every one is named ${pattern} (lib/config/naming.ts); the security team's workgroup and other budgets do not match.`;
-      for (const [grant, arn, what] of [[queries, workgroups, 'query metadata'], [spend, budgets, 'budgets']] as const) {
+      for (const [grant, arn, what] of [
+        [queries, workgroups, 'query metadata'],
+        [spend, budgets, 'budgets'],
+      ] as const) {
         for (const statement of grant.principalStatements) {
           acknowledgeOnceResolved(this, this.job.role.policyHolding(statement).node.defaultChild as CfnResource, arn, (flattened) => ({
             id: `AwsSolutions::AwsSolutions-IAM5[Resource::${flattened}]`,
@@ -104,7 +111,12 @@ export class BillingStack extends Stack {
         }
       }
     }
-    this.job.grantObjects(this.bucket, ['s3:PutObject'], [`${BILLING_PREFIX}*`], 'Statements are written per month and project (billing/<YYYY-MM>/<project>.csv|html): the month is known only at run time, so the prefix is the narrowest resource.');
+    this.job.grantObjects(
+      this.bucket,
+      ['s3:PutObject'],
+      [`${BILLING_PREFIX}*`],
+      'Statements are written per month and project (billing/<YYYY-MM>/<project>.csv|html): the month is known only at run time, so the prefix is the narrowest resource.',
+    );
     this.job.grantKeyThroughS3(this.key);
 
     const ruleName = `${platform.name}-billing-monthly`;
@@ -113,7 +125,9 @@ export class BillingStack extends Stack {
       description: 'Bills the month that has just ended',
       schedule: props.schedule ?? events.Schedule.cron({ minute: '0', hour: '3', day: '1' }),
     });
-    this.rule.addTarget(new targets.LambdaFunction(this.job.alias, { deadLetterQueue: this.deadLetterQueue.queue, retryAttempts: 2, maxEventAge: Duration.hours(6) }));
+    this.rule.addTarget(
+      new targets.LambdaFunction(this.job.alias, { deadLetterQueue: this.deadLetterQueue.queue, retryAttempts: 2, maxEventAge: Duration.hours(6) }),
+    );
     // The ARN built from the rule's fixed name, not its token: the key (which encrypts the
     // function's logs) would otherwise depend on the rule, which depends on the function.
     this.deadLetterQueue.allowEventBridgeRule(this.formatArn({ service: 'events', resource: 'rule', resourceName: ruleName }));

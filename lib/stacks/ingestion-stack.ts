@@ -209,9 +209,10 @@ export class IngestionStack extends Stack {
     const write: ObjectAction[] = ['s3:PutObject', 's3:AbortMultipartUpload'];
     const why = {
       landing: 'Landed supplier files under the configured dataset prefixes only: suppliers name their files, so keys are known only when a file lands.',
-      staging: 'The curated bucket\'s _staging/ prefix only, outside every table location: plan, part and result keys carry batch ids made at run time.',
-      manifests: 'The curated bucket\'s _manifests/ prefix only, outside every table location: one manifest per batch, named by a batch id made at run time.',
-      curated: 'Table locations of the configured datasets in the curated bucket: committed part keys carry the load date and batch id, known only at run time.',
+      staging: "The curated bucket's _staging/ prefix only, outside every table location: plan, part and result keys carry batch ids made at run time.",
+      manifests: "The curated bucket's _manifests/ prefix only, outside every table location: one manifest per batch, named by a batch id made at run time.",
+      curated:
+        'Table locations of the configured datasets in the curated bucket: committed part keys carry the load date and batch id, known only at run time.',
       quarantine: 'Quarantine under the configured dataset prefixes only: rejected-row files and bad files are keyed by batch ids made at run time.',
     };
 
@@ -266,7 +267,9 @@ export function createIngestionStack(scope: Construct, config: SdeConfig, dataLa
   const concurrency = context(INGESTION_CONTEXT.maxConcurrency);
   const layerArn = context(INGESTION_CONTEXT.duckdbLayerArn);
   if (concurrency !== undefined && !/^\d+$/.test(concurrency)) {
-    throw new Error(`--context ${INGESTION_CONTEXT.maxConcurrency}=${concurrency} is not a whole number\n    fix: pass a number of chunks to process at once, e.g. ${INGESTION_CONTEXT.maxConcurrency}=20`);
+    throw new Error(
+      `--context ${INGESTION_CONTEXT.maxConcurrency}=${concurrency} is not a whole number\n    fix: pass a number of chunks to process at once, e.g. ${INGESTION_CONTEXT.maxConcurrency}=20`,
+    );
   }
   const settings: IngestionSettings = {
     ...(concurrency === undefined ? {} : { maxConcurrency: Number(concurrency) }),

@@ -49,7 +49,9 @@ export class RegisterStack extends Stack {
     const configured = platform.register?.domain;
     const domain =
       props.domain ??
-      (configured === undefined ? undefined : { names: configured.names, certificate: acm.Certificate.fromCertificateArn(this, 'RegisterCertificate', configured.certificateArn) });
+      (configured === undefined
+        ? undefined
+        : { names: configured.names, certificate: acm.Certificate.fromCertificateArn(this, 'RegisterCertificate', configured.certificateArn) });
     this.site = new RegisterSite(this, 'Site', {
       encryptionKey: this.key,
       accessLogsBucket: this.accessLogs,
@@ -74,7 +76,11 @@ export class RegisterStack extends Stack {
 }
 
 /** The register stack as createStacks adds it: `<platform>-register`, reading the audit stack's trail. */
-export function createRegisterStack(scope: Construct, config: SdeConfig, options: Omit<RegisterStackProps, 'config' | 'stackName' | 'description'>): RegisterStack {
+export function createRegisterStack(
+  scope: Construct,
+  config: SdeConfig,
+  options: Omit<RegisterStackProps, 'config' | 'stackName' | 'description'>,
+): RegisterStack {
   return new RegisterStack(scope, 'Register', {
     stackName: stackName(config, 'register'),
     description: `${config.platform.displayName}: public transparency register (CloudFront site, daily publisher)`,
@@ -82,4 +88,3 @@ export function createRegisterStack(scope: Construct, config: SdeConfig, options
     config,
   });
 }
-

@@ -29,7 +29,13 @@ function setup() {
   fs.writeFileSync(input, TABLE);
   const events: AirlockAuditEvent[] = [];
   let minute = 0;
-  const airlock = new AirlockService({ config, workdir, settings: SETTINGS, sink: (e) => void events.push(e), now: () => new Date(Date.UTC(2026, 10, 22, 9, minute++)) });
+  const airlock = new AirlockService({
+    config,
+    workdir,
+    settings: SETTINGS,
+    sink: (e) => void events.push(e),
+    now: () => new Date(Date.UTC(2026, 10, 22, 9, minute++)),
+  });
   return { root, workdir, input, events, airlock };
 }
 
@@ -65,7 +71,9 @@ describe('a release through both reviewers', () => {
     expect(mode(path.join(s.workdir, 'airlock'))).toBe(0o700);
 
     await s.airlock.check(id);
-    expect(fs.readFileSync(path.join(dir, 'checked', 'beds-by-area.csv'), 'utf8')).toBe('area,F,M,total\nA,[c],[c],35\nB,20,40,65\nC,[c],[c],45\nTotal,45,95,140\n');
+    expect(fs.readFileSync(path.join(dir, 'checked', 'beds-by-area.csv'), 'utf8')).toBe(
+      'area,F,M,total\nA,[c],[c],35\nB,20,40,65\nC,[c],[c],45\nTotal,45,95,140\n',
+    );
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'reports', 'beds-by-area.csv.json'), 'utf8')).outcome).toBe('changed');
     expect(fs.readFileSync(path.join(dir, 'reports', 'beds-by-area.csv.txt'), 'utf8')).toMatch(/secondary suppression/);
 
@@ -94,7 +102,12 @@ describe('a release through both reviewers', () => {
       ],
       releasedBy: 'sde-airlock',
     });
-    expect(manifest.files[0]).toMatchObject({ name: 'beds-by-area.csv', path: 'files/beds-by-area.csv', outcome: 'changed', settings: { suppressionThreshold: 7, roundingBase: 5 } });
+    expect(manifest.files[0]).toMatchObject({
+      name: 'beds-by-area.csv',
+      path: 'files/beds-by-area.csv',
+      outcome: 'changed',
+      settings: { suppressionThreshold: 7, roundingBase: 5 },
+    });
     expect(manifest.files[0].checks).toContainEqual({ id: 'secondary_suppression', outcome: 'changed', cellsChanged: 3 });
     expect(JSON.stringify(manifest)).not.toMatch(/"from"/); // no cell values leave in the manifest
     expect(signature).toMatchObject({ algorithm: 'ECDSA_SHA_256', keyId: expect.stringMatching(/^local:[0-9a-f]{64}$/) });
@@ -115,7 +128,11 @@ describe('a release through both reviewers', () => {
     const airlock = new AirlockService({ config, workdir: s.workdir, settings: SETTINGS });
     await airlock.request({ projectId: PROJECT, files: [{ path: s.input }], requester: REQUESTER });
     await airlock.request({ projectId: 'kcl-covid-recovery', files: [{ path: s.input }] });
-    const lines = fs.readFileSync(path.join(s.workdir, 'airlock', 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = fs
+      .readFileSync(path.join(s.workdir, 'airlock', 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => [l.eventName, l.errorCode ?? 'ok'])).toEqual([
       ['SubmitOutputRequest', 'ok'],
       ['SubmitOutputRequest', 'AccessDenied'],
@@ -164,9 +181,15 @@ describe('verify', () => {
   test('rejects a manifest signed by another key than the trusted one, and a missing file', async () => {
     const r = await releasedRequest();
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    expect(r.airlock.verify(r.manifestPath, other).items.find((i) => i.what === 'signature')).toMatchObject({ ok: false, detail: expect.stringMatching(/another key/) });
+    expect(r.airlock.verify(r.manifestPath, other).items.find((i) => i.what === 'signature')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/another key/),
+    });
     fs.rmSync(path.join(path.dirname(r.manifestPath), 'files', 'beds-by-area.csv'));
-    expect(r.airlock.verify(r.manifestPath).items.find((i) => i.what === 'file beds-by-area.csv')).toMatchObject({ ok: false, detail: expect.stringMatching(/missing/) });
+    expect(r.airlock.verify(r.manifestPath).items.find((i) => i.what === 'file beds-by-area.csv')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/missing/),
+    });
   });
 
   test('rejects something that is not a manifest', async () => {
@@ -243,7 +266,14 @@ describe('bad input: refused with a reason and an audit record; nothing released
 
   test('if the audit sink fails, the action does not take effect', async () => {
     const s = setup();
-    const airlock = new AirlockService({ config, workdir: s.workdir, settings: SETTINGS, sink: () => { throw new Error('audit trail unavailable'); } });
+    const airlock = new AirlockService({
+      config,
+      workdir: s.workdir,
+      settings: SETTINGS,
+      sink: () => {
+        throw new Error('audit trail unavailable');
+      },
+    });
     await expect(airlock.request({ projectId: PROJECT, files: [{ path: s.input }], requester: REQUESTER })).rejects.toThrow(/audit trail unavailable/);
     expect(fs.readdirSync(path.join(s.workdir, 'airlock', 'requests'))).toEqual([]);
   });

@@ -10,16 +10,42 @@ describe('parseCsvTable reads a plain table', () => {
     ['a UTF-8 byte order mark', '\uFEFFa,b\n1,2\n3,4\n'],
     ['trailing blank lines', 'a,b\n1,2\n3,4\n\n\n'],
   ])('%s', (_name, text) => {
-    expect(parse(text)).toEqual({ ok: true, table: { columns: ['a', 'b'], rows: [['1', '2'], ['3', '4']] } });
+    expect(parse(text)).toEqual({
+      ok: true,
+      table: {
+        columns: ['a', 'b'],
+        rows: [
+          ['1', '2'],
+          ['3', '4'],
+        ],
+      },
+    });
   });
 
   test('quoted fields with commas, quotes and line breaks', () => {
     const result = parse('name,n\n"Barnet, North",12\n"say ""hi""",3\n"two\nlines",9\n');
-    expect(result).toEqual({ ok: true, table: { columns: ['name', 'n'], rows: [['Barnet, North', '12'], ['say "hi"', '3'], ['two\nlines', '9']] } });
+    expect(result).toEqual({
+      ok: true,
+      table: {
+        columns: ['name', 'n'],
+        rows: [
+          ['Barnet, North', '12'],
+          ['say "hi"', '3'],
+          ['two\nlines', '9'],
+        ],
+      },
+    });
   });
 
   test('round trip through formatCsvTable', () => {
-    const table = { columns: ['area', 'n'], rows: [['Barnet, North', '[c]'], ['say "hi"', '10'], [' padded', '0']] };
+    const table = {
+      columns: ['area', 'n'],
+      rows: [
+        ['Barnet, North', '[c]'],
+        ['say "hi"', '10'],
+        [' padded', '0'],
+      ],
+    };
     expect(parse(formatCsvTable(table))).toEqual({ ok: true, table });
   });
 });

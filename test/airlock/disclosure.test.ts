@@ -55,7 +55,12 @@ age_band,patients
 18-64,123
 65+,0
 `);
-    expect(rowsOf(result.output)).toEqual([['age_band', 'patients'], ['0-17', '[c]'], ['18-64', '[c]'], ['65+', '0']]);
+    expect(rowsOf(result.output)).toEqual([
+      ['age_band', 'patients'],
+      ['0-17', '[c]'],
+      ['18-64', '[c]'],
+      ['65+', '0'],
+    ]);
   });
 
   test('a long two-way table where primary suppression alone protects (no secondary)', () => {
@@ -93,7 +98,11 @@ B,M,30
 C,F,12
 C,M,9
 `);
-    expect(rowsOf(result.output).slice(1).map((r) => r[2])).toEqual(['[c]', '[c]', '20', '30', '[c]', '[c]']);
+    expect(
+      rowsOf(result.output)
+        .slice(1)
+        .map((r) => r[2]),
+    ).toEqual(['[c]', '[c]', '20', '30', '[c]', '[c]']);
   });
 
   test('a table that needs nothing is released byte for byte', () => {
@@ -141,7 +150,11 @@ C,64,40.1
     ].join('\n');
     const result = check('area,cost\nA,1000\nB,900\nC,900\n', { spec: { magnitudeColumns: ['cost'] }, contributions: csv(`area,cost\n${contributions}\n`) });
     expect(result.outcome).toBe('changed');
-    expect(rowsOf(result.output).slice(1)).toEqual([['A', '1000'], ['B', '[c]'], ['C', '[c]']]);
+    expect(rowsOf(result.output).slice(1)).toEqual([
+      ['A', '1000'],
+      ['B', '[c]'],
+      ['C', '[c]'],
+    ]);
     expect(result.report.changes.map((c) => [c.row, c.rule])).toEqual([
       [2, 'dominance'],
       [3, 'secondary'],
@@ -154,11 +167,19 @@ C,64,40.1
     // ordinary cell A is chosen before the total.
     const contributions = [...Array.from({ length: 8 }, () => 'A,10'), 'B,600', ...Array.from({ length: 7 }, () => 'B,10')].join('\n');
     const result = check('area,cost\nA,80\nB,670\nTotal,750\n', { spec: { magnitudeColumns: ['cost'] }, contributions: csv(`area,cost\n${contributions}\n`) });
-    expect(rowsOf(result.output).slice(1)).toEqual([['A', '[c]'], ['B', '[c]'], ['Total', '750']]);
+    expect(rowsOf(result.output).slice(1)).toEqual([
+      ['A', '[c]'],
+      ['B', '[c]'],
+      ['Total', '750'],
+    ]);
   });
 
   test('a magnitude table with too few contributors in a cell', () => {
-    const contributions = [...Array.from({ length: 8 }, () => 'A,10'), ...Array.from({ length: 3 }, () => 'B,10'), ...Array.from({ length: 8 }, () => 'C,20')].join('\n');
+    const contributions = [
+      ...Array.from({ length: 8 }, () => 'A,10'),
+      ...Array.from({ length: 3 }, () => 'B,10'),
+      ...Array.from({ length: 8 }, () => 'C,20'),
+    ].join('\n');
     const result = check('area,cost\nA,80\nB,30\nC,160\n', { spec: { magnitudeColumns: ['cost'] }, contributions: csv(`area,cost\n${contributions}\n`) });
     expect(result.report.changes.map((c) => [c.row, c.rule])).toEqual([
       [1, 'secondary'],
@@ -170,7 +191,9 @@ C,64,40.1
     const text = renderFileReport(check('age_band,patients\n0-17,4\n18-64,123\n65+,0\n').report);
     expect(text).toMatch(/primary suppression: 1 count from 1 to 7 suppressed/);
     expect(text).toMatch(/row 1, patients: 4 -> \[c\] \(primary: a count from 1 to 7\)/);
-    expect(text).toMatch(/row 2, patients: 123 -> \[c\] \(secondary: otherwise the suppressed cell in row 1, patients could be worked out from the total over "age_band"\)/);
+    expect(text).toMatch(
+      /row 2, patients: 123 -> \[c\] \(secondary: otherwise the suppressed cell in row 1, patients could be worked out from the total over "age_band"\)/,
+    );
   });
 });
 
@@ -202,7 +225,9 @@ describe('refusals', () => {
   });
 
   test('explicit columns that do not fit', () => {
-    expect(check('area,n\nA,12\n', { spec: { countColumns: ['patients'] } }).report.refusals[0].reason).toMatch(/names count column "patients", which the table does not have/);
+    expect(check('area,n\nA,12\n', { spec: { countColumns: ['patients'] } }).report.refusals[0].reason).toMatch(
+      /names count column "patients", which the table does not have/,
+    );
     expect(check('area,n\nA,12.5\n', { spec: { countColumns: ['n'] } }).report.refusals[0].reason).toMatch(/whole number/);
   });
 
@@ -271,7 +296,9 @@ describe('properties over random frequency tables', () => {
         const settings = { ...SETTINGS, suppressionThreshold: t.threshold, roundingBase: t.base };
         const result = checkOutputFile({ name: 't.csv', bytes: Buffer.from(text) }, settings);
         expect(result.outcome).not.toBe('refused');
-        const out = rowsOf(result.output).slice(1).map((r) => r.slice(1));
+        const out = rowsOf(result.output)
+          .slice(1)
+          .map((r) => r.slice(1));
         for (const row of out) {
           for (const v of row) {
             if (v === '[c]') continue;

@@ -38,12 +38,30 @@ describe('rowLevelFindings', () => {
   const none = { aggregateColumns: ['n'], minRows: 20 };
 
   test('an aggregate table with safe categories has no findings', () => {
-    expect(rowLevelFindings(table(['lsoa', 'age_band', 'n'], [['E01000001', '18-64', '12'], ['E01000002', '65+', '9']]), none)).toEqual([]);
+    expect(
+      rowLevelFindings(
+        table(
+          ['lsoa', 'age_band', 'n'],
+          [
+            ['E01000001', '18-64', '12'],
+            ['E01000002', '65+', '9'],
+          ],
+        ),
+        none,
+      ),
+    ).toEqual([]);
   });
 
   test.each([
     ['pseudonym', ['pid', 'n'], [['b'.repeat(64), '1']]],
-    ['nhs_number', ['ref', 'n'], [['x', '3'], [VALID_NHS, '1']]],
+    [
+      'nhs_number',
+      ['ref', 'n'],
+      [
+        ['x', '3'],
+        [VALID_NHS, '1'],
+      ],
+    ],
     ['postcode', ['where', 'n'], [['SW1A 1AA', '1']]],
     ['date_of_birth', ['date_of_birth', 'n'], [['1990-01-01', '1']]],
     ['date_of_birth', ['dob', 'n'], [['01/02/1990', '1']]],

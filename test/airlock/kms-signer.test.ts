@@ -89,7 +89,10 @@ test('a changed manifest does not verify against the signature', async () => {
 });
 
 test.each([
-  [{ keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT' }, /key spec is SYMMETRIC_DEFAULT, not ECC_NIST_P256; its usage is ENCRYPT_DECRYPT, not SIGN_VERIFY/],
+  [
+    { keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT' },
+    /key spec is SYMMETRIC_DEFAULT, not ECC_NIST_P256; its usage is ENCRYPT_DECRYPT, not SIGN_VERIFY/,
+  ],
   [{ keySpec: 'RSA_2048' }, /key spec is RSA_2048/],
 ])('refuses a key that cannot make the expected signatures (%p)', async (options, message) => {
   const { kms } = fakeKms(options);

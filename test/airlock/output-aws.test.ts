@@ -20,7 +20,8 @@ import { SETTINGS } from './helpers';
 
 const BUCKET = 'sde-airlock-cli';
 /** What STS says for a session of a reviewer's own role (AirlockReviewers), or of the project's role. */
-const reviewerSession = (reviewer: string) => `arn:aws:sts::111122223333:assumed-role/onelondon-sde-airlock-reviewer-${reviewerRoleSuffix(reviewer)}/any-session-name`;
+const reviewerSession = (reviewer: string) =>
+  `arn:aws:sts::111122223333:assumed-role/onelondon-sde-airlock-reviewer-${reviewerRoleSuffix(reviewer)}/any-session-name`;
 const PROJECT_SESSION = 'arn:aws:sts::111122223333:assumed-role/onelondon-sde-project-ncl-winter-planning/analyst';
 let s3: LocalS3;
 let root: string;
@@ -64,10 +65,20 @@ type Setup = ReturnType<typeof setup>;
 
 async function run(s: Setup, args: string[]) {
   const options = Object.fromEntries(Object.entries(s.command.options).map(([k, { description: _d, valueName: _v, ...spec }]) => [k, spec]));
-  const parsed = parseArgs({ args: [...args, '--config', s.fixture.dir, '--workdir', s.workdir, '--today', TEST_TODAY], options, allowPositionals: true, strict: true } as Parameters<typeof parseArgs>[0]);
+  const parsed = parseArgs({
+    args: [...args, '--config', s.fixture.dir, '--workdir', s.workdir, '--today', TEST_TODAY],
+    options,
+    allowPositionals: true,
+    strict: true,
+  } as Parameters<typeof parseArgs>[0]);
   const out: string[] = [];
   const err: string[] = [];
-  const code = await s.command.run({ values: parsed.values as Record<string, string | boolean | string[] | undefined>, positionals: parsed.positionals, out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await s.command.run({
+    values: parsed.values as Record<string, string | boolean | string[] | undefined>,
+    positionals: parsed.positionals,
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+  });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -129,7 +140,11 @@ test('the signing key is asked for only by a release, and --signing-key names it
   const asked: string[] = [];
   const keysDir = path.join(root, 'keys-signing');
   const caller = { arn: PROJECT_SESSION };
-  const s = setup(() => ({ s3: localS3Client(s3.endpoint), signer: async (key) => (asked.push(key), localSigner(keysDir)), callerArn: async () => caller.arn }));
+  const s = setup(() => ({
+    s3: localS3Client(s3.endpoint),
+    signer: async (key) => (asked.push(key), localSigner(keysDir)),
+    callerArn: async () => caller.arn,
+  }));
   await s3.client.send(new CreateBucketCommand({ Bucket: 'sde-airlock-cli-2' }));
   const aws = ['--airlock-bucket', 'sde-airlock-cli-2', '--signing-key', 'arn:aws:kms:eu-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'];
   const id = /(req-\d{8}-[0-9a-f]{8})/.exec((await run(s, ['request', '--project', 'ncl-winter-planning', '--file', s.file, ...aws])).out)![1];
@@ -165,7 +180,9 @@ test('a forged submission record stops the command with its key (exit 1), not a 
   s.identity.caller = reviewerSession('reviewer-a');
   const rel = await run(s, ['release', '--request', id, ...aws]);
   expect(rel.code).toBe(1);
-  expect(rel.err).toBe(`sde output release: s3://${bucket}/${key} is not a valid submission (its state is second_approval, not submitted): it was not written by sde output request; look in CloudTrail for who wrote it`);
+  expect(rel.err).toBe(
+    `sde output release: s3://${bucket}/${key} is not a valid submission (its state is second_approval, not submitted): it was not written by sde output request; look in CloudTrail for who wrote it`,
+  );
 });
 
 test('bad usage of the AWS options', async () => {
@@ -173,7 +190,9 @@ test('bad usage of the AWS options', async () => {
   await expect(run(s, ['list', '--signing-key', 'alias/x'])).rejects.toThrow(/--signing-key is for AWS: give --airlock-bucket NAME too/);
   await expect(run(s, ['list', '--airlock-bucket', 'Not_A_Bucket'])).rejects.toThrow(/is not an S3 bucket name/);
   await expect(run(s, ['verify', 'manifest.json', '--airlock-bucket', BUCKET])).rejects.toThrow(/works on a downloaded release/);
-  await expect(run(s, ['request', '--project', 'ncl-winter-planning', '--query-id', 'q-1', '--airlock-bucket', BUCKET])).rejects.toThrow(/download the query's result/);
+  await expect(run(s, ['request', '--project', 'ncl-winter-planning', '--query-id', 'q-1', '--airlock-bucket', BUCKET])).rejects.toThrow(
+    /download the query's result/,
+  );
 });
 
 describe('without AWS credentials', () => {
@@ -199,7 +218,9 @@ describe('without AWS credentials', () => {
     const command = createOutputCommand({ settings: () => SETTINGS });
     const r = await run({ ...s, command }, ['list', '--airlock-bucket', BUCKET]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^sde output: no AWS credentials: .*Sign in \(aws sso login, or AWS_PROFILE \/ AWS_ACCESS_KEY_ID\) as your airlock role, or leave out --airlock-bucket/s);
+    expect(r.err).toMatch(
+      /^sde output: no AWS credentials: .*Sign in \(aws sso login, or AWS_PROFILE \/ AWS_ACCESS_KEY_ID\) as your airlock role, or leave out --airlock-bucket/s,
+    );
     expect(r.err).not.toMatch(/\n\s+at /);
   }, 20_000);
 });

@@ -21,7 +21,10 @@ afterAll(() => cleanups.forEach((c) => c()));
 function setup(settings?: typeof SETTINGS) {
   const fixture = new ConfigFixture();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-output-cli-'));
-  cleanups.push(() => fixture.cleanup(), () => fs.rmSync(root, { recursive: true, force: true }));
+  cleanups.push(
+    () => fixture.cleanup(),
+    () => fs.rmSync(root, { recursive: true, force: true }),
+  );
   const events: AirlockAuditEvent[] = [];
   const command = createOutputCommand({ auditSink: () => (e) => void events.push(e), ...(settings ? { settings: () => settings } : {}) });
   const file = path.join(root, 'admissions.csv');
@@ -31,10 +34,20 @@ function setup(settings?: typeof SETTINGS) {
 
 async function run(s: ReturnType<typeof setup>, args: string[]) {
   const options = Object.fromEntries(Object.entries(s.command.options).map(([k, { description: _d, valueName: _v, ...spec }]) => [k, spec]));
-  const parsed = parseArgs({ args: [...args, '--config', s.fixture.dir, '--workdir', s.workdir, '--today', TEST_TODAY], options, allowPositionals: true, strict: true } as Parameters<typeof parseArgs>[0]);
+  const parsed = parseArgs({
+    args: [...args, '--config', s.fixture.dir, '--workdir', s.workdir, '--today', TEST_TODAY],
+    options,
+    allowPositionals: true,
+    strict: true,
+  } as Parameters<typeof parseArgs>[0]);
   const out: string[] = [];
   const err: string[] = [];
-  const code = await s.command.run({ values: parsed.values as Record<string, string | boolean | string[] | undefined>, positionals: parsed.positionals, out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await s.command.run({
+    values: parsed.values as Record<string, string | boolean | string[] | undefined>,
+    positionals: parsed.positionals,
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+  });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -45,7 +58,6 @@ function withReviewers(s: ReturnType<typeof setup>) {
   doc.airlock = { reviewers: ['reviewer-a', 'reviewer-b'] };
   fs.writeFileSync(s.fixture.path('platform.yaml'), stringify(doc));
 }
-
 
 test('help describes every action', () => {
   const help = commandHelp(createOutputCommand());

@@ -12,7 +12,15 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import type { AirlockAuditEvent } from '../../lib/airlock/audit-events';
 import { AirlockService } from '../../lib/airlock/airlock-service';
 import { S3AirlockStore, STAGED_TAG_VALUE } from '../../lib/airlock/s3-store';
@@ -67,7 +75,9 @@ function recordingClient(bucket: string): { client: S3Client; sent: Sent[] } {
       const entry: Sent = {
         method: req.method,
         key,
-        query: Object.keys(req.query ?? {}).filter((q) => q !== 'x-id').join('&'),
+        query: Object.keys(req.query ?? {})
+          .filter((q) => q !== 'x-id')
+          .join('&'),
         ifNoneMatch: req.headers['if-none-match'],
         ifMatch: req.headers['if-match'],
         tagging: req.headers['x-amz-tagging'],
@@ -96,7 +106,15 @@ async function setup(options: { reviewers?: readonly string[] } = {}) {
   let minute = 0;
   const settings = { ...SETTINGS, reviewers: options.reviewers ?? SETTINGS.reviewers };
   const make = (s = store) =>
-    new AirlockService({ config, workdir, store: s, settings, sink: (e) => void events.push(e), signer, now: () => new Date(Date.UTC(2026, 10, 22, 9, minute++)) });
+    new AirlockService({
+      config,
+      workdir,
+      store: s,
+      settings,
+      sink: (e) => void events.push(e),
+      signer,
+      now: () => new Date(Date.UTC(2026, 10, 22, 9, minute++)),
+    });
   return { bucket, dir, input, store, sent, events, signer, workdir, airlock: make(), make, client };
 }
 
@@ -157,7 +175,12 @@ describe('the airlock over the S3 store', () => {
 
     const checked = await s.airlock.check(id);
     expect(checked.ok && checked.value.request.state).toBe('checked');
-    expect(await keys(s.bucket, 'requests/')).toEqual([`requests/${id}/checked/${FILE}`, `requests/${id}/reports/${FILE}.json`, `requests/${id}/reports/${FILE}.txt`, `requests/${id}/request.json`]);
+    expect(await keys(s.bucket, 'requests/')).toEqual([
+      `requests/${id}/checked/${FILE}`,
+      `requests/${id}/reports/${FILE}.json`,
+      `requests/${id}/reports/${FILE}.txt`,
+      `requests/${id}/request.json`,
+    ]);
     expect(s.store.reportPath(id, FILE, 'txt')).toBe(`s3://${s.bucket}/requests/${id}/reports/${FILE}.txt`);
     // The submission record is never rewritten: state lives in requests/ from the check on.
     expect(JSON.parse(await getText(s.bucket, `submissions/${PROJECT}/${id}/request.json`)).state).toBe('submitted');
@@ -211,7 +234,9 @@ describe('the airlock over the S3 store', () => {
       ...added.map((k) => [k, 'tagging', '', '']),
     ]);
     // Retagged only after the released state was saved.
-    const order = s.sent.filter((x) => x.method === 'PUT').map((x) => (x.key === `requests/${id}/request.json` ? 'state' : x.query === 'tagging' ? 'retag' : 'other'));
+    const order = s.sent
+      .filter((x) => x.method === 'PUT')
+      .map((x) => (x.key === `requests/${id}/request.json` ? 'state' : x.query === 'tagging' ? 'retag' : 'other'));
     expect(order.lastIndexOf('state')).toBeLessThan(order.indexOf('retag'));
     // The released file is the checked one, not the submission.
     expect(await getText(s.bucket, `released/${PROJECT}/${id}/files/${FILE}`)).toBe(await getText(s.bucket, `requests/${id}/checked/${FILE}`));
@@ -257,7 +282,9 @@ describe('the airlock over the S3 store', () => {
     const s = await setup();
     const req = await s.airlock.request({ projectId: PROJECT, files: [{ path: s.input }], requester: REQUESTER });
     if (!req.ok) throw new Error('submit failed');
-    await s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: `submissions/${PROJECT}/${req.value.id}/files/${FILE}`, Body: TABLE.replace('5,30', '3,30') }));
+    await s3.client.send(
+      new PutObjectCommand({ Bucket: s.bucket, Key: `submissions/${PROJECT}/${req.value.id}/files/${FILE}`, Body: TABLE.replace('5,30', '3,30') }),
+    );
     const checked = await s.airlock.check(req.value.id);
     expect(checked.ok && checked.value.request.state).toBe('returned');
   });
@@ -276,7 +303,7 @@ describe('the airlock over the S3 store', () => {
     expect(await keys(s.bucket, 'released/')).toEqual([]);
   });
 
-  test('an unknown request id is the user\'s mistake, named with the bucket', async () => {
+  test("an unknown request id is the user's mistake, named with the bucket", async () => {
     const s = await setup();
     await expect(s.airlock.check('req-20261122-00000000')).rejects.toThrow(`there is no output request req-20261122-00000000 in s3://${s.bucket}`);
   });
@@ -364,7 +391,9 @@ describe('conditional writes', () => {
         if (!interfered && req.method === 'PUT' && req.path.endsWith(`/requests/${id}/request.json`) && req.headers['if-match'] !== undefined) {
           interfered = true;
           const state = await getText(s.bucket, `requests/${id}/request.json`);
-          await s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: `requests/${id}/request.json`, Body: state.replace('"second_approval"', '"returned"') }));
+          await s3.client.send(
+            new PutObjectCommand({ Bucket: s.bucket, Key: `requests/${id}/request.json`, Body: state.replace('"second_approval"', '"returned"') }),
+          );
         }
         return next(args);
       },
@@ -385,19 +414,24 @@ describe('conditional writes', () => {
 
   test('the local S3 API evaluates PutObject conditions and stores x-amz-tagging, as S3 does', async () => {
     const s = await setup();
-    const put = (Body: string, extra: Partial<ConstructorParameters<typeof PutObjectCommand>[0]> = {}) => s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: 'x', Body, ...extra }));
+    const put = (Body: string, extra: Partial<ConstructorParameters<typeof PutObjectCommand>[0]> = {}) =>
+      s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: 'x', Body, ...extra }));
     const first = await put('one', { Tagging: `${RELEASE_TAG}=${STAGED_TAG_VALUE}`, IfNoneMatch: '*' });
     expect((await s3.client.send(new GetObjectTaggingCommand({ Bucket: s.bucket, Key: 'x' }))).TagSet).toEqual([{ Key: RELEASE_TAG, Value: STAGED_TAG_VALUE }]);
     await expect(put('two', { IfNoneMatch: '*' })).rejects.toMatchObject({ name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
     await expect(put('three', { IfMatch: '"0123456789abcdef0123456789abcdef"' })).rejects.toMatchObject({ name: 'PreconditionFailed' });
-    await expect(s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: 'missing', Body: 'x', IfMatch: first.ETag }))).rejects.toMatchObject({ name: 'NoSuchKey' });
+    await expect(s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: 'missing', Body: 'x', IfMatch: first.ETag }))).rejects.toMatchObject({
+      name: 'NoSuchKey',
+    });
     expect(await getText(s.bucket, 'x')).toBe('one');
     await put('four', { IfMatch: first.ETag });
     expect(await getText(s.bucket, 'x')).toBe('four');
     // A new object without the header has no tags (they belonged to the object it replaced).
     expect((await s3.client.send(new GetObjectTaggingCommand({ Bucket: s.bucket, Key: 'x' }))).TagSet).toEqual([]);
     // Of many racing creations of one key, exactly one wins.
-    const racing = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: 'race', Body: `w${i}`, IfNoneMatch: '*' }))));
+    const racing = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: 'race', Body: `w${i}`, IfNoneMatch: '*' }))),
+    );
     expect(racing.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
   });
 });
@@ -419,7 +453,11 @@ describe('a release that stopped before publishing', () => {
   }
 
   const releaseTags = async (s: Setup, id: string) =>
-    Promise.all((await keys(s.bucket, `released/${PROJECT}/${id}/`)).map(async (key) => (await s3.client.send(new GetObjectTaggingCommand({ Bucket: s.bucket, Key: key }))).TagSet));
+    Promise.all(
+      (await keys(s.bucket, `released/${PROJECT}/${id}/`)).map(
+        async (key) => (await s3.client.send(new GetObjectTaggingCommand({ Bucket: s.bucket, Key: key }))).TagSet,
+      ),
+    );
 
   test('releasing again checks the copy and makes it readable; once more does nothing', async () => {
     const s = await setup();
@@ -447,7 +485,9 @@ describe('a release that stopped before publishing', () => {
     const key = `released/${PROJECT}/${id}/files/${FILE}`;
     await s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: key, Body: 'area,F\nA,1\n', Tagging: `${RELEASE_TAG}=${STAGED_TAG_VALUE}` }));
     // Staged objects are unreadable on AWS, so the S3 store sees sizes (the signed manifest covers the bytes).
-    await expect(s.airlock.release(id)).rejects.toThrow(new RegExp(`${FILE} is not the file the reviewers approved \\(11 bytes, not \\d+\\): it changed after the release was written and stays unreadable`));
+    await expect(s.airlock.release(id)).rejects.toThrow(
+      new RegExp(`${FILE} is not the file the reviewers approved \\(11 bytes, not \\d+\\): it changed after the release was written and stays unreadable`),
+    );
     expect(await releaseTags(s, id)).toEqual([[{ Key: RELEASE_TAG, Value: STAGED_TAG_VALUE }], [{ Key: RELEASE_TAG, Value: STAGED_TAG_VALUE }]]);
 
     const other = await setup();
@@ -464,10 +504,18 @@ describe('a release that stopped before publishing', () => {
     const target = store.releaseDir(PROJECT, 'req-20261122-0000abcd');
     fs.mkdirSync(path.join(target, 'files'), { recursive: true });
     fs.writeFileSync(path.join(target, 'files', 'a.csv'), 'jello');
-    fs.writeFileSync(path.join(target, 'manifest.json'), JSON.stringify({ manifest: { request: { id: 'req-20261122-0000abcd' }, files: [{ name: 'a.csv', sha256: approvedFile.sha256 }] } }));
+    fs.writeFileSync(
+      path.join(target, 'manifest.json'),
+      JSON.stringify({ manifest: { request: { id: 'req-20261122-0000abcd' }, files: [{ name: 'a.csv', sha256: approvedFile.sha256 }] } }),
+    );
     const approvedFiles = new Map([['a.csv', approvedFile]]);
-    await expect(store.completeRelease(PROJECT, 'req-20261122-0000abcd', approvedFiles, 'files')).rejects.toThrow(/a\.csv is not the file the reviewers approved \(SHA-256 mismatch\)/);
+    await expect(store.completeRelease(PROJECT, 'req-20261122-0000abcd', approvedFiles, 'files')).rejects.toThrow(
+      /a\.csv is not the file the reviewers approved \(SHA-256 mismatch\)/,
+    );
     fs.writeFileSync(path.join(target, 'files', 'a.csv'), 'hello');
-    expect(await store.completeRelease(PROJECT, 'req-20261122-0000abcd', approvedFiles, 'files')).toEqual({ location: path.join(target, 'manifest.json'), published: 0 });
+    expect(await store.completeRelease(PROJECT, 'req-20261122-0000abcd', approvedFiles, 'files')).toEqual({
+      location: path.join(target, 'manifest.json'),
+      published: 0,
+    });
   });
 });

@@ -70,7 +70,8 @@ describe('secondary suppression on a grid', () => {
         fc.integer({ min: 1, max: 10 }),
         (rows, cols, layers, values, threshold) => {
           const cells: GridCell[] = [];
-          for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) for (let l = 0; l < layers; l++) cells.push(cell([`r${r}`, `c${c}`, `l${l}`], values[cells.length]));
+          for (let r = 0; r < rows; r++)
+            for (let c = 0; c < cols; c++) for (let l = 0; l < layers; l++) cells.push(cell([`r${r}`, `c${c}`, `l${l}`], values[cells.length]));
           const primary = new Set(cells.flatMap((x, i) => (isPrimarySuppressed(x.value!, threshold) ? [i] : [])));
           const result = secondarySuppression(cells, primary);
           expect(result.unprotectable).toEqual([]);

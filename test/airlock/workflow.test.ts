@@ -34,10 +34,26 @@ function refusedWith(result: WorkflowResult, code: string, errorCode: string): s
 }
 
 const submit = (over: Partial<Parameters<typeof submitRequest>[0]> = {}, c: SubmitContext = submitCtx) =>
-  submitRequest({ id: 'req-20261122-0000abcd', projectId: 'ncl-winter-planning', requester: REQUESTER, statement: 'Bed need by age band', time: T(0), files: [{ name: 'beds.csv', submitted: SUBMITTED }], ...over }, c);
+  submitRequest(
+    {
+      id: 'req-20261122-0000abcd',
+      projectId: 'ncl-winter-planning',
+      requester: REQUESTER,
+      statement: 'Bed need by age band',
+      time: T(0),
+      files: [{ name: 'beds.csv', submitted: SUBMITTED }],
+      ...over,
+    },
+    c,
+  );
 
 const act = (request: OutputRequest, action: WorkflowAction, c: WorkflowContext = ctx) => transition(request, action, c);
-const checkAction = (files: CheckedFile = passed): WorkflowAction => ({ type: 'check', actor: 'sde-airlock', time: T(1), results: new Map([['beds.csv', files]]) });
+const checkAction = (files: CheckedFile = passed): WorkflowAction => ({
+  type: 'check',
+  actor: 'sde-airlock',
+  time: T(1),
+  results: new Map([['beds.csv', files]]),
+});
 const approve = (actor: string, minute = 2): WorkflowAction => ({ type: 'approve', actor, time: T(minute) });
 const release = (checked = CHECKED.sha256, submitted = SUBMITTED.sha256): WorkflowAction => ({
   type: 'release',
@@ -76,7 +92,13 @@ describe('the happy path: submitted -> checked -> approved twice -> released', (
       'release:second_approval->released',
     ]);
     const events = [s, c, a1, a2, r].map((x) => x.event);
-    expect(events.map((e) => e.eventName)).toEqual(['SubmitOutputRequest', 'CheckOutputRequest', 'ApproveOutputRequest', 'ApproveOutputRequest', 'ReleaseOutput']);
+    expect(events.map((e) => e.eventName)).toEqual([
+      'SubmitOutputRequest',
+      'CheckOutputRequest',
+      'ApproveOutputRequest',
+      'ApproveOutputRequest',
+      'ReleaseOutput',
+    ]);
     for (const e of events) {
       expect(e.eventSource).toBe(AIRLOCK_EVENT_SOURCE);
       expect(e.errorCode).toBeUndefined();
@@ -117,7 +139,13 @@ describe('refusals: each with a reason and an audit event, and nothing changes',
     ['expired project', { ...submitCtx, projectState: 'expired' as const }, 'project_not_active', 'AccessDenied', /has expired/],
     ['suspended project', { ...submitCtx, projectState: 'suspended' as const }, 'project_not_active', 'AccessDenied', /is suspended/],
     ['project not started', { ...submitCtx, projectState: 'not_started' as const }, 'project_not_active', 'AccessDenied', /has not started/],
-    ['not a researcher of the project', { ...submitCtx, projectResearchers: ['arn:aws:iam::111122223333:role/someone-else'] }, 'not_project_researcher', 'AccessDenied', /not a researcher/],
+    [
+      'not a researcher of the project',
+      { ...submitCtx, projectResearchers: ['arn:aws:iam::111122223333:role/someone-else'] },
+      'not_project_researcher',
+      'AccessDenied',
+      /not a researcher/,
+    ],
     ['a huge file', { ...submitCtx, maxFileBytes: 10 }, 'file_too_large', 'EntityTooLarge', /at most 10 bytes/],
   ])('submit: %s', (_name, c, code, errorCode, message) => {
     const result = submit({}, c);
@@ -128,7 +156,16 @@ describe('refusals: each with a reason and an audit event, and nothing changes',
   test.each([
     ['no files', { files: [] }, /at least one file/],
     ['a path as a file name', { files: [{ name: '../etc/passwd', submitted: SUBMITTED }] }, /file name/],
-    ['two files with one name', { files: [{ name: 'a.csv', submitted: SUBMITTED }, { name: 'A.csv', submitted: SUBMITTED }] }, /two files are named/],
+    [
+      'two files with one name',
+      {
+        files: [
+          { name: 'a.csv', submitted: SUBMITTED },
+          { name: 'A.csv', submitted: SUBMITTED },
+        ],
+      },
+      /two files are named/,
+    ],
   ])('submit: %s', (_name, over, message) => {
     expect(refusedWith(submit(over), 'invalid_request', 'ValidationException')).toMatch(message);
   });
@@ -141,7 +178,9 @@ describe('refusals: each with a reason and an audit event, and nothing changes',
   });
 
   test('no reviewers configured: nobody can approve', () => {
-    expect(refusedWith(act(checked(), approve('reviewer-a'), { ...ctx, reviewers: [] }), 'not_a_reviewer', 'AccessDenied')).toMatch(/no reviewers are configured/);
+    expect(refusedWith(act(checked(), approve('reviewer-a'), { ...ctx, reviewers: [] }), 'not_a_reviewer', 'AccessDenied')).toMatch(
+      /no reviewers are configured/,
+    );
   });
 
   test('the requester approving (or returning) their own request, even when on the reviewers list', () => {
@@ -151,7 +190,7 @@ describe('refusals: each with a reason and an audit event, and nothing changes',
     refusedWith(act(checked(), { type: 'return', actor: REQUESTER, time: T(3), reason: 'x' }), 'requester_cannot_review', 'AccessDenied');
   });
 
-  test("a researcher of the project cannot approve its outputs, whoever the request names as requester", () => {
+  test('a researcher of the project cannot approve its outputs, whoever the request names as requester', () => {
     // On AWS researchers share the project role, so a researcher who is also a reviewer
     // could name a colleague as the requester; being a researcher of the project is enough.
     const colleague = 'arn:aws:iam::111122223333:user/ncl-icb-lead-analyst';
@@ -200,7 +239,9 @@ describe('refusals: each with a reason and an audit event, and nothing changes',
   });
 
   test('a file changed after approval (checked or submitted copy) is refused at release', () => {
-    expect(refusedWith(act(approvedTwice(), release('c'.repeat(64))), 'file_changed', 'BadDigest')).toMatch(/beds.csv changed after it was checked and approved/);
+    expect(refusedWith(act(approvedTwice(), release('c'.repeat(64))), 'file_changed', 'BadDigest')).toMatch(
+      /beds.csv changed after it was checked and approved/,
+    );
     refusedWith(act(approvedTwice(), release(CHECKED.sha256, 'd'.repeat(64))), 'file_changed', 'BadDigest');
     const missing: WorkflowAction = { type: 'release', actor: 'sde-airlock', time: T(9), current: new Map() };
     refusedWith(act(approvedTwice(), missing), 'file_changed', 'BadDigest');

@@ -65,9 +65,27 @@ test('runs a query over a folder of real CloudTrail files, as CSV, and reports w
 });
 
 test('takes parameters, and gives JSON', async () => {
-  const r = await sde('--query', 'dataset-access', '--param', 'dataset=hospital_episodes', '--workdir', workdir, '--curated-bucket', 'onelondon-sde-curated', '--format', 'json', ...common);
+  const r = await sde(
+    '--query',
+    'dataset-access',
+    '--param',
+    'dataset=hospital_episodes',
+    '--workdir',
+    workdir,
+    '--curated-bucket',
+    'onelondon-sde-curated',
+    '--format',
+    'json',
+    ...common,
+  );
   expect(r.code).toBe(0);
-  expect(JSON.parse(r.out).map((x: { access_path: string }) => x.access_path)).toEqual(['s3-object', 'athena-query', 'lake-formation', 'athena-query', 'athena-query']);
+  expect(JSON.parse(r.out).map((x: { access_path: string }) => x.access_path)).toEqual([
+    's3-object',
+    'athena-query',
+    'lake-formation',
+    'athena-query',
+    'athena-query',
+  ]);
 });
 
 test('the curated bucket defaults to <platform>-curated', async () => {

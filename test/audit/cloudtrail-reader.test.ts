@@ -23,7 +23,9 @@ describe('reading real CloudTrail files', () => {
       filesSkipped: 0,
     });
     // The only records set aside are the two CloudTrail Insights summaries, which are not API calls.
-    expect(r.issues.map((i) => [i.file, i.kind, i.count])).toEqual([['aws-docs-examples/cloudtrail-log-file-examples.Records.json', 'insight', REAL_COUNTS.insights]]);
+    expect(r.issues.map((i) => [i.file, i.kind, i.count])).toEqual([
+      ['aws-docs-examples/cloudtrail-log-file-examples.Records.json', 'insight', REAL_COUNTS.insights],
+    ]);
   });
 
   test('keeps anonymised regions, invalid IPs and records without optional fields as they are', async () => {
@@ -128,7 +130,10 @@ describe('bad input is reported and skipped with a count, never a crash', () => 
       ],
     }),
   );
-  tmp.write('bad/lines.ndjson', [JSON.stringify(record(20)), 'garbage line', JSON.stringify(record(21)), '{"eventTime": "2026-05-01T10:00:00Z", "eventSo'].join('\n'));
+  tmp.write(
+    'bad/lines.ndjson',
+    [JSON.stringify(record(20)), 'garbage line', JSON.stringify(record(21)), '{"eventTime": "2026-05-01T10:00:00Z", "eventSo'].join('\n'),
+  );
   tmp.write('bad/README.txt', 'not a trail file');
 
   test('the good records are read and each problem is named with its file, kind and count', async () => {

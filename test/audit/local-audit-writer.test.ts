@@ -109,10 +109,18 @@ describe('the local writer', () => {
     const tmp = new TempDir();
     try {
       const { records, writer } = writeDemoTrail(config, tmp.dir);
-      const files = fs.readdirSync(writer.dir, { recursive: true }).map(String).filter((f) => f.endsWith('.json')).sort();
+      const files = fs
+        .readdirSync(writer.dir, { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith('.json'))
+        .sort();
       expect(files).toEqual([
-        expect.stringMatching(/^AWSLogs\/000000000000\/CloudTrail\/eu-west-2\/2026\/11\/20\/000000000000_CloudTrail_eu-west-2_20261120T0900Z_[A-Za-z0-9]{16}\.json$/),
-        expect.stringMatching(/^AWSLogs\/000000000000\/CloudTrail\/eu-west-2\/2026\/11\/21\/000000000000_CloudTrail_eu-west-2_20261121T1000Z_[A-Za-z0-9]{16}\.json$/),
+        expect.stringMatching(
+          /^AWSLogs\/000000000000\/CloudTrail\/eu-west-2\/2026\/11\/20\/000000000000_CloudTrail_eu-west-2_20261120T0900Z_[A-Za-z0-9]{16}\.json$/,
+        ),
+        expect.stringMatching(
+          /^AWSLogs\/000000000000\/CloudTrail\/eu-west-2\/2026\/11\/21\/000000000000_CloudTrail_eu-west-2_20261121T1000Z_[A-Za-z0-9]{16}\.json$/,
+        ),
       ]);
       const text = fs.readFileSync(path.join(writer.dir, files[0]), 'utf8');
       expect(Object.keys(JSON.parse(text))).toEqual(['Records']);
@@ -123,7 +131,12 @@ describe('the local writer', () => {
       const mode = (f: string) => fs.statSync(path.join(writer.dir, f)).mode & 0o777;
       expect([mode('.'), mode(files[0]), mode(CHAIN_FILE)]).toEqual([0o700, 0o600, 0o600]);
       // Nothing half-written or locked is left behind.
-      expect(fs.readdirSync(writer.dir, { recursive: true }).map(String).filter((f) => /\.tmp$|chain\.lock/.test(f))).toEqual([]);
+      expect(
+        fs
+          .readdirSync(writer.dir, { recursive: true })
+          .map(String)
+          .filter((f) => /\.tmp$|chain\.lock/.test(f)),
+      ).toEqual([]);
     } finally {
       tmp.cleanup();
     }
@@ -149,7 +162,10 @@ describe('the local writer', () => {
     const tmp = new TempDir();
     try {
       const writer = LocalAuditWriter.open(tmp.dir, env, { maxRecordsPerFile: 2 });
-      const files = Array.from({ length: 5 }, () => writer.append(ingestionWriteEvent(env, { bucket: 'b', key: 'k', bytes: 1, time: new Date('2026-11-21T10:00:00Z') })).file);
+      const files = Array.from(
+        { length: 5 },
+        () => writer.append(ingestionWriteEvent(env, { bucket: 'b', key: 'k', bytes: 1, time: new Date('2026-11-21T10:00:00Z') })).file,
+      );
       expect(new Set(files).size).toBe(3);
     } finally {
       tmp.cleanup();

@@ -48,7 +48,9 @@ describe('the query definitions', () => {
   });
 
   test('the Athena description says which values to give, in order', () => {
-    expect(athenaDescription(findNamedQuery('outside-approved-period'))).toMatch(/Parameters, in order \(quoted as strings\): 1\. project: project id, or '' for every project \(''/);
+    expect(athenaDescription(findNamedQuery('outside-approved-period'))).toMatch(
+      /Parameters, in order \(quoted as strings\): 1\. project: project id, or '' for every project \(''/,
+    );
   });
 
   test('a query whose parameters do not match its SQL is refused', () => {
@@ -96,12 +98,12 @@ describe('named queries over the real CloudTrail records (AWS docs, OTRF, Stratu
     expect(count(r.rows, 'event_name')).toEqual({ GetPasswordData: 30, DescribeInstanceAttribute: 15, RunInstances: 1, AssumeRole: 4, LeaveOrganization: 1 });
     // ...and nothing else: every other error (bad request, not found, ...) is left out.
     const denied = new Set(accessDeniedCodeVariants());
-    expect(records.filter((x) => x.errorCode !== undefined && !denied.has(x.errorCode)).map((x) => x.errorCode).sort()).toEqual([
-      'EntityTemporarilyUnmodifiableException',
-      'InvalidInputException',
-      'InvalidRequestException',
-      'TrailNotFoundException',
-    ]);
+    expect(
+      records
+        .filter((x) => x.errorCode !== undefined && !denied.has(x.errorCode))
+        .map((x) => x.errorCode)
+        .sort(),
+    ).toEqual(['EntityTemporarilyUnmodifiableException', 'InvalidInputException', 'InvalidRequestException', 'TrailNotFoundException']);
   });
 
   test('lake-formation-permission-changes finds the one (failed) GrantPermissions', async () => {
@@ -181,7 +183,13 @@ describe('named queries over the real CloudTrail records (AWS docs, OTRF, Stratu
   });
 
   test('outside-approved-period, with a Stratus role as a project approved from 2024-08-01, finds its 4 earlier role assumptions', async () => {
-    const project = { id: 'pwd', roleName: 'stratus-red-team-ec2-get-password-data-role', workgroup: 'pwd-wg', periodStart: '2024-08-01', periodEnd: '2025-01-31' };
+    const project = {
+      id: 'pwd',
+      roleName: 'stratus-red-team-ec2-get-password-data-role',
+      workgroup: 'pwd-wg',
+      periodStart: '2024-08-01',
+      periodEnd: '2025-01-31',
+    };
     const late = await AuditEngine.open(records, { ...ctx, projects: [project] });
     const inPeriod = await AuditEngine.open(records, { ...ctx, projects: [{ ...project, periodStart: '2024-07-30' }] });
     try {
@@ -279,7 +287,11 @@ describe('named queries over local records from a demo run', () => {
 
   test('data-access-by-principal finds everything one researcher did', async () => {
     const r = await engine.run('data-access-by-principal', { principal: 'ncl-icb-analyst' });
-    expect(r.rows.map((x) => `${x.event_name}:${x.error_code ?? 'ok'}`)).toEqual(['StartQueryExecution:ok', 'GetDataAccess:ok', 'StartQueryExecution:AccessDenied']);
+    expect(r.rows.map((x) => `${x.event_name}:${x.error_code ?? 'ok'}`)).toEqual([
+      'StartQueryExecution:ok',
+      'GetDataAccess:ok',
+      'StartQueryExecution:AccessDenied',
+    ]);
   });
 
   test('outside-approved-period finds the expired project, by the project field and by its role', async () => {

@@ -50,14 +50,24 @@ describe('over the real CloudTrail records', () => {
     ['KmsKeyDisabledOrDeleted', []],
     ['DataBucketPolicyChanged', []],
   ])('%s fires on exactly %j', (id, names) => {
-    expect(real.filter(alarm(id)).map((r) => r.eventName).sort()).toEqual(names);
+    expect(
+      real
+        .filter(alarm(id))
+        .map((r) => r.eventName)
+        .sort(),
+    ).toEqual(names);
   });
 
   test('RepeatedAccessDenied counts the same 51 events the access-denied query finds', async () => {
     const engine = await AuditEngine.open(real, auditQueryContext(loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY })));
     try {
       const fromQuery = (await engine.run('access-denied')).rows.map((r) => r.event_id).sort();
-      expect(real.filter(alarm('RepeatedAccessDenied')).map((r) => r.eventID).sort()).toEqual(fromQuery);
+      expect(
+        real
+          .filter(alarm('RepeatedAccessDenied'))
+          .map((r) => r.eventID)
+          .sort(),
+      ).toEqual(fromQuery);
       expect(fromQuery).toHaveLength(51);
     } finally {
       engine.close();
@@ -87,7 +97,9 @@ describe('on the events each alarm is for', () => {
     const iamAllowed = { dataLakePrincipalIdentifier: 'IAM_ALLOWED_PRINCIPALS' };
     expect(fires(lf('GrantPermissions', asRole('x'), { principal: iamAllowed, permissions: ['ALL'] }))).toBe(true);
     expect(fires(lf('BatchGrantPermissions', asRole('x'), { entries: [{ principal: iamAllowed }] }))).toBe(true);
-    expect(fires(lf('PutDataLakeSettings', asRole('x'), { dataLakeSettings: { createTableDefaultPermissions: [{ principal: iamAllowed, permissions: ['ALL'] }] } }))).toBe(true);
+    expect(
+      fires(lf('PutDataLakeSettings', asRole('x'), { dataLakeSettings: { createTableDefaultPermissions: [{ principal: iamAllowed, permissions: ['ALL'] }] } })),
+    ).toBe(true);
     expect(
       fires({
         ...base,
@@ -103,8 +115,12 @@ describe('on the events each alarm is for', () => {
   test('root use, but not a service acting for root', () => {
     const fires = alarm('RootAccountUsed');
     expect(fires({ ...base, eventSource: 'iam.amazonaws.com', eventName: 'CreateAccessKey', userIdentity: { type: 'Root' } })).toBe(true);
-    expect(fires({ ...base, eventSource: 's3.amazonaws.com', eventName: 'GetObject', userIdentity: { type: 'Root', invokedBy: 'config.amazonaws.com' } })).toBe(false);
-    expect(fires({ ...base, eventType: 'AwsServiceEvent', eventSource: 'kms.amazonaws.com', eventName: 'RotateKey', userIdentity: { type: 'Root' } })).toBe(false);
+    expect(fires({ ...base, eventSource: 's3.amazonaws.com', eventName: 'GetObject', userIdentity: { type: 'Root', invokedBy: 'config.amazonaws.com' } })).toBe(
+      false,
+    );
+    expect(fires({ ...base, eventType: 'AwsServiceEvent', eventSource: 'kms.amazonaws.com', eventName: 'RotateKey', userIdentity: { type: 'Root' } })).toBe(
+      false,
+    );
   });
 
   test('a key disabled or scheduled for deletion, not re-enabled', () => {

@@ -15,7 +15,13 @@ afterAll(() => {
 test('counts what a demo run recorded, per project', () => {
   const { records } = writeDemoTrail(config, tmp.dir);
   const s = summariseAudit(records);
-  expect({ records: s.records, ingestionWrites: s.ingestionWrites, queriesAllowed: s.queriesAllowed, queriesRefused: s.queriesRefused, releases: s.releases }).toEqual({
+  expect({
+    records: s.records,
+    ingestionWrites: s.ingestionWrites,
+    queriesAllowed: s.queriesAllowed,
+    queriesRefused: s.queriesRefused,
+    releases: s.releases,
+  }).toEqual({
     records: 7,
     ingestionWrites: 2,
     queriesAllowed: 1,
@@ -43,7 +49,16 @@ test('counts a release the local airlock recorded (its own event source), not it
 });
 
 test('every call that makes an object appear is an ingestion write (a copy into place, a joined batch), not the steps or deletes', () => {
-  const s3 = (eventName: string, errorCode?: string) => ({ eventSource: 's3.amazonaws.com', eventName, ...(errorCode === undefined ? {} : { errorCode }) }) as any;
-  const s = summariseAudit([s3('PutObject'), s3('CopyObject'), s3('CompleteMultipartUpload'), s3('UploadPartCopy'), s3('CreateMultipartUpload'), s3('DeleteObject'), s3('PutObject', 'AccessDenied')]);
+  const s3 = (eventName: string, errorCode?: string) =>
+    ({ eventSource: 's3.amazonaws.com', eventName, ...(errorCode === undefined ? {} : { errorCode }) }) as any;
+  const s = summariseAudit([
+    s3('PutObject'),
+    s3('CopyObject'),
+    s3('CompleteMultipartUpload'),
+    s3('UploadPartCopy'),
+    s3('CreateMultipartUpload'),
+    s3('DeleteObject'),
+    s3('PutObject', 'AccessDenied'),
+  ]);
   expect(s.ingestionWrites).toBe(3);
 });

@@ -108,7 +108,8 @@ describe('verify: CloudTrail digest files', () => {
   const account = '111122223333';
   const region = 'eu-west-2';
   const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-  const logKey = (hhmm: string) => `AWSLogs/${account}/CloudTrail/${region}/2026/05/01/${account}_CloudTrail_${region}_20260501T${hhmm}Z_abcdefghijklmnop.json.gz`;
+  const logKey = (hhmm: string) =>
+    `AWSLogs/${account}/CloudTrail/${region}/2026/05/01/${account}_CloudTrail_${region}_20260501T${hhmm}Z_abcdefghijklmnop.json.gz`;
   const digestKey = (hhmmss: string) =>
     `AWSLogs/${account}/CloudTrail-Digest/${region}/2026/05/01/${account}_CloudTrail-Digest_${region}_sde-audit_${region}_20260501T${hhmmss}Z.json.gz`;
 
@@ -117,7 +118,9 @@ describe('verify: CloudTrail digest files', () => {
     const hours = ['10', '11', '12'];
     let previous: { key: string; content: string } | undefined;
     hours.forEach((h, i) => {
-      const log = JSON.stringify({ Records: [{ eventVersion: '1.09', eventTime: `2026-05-01T${h}:10:00Z`, eventSource: 's3.amazonaws.com', eventName: 'GetObject', eventID: `e${i}` }] });
+      const log = JSON.stringify({
+        Records: [{ eventVersion: '1.09', eventTime: `2026-05-01T${h}:10:00Z`, eventSource: 's3.amazonaws.com', eventName: 'GetObject', eventID: `e${i}` }],
+      });
       tmp.write(logKey(`${h}05`), gzipSync(log));
       const digest = JSON.stringify({
         awsAccountId: account,

@@ -19,7 +19,11 @@ const TB = 1_000_000_000_000;
 const inputs: BillingInputs = {
   platformName: 'onelondon-sde',
   displayName: 'OneLondon SDE',
-  pricing: { currency: 'GBP', awsUsdPerTbScanned: 5, tiers: { charity: { label: 'Charity research', accessFeePerMonth: 150, pricePerTbScanned: 5, multiplier: 1.25 } } },
+  pricing: {
+    currency: 'GBP',
+    awsUsdPerTbScanned: 5,
+    tiers: { charity: { label: 'Charity research', accessFeePerMonth: 150, pricePerTbScanned: 5, multiplier: 1.25 } },
+  },
   projects: [],
 };
 const project = {
@@ -105,8 +109,25 @@ describe('sde bill', () => {
     const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
     const env = localAuditEnv(config);
     const writer = LocalAuditWriter.open(workdir, env);
-    writer.append(projectQueryEvent(env, { projectId: 'ucl-multimorbidity', sessionName: 'jane.doe', queryString: 'SELECT 1', bytesScanned: 2 * TB, time: new Date('2026-11-05T10:00:00Z'), queryExecutionId: 'qe-ucl' }));
-    writer.append(projectQueryEvent(env, { projectId: 'ucl-multimorbidity', sessionName: 'jane.doe', queryString: 'SELECT x', refused: { message: 'no' }, time: new Date('2026-11-05T10:01:00Z') }));
+    writer.append(
+      projectQueryEvent(env, {
+        projectId: 'ucl-multimorbidity',
+        sessionName: 'jane.doe',
+        queryString: 'SELECT 1',
+        bytesScanned: 2 * TB,
+        time: new Date('2026-11-05T10:00:00Z'),
+        queryExecutionId: 'qe-ucl',
+      }),
+    );
+    writer.append(
+      projectQueryEvent(env, {
+        projectId: 'ucl-multimorbidity',
+        sessionName: 'jane.doe',
+        queryString: 'SELECT x',
+        refused: { message: 'no' },
+        time: new Date('2026-11-05T10:01:00Z'),
+      }),
+    );
 
     const r = await run('bill', '--month', '2026-11', '--config', EXAMPLE_CONFIG, '--workdir', workdir, '--out', out, '--today', TEST_TODAY);
     expect(r.err).toBe('');
@@ -126,13 +147,30 @@ describe('sde bill', () => {
     // medisight: £2000, no queries; ncl: £0
     expect(r.out).toMatch(/2026-11-medisight-prescribing: MediSight Analytics Ltd, £2,000\.00 \(0 queries\)/);
     expect(r.out).toMatch(/2026-11-ncl-winter-planning: .*, £0\.00/);
-    const all = fs.readdirSync(path.join(out, '2026-11')).map((f) => fs.readFileSync(path.join(out, '2026-11', f), 'utf8')).join('\n');
+    const all = fs
+      .readdirSync(path.join(out, '2026-11'))
+      .map((f) => fs.readFileSync(path.join(out, '2026-11', f), 'utf8'))
+      .join('\n');
     // statements go to organisations: no researcher session names or ARNs anywhere
     expect(all).not.toMatch(/jane\.doe|arn:aws:iam/);
   });
 
   test('one project, and usage errors', async () => {
-    const r = await run('bill', '--month', '2024-03', '--project', 'kcl-covid-recovery', '--config', EXAMPLE_CONFIG, '--workdir', workdir, '--out', out, '--today', TEST_TODAY);
+    const r = await run(
+      'bill',
+      '--month',
+      '2024-03',
+      '--project',
+      'kcl-covid-recovery',
+      '--config',
+      EXAMPLE_CONFIG,
+      '--workdir',
+      workdir,
+      '--out',
+      out,
+      '--today',
+      TEST_TODAY,
+    );
     expect(r.code).toBe(0);
     // academic, whole month inside 2024-02-01..2025-07-31: £250.00, no queries
     expect(r.out).toMatch(/2024-03-kcl-covid-recovery: King's College London, £250\.00 \(0 queries\)/);

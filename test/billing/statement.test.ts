@@ -119,7 +119,8 @@ describe('bills for each tier, checked against hand-computed amounts', () => {
 
 describe('rounding', () => {
   const nhs = project('nhs-round', 'nhs', '2026-01-01', '2027-12-31');
-  const scan = (bytes: number) => charge(buildStatement({ inputs, project: nhs, month: NOV, usage: [q('nhs-round', '2026-11-05T10:00:00Z', bytes)] }), 'data_scanned');
+  const scan = (bytes: number) =>
+    charge(buildStatement({ inputs, project: nhs, month: NOV, usage: [q('nhs-round', '2026-11-05T10:00:00Z', bytes)] }), 'data_scanned');
 
   test.each([
     // bytes, pence: at £5/TB, 1 GB = 0.5p exactly
@@ -134,7 +135,7 @@ describe('rounding', () => {
 
   test('rounds the month once, not each query', () => {
     // ten queries of 100 MB: each alone would be 0.05p (0p), together 1 GB = 0.5p -> 1p
-    const usage = Array.from({ length: 10 }, (_, i) => q('nhs-round', `2026-11-0${i % 9 + 1}T10:00:00Z`, 100_000_000));
+    const usage = Array.from({ length: 10 }, (_, i) => q('nhs-round', `2026-11-0${(i % 9) + 1}T10:00:00Z`, 100_000_000));
     expect(charge(buildStatement({ inputs, project: nhs, month: NOV, usage }), 'data_scanned')).toBe(1);
   });
 
@@ -169,7 +170,12 @@ describe('which usage and which projects', () => {
   });
 
   test("usage of other months and other projects is not on this project's statement", () => {
-    const usage = [q('mine', '2026-10-31T23:59:59Z', TB), q('mine', '2026-12-01T00:00:00Z', TB), q('other', '2026-11-05T10:00:00Z', TB), q('mine', '2026-11-01T00:00:00Z', GB)];
+    const usage = [
+      q('mine', '2026-10-31T23:59:59Z', TB),
+      q('mine', '2026-12-01T00:00:00Z', TB),
+      q('other', '2026-11-05T10:00:00Z', TB),
+      q('mine', '2026-11-01T00:00:00Z', GB),
+    ];
     const s = buildStatement({ inputs, project: project('mine', 'nhs', '2026-01-01', '2027-12-31'), month: NOV, usage });
     expect(s.usage.map((u) => u.time)).toEqual(['2026-11-01T00:00:00Z']);
   });
@@ -196,7 +202,12 @@ describe('which usage and which projects', () => {
   });
 
   test('a suspended project pays no access fee, but its usage is charged', () => {
-    const s = buildStatement({ inputs, project: project('paused', 'commercial', '2026-01-01', '2027-12-31', { status: 'suspended' }), month: NOV, usage: [q('paused', '2026-11-02T10:00:00Z', TB)] });
+    const s = buildStatement({
+      inputs,
+      project: project('paused', 'commercial', '2026-01-01', '2027-12-31', { status: 'suspended' }),
+      month: NOV,
+      usage: [q('paused', '2026-11-02T10:00:00Z', TB)],
+    });
     expect(charge(s, 'access_fee')).toBe(0);
     // scan: 1 TB × £5 × 4 = 2000p
     expect(charge(s, 'data_scanned')).toBe(2_000);
@@ -207,7 +218,8 @@ describe('which usage and which projects', () => {
 describe('budget warning', () => {
   // budget $10; estimated AWS spend = TB billed × $5
   const capped = project('capped', 'nhs', '2026-01-01', '2027-12-31', { monthlyBudgetUsd: 10 });
-  const at = (bytes: number, actualSpendUsd?: number) => buildStatement({ inputs, project: capped, month: NOV, usage: [q('capped', '2026-11-02T10:00:00Z', bytes)], actualSpendUsd });
+  const at = (bytes: number, actualSpendUsd?: number) =>
+    buildStatement({ inputs, project: capped, month: NOV, usage: [q('capped', '2026-11-02T10:00:00Z', bytes)], actualSpendUsd });
 
   test('under 80%: nothing', () => {
     const s = at(1.5 * TB); // $7.50 = 75%

@@ -29,9 +29,29 @@ const projectOf = (wg: string) => projects.get(wg);
 describe('usage from the local audit trail', () => {
   test('allowed queries are charged with their bytes; refused queries are not; the researcher is not named', () => {
     const records = [
-      projectQueryEvent(env, { projectId: 'alpha', sessionName: 'a.researcher', queryString: 'SELECT 1', bytesScanned: 1234, time: new Date('2026-11-02T10:00:00Z'), queryExecutionId: 'qe-1' }),
-      projectQueryEvent(env, { projectId: 'alpha', sessionName: 'a.researcher', queryString: 'SELECT * FROM x', refused: { message: 'not approved' }, time: new Date('2026-11-02T10:01:00Z') }),
-      projectQueryEvent(env, { projectId: 'beta', sessionName: 'b.researcher', queryString: 'SELECT 2', bytesScanned: 0, time: new Date('2026-11-03T10:00:00Z'), queryExecutionId: 'qe-2' }),
+      projectQueryEvent(env, {
+        projectId: 'alpha',
+        sessionName: 'a.researcher',
+        queryString: 'SELECT 1',
+        bytesScanned: 1234,
+        time: new Date('2026-11-02T10:00:00Z'),
+        queryExecutionId: 'qe-1',
+      }),
+      projectQueryEvent(env, {
+        projectId: 'alpha',
+        sessionName: 'a.researcher',
+        queryString: 'SELECT * FROM x',
+        refused: { message: 'not approved' },
+        time: new Date('2026-11-02T10:01:00Z'),
+      }),
+      projectQueryEvent(env, {
+        projectId: 'beta',
+        sessionName: 'b.researcher',
+        queryString: 'SELECT 2',
+        bytesScanned: 0,
+        time: new Date('2026-11-03T10:00:00Z'),
+        queryExecutionId: 'qe-2',
+      }),
       { eventTime: '2026-11-03T11:00:00Z', eventSource: 's3.amazonaws.com', eventName: 'PutObject' },
     ];
     const got = usageFromTrail(records, projectOf);
@@ -45,7 +65,13 @@ describe('usage from the local audit trail', () => {
   });
 
   test('a real CloudTrail StartQueryExecution (no byte count) is counted, not billed as zero', () => {
-    const record = { eventTime: '2026-11-02T10:00:00Z', eventSource: 'athena.amazonaws.com', eventName: 'StartQueryExecution', requestParameters: { workGroup: 'onelondon-sde-project-alpha' }, responseElements: { queryExecutionId: 'x' } };
+    const record = {
+      eventTime: '2026-11-02T10:00:00Z',
+      eventSource: 'athena.amazonaws.com',
+      eventName: 'StartQueryExecution',
+      requestParameters: { workGroup: 'onelondon-sde-project-alpha' },
+      responseElements: { queryExecutionId: 'x' },
+    };
     expect(usageFromTrail([record], projectOf)).toEqual({ usage: [], withoutBytes: 1, refused: 0 });
   });
 });
@@ -86,7 +112,11 @@ describe('the billing handler', () => {
   const inputs: BillingInputs = {
     platformName: 'onelondon-sde',
     displayName: 'OneLondon SDE',
-    pricing: { currency: 'GBP', awsUsdPerTbScanned: 5, tiers: { commercial: { label: 'Commercial', accessFeePerMonth: 2000, pricePerTbScanned: 5, multiplier: 4 } } },
+    pricing: {
+      currency: 'GBP',
+      awsUsdPerTbScanned: 5,
+      tiers: { commercial: { label: 'Commercial', accessFeePerMonth: 2000, pricePerTbScanned: 5, multiplier: 4 } },
+    },
     projects: [
       {
         id: 'alpha',
@@ -128,7 +158,13 @@ describe('the billing handler', () => {
         }
         return {
           QueryExecutions: command.input.QueryExecutionIds.map((id: string) =>
-            execution(id, 'onelondon-sde-project-alpha', 'SUCCEEDED', id === 'q1' ? 1_000_000_000_000 : 1, id === 'q1' ? '2026-11-05T10:00:00Z' : '2026-10-31T23:00:00Z'),
+            execution(
+              id,
+              'onelondon-sde-project-alpha',
+              'SUCCEEDED',
+              id === 'q1' ? 1_000_000_000_000 : 1,
+              id === 'q1' ? '2026-11-05T10:00:00Z' : '2026-10-31T23:00:00Z',
+            ),
           ),
         };
       },
@@ -142,7 +178,10 @@ describe('the billing handler', () => {
   });
 
   test("AWS Budgets' actual spend for the month feeds the budget check; a missing budget falls back to the estimate", async () => {
-    const twoProjects: BillingInputs = { ...inputs, projects: [inputs.projects[0], { ...inputs.projects[0], id: 'beta', workgroup: 'onelondon-sde-project-beta' }] };
+    const twoProjects: BillingInputs = {
+      ...inputs,
+      projects: [inputs.projects[0], { ...inputs.projects[0], id: 'beta', workgroup: 'onelondon-sde-project-beta' }],
+    };
     const puts: { Key: string; Body: string }[] = [];
     const s3 = {
       async send(command: any) {
@@ -169,7 +208,11 @@ describe('the billing handler', () => {
     };
     const handler = createHandler({ athena, s3, budgets, env: { BILLING_BUCKET: 'b', BILLING_INPUTS_KEY: 'k', BILLING_ACCOUNT_ID: '111122223333' } });
     await handler({ month: '2026-11' });
-    expect(asked[0]).toEqual({ AccountId: '111122223333', BudgetName: 'onelondon-sde-project-alpha', TimePeriod: { Start: new Date('2026-11-01T00:00:00Z'), End: new Date('2026-12-01T00:00:00Z') } });
+    expect(asked[0]).toEqual({
+      AccountId: '111122223333',
+      BudgetName: 'onelondon-sde-project-alpha',
+      TimePeriod: { Start: new Date('2026-11-01T00:00:00Z'), End: new Date('2026-12-01T00:00:00Z') },
+    });
     const alpha = puts.find((p) => p.Key === 'billing/2026-11/alpha.csv')!.Body;
     // budget $100, actual $123.45 from AWS Budgets: reached
     expect(alpha).toMatch(/AWS spend 123\.45 USD \(AWS Budgets\) of a monthly budget of 100 USD: reached/);

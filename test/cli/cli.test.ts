@@ -98,11 +98,11 @@ describe('npx cdk synth (the real CDK CLI, offline, no credentials)', () => {
 
   test('synthesizes a config outside the repo, with every gate passing', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-cdk-out-'));
-    const cdk = spawnSync(
-      path.join(REPO_ROOT, 'node_modules/.bin/cdk'),
-      ['synth', '--quiet', '--context', `config=${SECOND_CONFIG}`, '--output', outdir],
-      { cwd: REPO_ROOT, env, encoding: 'utf8' },
-    );
+    const cdk = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/cdk'), ['synth', '--quiet', '--context', `config=${SECOND_CONFIG}`, '--output', outdir], {
+      cwd: REPO_ROOT,
+      env,
+      encoding: 'utf8',
+    });
     expect({ status: cdk.status, stderr: cdk.status === 0 ? '' : cdk.stderr }).toEqual({ status: 0, stderr: '' });
     expect(fs.existsSync(path.join(outdir, 'DataLake.template.json'))).toBe(true);
     fs.rmSync(outdir, { recursive: true, force: true });

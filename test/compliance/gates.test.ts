@@ -38,9 +38,7 @@ describe.each([
   test('synthesizes with zero unacknowledged findings', () => {
     expect(synthError).toBeUndefined();
     const report = validationReport(built.outdir);
-    expect(report.pluginReports.map((r) => [r.pluginName, r.violations.length])).toEqual(
-      report.pluginReports.map((r) => [r.pluginName, 0]),
-    );
+    expect(report.pluginReports.map((r) => [r.pluginName, r.violations.length])).toEqual(report.pluginReports.map((r) => [r.pluginName, 0]));
   });
 
   test('every acknowledgement is one rule on one resource, with a specific reason', () => {

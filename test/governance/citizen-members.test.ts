@@ -33,7 +33,11 @@ test('a member listed twice counts once, and is refused', () => {
 test("a person's name is refused: roster references only", () => {
   const files = edit(base, 'projects/ncl-winter-planning.yaml', (d) => (d.approval.citizenMembers = ['CM-01', 'Jane Smith', 'CM-07']));
   expect(problemsOf(files)).toEqual([
-    expect.objectContaining({ file: 'config/projects/ncl-winter-planning.yaml', field: 'approval.citizenMembers[1]', message: expect.stringMatching(/roster reference such as CM-04.*not a person's name/) }),
+    expect.objectContaining({
+      file: 'config/projects/ncl-winter-planning.yaml',
+      field: 'approval.citizenMembers[1]',
+      message: expect.stringMatching(/roster reference such as CM-04.*not a person's name/),
+    }),
   ]);
 });
 

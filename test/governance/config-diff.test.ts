@@ -25,7 +25,13 @@ function changed() {
   // ucl extended, with a new approval naming the citizen members present
   f = edit(f, 'projects/ucl-multimorbidity.yaml', (d) => {
     d.period.end = '2030-05-31';
-    d.approval = { committee: 'OneLondon Data Access Committee', reference: 'DAC-2027-051', date: '2027-07-01', citizenMembersPresent: 2, citizenMembers: ['CM-04', 'CM-09'] };
+    d.approval = {
+      committee: 'OneLondon Data Access Committee',
+      reference: 'DAC-2027-051',
+      date: '2027-07-01',
+      citizenMembersPresent: 2,
+      citizenMembers: ['CM-04', 'CM-09'],
+    };
     d.datasets.gp_events.columns.push('gp_practice_code');
     d.datasets.demographics.columns = d.datasets.demographics.columns.filter((c: string) => c !== 'ethnicity');
   });
@@ -60,15 +66,27 @@ describe('governance diff', () => {
     const after = load(changed(), AFTER_DAY, 'working tree');
     const diff = diffConfigs(before, after, { before: 'v1', after: 'now' });
     const by = (section: string) => diff.changes.filter((c) => c.section === section).map((c) => c.text);
-    expect(by('approved')).toEqual([expect.stringMatching(/^London Borough of Hackney's project "Falls prevention in Hackney" \(hackney-falls\) was added: planning, nhs tier, .*DAC-2027-040 on 2027-06-10, citizen members CM-01, CM-03, CM-07 present/)]);
-    expect(by('extended')).toEqual([expect.stringMatching(/ucl-multimorbidity\) was extended from 2029-05-31 to 2030-05-31\. Approval recorded: .*DAC-2027-051 on 2027-07-01, citizen members CM-04, CM-09 present/)]);
-    expect(by('ended')).toEqual([expect.stringMatching(/medisight-prescribing\) was marked expired: it no longer has access, and stays on the public register/)]);
+    expect(by('approved')).toEqual([
+      expect.stringMatching(
+        /^London Borough of Hackney's project "Falls prevention in Hackney" \(hackney-falls\) was added: planning, nhs tier, .*DAC-2027-040 on 2027-06-10, citizen members CM-01, CM-03, CM-07 present/,
+      ),
+    ]);
+    expect(by('extended')).toEqual([
+      expect.stringMatching(
+        /ucl-multimorbidity\) was extended from 2029-05-31 to 2030-05-31\. Approval recorded: .*DAC-2027-051 on 2027-07-01, citizen members CM-04, CM-09 present/,
+      ),
+    ]);
+    expect(by('ended')).toEqual([
+      expect.stringMatching(/medisight-prescribing\) was marked expired: it no longer has access, and stays on the public register/),
+    ]);
     expect(by('access')).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/ucl-multimorbidity\) may now also see gp_events columns "gp_practice_code"/),
         expect.stringMatching(/ucl-multimorbidity\) may no longer see demographics columns "ethnicity"/),
         expect.stringMatching(/ncl-winter-planning\) may no longer see dataset demographics/),
-        expect.stringMatching(/ncl-winter-planning\) sees different rows of hospital_episodes: where admission_method IN \('21','22'\) \(was: where admission_method IN \('21','22','23','24','25','28'\)\)/),
+        expect.stringMatching(
+          /ncl-winter-planning\) sees different rows of hospital_episodes: where admission_method IN \('21','22'\) \(was: where admission_method IN \('21','22','23','24','25','28'\)\)/,
+        ),
       ]),
     );
     expect(by('optout')).toEqual([expect.stringMatching(/opt-out is now NOT applied to gp_events \(it was before\)/)]);
@@ -84,7 +102,10 @@ describe('governance diff', () => {
   });
 
   test('rule changes are reported', () => {
-    const after = load(edit(changed(), 'platform.yaml', (d) => (d.governance.minimumCitizenMembers = 1)), AFTER_DAY);
+    const after = load(
+      edit(changed(), 'platform.yaml', (d) => (d.governance.minimumCitizenMembers = 1)),
+      AFTER_DAY,
+    );
     const diff = diffConfigs(before, after, { before: 'v1', after: 'now' });
     expect(diff.changes.filter((c) => c.section === 'rules').map((c) => c.text)).toEqual(['The citizen quorum for an approval is now 1 (was 2).']);
   });
@@ -114,7 +135,11 @@ describe('approvals of new and extended projects', () => {
     const files = edit(base, 'projects/ucl-multimorbidity.yaml', (d) => (d.period.end = '2030-05-31'));
     const problems = approvalChangeProblems(before, load(files, BEFORE_DAY));
     expect(problems).toEqual([
-      expect.objectContaining({ file: 'config/projects/ucl-multimorbidity.yaml', field: 'approval.reference', message: expect.stringMatching(/still DAC-2026-021, but the project is extended/) }),
+      expect.objectContaining({
+        file: 'config/projects/ucl-multimorbidity.yaml',
+        field: 'approval.reference',
+        message: expect.stringMatching(/still DAC-2026-021, but the project is extended/),
+      }),
     ]);
   });
 
@@ -130,16 +155,24 @@ describe('approvals of new and extended projects', () => {
   test('a new project must name the citizen members present', () => {
     const files = new Map(base).set(
       'projects/new-one.yaml',
-      (base.get('projects/ncl-winter-planning.yaml') as string).replace('id: ncl-winter-planning', 'id: new-one').replace(/  citizenMembers: .*\n/, ''),
+      (base.get('projects/ncl-winter-planning.yaml') as string).replace('id: ncl-winter-planning', 'id: new-one').replace(/ {2}citizenMembers: .*\n/, ''),
     );
     const problems = approvalChangeProblems(before, load(files, BEFORE_DAY));
     expect(problems).toEqual([
-      expect.objectContaining({ file: 'config/projects/new-one.yaml', field: 'approval.citizenMembers', message: expect.stringMatching(/is missing: this project is new/), fix: expect.stringMatching(/citizenMembers: \[CM-01, CM-04\]/) }),
+      expect.objectContaining({
+        file: 'config/projects/new-one.yaml',
+        field: 'approval.citizenMembers',
+        message: expect.stringMatching(/is missing: this project is new/),
+        fix: expect.stringMatching(/citizenMembers: \[CM-01, CM-04\]/),
+      }),
     ]);
   });
 
   test('not required when platform.yaml does not require citizen members', () => {
-    let files = new Map(base).set('projects/new-one.yaml', (base.get('projects/ncl-winter-planning.yaml') as string).replace('id: ncl-winter-planning', 'id: new-one').replace(/  citizenMembers: .*\n/, ''));
+    let files = new Map(base).set(
+      'projects/new-one.yaml',
+      (base.get('projects/ncl-winter-planning.yaml') as string).replace('id: ncl-winter-planning', 'id: new-one').replace(/ {2}citizenMembers: .*\n/, ''),
+    );
     files = edit(files, 'platform.yaml', (d) => (d.governance.requireCitizenMembers = false));
     expect(approvalChangeProblems(before, load(files, BEFORE_DAY))).toEqual([]);
   });

@@ -15,7 +15,10 @@ const TODAY = '2026-11-22';
 const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-gov-'));
 const config = path.join(repo, 'deploy', 'config');
 const git = (...args: string[]) =>
-  execFileSync('git', ['-c', 'user.name=SDE test', '-c', 'user.email=sde-test@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: repo, encoding: 'utf8' });
+  execFileSync('git', ['-c', 'user.name=SDE test', '-c', 'user.email=sde-test@example.invalid', '-c', 'commit.gpgsign=false', ...args], {
+    cwd: repo,
+    encoding: 'utf8',
+  });
 
 function editYaml(rel: string, change: (doc: any) => void) {
   const file = path.join(config, rel);
@@ -79,7 +82,9 @@ test('sde governance-report writes Markdown and HTML saying what changed', async
 test('sde validate --since refuses the extension without a recorded approval, naming file, field and fix', async () => {
   const r = await run('validate', '--config', config, '--today', TODAY, '--since', 'v1');
   expect(r.code).toBe(1);
-  expect(r.err).toMatch(/ucl-multimorbidity\.yaml: approval\.reference: is still DAC-2026-021, but the project is extended \(period\.end 2029-05-31 -> 2030-05-31\)/);
+  expect(r.err).toMatch(
+    /ucl-multimorbidity\.yaml: approval\.reference: is still DAC-2026-021, but the project is extended \(period\.end 2029-05-31 -> 2030-05-31\)/,
+  );
   expect(r.err).toMatch(/fix: record the committee decision that approved the extension/);
   // without --since the same config is valid: one config alone cannot see an extension
   expect((await run('validate', '--config', config, '--today', TODAY)).code).toBe(0);
@@ -89,7 +94,13 @@ test('an extension with a new approval naming the citizen members passes', async
   const backup = fs.readFileSync(path.join(config, 'projects/ucl-multimorbidity.yaml'), 'utf8');
   try {
     editYaml('projects/ucl-multimorbidity.yaml', (d) => {
-      d.approval = { committee: 'OneLondon Data Access Committee', reference: 'DAC-2026-077', date: '2026-11-12', citizenMembersPresent: 2, citizenMembers: ['CM-02', 'CM-09'] };
+      d.approval = {
+        committee: 'OneLondon Data Access Committee',
+        reference: 'DAC-2026-077',
+        date: '2026-11-12',
+        citizenMembersPresent: 2,
+        citizenMembers: ['CM-02', 'CM-09'],
+      };
     });
     const r = await run('validate', '--config', config, '--today', TODAY, '--since', 'v1');
     expect(r.err).toBe('');

@@ -32,17 +32,26 @@ test('the public register is met only with the register and its publishing stack
 });
 
 test('public involvement follows the governance settings', () => {
-  const named = load(edit(exampleFiles(), 'platform.yaml', (d) => (d.governance.requireNamedCitizenMembers = true)), TEST_TODAY);
+  const named = load(
+    edit(exampleFiles(), 'platform.yaml', (d) => (d.governance.requireNamedCitizenMembers = true)),
+    TEST_TODAY,
+  );
   expect(find(assessSatre(named, all), /public take part/).status).toBe('met');
   expect(find(assessSatre(config, all), /public take part/).status).toBe('partly');
-  const none = load(edit(exampleFiles(), 'platform.yaml', (d) => (d.governance.requireCitizenMembers = false)), TEST_TODAY);
+  const none = load(
+    edit(exampleFiles(), 'platform.yaml', (d) => (d.governance.requireCitizenMembers = false)),
+    TEST_TODAY,
+  );
   const item = find(assessSatre(none, new Set()), /public take part/);
   expect(item.status).toBe('open');
   expect(item.open[0]).toMatch(/set governance.requireCitizenMembers: true/);
 });
 
 test('opt-out: a dataset without it leaves the requirement partly met, named', () => {
-  const off = load(edit(exampleFiles(), 'datasets/gp_events.yaml', (d) => (d.nationalDataOptOut = false)), TEST_TODAY);
+  const off = load(
+    edit(exampleFiles(), 'datasets/gp_events.yaml', (d) => (d.nationalDataOptOut = false)),
+    TEST_TODAY,
+  );
   const item = find(assessSatre(off, all), /opt-out/);
   expect(item.status).toBe('partly');
   expect(item.evidence[0]).toBe('nationalDataOptOut applied to 3 datasets of 4 (datasets/*.yaml)');
@@ -51,7 +60,8 @@ test('opt-out: a dataset without it leaves the requirement partly met, named', (
 
 test('this code base: constructs found; stacks only when lib/app.ts creates them', () => {
   const found = detectCapabilities();
-  for (const c of ['secureBucket', 'auditStack', 'billing', 'governanceReport', 'complianceGates', 'ingestion'] as Capability[]) expect(found.has(c)).toBe(true);
+  for (const c of ['secureBucket', 'auditStack', 'billing', 'governanceReport', 'complianceGates', 'ingestion'] as Capability[])
+    expect(found.has(c)).toBe(true);
   // No BillingStack and, until lib/app.ts creates one, no RegisterStack: not claimed.
   const app = require('node:fs').readFileSync(require('node:path').join(__dirname, '..', '..', 'lib', 'app.ts'), 'utf8') as string;
   expect(found.has('registerStack')).toBe(/new RegisterStack|createRegisterStack/.test(app));
@@ -65,7 +75,9 @@ test('renders Markdown tables and JSON; sde satre prints them', async () => {
   expect(JSON.parse(renderSatreJson('X', list)).assessments).toHaveLength(list.length);
 
   const out: string[] = [];
-  expect(await runCli(['satre', '--config', EXAMPLE_CONFIG, '--today', TEST_TODAY, '--format', 'json'], { out: (l) => out.push(l), err: () => undefined })).toBe(0);
+  expect(
+    await runCli(['satre', '--config', EXAMPLE_CONFIG, '--today', TEST_TODAY, '--format', 'json'], { out: (l) => out.push(l), err: () => undefined }),
+  ).toBe(0);
   const printed = JSON.parse(out.join('\n'));
   expect(printed.assessments.find((a: { id: string }) => a.id === '4.3').status).toBe('open'); // researcher training: not recorded
   expect(await runCli(['satre', '--format', 'html'], { out: () => undefined, err: () => undefined })).toBe(2);

@@ -33,11 +33,13 @@ export interface Acknowledgement {
 /** The acknowledgements recorded anywhere under these scopes. */
 export function acknowledgementsIn(...scopes: IConstruct[]): Acknowledgement[] {
   return scopes.flatMap((scope) =>
-    scope.node.findAll().flatMap((node) =>
-      node.node.metadata
-        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-        .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: node.node.path, node, id, reason }))),
-    ),
+    scope.node
+      .findAll()
+      .flatMap((node) =>
+        node.node.metadata
+          .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+          .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: node.node.path, node, id, reason }))),
+      ),
   );
 }
 

@@ -13,7 +13,11 @@ export type GrantRow = [string, string, string, string];
 /** What the template of one workspace stack grants each of its projects. */
 export function grantsIn(stack: WorkspacesStack, template: any): GrantRow[] {
   const resources: Record<string, any> = template.Resources;
-  const filters = new Map(Object.values(resources).filter((r) => r.Type === LF_TYPES[1]).map((r) => [r.Properties.Name, r.Properties]));
+  const filters = new Map(
+    Object.values(resources)
+      .filter((r) => r.Type === LF_TYPES[1])
+      .map((r) => [r.Properties.Name, r.Properties]),
+  );
   const roleToProject = new Map([...stack.workspaces].map(([id, w]) => [stack.getLogicalId(w.role.node.defaultChild as CfnResource), id]));
   return Object.values(resources)
     .filter((r) => r.Type === LF_TYPES[0] && r.Properties.Permissions.includes('SELECT'))

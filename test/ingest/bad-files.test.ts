@@ -31,7 +31,12 @@ describe('a bad file goes whole to quarantine, with a JSON error report', () => 
   test.each([
     ['an empty file', Buffer.alloc(0), 'empty_file', /empty/],
     ['a header-only file', Buffer.from(`${HEADER}\n`), 'no_data_rows', /header but no data rows/],
-    ['a header that is not the dataset’s', Buffer.from(file(HEADER.replace('nhs_number', 'nhs_no'), good('E1'))), 'header_mismatch', /missing column\(s\): nhs_number; 1 unexpected column\(s\): nhs_no/],
+    [
+      'a header that is not the dataset’s',
+      Buffer.from(file(HEADER.replace('nhs_number', 'nhs_no'), good('E1'))),
+      'header_mismatch',
+      /missing column\(s\): nhs_number; 1 unexpected column\(s\): nhs_no/,
+    ],
     ['a header in another order', Buffer.from(file(HEADER.split(',').reverse().join(','), good('E1'))), 'header_mismatch', /different order/],
     ['a UTF-16 file (the dataset says UTF-8)', utf16, 'wrong_encoding', /UTF-16 little-endian/],
     ['a Latin-1 file (the dataset says UTF-8)', latin1, 'wrong_encoding', /invalid UTF-8 at byte offset \d+/],
@@ -46,7 +51,12 @@ describe('a bad file goes whole to quarantine, with a JSON error report', () => 
     // The whole file, byte for byte, and the report beside it.
     expect(store.objects.get(`${BUCKETS.quarantine}\u0000${manifest.quarantine!.source}`)).toEqual(body);
     const report = JSON.parse(store.objects.get(`${BUCKETS.quarantine}\u0000${manifest.quarantine!.errorReport}`)!.toString()) as ErrorReport;
-    expect(report).toMatchObject({ batchId: manifest.batchId, dataset: 'episodes', error: { code }, quarantinedAs: `s3://quarantine/${manifest.quarantine!.source}` });
+    expect(report).toMatchObject({
+      batchId: manifest.batchId,
+      dataset: 'episodes',
+      error: { code },
+      quarantinedAs: `s3://quarantine/${manifest.quarantine!.source}`,
+    });
     expect(report.source.key).toBe('episodes/delivery.csv');
     expect(store.keys(BUCKETS.quarantine).filter((k) => k.includes('/rejected/'))).toEqual([]);
   });

@@ -17,7 +17,8 @@ type Rec = Pick<CsvRecord, 'line' | 'fields' | 'raw'> & { error?: string };
 async function readAll(bytes: Buffer, options: Parameters<typeof readCsvBatches>[1]): Promise<Rec[]> {
   const out: Rec[] = [];
   try {
-    for await (const batch of readCsvBatches(chunked(bytes, [7, 64, 3]), options)) for (const r of batch) out.push({ line: r.line, fields: r.fields, raw: r.raw, error: r.error?.code });
+    for await (const batch of readCsvBatches(chunked(bytes, [7, 64, 3]), options))
+      for (const r of batch) out.push({ line: r.line, fields: r.fields, raw: r.raw, error: r.error?.code });
   } catch (e) {
     // A file of blank lines has no records either way; the whole-file reader calls it empty.
     if (!(e instanceof CsvFileError && e.code === 'empty_file')) throw e;
@@ -114,7 +115,15 @@ describe('a batch in several chunks commits the same data as in one', () => {
     const curated = async (m: typeof one.manifest) => (await readParquet(m.outputs.map((o) => store.objects.get(`${BUCKETS.curated}\u0000${o.key}`)!))).rows;
     expect(await curated(many.manifest)).toEqual(await curated(one.manifest));
     const rejectedLines = (m: typeof one.manifest) =>
-      m.rejectedFiles.flatMap((f) => store.objects.get(`${BUCKETS.quarantine}\u0000${f.key}`)!.toString('utf8').split('\n').slice(1).filter(Boolean).map((l) => l.split(',')[0]));
+      m.rejectedFiles.flatMap((f) =>
+        store.objects
+          .get(`${BUCKETS.quarantine}\u0000${f.key}`)!
+          .toString('utf8')
+          .split('\n')
+          .slice(1)
+          .filter(Boolean)
+          .map((l) => l.split(',')[0]),
+      );
     expect(rejectedLines(many.manifest)).toEqual(rejectedLines(one.manifest));
     // Row i starts on line 2 + i, plus the two line breaks inside each earlier multi-line note (every third row).
     expect(rejectedLines(one.manifest)).toEqual([4, 13, 22, 31, 40, 49, 58].map((i) => String(2 + i + 2 * Math.ceil(i / 3))));
@@ -133,12 +142,16 @@ describe('a batch in several chunks commits the same data as in one', () => {
     }
     const store = new TruncatingStore();
     await store.put({ bucket: BUCKETS.landing, key: 'episodes/many.csv' }, body);
-    await expect(runBatch(store, { bucket: BUCKETS.landing, key: 'episodes/many.csv' }, EPISODES, { chunkBytes: 500 })).rejects.toThrow(/bytes, the join planned \d+: refusing to commit/);
+    await expect(runBatch(store, { bucket: BUCKETS.landing, key: 'episodes/many.csv' }, EPISODES, { chunkBytes: 500 })).rejects.toThrow(
+      /bytes, the join planned \d+: refusing to commit/,
+    );
     expect(store.keys(BUCKETS.curated).filter((k) => k.startsWith('_manifests/'))).toEqual([]);
     store.truncate = false;
     const retried = await runBatch(store, { bucket: BUCKETS.landing, key: 'episodes/many.csv' }, EPISODES, { chunkBytes: 500 });
     expect(retried.manifest.outputs).toHaveLength(1);
-    expect((await readParquet(store.objects.get(`${BUCKETS.curated}\u0000${retried.manifest.outputs[0].key}`)!)).rows).toHaveLength(retried.manifest.rowsWritten);
+    expect((await readParquet(store.objects.get(`${BUCKETS.curated}\u0000${retried.manifest.outputs[0].key}`)!)).rows).toHaveLength(
+      retried.manifest.rowsWritten,
+    );
   });
 
   test('a staged part that is not the size its chunk reported is not joined: the commit asks for the chunk again', async () => {
@@ -154,7 +167,7 @@ describe('a batch in several chunks commits the same data as in one', () => {
     expect(store.keys(BUCKETS.curated).filter((k) => !k.startsWith('_staging/'))).toEqual([]);
   });
 
-  test('on a versioned bucket, the join reads each part\'s footer and copies its bytes from the one version it checked', async () => {
+  test("on a versioned bucket, the join reads each part's footer and copies its bytes from the one version it checked", async () => {
     /** Versions as S3 reports them on a versioned bucket: one id per object, seen in HEAD and asked for in reads. */
     class VersionedStore extends MemoryStore {
       readonly partReads: (string | undefined)[] = [];

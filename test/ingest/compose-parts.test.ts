@@ -15,7 +15,9 @@ const partBytes = (part: ComposePart) => (part.kind === 'copy' ? bytesOf(part.pi
 
 const piece: fc.Arbitrary<ComposePiece> = fc.oneof(
   fc.uint8Array({ maxLength: 20 }).map((bytes) => ({ bytes })),
-  fc.record({ key: fc.constantFrom('a', 'b'), start: fc.nat(64), length: fc.nat(64) }).map(({ key, start, length }) => ({ from: ref(key), start, end: Math.min(64, start + length) })),
+  fc
+    .record({ key: fc.constantFrom('a', 'b'), start: fc.nat(64), length: fc.nat(64) })
+    .map(({ key, start, length }) => ({ from: ref(key), start, end: Math.min(64, start + length) })),
 );
 
 test('property: the parts hold the pieces in order; all but the last meet the minimum; copies stay within the maximum', () => {
@@ -53,7 +55,12 @@ describe('with S3 limits', () => {
 
   test('a small piece between large ones borrows from the next range; the literal footer rides in the last part', () => {
     const footer = new Uint8Array(1000);
-    const parts = planComposeParts([{ from: ref('p0'), start: 0, end: 40 * MiB }, { from: ref('p1'), start: 4, end: 2 * MiB }, { from: ref('p2'), start: 4, end: 30 * MiB }, { bytes: footer }]);
+    const parts = planComposeParts([
+      { from: ref('p0'), start: 0, end: 40 * MiB },
+      { from: ref('p1'), start: 4, end: 2 * MiB },
+      { from: ref('p2'), start: 4, end: 30 * MiB },
+      { bytes: footer },
+    ]);
     expect(parts.map((p) => (p.kind === 'copy' ? `copy ${p.piece.from.key} ${p.piece.start}-${p.piece.end}` : `upload ${p.bytes}`))).toEqual([
       `copy p0 0-${40 * MiB}`,
       `upload ${5 * MiB}`,

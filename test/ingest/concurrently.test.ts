@@ -3,7 +3,7 @@ import { mapConcurrently } from '../../lib/ingest/concurrently';
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('mapConcurrently', () => {
-  test('returns results in the items\' order, however the calls finish', async () => {
+  test("returns results in the items' order, however the calls finish", async () => {
     const out = await mapConcurrently([30, 5, 20, 0, 10], 3, async (ms, i) => {
       await tick(ms);
       return `${i}:${ms}`;
@@ -14,12 +14,16 @@ describe('mapConcurrently', () => {
   test('never has more than the limit in flight, and does use it', async () => {
     let inFlight = 0;
     let most = 0;
-    await mapConcurrently(Array.from({ length: 20 }, (_, i) => i), 4, async (i) => {
-      inFlight++;
-      most = Math.max(most, inFlight);
-      await tick(i % 3);
-      inFlight--;
-    });
+    await mapConcurrently(
+      Array.from({ length: 20 }, (_, i) => i),
+      4,
+      async (i) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await tick(i % 3);
+        inFlight--;
+      },
+    );
     expect(most).toBe(4);
   });
 

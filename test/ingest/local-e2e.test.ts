@@ -31,7 +31,15 @@ import { parseCsv } from '../helpers/csv';
 import { readWithHyparquet } from './helpers/independent-reader';
 import { readParquet } from './helpers/read-parquet';
 
-const DUCKDB_TYPE: Record<string, string> = { string: 'VARCHAR', bigint: 'BIGINT', int: 'INTEGER', double: 'DOUBLE', date: 'DATE', timestamp: 'TIMESTAMP', boolean: 'BOOLEAN' };
+const DUCKDB_TYPE: Record<string, string> = {
+  string: 'VARCHAR',
+  bigint: 'BIGINT',
+  int: 'INTEGER',
+  double: 'DOUBLE',
+  date: 'DATE',
+  timestamp: 'TIMESTAMP',
+  boolean: 'BOOLEAN',
+};
 
 const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-ingest-e2e-'));
 const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
@@ -84,7 +92,8 @@ describe('the synthetic population, ingested', () => {
       expect(generated.badRowCount).toBeGreaterThan(0);
       expect([m.dataset, m.rowsRead]).toEqual([generated.dataset, generated.rows]);
       expect([m.dataset, m.rowsRejected]).toEqual([generated.dataset, generated.badRowCount]);
-      for (const kind of BAD_ROW_KINDS) expect([m.dataset, kind, m.rejectedByReason[kind] ?? 0]).toEqual([generated.dataset, kind, generated.badRows[kind] ?? 0]);
+      for (const kind of BAD_ROW_KINDS)
+        expect([m.dataset, kind, m.rejectedByReason[kind] ?? 0]).toEqual([generated.dataset, kind, generated.badRows[kind] ?? 0]);
       expect([m.dataset, m.rowsOptedOut]).toEqual([generated.dataset, generated.goodRowsOptedOut]);
       expect(m.rowsWritten).toBe(generated.goodRows - generated.goodRowsOptedOut);
     }
@@ -133,7 +142,9 @@ describe('the synthetic population, ingested', () => {
         expect(event).toMatchObject({ eventCategory: 'Data', readOnly: false, additionalEventData: { sdeDataset: m.dataset, sdeBatchId: m.batchId } });
         expect(event?.userIdentity?.arn).toMatch(/assumed-role\/onelondon-sde-ingest\//);
       }
-      expect(writes.some((r) => r.eventName === 'PutObject' && (r.requestParameters as { key?: string })?.key === `_manifests/${m.dataset}/${m.batchId}.json`)).toBe(true);
+      expect(
+        writes.some((r) => r.eventName === 'PutObject' && (r.requestParameters as { key?: string })?.key === `_manifests/${m.dataset}/${m.batchId}.json`),
+      ).toBe(true);
     }
   });
 
@@ -174,7 +185,21 @@ describe('sde ingest', () => {
     // The demo's pseudonymisation key, so the curated rows can be compared with its one-chunk batch.
     fs.mkdirSync(workdirLayout(cliWorkdir).keys, { recursive: true, mode: 0o700 });
     fs.copyFileSync(path.join(layout.keys, 'pseudonym.key'), path.join(workdirLayout(cliWorkdir).keys, 'pseudonym.key'));
-    const args = ['ingest', '--dataset', 'hospital_episodes', '--file', odd, '--config', EXAMPLE_CONFIG, '--workdir', cliWorkdir, '--opt-out', population.optOutFile, '--chunk-size', '16384'];
+    const args = [
+      'ingest',
+      '--dataset',
+      'hospital_episodes',
+      '--file',
+      odd,
+      '--config',
+      EXAMPLE_CONFIG,
+      '--workdir',
+      cliWorkdir,
+      '--opt-out',
+      population.optOutFile,
+      '--chunk-size',
+      '16384',
+    ];
     const first = await run(...args);
     expect(first.err).toBe('');
     expect(first.code).toBe(0);
@@ -188,7 +213,9 @@ describe('sde ingest', () => {
 
     // The chunks' parts were joined into ONE object (it appears to Athena in one step): the
     // same rows, in the same order, as the one-chunk batch of the same file; one row group per chunk.
-    expect(manifest.outputs).toEqual([{ key: `hospital_episodes/load_date=${TEST_TODAY}/${manifest.batchId}.parquet`, bytes: expect.any(Number), rows: manifest.rowsWritten }]);
+    expect(manifest.outputs).toEqual([
+      { key: `hospital_episodes/load_date=${TEST_TODAY}/${manifest.batchId}.parquet`, bytes: expect.any(Number), rows: manifest.rowsWritten },
+    ]);
     const s3cli = await startLocalS3({ directory: workdirLayout(cliWorkdir).s3 });
     let joined: Buffer;
     try {
@@ -205,7 +232,12 @@ describe('sde ingest', () => {
     expect(readWithHyparquet(joinedFile)).toMatchObject({ rows: manifest.rowsWritten, rowGroups: manifest.chunkCount });
     const trail = await readTrail(path.join(cliWorkdir, 'audit'));
     // Under S3's 5 MiB part minimum the joined object goes up as one PutObject, and is recorded so.
-    expect(trail.records.map((r) => r.record).filter((r) => (r.requestParameters as { key?: string })?.key === manifest.outputs[0].key).map((r) => r.eventName)).toEqual(['PutObject']);
+    expect(
+      trail.records
+        .map((r) => r.record)
+        .filter((r) => (r.requestParameters as { key?: string })?.key === manifest.outputs[0].key)
+        .map((r) => r.eventName),
+    ).toEqual(['PutObject']);
 
     const second = await run(...args);
     expect(second.code).toBe(0);
@@ -216,9 +248,23 @@ describe('sde ingest', () => {
   test('a quarantined file (Latin-1, with # + & in its name) exits 1, says why, and is in quarantine whole', async () => {
     const bad = path.join(cliWorkdir, 'gp export #3 + R&D.csv');
     fs.writeFileSync(bad, Buffer.from('patient,date\nJos\xe9,2026-01-01\n', 'latin1'));
-    const r = await run('ingest', '--dataset', 'gp_events', '--file', bad, '--config', EXAMPLE_CONFIG, '--workdir', cliWorkdir, '--opt-out', population.optOutFile);
+    const r = await run(
+      'ingest',
+      '--dataset',
+      'gp_events',
+      '--file',
+      bad,
+      '--config',
+      EXAMPLE_CONFIG,
+      '--workdir',
+      cliWorkdir,
+      '--opt-out',
+      population.optOutFile,
+    );
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^Quarantined: the file is not utf-8 as the dataset config says: invalid UTF-8 at byte offset 16 \(is it latin1 or windows-1252\?\) \(s3:\/\/onelondon-sde-quarantine\/gp_events\/[0-9a-f]{24}\/error\.json\)$/);
+    expect(r.err).toMatch(
+      /^Quarantined: the file is not utf-8 as the dataset config says: invalid UTF-8 at byte offset 16 \(is it latin1 or windows-1252\?\) \(s3:\/\/onelondon-sde-quarantine\/gp_events\/[0-9a-f]{24}\/error\.json\)$/,
+    );
     const manifest = JSON.parse(r.out) as Manifest;
     const s3cli = await startLocalS3({ directory: workdirLayout(cliWorkdir).s3 });
     try {
@@ -235,7 +281,19 @@ describe('sde ingest', () => {
   test('an empty file is quarantined as empty', async () => {
     const empty = path.join(cliWorkdir, 'empty.csv');
     fs.writeFileSync(empty, '');
-    const r = await run('ingest', '--dataset', 'gp_events', '--file', empty, '--config', EXAMPLE_CONFIG, '--workdir', cliWorkdir, '--opt-out', population.optOutFile);
+    const r = await run(
+      'ingest',
+      '--dataset',
+      'gp_events',
+      '--file',
+      empty,
+      '--config',
+      EXAMPLE_CONFIG,
+      '--workdir',
+      cliWorkdir,
+      '--opt-out',
+      population.optOutFile,
+    );
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^Quarantined: the file is empty: not even a header line \(s3:\/\/onelondon-sde-quarantine\/gp_events\/[0-9a-f]{24}\/error\.json\)$/);
   });

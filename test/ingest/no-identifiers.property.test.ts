@@ -26,7 +26,13 @@ const nhsNumber = fc
   .filter((n): n is string => n !== undefined);
 const day = (from: number, to: number) => fc.integer({ min: from, max: to }).map((d) => new Date(d * 86_400_000).toISOString().slice(0, 10));
 const postcode = fc
-  .tuple(fc.constantFrom('SE', 'N', 'SW', 'E', 'W', 'NW', 'EC', 'B', 'M'), fc.integer({ min: 1, max: 28 }), fc.integer({ min: 0, max: 9 }), fc.constantFrom(...'ABDEFGHJLNPQRSTUWXYZ'), fc.constantFrom(...'ABDEFGHJLNPQRSTUWXYZ'))
+  .tuple(
+    fc.constantFrom('SE', 'N', 'SW', 'E', 'W', 'NW', 'EC', 'B', 'M'),
+    fc.integer({ min: 1, max: 28 }),
+    fc.integer({ min: 0, max: 9 }),
+    fc.constantFrom(...'ABDEFGHJLNPQRSTUWXYZ'),
+    fc.constantFrom(...'ABDEFGHJLNPQRSTUWXYZ'),
+  )
   .map(([area, district, sector, u1, u2]) => `${area}${district} ${sector}${u1}${u2}`);
 const person = fc.record({
   nhs: nhsNumber,
@@ -80,7 +86,9 @@ const around = fc.array(fc.constantFrom('A', 'I10X', 'E119', 'ward', 'see', '21'
 const planted = fc.record({
   column: fc.constantFrom(...KEPT_TEXT),
   // '' glues the identifier onto the code or word beside it (`x1961-04-03`, `wardSE5 8AF`).
-  text: fc.tuple(around, fc.constantFrom(' ', '|', ', ', ''), keyedIdentifier, fc.constantFrom(' ', '|', ', ', ''), around).map(([a, s1, id, s2, b]) => `${a}${a ? s1 : ''}${id}${b ? s2 : ''}${b}`),
+  text: fc
+    .tuple(around, fc.constantFrom(' ', '|', ', ', ''), keyedIdentifier, fc.constantFrom(' ', '|', ', ', ''), around)
+    .map(([a, s1, id, s2, b]) => `${a}${a ? s1 : ''}${id}${b ? s2 : ''}${b}`),
 });
 
 async function curatedValues(people: { nhs: string; dob: string; postcode: string; spaced: boolean }[], key: Buffer) {
@@ -101,7 +109,8 @@ test('property: no NHS number, full date of birth or full postcode ever reaches 
       // A pseudonym is 64 hex characters: runs of ten digits occur in it by chance, so the
       // generic NHS-number scan skips it (the exact-match checks below still cover it).
       const pseudonym = content.columns.findIndex((c) => c.name === 'person_id');
-      for (const r of content.rows) for (const [i, v] of r.entries()) if (i !== pseudonym) expect(hasValidNhsNumber(String(v).replace(/[\s-]/g, ''))).toBe(false);
+      for (const r of content.rows)
+        for (const [i, v] of r.entries()) if (i !== pseudonym) expect(hasValidNhsNumber(String(v).replace(/[\s-]/g, ''))).toBe(false);
       const text = content.rows.flat().map((v) => String(v));
       for (const v of text) {
         for (const p of adults) {
@@ -173,7 +182,10 @@ test('property: a record key (format record_id) holding an NHS number goes to qu
         return csvLine(fields);
       });
       const store = new MemoryStore();
-      await store.put({ bucket: BUCKETS.landing, key: 'hospital_episodes/keys.csv' }, [csvLine(episodes.columns.map((c) => c.name)), ...lines].join('\n') + '\n');
+      await store.put(
+        { bucket: BUCKETS.landing, key: 'hospital_episodes/keys.csv' },
+        [csvLine(episodes.columns.map((c) => c.name)), ...lines].join('\n') + '\n',
+      );
       const { manifest } = await runBatch(store, { bucket: BUCKETS.landing, key: 'hospital_episodes/keys.csv' }, episodes, { key: KEY, loadDate: TEST_TODAY });
       const bad = adults.filter((r) => r.key.bad);
       expect([manifest.rowsRejected, manifest.rejectedByReason.bad_record_id ?? 0]).toEqual([bad.length, bad.length]);

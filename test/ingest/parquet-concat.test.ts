@@ -82,7 +82,11 @@ describe('thrift-compact', () => {
         { id: 6, type: WireType.I64, value: -9223372036854775808n },
         { id: 7, type: WireType.Double, value: new Uint8Array([0, 0, 0, 0, 0, 0, 0xf0, 0x3f]) },
         { id: 8, type: WireType.Binary, value: new Uint8Array(300).fill(7) },
-        { id: 9, type: WireType.List, value: { kind: 'list', set: false, elementType: WireType.I64, items: Array.from({ length: 20 }, (_, i) => BigInt(i) * 10_000_000_000n) } },
+        {
+          id: 9,
+          type: WireType.List,
+          value: { kind: 'list', set: false, elementType: WireType.I64, items: Array.from({ length: 20 }, (_, i) => BigInt(i) * 10_000_000_000n) },
+        },
         { id: 10, type: WireType.Set, value: { kind: 'list', set: true, elementType: WireType.True, items: [true, false, true] } },
         { id: 11, type: WireType.Map, value: { kind: 'map', keyType: WireType.Binary, valueType: WireType.I32, entries: [[new Uint8Array([65]), -1]] } },
         { id: 12, type: WireType.Map, value: { kind: 'map', keyType: WireType.Stop, valueType: WireType.Stop, entries: [] } },
@@ -101,7 +105,11 @@ describe('thrift-compact', () => {
     const rowGroups = struct.fields.find((f) => f.id === 4)!.value as ThriftList;
     const withEncoded: ThriftStruct = {
       kind: 'struct',
-      fields: struct.fields.map((f) => (f.id === 4 ? { ...f, value: { ...rowGroups, items: rowGroups.items.map((rg) => ({ kind: 'encoded' as const, bytes: encodeStruct(rg as ThriftStruct) })) } } : f)),
+      fields: struct.fields.map((f) =>
+        f.id === 4
+          ? { ...f, value: { ...rowGroups, items: rowGroups.items.map((rg) => ({ kind: 'encoded' as const, bytes: encodeStruct(rg as ThriftStruct) })) } }
+          : f,
+      ),
     };
     expect(Buffer.from(encodeStruct(withEncoded)).equals(Buffer.from(footer))).toBe(true);
   });
@@ -141,12 +149,16 @@ describe('joining Parquet parts on the local S3 API', () => {
     expect(await scalar(`SELECT count(*) FROM (SELECT * FROM '${joined}' EXCEPT ALL SELECT * FROM ${sqlList(files)})`)).toBe(0n);
     expect(await scalar(`SELECT count(*) FROM (SELECT * FROM ${sqlList(files)} EXCEPT ALL SELECT * FROM '${joined}')`)).toBe(0n);
     // Statistics and bloom filters still point at the right bytes: a filtered read finds exactly the matching rows.
-    expect(await scalar(`SELECT count(*) FROM '${joined}' WHERE person = 'p42' AND id >= 2000000`)).toBe(await scalar(`SELECT count(*) FROM '${files[2]}' WHERE person = 'p42'`));
+    expect(await scalar(`SELECT count(*) FROM '${joined}' WHERE person = 'p42' AND id >= 2000000`)).toBe(
+      await scalar(`SELECT count(*) FROM '${files[2]}' WHERE person = 'p42'`),
+    );
     expect(await scalar(`SELECT count(*) FROM '${joined}' WHERE note = md5('2069999')`)).toBe(1n);
 
     // The offsets moved: each row group's first data page now sits where its part's bytes were put.
     const offsets = async (file: string) =>
-      (await db.runAndReadAll(`SELECT row_group_id, data_page_offset FROM parquet_metadata('${file}') WHERE path_in_schema = 'id' ORDER BY row_group_id`)).getRowsJS().map((r) => Number(r[1]));
+      (await db.runAndReadAll(`SELECT row_group_id, data_page_offset FROM parquet_metadata('${file}') WHERE path_in_schema = 'id' ORDER BY row_group_id`))
+        .getRowsJS()
+        .map((r) => Number(r[1]));
     const partOffsets = [await offsets(files[0]), await offsets(files[1]), await offsets(files[2])];
     const sizes = files.map((f) => fs.statSync(f).size - 8 - footerOf(f).footer.length - 4);
     const expected = [...partOffsets[0], ...partOffsets[1].map((o) => o + sizes[0]), ...partOffsets[2].map((o) => o + sizes[0] + sizes[1])];
@@ -160,9 +172,13 @@ describe('joining Parquet parts on the local S3 API', () => {
   test('parts with different schemas, and a file that is not Parquet, are refused with the reason', async () => {
     const a = footerOf(await writePart('s1.parquet', 0, 10));
     const b = footerOf(await writePart('s2.parquet', 0, 10, 'BLOB'));
-    expect(() => planParquetConcat([a, b], ['first', 'second'])).toThrow(new ParquetConcatError('second has a different schema from first: the parts of one batch must share one'));
+    expect(() => planParquetConcat([a, b], ['first', 'second'])).toThrow(
+      new ParquetConcatError('second has a different schema from first: the parts of one batch must share one'),
+    );
     await store.put({ bucket: BUCKET, key: 'not-parquet.csv' }, 'a,b\n1,2\n3,4\n');
-    await expect(readParquetFooter(store, { bucket: BUCKET, key: 'not-parquet.csv' }, 12)).rejects.toThrow(/is not a Parquet file \(it does not end with PAR1\)/);
+    await expect(readParquetFooter(store, { bucket: BUCKET, key: 'not-parquet.csv' }, 12)).rejects.toThrow(
+      /is not a Parquet file \(it does not end with PAR1\)/,
+    );
     expect(() => planParquetConcat([])).toThrow(/no Parquet files/);
   });
 });

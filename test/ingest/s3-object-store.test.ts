@@ -85,7 +85,10 @@ describe('compose: one object from ranges of others and literal bytes', () => {
       { bytes: tail },
     ];
     let multipart: boolean | undefined;
-    const commands = await commandsDuring(s3.client, async () => ({ multipart } = await store.compose({ bucket: 'store-a', key: 'compose/joined.bin' }, pieces)));
+    const commands = await commandsDuring(
+      s3.client,
+      async () => ({ multipart } = await store.compose({ bucket: 'store-a', key: 'compose/joined.bin' }, pieces)),
+    );
     expect(multipart).toBe(true);
     const expected = Buffer.concat([head, a.subarray(4, a.length - 3), b.subarray(100, 200), b, tail]);
     const got = await bytes(await store.get({ bucket: 'store-a', key: 'compose/joined.bin' }));
@@ -101,7 +104,11 @@ describe('compose: one object from ranges of others and literal bytes', () => {
     await store.put({ bucket: 'store-a', key: 'compose/small.txt' }, 'abcdef');
     const commands = await commandsDuring(s3.client, async () =>
       expect(
-        await store.compose({ bucket: 'store-a', key: 'compose/small-joined.txt' }, [{ bytes: Buffer.from('<') }, { from: { bucket: 'store-a', key: 'compose/small.txt' }, start: 1, end: 4 }, { bytes: Buffer.from('>') }]),
+        await store.compose({ bucket: 'store-a', key: 'compose/small-joined.txt' }, [
+          { bytes: Buffer.from('<') },
+          { from: { bucket: 'store-a', key: 'compose/small.txt' }, start: 1, end: 4 },
+          { bytes: Buffer.from('>') },
+        ]),
       ).toMatchObject({ multipart: false }),
     );
     expect((await readSmallObject(store, { bucket: 'store-a', key: 'compose/small-joined.txt' }))?.toString()).toBe('<bcd>');
@@ -112,7 +119,9 @@ describe('compose: one object from ranges of others and literal bytes', () => {
   test('a range past the end of its source fails, and no object appears', async () => {
     await store.put({ bucket: 'store-a', key: 'compose/short.bin' }, patterned(6 * MiB, 3));
     const to = { bucket: 'store-a', key: 'compose/never.bin' };
-    await expect(store.compose(to, [{ from: { bucket: 'store-a', key: 'compose/short.bin' }, start: 0, end: 6 * MiB + 1 }])).rejects.toThrow(/not valid for source object of size/);
+    await expect(store.compose(to, [{ from: { bucket: 'store-a', key: 'compose/short.bin' }, start: 0, end: 6 * MiB + 1 }])).rejects.toThrow(
+      /not valid for source object of size/,
+    );
     await expect(store.compose(to, [{ from: { bucket: 'store-a', key: 'compose/missing.bin' }, start: 0, end: 6 * MiB }])).rejects.toThrow(/does not exist/);
     expect(await store.head(to)).toBeUndefined();
   });
@@ -125,10 +134,24 @@ test('the local S3 API refuses, as S3 does, a completed upload whose first part 
   const one = await s3.client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: Buffer.alloc(1024) }));
   const two = await s3.client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 2, Body: Buffer.alloc(1024) }));
   await expect(
-    s3.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: one.ETag }, { PartNumber: 2, ETag: two.ETag }] } })),
+    s3.client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket,
+        Key,
+        UploadId,
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: one.ETag },
+            { PartNumber: 2, ETag: two.ETag },
+          ],
+        },
+      }),
+    ),
   ).rejects.toMatchObject({ name: 'EntityTooSmall' });
   expect(await store.head({ bucket: Bucket, key: Key })).toBeUndefined();
   // Aborting removes the parts, as on S3: the upload is gone.
   await s3.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }));
-  await expect(s3.client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 3, Body: Buffer.alloc(10) }))).rejects.toMatchObject({ name: 'NoSuchUpload' });
+  await expect(s3.client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 3, Body: Buffer.alloc(10) }))).rejects.toMatchObject({
+    name: 'NoSuchUpload',
+  });
 });

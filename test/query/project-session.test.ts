@@ -38,7 +38,10 @@ async function refusal(promise: Promise<unknown>): Promise<QueryRefused> {
 describe('a project sees exactly its approved columns', () => {
   test.each(config.projects.filter((p) => projectAccess(config, p).length > 0).map((p) => p.id))('%s', async (id) => {
     const s = await session(id);
-    for (const grant of projectAccess(config, config.projects.find((p) => p.id === id)!)) {
+    for (const grant of projectAccess(
+      config,
+      config.projects.find((p) => p.id === id)!,
+    )) {
       const result = await s.query(`SELECT * FROM ${grant.dataset.name} LIMIT 1`);
       expect([...result.columns].sort()).toEqual([...grant.columnNames].sort());
     }
@@ -74,7 +77,10 @@ describe('refusals name the project and what it is not approved for, and return 
   test('a column left out of the approval', async () => {
     const s = await session('medisight-prescribing');
     const r = await refusal(s.query('SELECT person_id FROM prescriptions'));
-    expect([r.kind, r.message]).toEqual(['column_not_approved', 'Project medisight-prescribing is not approved for column "person_id" of table "prescriptions".']);
+    expect([r.kind, r.message]).toEqual([
+      'column_not_approved',
+      'Project medisight-prescribing is not approved for column "person_id" of table "prescriptions".',
+    ]);
   });
 
   test('a table left out of the approval', async () => {
@@ -111,7 +117,11 @@ describe('refusals name the project and what it is not approved for, and return 
     ['multiple statements', () => 'SELECT 1; SELECT 2', 'multiple_statements'],
     ['getenv', () => "SELECT getenv('HOME')", 'function_not_allowed'],
     ['current_setting', () => "SELECT current_setting('allowed_directories')", 'function_not_allowed'],
-    ['a table function hidden in a subquery', () => "SELECT * FROM prescriptions WHERE bnf_code IN (SELECT column0 FROM read_csv('/etc/hosts'))", 'table_function'],
+    [
+      'a table function hidden in a subquery',
+      () => "SELECT * FROM prescriptions WHERE bnf_code IN (SELECT column0 FROM read_csv('/etc/hosts'))",
+      'table_function',
+    ],
     ['a table function hidden in a CTE', () => "WITH x AS (SELECT * FROM read_parquet('/x/*.parquet')) SELECT * FROM x", 'table_function'],
   ])('%s', async (_name, sql, kind) => {
     const s = await session('medisight-prescribing');

@@ -28,12 +28,24 @@ const manifest = (project: string, req: string) => `released/${project}/${req}/m
 describe('which airlock S3 data event is a release', () => {
   test.each<[string, CloudTrailRecord, boolean]>([
     ['the retag of the manifest to released', s3Event('PutObjectTagging', manifest(NCL, 'req-20261103-0a1b2c3d'), '2026-11-03T10:00:00Z'), true],
-    ['a retag whose tag set CloudTrail did not log', s3Event('PutObjectTagging', manifest(NCL, 'req-20261103-0a1b2c3d'), '2026-11-03T10:00:00Z', { tag: null }), true],
+    [
+      'a retag whose tag set CloudTrail did not log',
+      s3Event('PutObjectTagging', manifest(NCL, 'req-20261103-0a1b2c3d'), '2026-11-03T10:00:00Z', { tag: null }),
+      true,
+    ],
     ['the manifest put (tagged staged, not readable yet)', s3Event('PutObject', manifest(NCL, 'req-20261103-0a1b2c3d'), '2026-11-03T10:00:00Z'), false],
     ['a retag to staged', s3Event('PutObjectTagging', manifest(NCL, 'req-20261103-0a1b2c3d'), '2026-11-03T10:00:00Z', { tag: 'staged' }), false],
     ['a refused retag', s3Event('PutObjectTagging', manifest(NCL, 'req-20261103-0a1b2c3d'), '2026-11-03T10:00:00Z', { errorCode: 'AccessDenied' }), false],
-    ['the retag of a released file (not the manifest)', s3Event('PutObjectTagging', `released/${NCL}/req-20261103-0a1b2c3d/files/table.csv`, '2026-11-03T10:00:00Z'), false],
-    ['the same key in another bucket', s3Event('PutObjectTagging', manifest(NCL, 'req-20261103-0a1b2c3d'), '2026-11-03T10:00:00Z', { bucket: 'onelondon-sde-curated' }), false],
+    [
+      'the retag of a released file (not the manifest)',
+      s3Event('PutObjectTagging', `released/${NCL}/req-20261103-0a1b2c3d/files/table.csv`, '2026-11-03T10:00:00Z'),
+      false,
+    ],
+    [
+      'the same key in another bucket',
+      s3Event('PutObjectTagging', manifest(NCL, 'req-20261103-0a1b2c3d'), '2026-11-03T10:00:00Z', { bucket: 'onelondon-sde-curated' }),
+      false,
+    ],
     ['a project not in the config', s3Event('PutObjectTagging', manifest('not-a-project', 'req-20261103-0a1b2c3d'), '2026-11-03T10:00:00Z'), false],
     ['a submission', s3Event('PutObject', `submissions/${NCL}/req-20261103-0a1b2c3d/request.json`, '2026-11-03T10:00:00Z'), false],
   ])('%s: %s', (_name, record, release) => {
@@ -50,7 +62,14 @@ describe('which airlock S3 data event is a release', () => {
       s3Event('PutObjectTagging', manifest(NCL, req), '2026-11-02T09:00:00Z'), // re-tagged later
       s3Event('PutObjectTagging', manifest(NCL, req), '2026-10-31T23:59:00Z'),
       s3Event('PutObjectTagging', manifest(NCL, req), '2026-10-31T23:59:00Z'), // delivered twice
-      airlockEvent(env, { name: 'ReleaseOutput', time: new Date('2026-10-31T23:58:00Z'), actor: 'x', requestId: req, projectId: NCL, state: 'released' }) as unknown as CloudTrailRecord,
+      airlockEvent(env, {
+        name: 'ReleaseOutput',
+        time: new Date('2026-10-31T23:58:00Z'),
+        actor: 'x',
+        requestId: req,
+        projectId: NCL,
+        state: 'released',
+      }) as unknown as CloudTrailRecord,
       s3Event('PutObjectTagging', manifest(NCL, 'req-20261101-0a1b2c3d'), '2026-11-01T08:00:00Z'),
     ];
     const months = summariseActivity(records, input).get(NCL)!.months;
@@ -61,8 +80,11 @@ describe('which airlock S3 data event is a release', () => {
   });
 
   test('releases from S3 events go through the disclosure threshold like any count', () => {
-    const records = Array.from({ length: 9 }, (_, i) => s3Event('PutObjectTagging', manifest(NCL, `req-2026110${1 + (i % 5)}-0000000${i}`), '2026-11-05T10:00:00Z'));
-    const month = (n: number) => buildRegister(config, records.slice(0, n), { threshold: 7, airlockBucket: AIRLOCK }).projects.find((p) => p.id === NCL)!.activity.months[0];
+    const records = Array.from({ length: 9 }, (_, i) =>
+      s3Event('PutObjectTagging', manifest(NCL, `req-2026110${1 + (i % 5)}-0000000${i}`), '2026-11-05T10:00:00Z'),
+    );
+    const month = (n: number) =>
+      buildRegister(config, records.slice(0, n), { threshold: 7, airlockBucket: AIRLOCK }).projects.find((p) => p.id === NCL)!.activity.months[0];
     expect(month(7).outputsReleased).toEqual({ fewerThan: 8 });
     expect(month(9).outputsReleased).toEqual({ count: 9 });
     const text = renderRegisterJson(buildRegister(config, records, { threshold: 7, airlockBucket: AIRLOCK }));
@@ -81,7 +103,14 @@ describe('bytes scanned from Athena', () => {
       ['e', wg(NCL)],
     ]);
     const got = bytesFromExecutions(
-      [execution('a', 100), execution('b', 200, { state: 'RUNNING' }), execution('c', 300, { workGroup: 'primary' }), execution('d', 400, { state: 'FAILED' }), execution('e', 500, { state: 'CANCELLED' }), execution('zz', 9)],
+      [
+        execution('a', 100),
+        execution('b', 200, { state: 'RUNNING' }),
+        execution('c', 300, { workGroup: 'primary' }),
+        execution('d', 400, { state: 'FAILED' }),
+        execution('e', 500, { state: 'CANCELLED' }),
+        execution('zz', 9),
+      ],
       expected,
     );
     expect([...got]).toEqual([
@@ -92,13 +121,33 @@ describe('bytes scanned from Athena', () => {
   });
 
   test('queriesToMeasure takes the successful project queries without bytes of their own', () => {
-    const local = projectQueryEvent(env, { projectId: NCL, sessionName: 's', queryString: 'SELECT 1', bytesScanned: 5, time: new Date('2026-11-01T00:00:00Z'), queryExecutionId: 'local' });
-    const refused = projectQueryEvent(env, { projectId: NCL, sessionName: 's', queryString: 'SELECT 1', time: new Date('2026-11-01T00:00:00Z'), refused: { message: 'no' } });
+    const local = projectQueryEvent(env, {
+      projectId: NCL,
+      sessionName: 's',
+      queryString: 'SELECT 1',
+      bytesScanned: 5,
+      time: new Date('2026-11-01T00:00:00Z'),
+      queryExecutionId: 'local',
+    });
+    const refused = projectQueryEvent(env, {
+      projectId: NCL,
+      sessionName: 's',
+      queryString: 'SELECT 1',
+      time: new Date('2026-11-01T00:00:00Z'),
+      refused: { message: 'no' },
+    });
     const other = awsQuery('other', '2026-11-01T00:00:00Z');
-    const records = [awsQuery('q1', '2026-11-01T00:00:00Z'), local, refused, { ...other, requestParameters: { ...other.requestParameters, workGroup: 'primary' } }];
+    const records = [
+      awsQuery('q1', '2026-11-01T00:00:00Z'),
+      local,
+      refused,
+      { ...other, requestParameters: { ...other.requestParameters, workGroup: 'primary' } },
+    ];
     expect([...queriesToMeasure(records, input)]).toEqual([['q1', wg(NCL)]]);
     // Queries older than Athena's history are not asked about.
-    expect([...queriesToMeasure([awsQuery('old', '2026-09-01T00:00:00Z'), awsQuery('new', '2026-11-01T00:00:00Z')], input, '2026-10-01T00:00:00Z').keys()]).toEqual(['new']);
+    expect([
+      ...queriesToMeasure([awsQuery('old', '2026-09-01T00:00:00Z'), awsQuery('new', '2026-11-01T00:00:00Z')], input, '2026-10-01T00:00:00Z').keys(),
+    ]).toEqual(['new']);
   });
 
   test('fetchQueryExecutions asks in batches of 50 and counts what Athena no longer knows', async () => {
@@ -126,7 +175,9 @@ describe('bytes scanned from Athena', () => {
 describe('months Athena has forgotten: the published figure carries over', () => {
   const published = (months: Partial<RegisterMonth>[], id = NCL) => publishedScans({ projects: [{ id, activity: { months } }] });
   const fresh = (queries: number, measured: number, bytes: number) => {
-    return new Map<string, ProjectActivity>([[NCL, { months: [{ month: '2026-09', queries, refused: 0, bytesScanned: bytes, queriesWithBytes: measured, outputsReleased: 0 }] }]]);
+    return new Map<string, ProjectActivity>([
+      [NCL, { months: [{ month: '2026-09', queries, refused: 0, bytesScanned: bytes, queriesWithBytes: measured, outputsReleased: 0 }] }],
+    ]);
   };
   const prev = (queries: number | 'few', bytes: number | null, partial = false): Partial<RegisterMonth> => ({
     month: '2026-09',
@@ -160,7 +211,9 @@ describe('months Athena has forgotten: the published figure carries over', () =>
 
   test('a carried figure is published only beside a shown count, and renders as before', () => {
     const records = Array.from({ length: 10 }, (_, i) => awsQuery(`old-${i}`, `2026-09-${String(i + 1).padStart(2, '0')}T10:00:00Z`));
-    const earlier = JSON.parse(renderRegisterJson(buildRegister(config, records, { threshold: 7, bytesByQueryId: new Map(records.map((_, i) => [`old-${i}`, 2_000_000])) })));
+    const earlier = JSON.parse(
+      renderRegisterJson(buildRegister(config, records, { threshold: 7, bytesByQueryId: new Map(records.map((_, i) => [`old-${i}`, 2_000_000])) })),
+    );
     // Months later, Athena knows none of them: the figure comes from the published register.
     const month = (threshold: number) =>
       buildRegister(config, records, { threshold, published: publishedScans(earlier) }).projects.find((p) => p.id === NCL)!.activity.months[0];

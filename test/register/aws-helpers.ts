@@ -23,7 +23,12 @@ export function awsRecords(config: SdeConfig) {
   }
 
   /** An S3 data event on the airlock bucket, shaped as CloudTrail writes it (test/fixtures/cloudtrail/real/aws-docs-examples/s3.Records.json). */
-  function s3Event(eventName: string, key: string, time: string, over: { bucket?: string; errorCode?: string; tag?: string | null; eventID?: string } = {}): CloudTrailRecord {
+  function s3Event(
+    eventName: string,
+    key: string,
+    time: string,
+    over: { bucket?: string; errorCode?: string; tag?: string | null; eventID?: string } = {},
+  ): CloudTrailRecord {
     const bucket = over.bucket ?? AIRLOCK;
     const tagging =
       eventName === 'PutObjectTagging' && over.tag !== null
@@ -36,7 +41,15 @@ export function awsRecords(config: SdeConfig) {
         principalId: 'AROAEXAMPLE:reviewer-session',
         arn: 'arn:aws:sts::111122223333:assumed-role/SdeOutputChecker1/reviewer-session',
         accountId: '111122223333',
-        sessionContext: { sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLE', arn: 'arn:aws:iam::111122223333:role/SdeOutputChecker1', accountId: '111122223333', userName: 'SdeOutputChecker1' } },
+        sessionContext: {
+          sessionIssuer: {
+            type: 'Role',
+            principalId: 'AROAEXAMPLE',
+            arn: 'arn:aws:iam::111122223333:role/SdeOutputChecker1',
+            accountId: '111122223333',
+            userName: 'SdeOutputChecker1',
+          },
+        },
       },
       eventTime: time,
       eventSource: 's3.amazonaws.com',
@@ -47,7 +60,14 @@ export function awsRecords(config: SdeConfig) {
       requestParameters: { bucketName: bucket, Host: `${bucket}.s3.eu-west-2.amazonaws.com`, key, ...tagging },
       responseElements: over.errorCode ? null : { 'x-amz-version-id': 'v1' },
       ...(over.errorCode ? { errorCode: over.errorCode, errorMessage: 'Access Denied' } : {}),
-      additionalEventData: { SignatureVersion: 'SigV4', CipherSuite: 'TLS_AES_128_GCM_SHA256', bytesTransferredIn: 120, AuthenticationMethod: 'AuthHeader', 'x-amz-id-2': 'abc=', bytesTransferredOut: 0 },
+      additionalEventData: {
+        SignatureVersion: 'SigV4',
+        CipherSuite: 'TLS_AES_128_GCM_SHA256',
+        bytesTransferredIn: 120,
+        AuthenticationMethod: 'AuthHeader',
+        'x-amz-id-2': 'abc=',
+        bytesTransferredOut: 0,
+      },
       requestID: 'ABCDEF0123456789',
       eventID: over.eventID ?? `${eventName}-${key}-${time}`,
       readOnly: false,
@@ -70,8 +90,20 @@ export function awsRecords(config: SdeConfig) {
       StatementType: 'DML',
       ResultConfiguration: { OutputLocation: `s3://onelondon-sde-results/${wg(NCL)}/${id}.csv` },
       QueryExecutionContext: { Database: 'onelondon_sde_curated', Catalog: 'awsdatacatalog' },
-      Status: { State: (over.state ?? 'SUCCEEDED') as 'SUCCEEDED', SubmissionDateTime: new Date('2026-11-10T10:00:00Z'), CompletionDateTime: new Date('2026-11-10T10:00:03Z') },
-      Statistics: { EngineExecutionTimeInMillis: 2100, DataScannedInBytes: bytes, TotalExecutionTimeInMillis: 2600, QueryQueueTimeInMillis: 120, ServicePreProcessingTimeInMillis: 80, QueryPlanningTimeInMillis: 300, ServiceProcessingTimeInMillis: 20 },
+      Status: {
+        State: (over.state ?? 'SUCCEEDED') as 'SUCCEEDED',
+        SubmissionDateTime: new Date('2026-11-10T10:00:00Z'),
+        CompletionDateTime: new Date('2026-11-10T10:00:03Z'),
+      },
+      Statistics: {
+        EngineExecutionTimeInMillis: 2100,
+        DataScannedInBytes: bytes,
+        TotalExecutionTimeInMillis: 2600,
+        QueryQueueTimeInMillis: 120,
+        ServicePreProcessingTimeInMillis: 80,
+        QueryPlanningTimeInMillis: 300,
+        ServiceProcessingTimeInMillis: 20,
+      },
       WorkGroup: over.workGroup ?? wg(NCL),
       EngineVersion: { SelectedEngineVersion: 'AUTO', EffectiveEngineVersion: 'Athena engine version 3' },
     };
@@ -87,7 +119,10 @@ export function standInAthena(known: ReadonlyMap<string, QueryExecution>) {
     calls,
     send: async (command: BatchGetQueryExecutionCommand): Promise<BatchGetQueryExecutionCommandOutput> => {
       const ids = command.input.QueryExecutionIds ?? [];
-      if (ids.length > 50) throw new Error('1 validation error detected: Value at queryExecutionIds failed to satisfy constraint: Member must have length less than or equal to 50');
+      if (ids.length > 50)
+        throw new Error(
+          '1 validation error detected: Value at queryExecutionIds failed to satisfy constraint: Member must have length less than or equal to 50',
+        );
       calls.push(ids);
       return {
         $metadata: { httpStatusCode: 200 },
@@ -99,4 +134,3 @@ export function standInAthena(known: ReadonlyMap<string, QueryExecution>) {
     },
   };
 }
-

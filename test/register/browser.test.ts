@@ -28,7 +28,10 @@ const CONTENT_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf
 
 beforeAll(async () => {
   writeStory(config, workdir);
-  const code = await runCli(['register', '--config', EXAMPLE_CONFIG, '--workdir', workdir, '--out', site, '--today', TEST_TODAY], { out: () => undefined, err: () => undefined });
+  const code = await runCli(['register', '--config', EXAMPLE_CONFIG, '--workdir', workdir, '--out', site, '--today', TEST_TODAY], {
+    out: () => undefined,
+    err: () => undefined,
+  });
   expect(code).toBe(0);
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium); .ci/run does`);
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
@@ -40,7 +43,11 @@ beforeAll(async () => {
     const name = new URL(route.request().url()).pathname.replace(/^\//, '') || 'index.html';
     const file = path.join(site, path.basename(name));
     if (!fs.existsSync(file)) return route.fulfill({ status: 404, body: 'not found' });
-    return route.fulfill({ status: 200, body: fs.readFileSync(file), headers: { 'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-security-policy': csp } });
+    return route.fulfill({
+      status: 200,
+      body: fs.readFileSync(file),
+      headers: { 'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-security-policy': csp },
+    });
   });
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
 }, 60_000);
@@ -95,7 +102,9 @@ test('shows every project from the config with its status, and each month of use
   expect(await tableRows(page, 'How Patterns of multiple long-term conditions and prescribing in London used the data, by month')).toEqual([
     ['November 2026', '8', '0', '14 MB (some queries not measured)', 'fewer than 8'],
   ]);
-  await expect(page.locator('section[aria-labelledby="ncl-winter-planning"]').textContent()).resolves.toContain('First used on 3 October 2026; last used on 3 November 2026.');
+  await expect(page.locator('section[aria-labelledby="ncl-winter-planning"]').textContent()).resolves.toContain(
+    'First used on 3 October 2026; last used on 3 November 2026.',
+  );
   await expect(page.locator('section[aria-labelledby="medisight-prescribing"]').textContent()).resolves.toContain('No use of the data has been recorded.');
   // Nobody's name, pseudonym or row value, anywhere on the page.
   const body = (await page.locator('body').textContent()) ?? '';
@@ -119,7 +128,17 @@ test('has no script, a language, headings and real table semantics', async () =>
     // Applied only if the inline style sheet passed the policy's hash.
     thBackground: getComputedStyle(document.querySelector('th')).backgroundColor,
   }))()`);
-  expect(facts).toEqual({ scripts: 0, inlineHandlers: 0, lang: 'en-GB', h1: 1, h2: 3, tables: facts.captions, captions: facts.tables, thWithoutScope: 0, thBackground: 'rgb(232, 238, 244)' });
+  expect(facts).toEqual({
+    scripts: 0,
+    inlineHandlers: 0,
+    lang: 'en-GB',
+    h1: 1,
+    h2: 3,
+    tables: facts.captions,
+    captions: facts.tables,
+    thWithoutScope: 0,
+    thBackground: 'rgb(232, 238, 244)',
+  });
   expect(facts.tables as number).toBeGreaterThanOrEqual(1 + config.projects.length);
   expect(cspViolations).toEqual([]);
   await page.close();
@@ -127,7 +146,9 @@ test('has no script, a language, headings and real table semantics', async () =>
 
 test('reads at 320 px wide without scrolling sideways', async () => {
   const { page } = await open(320);
-  const widths = await page.evaluate<{ scroll: number; client: number }>('({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })');
+  const widths = await page.evaluate<{ scroll: number; client: number }>(
+    '({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })',
+  );
   expect(widths.client).toBe(320);
   expect(widths.scroll).toBeLessThanOrEqual(widths.client);
   // Wide tables scroll inside their own box; their captions (what each table is) stay on screen.

@@ -54,10 +54,27 @@ export function writeStory(config: SdeConfig, workdir: string): CloudTrailRecord
         queryExecutionId: `q-ncl-${i}`,
       }),
     );
-    add(dataAccessEvent(env, { projectId: 'ncl-winter-planning', sessionName: SECRETS.nclSession, database, table: 'hospital_episodes', time, queryExecutionId: `q-ncl-${i}` }));
+    add(
+      dataAccessEvent(env, {
+        projectId: 'ncl-winter-planning',
+        sessionName: SECRETS.nclSession,
+        database,
+        table: 'hospital_episodes',
+        time,
+        queryExecutionId: `q-ncl-${i}`,
+      }),
+    );
   }
   for (let i = 0; i < 3; i++) {
-    add(projectQueryEvent(env, { projectId: 'ncl-winter-planning', sessionName: SECRETS.nclSession, queryString: 'SELECT 1', bytesScanned: 500, time: at(`2026-11-0${i + 1}T09:00:00Z`) }));
+    add(
+      projectQueryEvent(env, {
+        projectId: 'ncl-winter-planning',
+        sessionName: SECRETS.nclSession,
+        queryString: 'SELECT 1',
+        bytesScanned: 500,
+        time: at(`2026-11-0${i + 1}T09:00:00Z`),
+      }),
+    );
   }
   for (let i = 0; i < 2; i++) {
     add(

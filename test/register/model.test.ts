@@ -38,7 +38,13 @@ describe('publicCount', () => {
 });
 
 test('formatBytes uses decimal units', () => {
-  expect([formatBytes(0), formatBytes(999), formatBytes(12_000_000), formatBytes(1_500_000_000), formatBytes(2.5e12)]).toEqual(['0 bytes', '999 bytes', '12 MB', '1.5 GB', '2.5 TB']);
+  expect([formatBytes(0), formatBytes(999), formatBytes(12_000_000), formatBytes(1_500_000_000), formatBytes(2.5e12)]).toEqual([
+    '0 bytes',
+    '999 bytes',
+    '12 MB',
+    '1.5 GB',
+    '2.5 TB',
+  ]);
 });
 
 describe('the register of the example config', () => {
@@ -55,7 +61,13 @@ describe('the register of the example config', () => {
 
   test('says who, why, on what legal basis and approval, for how long', () => {
     const ncl = project('ncl-winter-planning');
-    expect(ncl.organisation).toEqual({ name: 'NHS North Central London Integrated Care Board', type: 'nhs', typeLabel: 'NHS organisation', tier: 'nhs', tierLabel: 'NHS and local authority' });
+    expect(ncl.organisation).toEqual({
+      name: 'NHS North Central London Integrated Care Board',
+      type: 'nhs',
+      typeLabel: 'NHS organisation',
+      tier: 'nhs',
+      tierLabel: 'NHS and local authority',
+    });
     expect(ncl.purposeLabel).toBe('Planning health and care services');
     expect(ncl.summary).toMatch(/^Estimate how many emergency hospital beds/);
     expect(ncl.legalBasis.article9).toMatch(/Article 9\(2\)\(h\)/);
@@ -81,15 +93,36 @@ describe('the register of the example config', () => {
     expect(ncl.firstUse).toBe('2026-10-03');
     expect(ncl.lastUse).toBe('2026-11-03');
     expect(ncl.months).toEqual([
-      { month: '2026-10', queries: { count: 12 }, refusedQueries: { count: 0 }, dataScannedBytes: 12_000_000, dataScanned: '12 MB', outputsReleased: { count: 0 } },
-      { month: '2026-11', queries: { fewerThan: 8 }, refusedQueries: { fewerThan: 8 }, dataScannedBytes: null, dataScanned: 'not shown (few queries)', outputsReleased: { count: 0 } },
+      {
+        month: '2026-10',
+        queries: { count: 12 },
+        refusedQueries: { count: 0 },
+        dataScannedBytes: 12_000_000,
+        dataScanned: '12 MB',
+        outputsReleased: { count: 0 },
+      },
+      {
+        month: '2026-11',
+        queries: { fewerThan: 8 },
+        refusedQueries: { fewerThan: 8 },
+        dataScannedBytes: null,
+        dataScanned: 'not shown (few queries)',
+        outputsReleased: { count: 0 },
+      },
     ]);
   });
 
   test('counts releases (not refused ones) and says when some queries had no bytes recorded', () => {
     const ucl = project('ucl-multimorbidity').activity;
     expect(ucl.months).toEqual([
-      { month: '2026-11', queries: { count: 8 }, refusedQueries: { count: 0 }, dataScannedBytes: 14_000_000, dataScanned: '14 MB (some queries not measured)', outputsReleased: { fewerThan: 8 } },
+      {
+        month: '2026-11',
+        queries: { count: 8 },
+        refusedQueries: { count: 0 },
+        dataScannedBytes: 14_000_000,
+        dataScanned: '14 MB (some queries not measured)',
+        outputsReleased: { fewerThan: 8 },
+      },
     ]);
   });
 
@@ -122,12 +155,26 @@ describe('attribution', () => {
   });
 
   test('a project not in the config is ignored', () => {
-    const release = airlockEvent(env, { name: 'ReleaseOutput', time: new Date('2026-11-01T00:00:00Z'), actor: 'x', requestId: 'r', projectId: 'not-a-project', state: 'released' });
+    const release = airlockEvent(env, {
+      name: 'ReleaseOutput',
+      time: new Date('2026-11-01T00:00:00Z'),
+      actor: 'x',
+      requestId: 'r',
+      projectId: 'not-a-project',
+      state: 'released',
+    });
     expect(buildRegister(config, [release as unknown as CloudTrailRecord]).projects.every((p) => p.activity.months.length === 0)).toBe(true);
   });
 
   test('other events (ingestion, Lake Formation, other airlock steps) are not queries', () => {
-    const submit = airlockEvent(env, { name: 'SubmitOutputRequest', time: new Date('2026-11-01T00:00:00Z'), actor: 'x', requestId: 'r', projectId: 'ncl-winter-planning', state: 'submitted' });
+    const submit = airlockEvent(env, {
+      name: 'SubmitOutputRequest',
+      time: new Date('2026-11-01T00:00:00Z'),
+      actor: 'x',
+      requestId: 'r',
+      projectId: 'ncl-winter-planning',
+      state: 'submitted',
+    });
     expect(months([submit as unknown as CloudTrailRecord])).toEqual([]);
   });
 });
@@ -140,7 +187,13 @@ describe('the data files', () => {
   test('register.csv has one row per project and month of use', () => {
     const lines = renderRegisterCsv(register).trimEnd().split('\r\n');
     expect(lines[0]).toMatch(/^project_id,project_title,organisation,/);
-    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['kcl-covid-recovery', 'medisight-prescribing', 'ncl-winter-planning', 'ncl-winter-planning', 'ucl-multimorbidity']);
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual([
+      'kcl-covid-recovery',
+      'medisight-prescribing',
+      'ncl-winter-planning',
+      'ncl-winter-planning',
+      'ucl-multimorbidity',
+    ]);
     expect(lines[3]).toMatch(/,2026-10,12,0,12000000,0$/);
     expect(lines[4]).toMatch(/,2026-11,fewer than 8,fewer than 8,,0$/);
   });
@@ -183,7 +236,10 @@ describe('sde register', () => {
   test('writes the three files from the workdir trail', async () => {
     const out = path.join(workdir, 'published');
     const lines: string[] = [];
-    const code = await runCli(['register', '--config', EXAMPLE_CONFIG, '--workdir', workdir, '--out', out, '--today', TEST_TODAY], { out: (l) => lines.push(l), err: () => undefined });
+    const code = await runCli(['register', '--config', EXAMPLE_CONFIG, '--workdir', workdir, '--out', out, '--today', TEST_TODAY], {
+      out: (l) => lines.push(l),
+      err: () => undefined,
+    });
     expect(code).toBe(0);
     expect(fs.readdirSync(out).sort()).toEqual(['index.html', 'register.csv', 'register.json']);
     const json = JSON.parse(fs.readFileSync(path.join(out, 'register.json'), 'utf8')) as Register;
@@ -192,10 +248,25 @@ describe('sde register', () => {
 
   test('--trail reads a folder of CloudTrail files instead', async () => {
     const out = path.join(workdir, 'from-trail');
-    const code = await runCli(['register', '--config', EXAMPLE_CONFIG, '--workdir', path.join(workdir, 'other-workdir'), '--trail', path.join(workdir, 'audit'), '--out', out, '--today', TEST_TODAY], {
-      out: () => undefined,
-      err: () => undefined,
-    });
+    const code = await runCli(
+      [
+        'register',
+        '--config',
+        EXAMPLE_CONFIG,
+        '--workdir',
+        path.join(workdir, 'other-workdir'),
+        '--trail',
+        path.join(workdir, 'audit'),
+        '--out',
+        out,
+        '--today',
+        TEST_TODAY,
+      ],
+      {
+        out: () => undefined,
+        err: () => undefined,
+      },
+    );
     expect(code).toBe(0);
     const json = JSON.parse(fs.readFileSync(path.join(out, 'register.json'), 'utf8')) as Register;
     expect(json.projects.find((p) => p.id === 'ucl-multimorbidity')!.activity.months).toHaveLength(1);
@@ -203,13 +274,19 @@ describe('sde register', () => {
 
   test('a missing --trail is a usage error, not a crash', async () => {
     const err: string[] = [];
-    const code = await runCli(['register', '--config', EXAMPLE_CONFIG, '--workdir', workdir, '--trail', path.join(workdir, 'no-such-trail')], { out: () => undefined, err: (l) => err.push(l) });
+    const code = await runCli(['register', '--config', EXAMPLE_CONFIG, '--workdir', workdir, '--trail', path.join(workdir, 'no-such-trail')], {
+      out: () => undefined,
+      err: (l) => err.push(l),
+    });
     expect(code).toBe(2);
     expect(err.join('\n')).toMatch(/no-such-trail: no such file or folder/);
   });
 
   test('defaults to <workdir>/out/register', async () => {
-    const code = await runCli(['register', '--config', EXAMPLE_CONFIG, '--workdir', workdir, '--today', TEST_TODAY], { out: () => undefined, err: () => undefined });
+    const code = await runCli(['register', '--config', EXAMPLE_CONFIG, '--workdir', workdir, '--today', TEST_TODAY], {
+      out: () => undefined,
+      err: () => undefined,
+    });
     expect(code).toBe(0);
     expect(fs.existsSync(path.join(workdir, 'out', 'register', 'index.html'))).toBe(true);
   });

@@ -46,7 +46,8 @@ const { s3Event } = awsRecords(config);
 
 function toRecord(a: Action, i: number): CloudTrailRecord {
   const time = new Date(Date.UTC(2026, a.month - 1, a.day, 12, 0, i % 60));
-  if (a.kind === 'aws-release') return s3Event('PutObjectTagging', `released/${a.projectId}/req-${i}/manifest.json`, time.toISOString().replace(/\.\d{3}Z$/, 'Z'));
+  if (a.kind === 'aws-release')
+    return s3Event('PutObjectTagging', `released/${a.projectId}/req-${i}/manifest.json`, time.toISOString().replace(/\.\d{3}Z$/, 'Z'));
   const researcherArn = `arn:aws:iam::111122223333:role/${a.session}`;
   switch (a.kind) {
     case 'query':
@@ -159,12 +160,30 @@ test('figures carried from a previous register never stand beside a withheld cou
     fc.property(
       fc.array(action, { maxLength: 60 }),
       fc.integer({ min: 1, max: 12 }),
-      fc.array(fc.record({ projectId: fc.constantFrom(...projectIds), month: fc.integer({ min: 9, max: 11 }), queries: fc.integer({ min: 0, max: 30 }), bytes: fc.integer({ min: 0, max: 1e12 }), partial: fc.boolean() }), { maxLength: 12 }),
+      fc.array(
+        fc.record({
+          projectId: fc.constantFrom(...projectIds),
+          month: fc.integer({ min: 9, max: 11 }),
+          queries: fc.integer({ min: 0, max: 30 }),
+          bytes: fc.integer({ min: 0, max: 1e12 }),
+          partial: fc.boolean(),
+        }),
+        { maxLength: 12 },
+      ),
       (actions, threshold, previous) => {
         const published = publishedScans({
           projects: previous.map((p) => ({
             id: p.projectId,
-            activity: { months: [{ month: `2026-${String(p.month).padStart(2, '0')}`, queries: { count: p.queries }, dataScannedBytes: p.bytes, dataScanned: p.partial ? 'x (some queries not measured)' : 'x' }] },
+            activity: {
+              months: [
+                {
+                  month: `2026-${String(p.month).padStart(2, '0')}`,
+                  queries: { count: p.queries },
+                  dataScannedBytes: p.bytes,
+                  dataScanned: p.partial ? 'x (some queries not measured)' : 'x',
+                },
+              ],
+            },
           })),
         });
         // As on AWS: Athena has forgotten every query, only the carried figures remain.

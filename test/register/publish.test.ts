@@ -34,8 +34,16 @@ beforeAll(async () => {
     const key = `AWSLogs/000000000000/CloudTrail/eu-west-2/${y}/${m}/${d}/000000000000_CloudTrail_eu-west-2_${y}${m}${d}T1200Z_abc.json.gz`;
     await s3.client.send(new PutObjectCommand({ Bucket: 'audit', Key: key, Body: gzipSync(JSON.stringify({ Records: recs })) }));
   }
-  await s3.client.send(new PutObjectCommand({ Bucket: 'audit', Key: 'AWSLogs/000000000000/CloudTrail-Digest/eu-west-2/2026/11/01/digest.json.gz', Body: gzipSync('{}') }));
-  await s3.client.send(new PutObjectCommand({ Bucket: 'audit', Key: 'AWSLogs/000000000000/CloudTrail/eu-west-2/2026/11/02/corrupt.json.gz', Body: Buffer.from([0x1f, 0x8b, 1, 2, 3]) }));
+  await s3.client.send(
+    new PutObjectCommand({ Bucket: 'audit', Key: 'AWSLogs/000000000000/CloudTrail-Digest/eu-west-2/2026/11/01/digest.json.gz', Body: gzipSync('{}') }),
+  );
+  await s3.client.send(
+    new PutObjectCommand({
+      Bucket: 'audit',
+      Key: 'AWSLogs/000000000000/CloudTrail/eu-west-2/2026/11/02/corrupt.json.gz',
+      Body: Buffer.from([0x1f, 0x8b, 1, 2, 3]),
+    }),
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -86,7 +94,9 @@ test('on AWS: bytes scanned from Athena, kept from the published register once A
   const { awsQuery, s3Event, execution } = awsRecords(config);
   const september = Array.from({ length: 10 }, (_, i) => awsQuery(`sep-${i}`, `2026-09-${String(i + 1).padStart(2, '0')}T10:00:00Z`));
   const november = Array.from({ length: 9 }, (_, i) => awsQuery(`nov-${i}`, `2026-11-${String(i + 1).padStart(2, '0')}T10:00:00Z`));
-  const releases = Array.from({ length: 8 }, (_, i) => s3Event('PutObjectTagging', `released/${NCL}/req-2026110${i + 1}-0000000${i}/manifest.json`, `2026-11-0${i + 1}T12:00:00Z`));
+  const releases = Array.from({ length: 8 }, (_, i) =>
+    s3Event('PutObjectTagging', `released/${NCL}/req-2026110${i + 1}-0000000${i}/manifest.json`, `2026-11-0${i + 1}T12:00:00Z`),
+  );
   const trail = [
     ...september,
     ...november,
@@ -103,7 +113,9 @@ test('on AWS: bytes scanned from Athena, kept from the published register once A
     }),
   );
   const snapshot = registerConfigSnapshot(config);
-  const all = new Map([...september, ...november].map((r) => [String(r.responseElements!.queryExecutionId), execution(String(r.responseElements!.queryExecutionId), 2_000_000)]));
+  const all = new Map(
+    [...september, ...november].map((r) => [String(r.responseElements!.queryExecutionId), execution(String(r.responseElements!.queryExecutionId), 2_000_000)]),
+  );
   const publish = (athena: ReturnType<typeof standInAthena>, today: string) =>
     publishRegister({ s3: s3.client, athena, airlockBucket: AIRLOCK, auditBucket: 'aws-audit', registerBucket: 'aws-register', snapshot, today });
   const months = async () => {

@@ -33,7 +33,13 @@ describe('access matrix', () => {
   test('marks pseudonyms and quasi-identifiers', () => {
     const ncl = matrix.projects.find((p) => p.id === 'ncl-winter-planning')!;
     const classes = Object.fromEntries(ncl.datasets.find((d) => d.dataset === 'demographics')!.columns.map((c) => [c.name, c.curatedClass]));
-    expect(classes).toEqual({ age_band: 'quasi_identifier', gp_practice_code: 'quasi_identifier', lsoa_code: 'quasi_identifier', person_id: 'pseudonym', sex: 'quasi_identifier' });
+    expect(classes).toEqual({
+      age_band: 'quasi_identifier',
+      gp_practice_code: 'quasi_identifier',
+      lsoa_code: 'quasi_identifier',
+      person_id: 'pseudonym',
+      sex: 'quasi_identifier',
+    });
     expect(renderAccessMatrixMarkdown(matrix)).toMatch(/person_id \(P\), sex \(Q\)/);
   });
 

@@ -1,6 +1,15 @@
 import { formatCsv, formatJson, formatTable, neutraliseFormula } from '../../lib/reports/format';
 
-const result = { columns: ['code', 'n'], rows: [['=HYPERLINK("x")', 12], ['a,b', -3], [null, 0]], tables: [], bytesScanned: 0 };
+const result = {
+  columns: ['code', 'n'],
+  rows: [
+    ['=HYPERLINK("x")', 12],
+    ['a,b', -3],
+    [null, 0],
+  ],
+  tables: [],
+  bytesScanned: 0,
+};
 
 describe('query output formats', () => {
   test.each([
@@ -21,10 +30,20 @@ describe('query output formats', () => {
   });
 
   test('JSON is one object per row', () => {
-    expect(JSON.parse(formatJson(result))).toEqual([{ code: '=HYPERLINK("x")', n: 12 }, { code: 'a,b', n: -3 }, { code: null, n: 0 }]);
+    expect(JSON.parse(formatJson(result))).toEqual([
+      { code: '=HYPERLINK("x")', n: 12 },
+      { code: 'a,b', n: -3 },
+      { code: null, n: 0 },
+    ]);
   });
 
   test('the table aligns columns', () => {
-    expect(formatTable(result).split('\n')).toEqual(['code            | n', '----------------+---', '=HYPERLINK("x") | 12', 'a,b             | -3', '                | 0']);
+    expect(formatTable(result).split('\n')).toEqual([
+      'code            | n',
+      '----------------+---',
+      '=HYPERLINK("x") | 12',
+      'a,b             | -3',
+      '                | 0',
+    ]);
   });
 });

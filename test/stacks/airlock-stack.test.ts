@@ -83,7 +83,12 @@ describe('AirlockStack template', () => {
     expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
     expect(bucket.Properties.ObjectLockEnabled).toBe(true);
     expect(bucket.Properties.LoggingConfiguration.DestinationBucketName).toEqual({ Ref: idOf(airlock.accessLogs) });
-    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
     expect([bucket.DeletionPolicy, bucket.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
     expect(resources[keyId].Properties.EnableKeyRotation).toBe(true);
   });
@@ -92,7 +97,9 @@ describe('AirlockStack template', () => {
     const key = resources[signingId];
     expect([key.Properties.KeySpec, key.Properties.KeyUsage]).toEqual(['ECC_NIST_P256', 'SIGN_VERIFY']);
     expect([key.DeletionPolicy, key.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
-    expect(key.Properties.KeyPolicy.Statement).toContainEqual(expect.objectContaining({ Sid: 'DenyGrantsExceptForAwsServices', Effect: 'Deny', Action: 'kms:CreateGrant' }));
+    expect(key.Properties.KeyPolicy.Statement).toContainEqual(
+      expect.objectContaining({ Sid: 'DenyGrantsExceptForAwsServices', Effect: 'Deny', Action: 'kms:CreateGrant' }),
+    );
     template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/onelondon-sde/airlock-signing' });
   });
 
@@ -181,7 +188,11 @@ describe('AirlockStack template', () => {
   test('project roles use the airlock key only through S3', () => {
     const st = projectStatements('ncl-winter-planning');
     const kmsUse = st.find((x) => JSON.stringify(x.Resource).includes(keyId));
-    expect(kmsUse).toMatchObject({ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-2.amazonaws.com' } } });
+    expect(kmsUse).toMatchObject({
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-2.amazonaws.com' } },
+    });
   });
 
   test('the bucket and key policies do not grow with the portfolio (a bucket policy holds at most 20 KB)', () => {
@@ -239,7 +250,9 @@ describe('AirlockStack template', () => {
     const none = build(exampleConfig, false, { ...DEFAULT_AIRLOCK_SETTINGS, reviewers: ['local-reviewer-a', 'local-reviewer-b'] }).airlock;
     const t = Template.fromStack(none);
     t.resourceCountIs('AWS::IAM::Role', 0);
-    const policy = Object.values(t.findResources('AWS::S3::BucketPolicy')).find((r: any) => r.Properties.Bucket.Ref === none.getLogicalId(none.bucket.node.defaultChild as CfnResource)) as any;
+    const policy = Object.values(t.findResources('AWS::S3::BucketPolicy')).find(
+      (r: any) => r.Properties.Bucket.Ref === none.getLogicalId(none.bucket.node.defaultChild as CfnResource),
+    ) as any;
     const deny = policy.Properties.PolicyDocument.Statement.find((s: any) => s.Sid === 'DenyWritingReleasesExceptReleasers');
     expect(JSON.stringify(deny.Condition)).toContain('no-airlock-releaser-configured');
   });

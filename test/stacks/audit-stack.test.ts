@@ -60,7 +60,8 @@ describe('AuditStack template', () => {
   const template = Template.fromStack(audit);
   const resources = template.toJSON().Resources as Record<string, any>;
   const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
-  const idOf = (c: { node: { defaultChild?: unknown } } | CfnResource) => audit.getLogicalId((c instanceof CfnResource ? c : c.node.defaultChild) as CfnResource);
+  const idOf = (c: { node: { defaultChild?: unknown } } | CfnResource) =>
+    audit.getLogicalId((c instanceof CfnResource ? c : c.node.defaultChild) as CfnResource);
   const keyId = idOf(audit.key);
   const bucketId = idOf(audit.bucket);
   const trail = () => ofType('AWS::CloudTrail::Trail')[0][1].Properties;
@@ -86,7 +87,10 @@ describe('AuditStack template', () => {
       expect(group.DeletionPolicy).toBe('Retain');
     });
     test('records all management events (Athena, Glue, Lake Formation, KMS and STS are management events)', () => {
-      expect(trail().AdvancedEventSelectors).toContainEqual({ Name: 'All management events', FieldSelectors: [{ Field: 'eventCategory', Equals: ['Management'] }] });
+      expect(trail().AdvancedEventSelectors).toContainEqual({
+        Name: 'All management events',
+        FieldSelectors: [{ Field: 'eventCategory', Equals: ['Management'] }],
+      });
     });
     test('records object reads and writes on the landing, curated, quarantine, results and airlock buckets', () => {
       const selector = trail().AdvancedEventSelectors.find((s: any) => s.Name === 'Data zone objects, read and write');
@@ -145,13 +149,23 @@ describe('AuditStack template', () => {
         KMSMasterKeyID: { 'Fn::GetAtt': [keyId, 'Arn'] },
       }));
     test('no public access', () =>
-      expect(store().Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true }));
+      expect(store().Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      }));
     test('nobody may delete a record', () => {
       template.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: { Ref: bucketId },
         PolicyDocument: {
           Statement: Match.arrayWith([
-            Match.objectLike({ Sid: 'DenyDeletingAuditRecords', Effect: 'Deny', Principal: { AWS: '*' }, Action: ['s3:BypassGovernanceRetention', 's3:DeleteObject', 's3:DeleteObjectVersion'] }),
+            Match.objectLike({
+              Sid: 'DenyDeletingAuditRecords',
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Action: ['s3:BypassGovernanceRetention', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+            }),
           ]),
         },
       });
@@ -174,10 +188,16 @@ describe('AuditStack template', () => {
     });
     test('retained when the stack is deleted', () => expect(store().DeletionPolicy).toBe('Retain'));
     test('a configured retention (retention.auditYears) replaces the default', () => {
-      const config = { ...exampleConfig, platform: { ...exampleConfig.platform, retention: { ...exampleConfig.platform.retention, auditYears: 10 } } } as SdeConfig;
+      const config = {
+        ...exampleConfig,
+        platform: { ...exampleConfig.platform, retention: { ...exampleConfig.platform.retention, auditYears: 10 } },
+      } as SdeConfig;
       expect(auditRetentionYears(config)).toBe(10);
       const other = build(config, false).audit;
-      expect(Template.fromStack(other).toJSON().Resources[other.getLogicalId(other.bucket.node.defaultChild as CfnResource)].Properties.ObjectLockConfiguration.Rule.DefaultRetention.Years).toBe(10);
+      expect(
+        Template.fromStack(other).toJSON().Resources[other.getLogicalId(other.bucket.node.defaultChild as CfnResource)].Properties.ObjectLockConfiguration.Rule
+          .DefaultRetention.Years,
+      ).toBe(10);
     });
   });
 
@@ -189,7 +209,8 @@ describe('AuditStack template', () => {
         .filter(([, f]) => f.Properties.MetricTransformations[0].MetricName === metric)
         .map(([, f]) => JSON.stringify(f.Properties.FilterPattern));
 
-    test('the alert topic is encrypted with the audit key', () => template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } }));
+    test('the alert topic is encrypted with the audit key', () =>
+      template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } }));
     test('the alert topic accepts TLS publishing only', () =>
       template.hasResourceProperties('AWS::SNS::TopicPolicy', {
         PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
@@ -225,9 +246,12 @@ describe('AuditStack template', () => {
         KmsKeyDisabledOrDeleted: 1,
         DataBucketPolicyChanged: 1,
       }));
-    test('trail stopped, deleted or changed', () => expect(filterPattern('TrailChanged')[0]).toMatch(/StopLogging.*DeleteTrail.*UpdateTrail.*PutEventSelectors/));
+    test('trail stopped, deleted or changed', () =>
+      expect(filterPattern('TrailChanged')[0]).toMatch(/StopLogging.*DeleteTrail.*UpdateTrail.*PutEventSelectors/));
     test('Lake Formation grant or revoke outside a deployment excludes the CloudFormation execution role', () =>
-      expect(filterPattern('LakeFormationGrantOutsideDeployment')[0]).toMatch(/GrantPermissions.*RevokePermissions.*sessionIssuer\.arn != .*cdk-hnb659fds-cfn-exec-role/));
+      expect(filterPattern('LakeFormationGrantOutsideDeployment')[0]).toMatch(
+        /GrantPermissions.*RevokePermissions.*sessionIssuer\.arn != .*cdk-hnb659fds-cfn-exec-role/,
+      ));
     test('IAMAllowedPrincipals granted', () => expect(filterPattern('IamAllowedPrincipalsGranted').join()).toMatch(/IAM_ALLOWED_PRINCIPALS/));
     test('root account use', () => expect(filterPattern('RootAccountUsed')[0]).toMatch(/userIdentity\.type = \\"Root\\"/));
     test('repeated access denied', () => expect(filterPattern('RepeatedAccessDenied')[0]).toMatch(/AccessDenied.*UnauthorizedOperation/));
@@ -254,7 +278,12 @@ describe('AuditStack template', () => {
       const table = ofType('AWS::Glue::Table')[0][1].Properties.TableInput;
       expect(table.Name).toBe(AUDIT_TABLE);
       expect(table.PartitionKeys.map((k: any) => k.Name)).toEqual(['account', 'region', 'day']);
-      expect(table.Parameters).toMatchObject({ 'projection.enabled': 'true', 'projection.day.type': 'date', 'projection.day.format': 'yyyy/MM/dd', 'projection.day.range': 'NOW-8YEARS,NOW' });
+      expect(table.Parameters).toMatchObject({
+        'projection.enabled': 'true',
+        'projection.day.type': 'date',
+        'projection.day.format': 'yyyy/MM/dd',
+        'projection.day.range': 'NOW-8YEARS,NOW',
+      });
       expect(JSON.stringify(table.Parameters['storage.location.template'])).toMatch(/AWSLogs\/\$\{account\}\/CloudTrail\/\$\{region\}\/\$\{day\}\//);
       expect(table.Parameters['projection.region.values'].split(',')).toContain('eu-west-2');
     });
@@ -273,7 +302,9 @@ describe('AuditStack template', () => {
     });
     test('the approved periods from the config are in the outside-period query', () => {
       const q = ofType('AWS::Athena::NamedQuery').find(([, x]) => x.Properties.Name === 'Accesses outside a project approved period')![1];
-      expect(q.Properties.QueryString).toContain("('kcl-covid-recovery', 'onelondon-sde-project-kcl-covid-recovery', 'onelondon-sde-project-kcl-covid-recovery', '2024-02-01', '2025-07-31')");
+      expect(q.Properties.QueryString).toContain(
+        "('kcl-covid-recovery', 'onelondon-sde-project-kcl-covid-recovery', 'onelondon-sde-project-kcl-covid-recovery', '2024-02-01', '2025-07-31')",
+      );
     });
   });
 });

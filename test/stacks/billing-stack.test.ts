@@ -23,7 +23,10 @@ afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
 const app = newSdeApp({ outdir });
 // As lib/app.ts creates it: the example config names no account (environment-agnostic templates).
-const stack = createBillingStack(app, config, { env: { account: config.platform.aws.account, region: config.platform.aws.region }, tags: { 'sde:platform': config.platform.name } });
+const stack = createBillingStack(app, config, {
+  env: { account: config.platform.aws.account, region: config.platform.aws.region },
+  tags: { 'sde:platform': config.platform.name },
+});
 addComplianceGates(app);
 let synthError: unknown;
 let assembly: ReturnType<typeof app.synth> | undefined;
@@ -77,13 +80,20 @@ test('statements are encrypted with the billing key, and the bundle carries the 
   template.hasResourceProperties('AWS::S3::Bucket', {
     BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] },
   });
-  template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { BILLING_INPUTS_FILE: INGESTION_CONFIG_FILE, BILLING_PREFIX: 'billing/' } }, ReservedConcurrentExecutions: 1 });
+  template.hasResourceProperties('AWS::Lambda::Function', {
+    Environment: { Variables: { BILLING_INPUTS_FILE: INGESTION_CONFIG_FILE, BILLING_PREFIX: 'billing/' } },
+    ReservedConcurrentExecutions: 1,
+  });
   const asset = fs
     .readdirSync(outdir)
     .filter((d) => d.startsWith('asset.'))
     .map((d) => path.join(outdir, d, INGESTION_CONFIG_FILE))
     .find((f) => fs.existsSync(f))!;
   const inputs = fs.readFileSync(asset, 'utf8');
-  expect(JSON.parse(inputs).projects.map((p: { id: string }) => p.id).sort()).toEqual(config.projects.map((p) => p.id).sort());
+  expect(
+    JSON.parse(inputs)
+      .projects.map((p: { id: string }) => p.id)
+      .sort(),
+  ).toEqual(config.projects.map((p) => p.id).sort());
   expect(inputs).not.toMatch(/arn:aws:iam/);
 });

@@ -24,7 +24,7 @@ describe('DataLakeStack on the example config', () => {
     expect(kmsBuckets).toHaveLength(4); // landing, quarantine, curated, results; the log sink is SSE-S3
   });
 
-  test('leaves the account\'s Data Catalog encryption setting alone unless platform.yaml asks (it is account-wide)', () => {
+  test("leaves the account's Data Catalog encryption setting alone unless platform.yaml asks (it is account-wide)", () => {
     expect(config.platform.aws.encryptDataCatalog).toBe(false);
     expect(Object.keys(template.findResources('AWS::Glue::DataCatalogEncryptionSettings'))).toEqual([]);
   });
@@ -130,7 +130,9 @@ describe('DataLakeStack on the example config', () => {
   test('generalised columns get the types their rules produce', () => {
     const table = ofType('AWS::Glue::Table').find(([, t]) => t.Properties.TableInput.Name === 'hospital_episodes')![1].Properties.TableInput;
     const types = Object.fromEntries(table.StorageDescriptor.Columns.map((c: any) => [c.Name, c.Type]));
-    expect(types).toEqual(expect.objectContaining({ person_id: 'string', age_band_at_admission: 'string', admission_month: 'string', length_of_stay: 'bigint' }));
+    expect(types).toEqual(
+      expect.objectContaining({ person_id: 'string', age_band_at_admission: 'string', admission_month: 'string', length_of_stay: 'bigint' }),
+    );
   });
 });
 
@@ -156,24 +158,40 @@ describe('DataLakeStack on a second region config', () => {
     ]);
   });
 
-  test('encrypts the account\'s Data Catalog with the platform key (aws.encryptDataCatalog), through a role only Glue may assume, before any database exists', () => {
+  test("encrypts the account's Data Catalog with the platform key (aws.encryptDataCatalog), through a role only Glue may assume, before any database exists", () => {
     const keyId = Object.keys(template.findResources('AWS::KMS::Key'))[0];
     const [settingsId, settings] = Object.entries(template.findResources('AWS::Glue::DataCatalogEncryptionSettings'))[0] as [string, any];
     const roleId = settings.Properties.DataCatalogEncryptionSettings.EncryptionAtRest.CatalogEncryptionServiceRole['Fn::GetAtt'][0];
     expect(settings.Properties).toEqual({
       CatalogId: '444455556666',
       DataCatalogEncryptionSettings: {
-        EncryptionAtRest: { CatalogEncryptionMode: 'SSE-KMS-WITH-SERVICE-ROLE', CatalogEncryptionServiceRole: { 'Fn::GetAtt': [roleId, 'Arn'] }, SseAwsKmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } },
+        EncryptionAtRest: {
+          CatalogEncryptionMode: 'SSE-KMS-WITH-SERVICE-ROLE',
+          CatalogEncryptionServiceRole: { 'Fn::GetAtt': [roleId, 'Arn'] },
+          SseAwsKmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+        },
         ConnectionPasswordEncryption: { ReturnConnectionPasswordEncrypted: true, KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } },
       },
     });
     const role = template.toJSON().Resources[roleId];
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
-      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'glue.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': '444455556666' } } },
+      {
+        Action: 'sts:AssumeRole',
+        Effect: 'Allow',
+        Principal: { Service: 'glue.amazonaws.com' },
+        Condition: { StringEquals: { 'aws:SourceAccount': '444455556666' } },
+      },
     ]);
-    const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter((p: any) => JSON.stringify(p.Properties.Roles).includes(roleId)) as any[];
+    const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter((p: any) =>
+      JSON.stringify(p.Properties.Roles).includes(roleId),
+    ) as any[];
     expect(policies.flatMap((p) => p.Properties.PolicyDocument.Statement)).toEqual([
-      { Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [keyId, 'Arn'] }, Condition: { StringEquals: { 'kms:ViaService': 'glue.eu-west-1.amazonaws.com' } } },
+      {
+        Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
+        Condition: { StringEquals: { 'kms:ViaService': 'glue.eu-west-1.amazonaws.com' } },
+      },
     ]);
     const database = Object.values(template.findResources('AWS::Glue::Database'))[0] as any;
     expect(database.DependsOn).toContain(settingsId);

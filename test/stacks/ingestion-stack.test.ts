@@ -105,7 +105,9 @@ describe('IngestionStack template', () => {
     return JSON.stringify(value);
   };
   const statementsOf = (fn: { role: ManagedPolicyRole }) => {
-    const statements = fn.role.policies.flatMap((p) => resources[ingestion.getLogicalId(p.node.defaultChild as CfnResource)].Properties.PolicyDocument.Statement as any[]);
+    const statements = fn.role.policies.flatMap(
+      (p) => resources[ingestion.getLogicalId(p.node.defaultChild as CfnResource)].Properties.PolicyDocument.Statement as any[],
+    );
     return statements.map((s) => ({
       actions: [s.Action].flat() as string[],
       resources: [s.Resource].flat().map(describeValue),
@@ -190,9 +192,12 @@ describe('IngestionStack template', () => {
       expect(byId(ingestion.chunk).ReservedConcurrentExecutions).toBe(20);
     });
 
-    test('Powertools is configured and never logs the event; source maps on, and the chunk function\'s young generation enlarged', () => {
+    test("Powertools is configured and never logs the event; source maps on, and the chunk function's young generation enlarged", () => {
       for (const [, f] of functions) {
-        expect(f.Properties.Environment.Variables).toMatchObject({ POWERTOOLS_LOGGER_LOG_EVENT: 'false', POWERTOOLS_METRICS_NAMESPACE: 'onelondon-sde/ingestion' });
+        expect(f.Properties.Environment.Variables).toMatchObject({
+          POWERTOOLS_LOGGER_LOG_EVENT: 'false',
+          POWERTOOLS_METRICS_NAMESPACE: 'onelondon-sde/ingestion',
+        });
         expect(f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).toMatch(/^ingest-(plan|chunk|commit)$/);
         expect(f.Properties.Environment.Variables.NODE_OPTIONS).toMatch(/^--enable-source-maps\b/);
       }
@@ -233,18 +238,28 @@ describe('IngestionStack template', () => {
     });
 
     test('the plan function reads landing and manifests and writes only staging', () => {
-      expect(s3Access(ingestion.plan)).toEqual(sorted([...read(landing), 's3:ListBucket curated', 's3:GetObject curated/_manifests/*', ...put(['curated/_staging/*'])]));
+      expect(s3Access(ingestion.plan)).toEqual(
+        sorted([...read(landing), 's3:ListBucket curated', 's3:GetObject curated/_manifests/*', ...put(['curated/_staging/*'])]),
+      );
     });
 
     test('only the commit function writes table locations and manifests, and deletes only staging and quarantined rejects', () => {
       const access = s3Access(ingestion.commit);
       expect(access.filter((a) => a.startsWith('s3:PutObject ')).sort()).toEqual(
-        sorted(['s3:PutObject curated/_staging/*', 's3:PutObject curated/_manifests/*', ...datasets.map((d) => `s3:PutObject curated/${d}/*`), ...quarantine.map((q) => `s3:PutObject ${q}`)]),
+        sorted([
+          's3:PutObject curated/_staging/*',
+          's3:PutObject curated/_manifests/*',
+          ...datasets.map((d) => `s3:PutObject curated/${d}/*`),
+          ...quarantine.map((q) => `s3:PutObject ${q}`),
+        ]),
       );
-      expect(access.filter((a) => a.startsWith('s3:DeleteObject')).sort()).toEqual(sorted(['s3:DeleteObject curated/_staging/*', ...quarantine.map((q) => `s3:DeleteObject ${q}`)]));
+      expect(access.filter((a) => a.startsWith('s3:DeleteObject')).sort()).toEqual(
+        sorted(['s3:DeleteObject curated/_staging/*', ...quarantine.map((q) => `s3:DeleteObject ${q}`)]),
+      );
       // The join reads and copies staged parts pinned to a version.
       expect(access).toEqual(expect.arrayContaining(read(['curated/_staging/*'])));
-      for (const fn of [ingestion.plan, ingestion.chunk]) expect(s3Access(fn).filter((a) => /^s3:(PutObject|DeleteObject) curated\/(?!_staging)/.test(a))).toEqual([]);
+      for (const fn of [ingestion.plan, ingestion.chunk])
+        expect(s3Access(fn).filter((a) => /^s3:(PutObject|DeleteObject) curated\/(?!_staging)/.test(a))).toEqual([]);
     });
 
     test('no S3 wildcard action, no S3 access on "*", no version deletes or Object Lock changes', () => {
@@ -263,8 +278,11 @@ describe('IngestionStack template', () => {
     test('the platform key is usable only through S3 (and, for the chunk function, Secrets Manager)', () => {
       for (const fn of [ingestion.plan, ingestion.chunk, ingestion.commit]) {
         const onPlatformKey = statementsOf(fn).filter((s) => s.resources.includes('platform-key'));
-        for (const s of onPlatformKey) expect(Object.values(s.condition.StringEquals)).toEqual([expect.stringMatching(/^(s3|secretsmanager)\.eu-west-2\.amazonaws\.com$/)]);
-        expect(onPlatformKey.map((s) => s.condition.StringEquals['kms:ViaService'].split('.')[0]).sort()).toEqual(fn === ingestion.chunk ? ['s3', 'secretsmanager'] : ['s3']);
+        for (const s of onPlatformKey)
+          expect(Object.values(s.condition.StringEquals)).toEqual([expect.stringMatching(/^(s3|secretsmanager)\.eu-west-2\.amazonaws\.com$/)]);
+        expect(onPlatformKey.map((s) => s.condition.StringEquals['kms:ViaService'].split('.')[0]).sort()).toEqual(
+          fn === ingestion.chunk ? ['s3', 'secretsmanager'] : ['s3'],
+        );
       }
     });
 
@@ -272,7 +290,11 @@ describe('IngestionStack template', () => {
       const secretRef = `ref:${idOf(ingestion.pseudonymKey.secret)}`;
       const readers = [ingestion.plan, ingestion.chunk, ingestion.commit].filter((fn) => statementsOf(fn).some((s) => s.resources.includes(secretRef)));
       expect(readers).toEqual([ingestion.chunk]);
-      expect(statementsOf(ingestion.chunk).find((s) => s.resources.includes(secretRef))!.actions.sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      expect(
+        statementsOf(ingestion.chunk)
+          .find((s) => s.resources.includes(secretRef))!
+          .actions.sort(),
+      ).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
     });
   });
 
@@ -351,13 +373,19 @@ describe('IngestionStack template', () => {
     });
 
     test('each step catches every error into the dead-letter queue, then fails the execution', () => {
-      for (const name of ['Plan', 'Chunks', 'Commit']) expect(states[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'SendFailureToDeadLetterQueue' }]);
-      expect(states.SendFailureToDeadLetterQueue).toMatchObject({ Type: 'Task', Resource: expect.stringMatching(/:states:::sqs:sendMessage$/), Next: 'IngestionFailed' });
+      for (const name of ['Plan', 'Chunks', 'Commit'])
+        expect(states[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'SendFailureToDeadLetterQueue' }]);
+      expect(states.SendFailureToDeadLetterQueue).toMatchObject({
+        Type: 'Task',
+        Resource: expect.stringMatching(/:states:::sqs:sendMessage$/),
+        Next: 'IngestionFailed',
+      });
       expect(states.IngestionFailed.Type).toBe('Fail');
     });
 
-    test('it invokes exactly the functions\' live aliases', () => {
-      const statements = resources[ingestion.getLogicalId(ingestion.workflow.role.policy.node.defaultChild as CfnResource)].Properties.PolicyDocument.Statement as any[];
+    test("it invokes exactly the functions' live aliases", () => {
+      const statements = resources[ingestion.getLogicalId(ingestion.workflow.role.policy.node.defaultChild as CfnResource)].Properties.PolicyDocument
+        .Statement as any[];
       const invoke = statements.filter((s) => [s.Action].flat().includes('lambda:InvokeFunction')).flatMap((s) => [s.Resource].flat());
       expect(invoke.sort()).toEqual([ingestion.chunk, ingestion.commit, ingestion.plan].map((fn) => ({ Ref: idOf(fn.alias) })).sort());
     });
@@ -372,7 +400,9 @@ describe('IngestionStack template', () => {
       expect([chunkFn.Architectures, chunkFn.Layers, chunkFn.ReservedConcurrentExecutions]).toEqual([['arm64'], [layer], 7]);
       const bad = newSdeApp({ context: { 'sde:ingestMaxConcurrency': '0' } });
       const badLake = new DataLakeStack(bad, 'DataLake', { config: exampleConfig, env: { region: 'eu-west-2' } });
-      expect(() => createIngestionStack(bad, exampleConfig, badLake, { env: { region: 'eu-west-2' } })).toThrow(/ingestion maxConcurrency must be a whole number from 1 to 10000 \(got 0\)\n    fix: pass --context sde:ingestMaxConcurrency=N/);
+      expect(() => createIngestionStack(bad, exampleConfig, badLake, { env: { region: 'eu-west-2' } })).toThrow(
+        /ingestion maxConcurrency must be a whole number from 1 to 10000 \(got 0\)\n {4}fix: pass --context sde:ingestMaxConcurrency=N/,
+      );
     });
   });
 
@@ -393,9 +423,18 @@ describe('IngestionStack template', () => {
     test('an alarm fires on the first message in the queue, and on any failed or timed-out execution', () => {
       const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
       const dlqAlarm = alarms.find((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible');
-      expect(dlqAlarm).toMatchObject({ Namespace: 'AWS/SQS', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }] });
+      expect(dlqAlarm).toMatchObject({
+        Namespace: 'AWS/SQS',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
+      });
       for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
-        expect(alarms.find((a) => a.MetricName === metric)).toMatchObject({ Namespace: 'AWS/States', Threshold: 1, Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: idOf(ingestion.workflow.stateMachine) } }] });
+        expect(alarms.find((a) => a.MetricName === metric)).toMatchObject({
+          Namespace: 'AWS/States',
+          Threshold: 1,
+          Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: idOf(ingestion.workflow.stateMachine) } }],
+        });
       }
       for (const a of alarms) expect(a.AlarmActions).toHaveLength(1);
     });
@@ -407,11 +446,12 @@ describe('IngestionStack template', () => {
       template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: exampleConfig.platform.alerts.securityEmails[0] });
     });
 
-    test('with an alert topic (the audit stack\'s, in the app), alarms use it and no topic is created', () => {
+    test("with an alert topic (the audit stack's, in the app), alarms use it and no topic is created", () => {
       const withTopic = build(exampleConfig, { compliance: false, alarmTopic: true });
       const t = Template.fromStack(withTopic.ingestion);
       t.resourceCountIs('AWS::SNS::Topic', 0);
-      for (const a of Object.values(t.findResources('AWS::CloudWatch::Alarm'))) expect(describeValue(a.Properties.AlarmActions[0])).toMatch(/^output:.*OpsTopic/);
+      for (const a of Object.values(t.findResources('AWS::CloudWatch::Alarm')))
+        expect(describeValue(a.Properties.AlarmActions[0])).toMatch(/^output:.*OpsTopic/);
     });
   });
 });
@@ -423,35 +463,45 @@ test('the app wires the ingestion stack after the data lake, with its alarms on 
   expect(stacks.ingestion.alarms.topic).toBe(stacks.audit.alarms.topic);
 });
 
-test('with many datasets, grants spread over several managed policies within IAM\'s size limit; the gates see the stack and flag only an insecure bucket added to it', () => {
+test("with many datasets, grants spread over several managed policies within IAM's size limit; the gates see the stack and flag only an insecure bucket added to it", () => {
   const fixture = new ConfigFixture();
   try {
     const episodes = fs.readFileSync(fixture.path('datasets/hospital_episodes.yaml'), 'utf8');
-    for (let i = 1; i <= 30; i++) fixture.write(`datasets/extra_${String(i).padStart(2, '0')}.yaml`, episodes.replace(/^name: hospital_episodes$/m, `name: extra_dataset_number_${i}`));
+    for (let i = 1; i <= 30; i++)
+      fixture.write(`datasets/extra_${String(i).padStart(2, '0')}.yaml`, episodes.replace(/^name: hospital_episodes$/m, `name: extra_dataset_number_${i}`));
     const config = loadConfig(fixture.dir, { today: TEST_TODAY });
     const built = build(config);
     new s3.Bucket(built.ingestion, 'InsecureIngestionBucket');
     expect(() => built.app.synth()).toThrow(/InsecureIngestionBucket/);
     type Report = { pluginReports: { pluginName: string; violations: { violatingConstructs: { constructPath: string }[] }[] }[] };
     const report = JSON.parse(fs.readFileSync(path.join(built.outdir, 'validation-report.json'), 'utf8')) as Report;
-    const flagged = new Set(report.pluginReports.flatMap((r) => r.violations.flatMap((v) => v.violatingConstructs.map((c) => c.constructPath.split('/').slice(0, 2).join('/')))));
+    const flagged = new Set(
+      report.pluginReports.flatMap((r) => r.violations.flatMap((v) => v.violatingConstructs.map((c) => c.constructPath.split('/').slice(0, 2).join('/')))),
+    );
     expect([...flagged]).toEqual(['Ingestion/InsecureIngestionBucket']);
     expect(report.pluginReports.filter((r) => r.violations.length > 0).length).toBeGreaterThanOrEqual(3);
     expect(built.ingestion.commit.role.policies.length).toBeGreaterThan(1);
-    const resources = JSON.parse(fs.readFileSync(path.join(built.outdir, `${built.ingestion.artifactId}.template.json`), 'utf8')).Resources as Record<string, any>;
+    const resources = JSON.parse(fs.readFileSync(path.join(built.outdir, `${built.ingestion.artifactId}.template.json`), 'utf8')).Resources as Record<
+      string,
+      any
+    >;
     // The document as deployed, with each reference a long bucket ARN (a bucket name is at most 63 characters).
     const longArn = `arn:aws:s3:::${'x'.repeat(63)}`;
     const deployed = (v: any): any => {
       if (Array.isArray(v)) return v.map(deployed);
       if (v === null || typeof v !== 'object') return v;
       const keys = Object.keys(v);
-      if (keys.length === 1 && keys[0] === 'Fn::Join') return (v['Fn::Join'][1] as unknown[]).map((p) => (typeof p === 'string' ? p : deployed(p))).join(v['Fn::Join'][0]);
+      if (keys.length === 1 && keys[0] === 'Fn::Join')
+        return (v['Fn::Join'][1] as unknown[]).map((p) => (typeof p === 'string' ? p : deployed(p))).join(v['Fn::Join'][0]);
       if (keys.length === 1 && /^(Ref|Fn::)/.test(keys[0])) return longArn;
       return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deployed(x)]));
     };
     const deployedSize = (doc: unknown) => JSON.stringify(deployed(doc)).length;
     for (const fn of [built.ingestion.plan, built.ingestion.chunk, built.ingestion.commit]) {
-      for (const p of fn.role.policies) expect(deployedSize(resources[built.ingestion.getLogicalId(p.node.defaultChild as CfnResource)].Properties.PolicyDocument)).toBeLessThan(MANAGED_POLICY_MAX_CHARS);
+      for (const p of fn.role.policies)
+        expect(deployedSize(resources[built.ingestion.getLogicalId(p.node.defaultChild as CfnResource)].Properties.PolicyDocument)).toBeLessThan(
+          MANAGED_POLICY_MAX_CHARS,
+        );
     }
   } finally {
     fixture.cleanup();

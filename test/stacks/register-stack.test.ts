@@ -38,7 +38,10 @@ function build(c: SdeConfig, options: { gates: boolean; domain?: boolean }) {
   const auditLogs = new AccessLogBucket(audit, 'Logs').bucket;
   const auditBucket = new SecureBucket(audit, 'Trail', { encryptionKey: auditKey, accessLogsBucket: auditLogs }).bucket;
   const domain = options.domain
-    ? { names: ['register.example.nhs.uk'], certificate: acm.Certificate.fromCertificateArn(audit, 'Cert', 'arn:aws:acm:us-east-1:111122223333:certificate/0b1c2d3e-1111-2222-3333-444455556666') }
+    ? {
+        names: ['register.example.nhs.uk'],
+        certificate: acm.Certificate.fromCertificateArn(audit, 'Cert', 'arn:aws:acm:us-east-1:111122223333:certificate/0b1c2d3e-1111-2222-3333-444455556666'),
+      }
     : undefined;
   const register = createRegisterStack(app, c, { env, auditBucket, auditKey, domain });
   if (options.gates) addComplianceGates(app);
@@ -78,7 +81,10 @@ describe.each([
 
 test('platform.yaml register.domain puts the register on its own name, held to TLS 1.2, and the output names it', () => {
   const certificateArn = 'arn:aws:acm:us-east-1:111122223333:certificate/0b1c2d3e-1111-2222-3333-444455556666';
-  const withDomain: SdeConfig = { ...config, platform: { ...config.platform, register: { domain: { names: ['register.example.nhs.uk', 'transparency.example.nhs.uk'], certificateArn } } } };
+  const withDomain: SdeConfig = {
+    ...config,
+    platform: { ...config.platform, register: { domain: { names: ['register.example.nhs.uk', 'transparency.example.nhs.uk'], certificateArn } } },
+  };
   const template = Template.fromStack(build(withDomain, { gates: false }).register);
   template.hasResourceProperties('AWS::CloudFront::Distribution', {
     DistributionConfig: Match.objectLike({
@@ -100,8 +106,16 @@ describe('RegisterStack template', () => {
 
   test('the site bucket is private and encrypted with the register key', () => {
     const site = resources[siteBucketId].Properties;
-    expect(site.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
-    expect(site.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+    expect(site.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(site.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({
+      SSEAlgorithm: 'aws:kms',
+      KMSMasterKeyID: { 'Fn::GetAtt': [keyId, 'Arn'] },
+    });
     expect(site.LoggingConfiguration).toBeDefined();
   });
 
@@ -212,7 +226,9 @@ test('createStacks adds the register stack, reading the audit stack trail', () =
   outdirs.push(outdir);
   const { stacks } = createApp(config, { outdir, compliance: false });
   expect(stacks.register.stackName).toBe('onelondon-sde-register');
-  const fn = Object.values(Template.fromStack(stacks.register).findResources('AWS::Lambda::Function'))[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+  const fn = Object.values(Template.fromStack(stacks.register).findResources('AWS::Lambda::Function'))[0] as {
+    Properties: { Environment: { Variables: Record<string, unknown> } };
+  };
   expect(JSON.stringify(fn.Properties.Environment.Variables.AUDIT_BUCKET)).toContain('onelondon-sde-audit');
   expect(stacks.register.dependencies).toContain(stacks.audit);
   // The airlock bucket's manifest retags in the trail are the releases it counts.

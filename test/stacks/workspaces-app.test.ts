@@ -35,10 +35,11 @@ function lakeFormationChain(template: any): string[] {
   expect(heads.length).toBe(lf.length === 0 ? 0 : 1);
   expect(lf.every((id) => previous.get(id)!.length <= 1)).toBe(true);
   const next = new Map<string, string>();
-  for (const [id, [p]] of previous) if (p) {
-    expect(next.has(p)).toBe(false); // no two resources wait for the same one: no fork, no parallelism
-    next.set(p, id);
-  }
+  for (const [id, [p]] of previous)
+    if (p) {
+      expect(next.has(p)).toBe(false); // no two resources wait for the same one: no fork, no parallelism
+      next.set(p, id);
+    }
   const order: string[] = [];
   for (let at: string | undefined = heads[0]; at; at = next.get(at)) order.push(at);
   expect(order.length).toBe(lf.length);
@@ -47,10 +48,12 @@ function lakeFormationChain(template: any): string[] {
 
 function expectedGrants(config: SdeConfig, projectIds: Iterable<string>): string[][] {
   return [...projectIds].flatMap((id) =>
-    projectAccess(config, config.projects.find((p) => p.id === id)!).map((t) => [id, t.dataset.name, t.columnNames.join(','), t.rowFilter ?? '']),
+    projectAccess(
+      config,
+      config.projects.find((p) => p.id === id)!,
+    ).map((t) => [id, t.dataset.name, t.columnNames.join(','), t.rowFilter ?? '']),
   );
 }
-
 
 describe('the example app with its workspaces, every gate on', () => {
   const outdir = tempDir();
@@ -76,7 +79,10 @@ describe('the example app with its workspaces, every gate on', () => {
     // from another stack's outputs on its workgroup.
     expect(acks).toHaveLength(3 * 5);
     for (const ack of acks) {
-      expectWellFormedAcknowledgement(ack, /^AwsSolutions::AwsSolutions-IAM5\[Resource::(\*|.+\/[a-z0-9-]+\/\*)\]$|^cdk-validator-cfnguard::athena_workgroup_results_encrypted_at_rest_kms_check$/);
+      expectWellFormedAcknowledgement(
+        ack,
+        /^AwsSolutions::AwsSolutions-IAM5\[Resource::(\*|.+\/[a-z0-9-]+\/\*)\]$|^cdk-validator-cfnguard::athena_workgroup_results_encrypted_at_rest_kms_check$/,
+      );
     }
     const prefixAcks = acks.filter((a) => a.id.endsWith('/*]'));
     expect(prefixAcks.map((a) => a.id.match(/\/([a-z0-9-]+)\/\*\]$/)![1]).sort()).toEqual(
@@ -98,7 +104,14 @@ describe('the example app with its workspaces, every gate on', () => {
 
   test('the grants of every active project are exactly its access model', () => {
     const rows = stacks.workspaces.flatMap((s) => grantsIn(s, assembly!.getStackArtifact(s.artifactId).template));
-    expect(sortRows(rows)).toEqual(sortRows(expectedGrants(config, grantedProjects(config).map((p) => p.id))));
+    expect(sortRows(rows)).toEqual(
+      sortRows(
+        expectedGrants(
+          config,
+          grantedProjects(config).map((p) => p.id),
+        ),
+      ),
+    );
   });
 });
 
@@ -111,8 +124,16 @@ describe('a generated region of 1,000 projects over 50 tables', () => {
   // workspaces (a policy naming every project once made the airlock stack 3.5 MB).
   const { app, stacks } = createApp(config, { outdir: tempDir(), compliance: false, context: { 'sde:workspaceShards': shards } });
   const assembly = app.synth();
-  const templates = stacks.workspaces.map((s) => ({ stack: s, file: path.join(assembly.directory, s.templateFile), template: assembly.getStackArtifact(s.artifactId).template }));
-  const allTemplates = assembly.stacks.map((s) => ({ id: s.id, bytes: fs.statSync(path.join(assembly.directory, s.templateFile)).size, resources: Object.keys(s.template.Resources ?? {}).length }));
+  const templates = stacks.workspaces.map((s) => ({
+    stack: s,
+    file: path.join(assembly.directory, s.templateFile),
+    template: assembly.getStackArtifact(s.artifactId).template,
+  }));
+  const allTemplates = assembly.stacks.map((s) => ({
+    id: s.id,
+    bytes: fs.statSync(path.join(assembly.directory, s.templateFile)).size,
+    resources: Object.keys(s.template.Resources ?? {}).length,
+  }));
 
   test('holds projects in every state, most of them active', () => {
     expect(config.projects).toHaveLength(1000);
@@ -128,7 +149,14 @@ describe('a generated region of 1,000 projects over 50 tables', () => {
 
   test('every active project has exactly its access model granted, and no other project anything', () => {
     const rows = templates.flatMap((t) => grantsIn(t.stack, t.template));
-    expect(sortRows(rows)).toEqual(sortRows(expectedGrants(config, grantedProjects(config).map((p) => p.id))));
+    expect(sortRows(rows)).toEqual(
+      sortRows(
+        expectedGrants(
+          config,
+          grantedProjects(config).map((p) => p.id),
+        ),
+      ),
+    );
   });
 
   test('Lake Formation resources are serialised in every stack', () => {

@@ -117,7 +117,9 @@ describe('shard stacks', () => {
   test('a shard over the CloudFormation limit of 500 resources fails synth, saying what to change', () => {
     const dir = writeGeneratedConfig({ dir: tempDir(), projects: 60, tables: 10 });
     const { app } = createApp(loadConfig(dir, { today: GENERATED_TODAY }), { compliance: false, context: { [WORKSPACE_SHARDS_CONTEXT]: 1 } });
-    expect(() => app.synth()).toThrow(/bench-sde-workspaces-0 holds \d{3,} resources; CloudFormation allows 500 per stack\. Raise the context sde:workspaceShards/);
+    expect(() => app.synth()).toThrow(
+      /bench-sde-workspaces-0 holds \d{3,} resources; CloudFormation allows 500 per stack\. Raise the context sde:workspaceShards/,
+    );
   });
 });
 

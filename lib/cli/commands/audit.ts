@@ -150,6 +150,10 @@ function render(columns: readonly string[], rows: readonly Record<string, unknow
   };
   const cells = rows.map((r) => columns.map((c) => cut(cellText(r[c]))));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
-  const line = (row: readonly string[]) => row.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (row: readonly string[]) =>
+    row
+      .map((v, i) => v.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)];
 }

@@ -43,7 +43,9 @@ export const billCommand: Command = {
     if (bills.usage.withoutBytes > 0) err(`warning: ${bills.usage.withoutBytes} queries in the trail carry no bytes scanned and are not billed`);
     if (bills.statements.length === 0) out(`No project was approved for or used the platform in ${month.id}: no statements.`);
     for (const s of bills.statements) {
-      out(`${s.number}: ${s.organisation.name}, ${formatMoney(s.totalMinor, s.currency)} (${s.usage.length} quer${s.usage.length === 1 ? 'y' : 'ies'})${s.warnings.length > 0 ? ` - ${s.warnings.length} warning${s.warnings.length === 1 ? '' : 's'}` : ''}`);
+      out(
+        `${s.number}: ${s.organisation.name}, ${formatMoney(s.totalMinor, s.currency)} (${s.usage.length} quer${s.usage.length === 1 ? 'y' : 'ies'})${s.warnings.length > 0 ? ` - ${s.warnings.length} warning${s.warnings.length === 1 ? '' : 's'}` : ''}`,
+      );
     }
     for (const f of bills.files) out(`  wrote ${f}`);
     return 0;

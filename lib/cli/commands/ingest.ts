@@ -8,7 +8,7 @@ export const ingestCommand: Command = {
   summary: 'ingest one CSV file locally: validate, apply opt-outs, de-identify, write curated Parquet',
   usage: '--dataset NAME --file PATH [--chunk-size BYTES] [--opt-out FILE] [--config DIR] [--workdir DIR]',
   description: [
-    "Delivers the file to the local landing bucket as a supplier would (<dataset>/<date>-<file name>), then",
+    'Delivers the file to the local landing bucket as a supplier would (<dataset>/<date>-<file name>), then',
     'runs the same plan, chunk and commit steps as the ingestion Lambdas against the local S3 API: each row',
     'is validated against the dataset config, rows of people on the national data opt-out list are removed',
     '(counted, never listed), each column is de-identified by its rule, and the result is committed as',
@@ -36,7 +36,8 @@ export const ingestCommand: Command = {
     let chunkBytes: number | undefined;
     if (values['chunk-size'] !== undefined) {
       chunkBytes = Number(values['chunk-size']);
-      if (!Number.isInteger(chunkBytes) || chunkBytes < 1) throw new UsageError(`--chunk-size must be a positive whole number of bytes, not "${String(values['chunk-size'])}"`);
+      if (!Number.isInteger(chunkBytes) || chunkBytes < 1)
+        throw new UsageError(`--chunk-size must be a positive whole number of bytes, not "${String(values['chunk-size'])}"`);
     }
     const optOutFile = values['opt-out'] as string | undefined;
     if (optOutFile !== undefined && !fs.existsSync(optOutFile)) throw new UsageError(`--opt-out ${optOutFile}: no such file`);
@@ -48,7 +49,15 @@ export const ingestCommand: Command = {
     const { runLocalIngest, MissingOptOutList } = require('../../local/runners/ingest') as typeof import('../../local/runners/ingest');
     const { OptOutListError } = require('../../ingest/core/opt-out') as typeof import('../../ingest/core/opt-out');
     try {
-      const result = await runLocalIngest({ config, workdir: path.resolve(values.workdir as string), dataset: name, file: path.resolve(file), chunkBytes, optOutFile, progress: true });
+      const result = await runLocalIngest({
+        config,
+        workdir: path.resolve(values.workdir as string),
+        dataset: name,
+        file: path.resolve(file),
+        chunkBytes,
+        optOutFile,
+        progress: true,
+      });
       out(JSON.stringify(result.manifest, null, 2));
       const m = result.manifest;
       if (result.alreadyCommitted) err(`Already ingested (batch ${m.batchId}): nothing changed.`);

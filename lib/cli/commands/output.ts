@@ -94,7 +94,10 @@ function awsFailure(e: unknown): string | undefined {
     return `no AWS credentials: ${(x.message ?? '').replace(/\.$/, '')}. Sign in (aws sso login, or AWS_PROFILE / AWS_ACCESS_KEY_ID) as your airlock role, or leave out --airlock-bucket to use the local airlock.`;
   }
   if (x.$metadata !== undefined) {
-    const status = x.$metadata.httpStatusCode !== undefined ? ` (HTTP ${x.$metadata.httpStatusCode}${x.$metadata.requestId ? `, request ${x.$metadata.requestId}` : ''})` : '';
+    const status =
+      x.$metadata.httpStatusCode !== undefined
+        ? ` (HTTP ${x.$metadata.httpStatusCode}${x.$metadata.requestId ? `, request ${x.$metadata.requestId}` : ''})`
+        : '';
     const hint =
       x.name === 'AccessDenied' || x.name === 'AccessDeniedException'
         ? ': your role may not do this here (researchers only submit; reviewers check, review and release)'
@@ -122,7 +125,10 @@ function perFile(raw: readonly string[], fileNames: readonly string[], option: s
 
 function columns(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
-  const list = value.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  const list = value
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
   return list;
 }
 
@@ -183,7 +189,7 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
       'one suppressed cell, other counts rounded; row-level output (pseudonyms, NHS numbers, full postcodes,',
       'dates of birth, one row per person) refused; magnitude tables checked with the dominance (n, k) rule',
       'given their contributions. Count columns are inferred (whole-number columns not named like a category)',
-      'unless --count-columns names them. --query-id ID requests the kept result of one of the project\'s',
+      "unless --count-columns names them. --query-id ID requests the kept result of one of the project's",
       'sde query runs (locally; not with --airlock-bucket).',
       '',
       'Exit status: 0 done; 1 refused (the reason is printed and audited) or verify failed; 2 bad usage.',
@@ -191,9 +197,19 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
     options: {
       project: { type: 'string', valueName: 'ID', description: 'request/list: the project' },
       file: { type: 'string', multiple: true, valueName: 'PATH', description: 'request: an output file (CSV); repeat for several' },
-      'query-id': { type: 'string', multiple: true, valueName: 'ID', description: "request: the kept result of one of the project's sde query runs; repeat for several" },
+      'query-id': {
+        type: 'string',
+        multiple: true,
+        valueName: 'ID',
+        description: "request: the kept result of one of the project's sde query runs; repeat for several",
+      },
       statement: { type: 'string', valueName: 'TEXT', description: 'request: what the output is and why it is needed' },
-      as: { type: 'string', valueName: 'PRINCIPAL', description: "who acts: request (default: the project's first researcher), review (required locally), release; on AWS review and release act as your reviewer role" },
+      as: {
+        type: 'string',
+        valueName: 'PRINCIPAL',
+        description:
+          "who acts: request (default: the project's first researcher), review (required locally), release; on AWS review and release act as your reviewer role",
+      },
       request: { type: 'string', valueName: 'ID', description: 'check/review/release: the request id' },
       approve: { type: 'boolean', description: 'review: approve' },
       return: { type: 'boolean', description: 'review: return to the researcher (with --reason)' },
@@ -201,11 +217,24 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
       reason: { type: 'string', valueName: 'TEXT', description: 'review: why (required to return or reject)' },
       'count-columns': { type: 'string', multiple: true, valueName: '[FILE:]COLS', description: 'request: the count columns, comma-separated (else inferred)' },
       'magnitude-columns': { type: 'string', multiple: true, valueName: '[FILE:]COLS', description: 'request: magnitude (sum) columns, checked by dominance' },
-      contributions: { type: 'string', multiple: true, valueName: '[FILE:]PATH', description: 'request: the contributions CSV behind a magnitude table (never released)' },
+      contributions: {
+        type: 'string',
+        multiple: true,
+        valueName: '[FILE:]PATH',
+        description: 'request: the contributions CSV behind a magnitude table (never released)',
+      },
       'public-key': { type: 'string', valueName: 'PEM', description: "verify: the public key to trust (default: this workdir's signing key)" },
       format: { type: 'string', default: 'text', valueName: 'text|json', description: 'list/verify: output format' },
-      'airlock-bucket': { type: 'string', valueName: 'NAME', description: 'on AWS: the airlock bucket (AirlockStack output AirlockBucketName); default: the local airlock in --workdir' },
-      'signing-key': { type: 'string', valueName: 'ARN', description: 'with --airlock-bucket, release: the KMS signing key (default alias/<platform>/airlock-signing)' },
+      'airlock-bucket': {
+        type: 'string',
+        valueName: 'NAME',
+        description: 'on AWS: the airlock bucket (AirlockStack output AirlockBucketName); default: the local airlock in --workdir',
+      },
+      'signing-key': {
+        type: 'string',
+        valueName: 'ARN',
+        description: 'with --airlock-bucket, release: the KMS signing key (default alias/<platform>/airlock-signing)',
+      },
       ...CONFIG_OPTION,
       ...WORKDIR_OPTION,
       ...TODAY_OPTION,
@@ -224,10 +253,12 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
 
       const workdir = path.resolve(values.workdir as string);
       const bucket = values['airlock-bucket'] as string | undefined;
-      if (bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new UsageError(`--airlock-bucket "${bucket}" is not an S3 bucket name`);
+      if (bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+        throw new UsageError(`--airlock-bucket "${bucket}" is not an S3 bucket name`);
       if (values['signing-key'] !== undefined && bucket === undefined) throw new UsageError('--signing-key is for AWS: give --airlock-bucket NAME too');
       if (act === 'verify') {
-        if (bucket !== undefined) throw new UsageError('sde output verify works on a downloaded release and needs no bucket: leave out --airlock-bucket and give --public-key PEM');
+        if (bucket !== undefined)
+          throw new UsageError('sde output verify works on a downloaded release and needs no bucket: leave out --airlock-bucket and give --public-key PEM');
         return verify(rest[0], workdir, values, format, out, err);
       }
       const config = loadConfig(values.config as string, { today: values.today as string | undefined });
@@ -236,7 +267,13 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
       /** On AWS: who the caller is; reviews and releases are recorded as this, never as --as. */
       let actor: AwsActor | undefined;
       if (bucket === undefined) {
-        airlock = new AirlockService({ config, workdir, settings: options.settings?.(config), sink: options.auditSink?.({ config, workdir }), now: options.now });
+        airlock = new AirlockService({
+          config,
+          workdir,
+          settings: options.settings?.(config),
+          sink: options.auditSink?.({ config, workdir }),
+          now: options.now,
+        });
       } else {
         const key = (values['signing-key'] as string | undefined) ?? `alias/${config.platform.name}/airlock-signing`;
         signingKey = key;
@@ -252,7 +289,15 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
         const { awsActor } = await import('../../airlock/aws-identity');
         const store: AirlockStore = new S3AirlockStore({ client: aws.s3, bucket });
         // No local record on AWS: CloudTrail data events and KMS Sign calls are the record.
-        airlock = new AirlockService({ config, workdir, store, settings: options.settings?.(config), sink: () => undefined, now: options.now, signer: () => aws.signer(key) });
+        airlock = new AirlockService({
+          config,
+          workdir,
+          store,
+          settings: options.settings?.(config),
+          sink: () => undefined,
+          now: options.now,
+          signer: () => aws.signer(key),
+        });
         actor = awsActor(callerArn, { platformName: config.platform.name, reviewers: airlock.settings.reviewers });
       }
       /** Who reviews or releases: locally --as; on AWS the caller's identity (a different --as is refused). */
@@ -267,7 +312,9 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
         switch (act) {
           case 'request':
             if (bucket !== undefined && values['query-id'] !== undefined) {
-              throw new UsageError("--query-id takes a result kept by the local sde query; on AWS, download the query's result from the project's Athena results and give it with --file");
+              throw new UsageError(
+                "--query-id takes a result kept by the local sde query; on AWS, download the query's result from the project's Athena results and give it with --file",
+              );
             }
             return await runRequest(airlock, workdir, values, out, err);
           case 'check': {
@@ -275,7 +322,9 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
             if (!outcome.ok) return refusedLines(outcome, err);
             const { request, reports } = outcome.value;
             for (const report of reports) {
-              out(`${report.file}: ${report.outcome}${report.changes.length > 0 ? ` (${report.changes.length} cell${report.changes.length === 1 ? '' : 's'} changed)` : ''}`);
+              out(
+                `${report.file}: ${report.outcome}${report.changes.length > 0 ? ` (${report.changes.length} cell${report.changes.length === 1 ? '' : 's'} changed)` : ''}`,
+              );
               for (const r of report.refusals) out(`    refused: ${r.reason}`);
               out(`    report: ${airlock.store.reportPath(request.id, report.file, 'txt')}`);
             }
@@ -300,8 +349,14 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
             if (!outcome.ok) return refusedLines(outcome, err);
             const completed = outcome.value.completed;
             if (completed === undefined) out(`Released request ${outcome.value.request.id} of project ${outcome.value.request.projectId}.`);
-            else if (completed.published === 0) out(`Request ${outcome.value.request.id} of project ${outcome.value.request.projectId} was released already, and its copy is readable: nothing to do.`);
-            else out(`Request ${outcome.value.request.id} of project ${outcome.value.request.projectId} was released already; its copy was checked against the approved files and ${completed.published} object${completed.published === 1 ? ' was' : 's were'} made readable (the release had stopped before publishing).`);
+            else if (completed.published === 0)
+              out(
+                `Request ${outcome.value.request.id} of project ${outcome.value.request.projectId} was released already, and its copy is readable: nothing to do.`,
+              );
+            else
+              out(
+                `Request ${outcome.value.request.id} of project ${outcome.value.request.projectId} was released already; its copy was checked against the approved files and ${completed.published} object${completed.published === 1 ? ' was' : 's were'} made readable (the release had stopped before publishing).`,
+              );
             out(`  manifest: ${outcome.value.manifestPath}`);
             if (signingKey === undefined) {
               out(`  verify with: sde output verify ${outcome.value.manifestPath} --public-key ${airlock.publicKeyPath}`);
@@ -316,7 +371,20 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
           case 'list': {
             const requests = await airlock.list(values.project as string | undefined);
             if (format === 'json') {
-              out(JSON.stringify(requests.map((r) => ({ id: r.id, project: r.projectId, state: r.state, requester: r.requester, submittedAt: r.submittedAt, files: r.files.map((f) => f.name) })), null, 2));
+              out(
+                JSON.stringify(
+                  requests.map((r) => ({
+                    id: r.id,
+                    project: r.projectId,
+                    state: r.state,
+                    requester: r.requester,
+                    submittedAt: r.submittedAt,
+                    files: r.files.map((f) => f.name),
+                  })),
+                  null,
+                  2,
+                ),
+              );
               return 0;
             }
             if (requests.length === 0) out('No output requests.');
@@ -346,7 +414,14 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
 }
 
 /** Verifying needs no config: anyone with the release and the public key can do it. */
-function verify(manifest: string, workdir: string, values: Record<string, unknown>, format: string, out: (l: string) => void, err: (l: string) => void): number {
+function verify(
+  manifest: string,
+  workdir: string,
+  values: Record<string, unknown>,
+  format: string,
+  out: (l: string) => void,
+  err: (l: string) => void,
+): number {
   const keyPath = values['public-key'] as string | undefined;
   let pem: string | undefined;
   if (keyPath !== undefined) {
@@ -368,7 +443,13 @@ function verify(manifest: string, workdir: string, values: Record<string, unknow
   return report.ok ? 0 : 1;
 }
 
-async function runRequest(airlock: AirlockService, workdir: string, values: Record<string, unknown>, out: (l: string) => void, err: (l: string) => void): Promise<number> {
+async function runRequest(
+  airlock: AirlockService,
+  workdir: string,
+  values: Record<string, unknown>,
+  out: (l: string) => void,
+  err: (l: string) => void,
+): Promise<number> {
   const projectId = one(values, 'project', 'request');
   const queryIds = (values['query-id'] as string[] | undefined) ?? [];
   const paths = [...((values.file as string[] | undefined) ?? []), ...queryIds.map((id) => findQueryResult(workdir, projectId, id))];
@@ -377,13 +458,16 @@ async function runRequest(airlock: AirlockService, workdir: string, values: Reco
   const counts = perFile((values['count-columns'] as string[] | undefined) ?? [], names, 'count-columns');
   const magnitudes = perFile((values['magnitude-columns'] as string[] | undefined) ?? [], names, 'magnitude-columns');
   const contributions = perFile((values.contributions as string[] | undefined) ?? [], names, 'contributions');
-  if (contributions.has(undefined) && paths.length > 1) throw new UsageError('with several files, say which one the contributions are for: --contributions FILE:PATH');
+  if (contributions.has(undefined) && paths.length > 1)
+    throw new UsageError('with several files, say which one the contributions are for: --contributions FILE:PATH');
   const files = paths.map((p, i) => {
     const name = names[i];
     const countColumns = columns(counts.get(name) ?? counts.get(undefined));
     const magnitudeColumns = columns(magnitudes.get(name) ?? magnitudes.get(undefined));
     const spec: TableSpec | undefined =
-      countColumns === undefined && magnitudeColumns === undefined ? undefined : { ...(countColumns ? { countColumns } : {}), ...(magnitudeColumns ? { magnitudeColumns } : {}) };
+      countColumns === undefined && magnitudeColumns === undefined
+        ? undefined
+        : { ...(countColumns ? { countColumns } : {}), ...(magnitudeColumns ? { magnitudeColumns } : {}) };
     const contributionsPath = contributions.get(name) ?? contributions.get(undefined);
     return { path: p, ...(spec ? { spec } : {}), ...(contributionsPath ? { contributionsPath } : {}) };
   });

@@ -9,7 +9,7 @@ export const queryCommand: Command = {
   summary: "run SQL as a project, over the local curated data, within the project's approval",
   usage: '--project ID --sql "SELECT ..." [--format table|csv|json] [--max-rows N] [--config DIR] [--workdir DIR]',
   description: [
-    "Runs one SELECT with DuckDB over the local curated Parquet, as the project: it sees only its approved",
+    'Runs one SELECT with DuckDB over the local curated Parquet, as the project: it sees only its approved',
     'tables, columns and rows (the same model the Lake Formation grants are built from). A query that reaches',
     'for anything else (another table or column, files, settings, several statements) is refused with a',
     'message naming the project and what it is not approved for, and returns no data. Every query, allowed',
@@ -48,7 +48,9 @@ export const queryCommand: Command = {
       const truncated = result.rows.length > maxRows;
       const shown = truncated ? { ...result, rows: result.rows.slice(0, maxRows) } : result;
       out((format === 'csv' ? formatCsv(shown) : format === 'json' ? formatJson(shown) : formatTable(shown)).trimEnd());
-      err(`${shown.rows.length} row${shown.rows.length === 1 ? '' : 's'}${truncated ? ` (more not shown: raise --max-rows)` : ''}; ${result.bytesScanned} bytes scanned`);
+      err(
+        `${shown.rows.length} row${shown.rows.length === 1 ? '' : 's'}${truncated ? ` (more not shown: raise --max-rows)` : ''}; ${result.bytesScanned} bytes scanned`,
+      );
       // Kept, as Athena keeps results, so the output airlock can take exactly this result.
       saveQueryResult(workdir, projectId, result.queryExecutionId, formatCsv(shown));
       err(`query id ${result.queryExecutionId} (to ask for its release: sde output request --project ${projectId} --query-id ${result.queryExecutionId})`);

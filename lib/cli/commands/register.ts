@@ -14,7 +14,7 @@ export const registerCommand: Command = {
     'status, the kinds of data approved, and its use per month from the audit trail (queries run and',
     'refused, data scanned, outputs released through the airlock, first and last use).',
     'Never: researcher names or ARNs, pseudonyms, query text, row values, or any count from 1 to the',
-    "airlock's suppressionThreshold (shown as \"fewer than N\").",
+    'airlock\'s suppressionThreshold (shown as "fewer than N").',
     '',
     'Reads the local trail (<workdir>/audit, and <workdir>/airlock/events.jsonl if present), or a',
     'folder of real CloudTrail files with --trail DIR. Writes index.html, register.json and register.csv.',
@@ -28,7 +28,8 @@ export const registerCommand: Command = {
   },
   async run({ values, out, err }) {
     const trail = values.trail as string | undefined;
-    if (trail !== undefined && !fs.existsSync(trail)) throw new UsageError(`--trail ${trail}: no such file or folder (give the folder holding the CloudTrail files)`);
+    if (trail !== undefined && !fs.existsSync(trail))
+      throw new UsageError(`--trail ${trail}: no such file or folder (give the folder holding the CloudTrail files)`);
     const config = loadConfig(values.config as string, { today: values.today as string | undefined });
     const written = await generateLocalRegister({
       config,

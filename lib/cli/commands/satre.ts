@@ -25,7 +25,9 @@ export const satreCommand: Command = {
     if (format !== 'md' && format !== 'json') throw new UsageError(`--format must be md or json, not "${format}"`);
     const config = loadConfig(values.config as string, { today: values.today as string | undefined });
     const assessments = assessSatre(config, detectCapabilities());
-    out((format === 'json' ? renderSatreJson(config.platform.displayName, assessments) : renderSatreMarkdown(config.platform.displayName, assessments)).trimEnd());
+    out(
+      (format === 'json' ? renderSatreJson(config.platform.displayName, assessments) : renderSatreMarkdown(config.platform.displayName, assessments)).trimEnd(),
+    );
     return 0;
   },
 };

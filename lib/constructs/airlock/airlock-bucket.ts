@@ -188,7 +188,13 @@ export class AirlockBucket extends Construct {
         }),
       )
       .combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [this.bucket.arnForObjects(`${REQUESTS_PREFIX}*`)] }))
-      .combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:GetObjectTagging'], resourceArns: [this.bucket.arnForObjects(`${RELEASED_PREFIX}*`)] }))
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:GetObjectTagging'],
+          resourceArns: [this.bucket.arnForObjects(`${RELEASED_PREFIX}*`)],
+        }),
+      )
       .combine(this.grantKeyThroughS3(grantee));
   }
 

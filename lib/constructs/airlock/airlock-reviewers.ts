@@ -47,7 +47,8 @@ export class AirlockReviewers extends Construct {
     for (const arn of props.reviewerArns) {
       const suffix = reviewerRoleSuffix(arn);
       const roleName = `${reviewerRolePrefix(props.platformName)}${suffix}`;
-      if (roleName.length > MAX_ROLE_NAME) throw new Error(`the reviewer role name "${roleName}" is ${roleName.length} characters; IAM allows ${MAX_ROLE_NAME}: shorten the platform name`);
+      if (roleName.length > MAX_ROLE_NAME)
+        throw new Error(`the reviewer role name "${roleName}" is ${roleName.length} characters; IAM allows ${MAX_ROLE_NAME}: shorten the platform name`);
       const role = new iam.Role(this, `Reviewer-${suffix}`, {
         roleName,
         description: `Airlock output reviewer (one role per reviewer principal; the trust policy names it)`,
@@ -69,9 +70,18 @@ export class AirlockReviewers extends Construct {
     const cfnPolicy = this.policy.node.defaultChild as iam.CfnManagedPolicy;
     const bucket = props.store.bucket;
     const reasons: [string, string][] = [
-      [SUBMISSIONS_PREFIX, 'Reviewers read outputs researchers submitted under submissions/ of the airlock bucket only; object names are chosen per request at run time.'],
-      [REQUESTS_PREFIX, 'Reviewers read and write request state, checked files and reports under requests/ of the airlock bucket only; keys carry the request id, known only at run time.'],
-      [RELEASED_PREFIX, 'Reviewers write released files under released/ of the airlock bucket only (the bucket policy denies all other writers); keys carry project and request ids known at run time.'],
+      [
+        SUBMISSIONS_PREFIX,
+        'Reviewers read outputs researchers submitted under submissions/ of the airlock bucket only; object names are chosen per request at run time.',
+      ],
+      [
+        REQUESTS_PREFIX,
+        'Reviewers read and write request state, checked files and reports under requests/ of the airlock bucket only; keys carry the request id, known only at run time.',
+      ],
+      [
+        RELEASED_PREFIX,
+        'Reviewers write released files under released/ of the airlock bucket only (the bucket policy denies all other writers); keys carry project and request ids known at run time.',
+      ],
     ];
     let done = false;
     this.node.addValidation({

@@ -81,12 +81,20 @@ export class AuditTrail extends Construct {
         resources: ['*'],
         conditions: {
           ...thisTrail,
-          StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': stack.formatArn({ service: 'cloudtrail', region: '*', resource: 'trail', resourceName: '*' }) },
+          StringLike: {
+            'kms:EncryptionContext:aws:cloudtrail:arn': stack.formatArn({ service: 'cloudtrail', region: '*', resource: 'trail', resourceName: '*' }),
+          },
         },
       }),
     );
     props.encryptionKey.addToResourcePolicy(
-      new iam.PolicyStatement({ sid: 'CloudTrailDescribeKey', principals: [cloudTrail], actions: ['kms:DescribeKey'], resources: ['*'], conditions: thisTrail }),
+      new iam.PolicyStatement({
+        sid: 'CloudTrailDescribeKey',
+        principals: [cloudTrail],
+        actions: ['kms:DescribeKey'],
+        resources: ['*'],
+        conditions: thisTrail,
+      }),
     );
 
     this.logGroup = new EncryptedLogGroup(this, 'Logs', {

@@ -57,7 +57,10 @@ export class IngestionStateMachine extends Construct {
       throw new Error(`IngestionStateMachine: maxConcurrency must be a whole number from 1 to ${MAX_MAP_CONCURRENCY} (got ${props.maxConcurrency})`);
     }
 
-    const failed = new sfn.Fail(this, 'IngestionFailed', { error: 'IngestionFailed', cause: 'The landed object was not ingested; the failure is in the dead-letter queue.' });
+    const failed = new sfn.Fail(this, 'IngestionFailed', {
+      error: 'IngestionFailed',
+      cause: 'The landed object was not ingested; the failure is in the dead-letter queue.',
+    });
     const reportFailure = new tasks.SqsSendMessage(this, 'SendFailureToDeadLetterQueue', {
       queue: props.deadLetterQueue.queue,
       messageBody: sfn.TaskInput.fromObject({
@@ -70,7 +73,13 @@ export class IngestionStateMachine extends Construct {
       resultPath: sfn.JsonPath.DISCARD,
     }).next(failed);
     const catchAll = { errors: [sfn.Errors.ALL], resultPath: '$.failure' };
-    const throttled = { errors: ['Lambda.TooManyRequestsException'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 6, jitterStrategy: sfn.JitterType.FULL };
+    const throttled = {
+      errors: ['Lambda.TooManyRequestsException'],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 6,
+      jitterStrategy: sfn.JitterType.FULL,
+    };
 
     const plan = new tasks.LambdaInvoke(this, 'Plan', {
       lambdaFunction: props.planFunction,
@@ -130,7 +139,10 @@ export class IngestionStateMachine extends Construct {
 
     const definition = plan.next(
       new sfn.Choice(this, 'AlreadyCommitted?')
-        .when(sfn.Condition.booleanEquals('$.plan.skip', true), new sfn.Succeed(this, 'AlreadyIngested', { comment: 'Re-delivered event or re-landed identical object: nothing to do' }))
+        .when(
+          sfn.Condition.booleanEquals('$.plan.skip', true),
+          new sfn.Succeed(this, 'AlreadyIngested', { comment: 'Re-delivered event or re-landed identical object: nothing to do' }),
+        )
         .otherwise(this.map.next(commit).next(new sfn.Succeed(this, 'Committed'))),
     );
 
@@ -165,7 +177,7 @@ export class IngestionStateMachine extends Construct {
     const mapPolicy = this.stateMachine.node.tryFindChild('DistributedMapPolicy')?.node.defaultChild as iam.CfnPolicy | undefined;
     if (mapPolicy === undefined) throw new Error('IngestionStateMachine: aws-cdk-lib no longer creates DistributedMapPolicy; review its acknowledgements');
     const inline =
-      'Created by the Step Functions construct for the Distributed Map: it only starts, describes, stops and redrives this state machine\'s own child executions; every other permission is in the managed policy.';
+      "Created by the Step Functions construct for the Distributed Map: it only starts, describes, stops and redrives this state machine's own child executions; every other permission is in the managed policy.";
     const executions =
       'Child executions of this state machine only (Distributed Map runs name them at run time); the ARN pins the state machine, and for redrive its IngestChunks map label.';
     Validations.of(mapPolicy).acknowledge(

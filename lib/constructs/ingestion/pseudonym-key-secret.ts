@@ -37,7 +37,8 @@ export class PseudonymKeySecret extends Construct {
     this.key = props.encryptionKey;
     this.secret = new secretsmanager.Secret(this, 'Secret', {
       secretName: props.secretName,
-      description: 'Pseudonymisation key (HMAC-SHA256, 32 bytes as hex). Read only by the ingestion chunk function. Never rotate automatically: see the README.',
+      description:
+        'Pseudonymisation key (HMAC-SHA256, 32 bytes as hex). Read only by the ingestion chunk function. Never rotate automatically: see the README.',
       encryptionKey: props.encryptionKey,
       generateSecretString: {
         passwordLength: PSEUDONYM_KEY_HEX_LENGTH,
@@ -65,7 +66,11 @@ export class PseudonymKeySecret extends Construct {
    * (the data lake), which makes the two stacks depend on each other.
    */
   grantRead(grantee: iam.IGrantable): iam.Grant {
-    const read = iam.Grant.addToPrincipal({ grantee, actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resourceArns: [this.secret.secretArn] });
+    const read = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      resourceArns: [this.secret.secretArn],
+    });
     const decrypt = iam.Grant.addToPrincipal({
       grantee,
       actions: ['kms:Decrypt'],

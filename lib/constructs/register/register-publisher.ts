@@ -80,7 +80,12 @@ export class RegisterPublisher extends Construct {
         resources: ['*'],
         conditions: {
           ArnEquals: {
-            'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+            'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: logGroupName,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
           },
         },
       }),
@@ -115,22 +120,40 @@ export class RegisterPublisher extends Construct {
         'Transparency register publisher: read the audit trail prefix and project query statistics, read the published register.json, write index.html, register.json and register.csv, log, dead-letter.',
       roles: [this.role],
       statements: [
-        new iam.PolicyStatement({ sid: 'ListTrail', actions: ['s3:ListBucket'], resources: [props.auditBucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${auditPrefix}*`] } } }),
+        new iam.PolicyStatement({
+          sid: 'ListTrail',
+          actions: ['s3:ListBucket'],
+          resources: [props.auditBucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`${auditPrefix}*`] } },
+        }),
         new iam.PolicyStatement({ sid: 'ReadTrail', actions: ['s3:GetObject'], resources: [props.auditBucket.arnForObjects(`${auditPrefix}*`)] }),
-        new iam.PolicyStatement({ sid: 'DecryptTrail', actions: ['kms:Decrypt'], resources: [props.auditKey.keyArn], conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } } }),
+        new iam.PolicyStatement({
+          sid: 'DecryptTrail',
+          actions: ['kms:Decrypt'],
+          resources: [props.auditKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+        }),
         // Bytes scanned, which CloudTrail does not record: query metadata of the project workgroups only.
         new iam.PolicyStatement({ sid: 'ReadQueryStatistics', actions: ['athena:BatchGetQueryExecution'], resources: [workgroups] }),
         // The published register.json holds the data scanned of months Athena has forgotten
         // (45 days of history); listing makes a first run's missing file a 404, not a 403.
         new iam.PolicyStatement({ sid: 'ListRegister', actions: ['s3:ListBucket'], resources: [props.registerBucket.bucketArn] }),
-        new iam.PolicyStatement({ sid: 'ReadPublishedRegister', actions: ['s3:GetObject'], resources: [props.registerBucket.arnForObjects(REGISTER_FILES.json)] }),
+        new iam.PolicyStatement({
+          sid: 'ReadPublishedRegister',
+          actions: ['s3:GetObject'],
+          resources: [props.registerBucket.arnForObjects(REGISTER_FILES.json)],
+        }),
         new iam.PolicyStatement({
           sid: 'DecryptPublishedRegister',
           actions: ['kms:Decrypt'],
           resources: [props.registerKey.keyArn],
           conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
         }),
-        new iam.PolicyStatement({ sid: 'WriteRegister', actions: ['s3:PutObject'], resources: Object.values(REGISTER_FILES).map((f) => props.registerBucket.arnForObjects(f)) }),
+        new iam.PolicyStatement({
+          sid: 'WriteRegister',
+          actions: ['s3:PutObject'],
+          resources: Object.values(REGISTER_FILES).map((f) => props.registerBucket.arnForObjects(f)),
+        }),
         new iam.PolicyStatement({
           sid: 'EncryptRegister',
           actions: ['kms:GenerateDataKey'],
@@ -139,7 +162,12 @@ export class RegisterPublisher extends Construct {
         }),
         new iam.PolicyStatement({ sid: 'Log', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }),
         new iam.PolicyStatement({ sid: 'DeadLetter', actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
-        new iam.PolicyStatement({ sid: 'EncryptDeadLetters', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.registerKey.keyArn], conditions: { StringEquals: { 'kms:ViaService': `sqs.${stack.region}.amazonaws.com` } } }),
+        new iam.PolicyStatement({
+          sid: 'EncryptDeadLetters',
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [props.registerKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `sqs.${stack.region}.amazonaws.com` } },
+        }),
       ],
     });
 
@@ -148,7 +176,9 @@ export class RegisterPublisher extends Construct {
     try {
       require.resolve('esbuild/package.json');
     } catch {
-      throw new Error('RegisterPublisher: esbuild is not installed, and the function is never bundled with Docker; run `npm install` (esbuild is in package.json)');
+      throw new Error(
+        'RegisterPublisher: esbuild is not installed, and the function is never bundled with Docker; run `npm install` (esbuild is in package.json)',
+      );
     }
     const snapshotFile = stageBundledJson('sde-register-snapshot', props.snapshot);
     this.function = new nodejs.NodejsFunction(this, 'Function', {
@@ -224,4 +254,3 @@ export class RegisterPublisher extends Construct {
     }));
   }
 }
-

@@ -51,7 +51,11 @@ export class RegisterSite extends Construct {
   constructor(scope: Construct, id: string, props: RegisterSiteProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    this.bucket = new SecureBucket(this, 'Site', { encryptionKey: props.encryptionKey, accessLogsBucket: props.accessLogsBucket, accessLogsPrefix: 'register-site/' }).bucket;
+    this.bucket = new SecureBucket(this, 'Site', {
+      encryptionKey: props.encryptionKey,
+      accessLogsBucket: props.accessLogsBucket,
+      accessLogsPrefix: 'register-site/',
+    }).bucket;
 
     // CloudFront's standard logs are written by the log delivery account with an object
     // ACL, so this bucket (alone) must accept ACLs; the owner still owns every object.
@@ -142,7 +146,7 @@ export class RegisterSite extends Construct {
     Validations.of(cfn).acknowledge({
       id: 'cdk-validator-cfnguard::cloudfront_origin_failover_enabled_check',
       reason:
-        'The only origin is this stack\'s bucket in the deployment region; a failover copy would sit in another region (data residency) or be the same bucket. The register is public information regenerated daily: a short outage harms no one.',
+        "The only origin is this stack's bucket in the deployment region; a failover copy would sit in another region (data residency) or be the same bucket. The register is public information regenerated daily: a short outage harms no one.",
     });
     if (!props.domain) {
       const noCertificate =

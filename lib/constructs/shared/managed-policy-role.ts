@@ -65,7 +65,9 @@ export class ManagedPolicyRole extends iam.Role {
     let target = this.policyParts[this.policyParts.length - 1];
     if (target.chars + chars > MANAGED_POLICY_MAX_CHARS) {
       if (this.policyParts.length >= MANAGED_POLICIES_PER_ROLE) {
-        throw new Error(`ManagedPolicyRole ${this.node.path}: the permissions need more than ${MANAGED_POLICIES_PER_ROLE} managed policies; grant fewer, wider prefixes`);
+        throw new Error(
+          `ManagedPolicyRole ${this.node.path}: the permissions need more than ${MANAGED_POLICIES_PER_ROLE} managed policies; grant fewer, wider prefixes`,
+        );
       }
       this.newPolicy();
       target = this.policyParts[this.policyParts.length - 1];

@@ -115,7 +115,8 @@ export class PlatformFunction extends Construct implements iam.IGrantable {
       afterBundling.push(`mkdir -p {{out}}/node_modules/${path.posix.dirname(name)}`, `cp -RL ${shellQuote(dir)} {{out}}/node_modules/${name}`);
     }
 
-    const layers = props.duckdb?.layerVersionArn === undefined ? [] : [lambda.LayerVersion.fromLayerVersionArn(this, 'DuckDbLayer', props.duckdb.layerVersionArn)];
+    const layers =
+      props.duckdb?.layerVersionArn === undefined ? [] : [lambda.LayerVersion.fromLayerVersionArn(this, 'DuckDbLayer', props.duckdb.layerVersionArn)];
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: props.entry,
       handler: 'handler',
@@ -230,7 +231,9 @@ export class PlatformFunction extends Construct implements iam.IGrantable {
       validate: () => {
         if (!done) {
           const stack = Stack.of(policy);
-          Validations.of(policy).acknowledge(...arns.map((arn) => ({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::${flattenCfnReference(stack.resolve(arn))}]`, reason: why })));
+          Validations.of(policy).acknowledge(
+            ...arns.map((arn) => ({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::${flattenCfnReference(stack.resolve(arn))}]`, reason: why })),
+          );
           done = true;
         }
         return [];

@@ -37,7 +37,7 @@ export class DataCatalogEncryption extends Construct {
         // Only Glue acting for this account may use it (confused deputy).
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
-      description: 'Assumed by AWS Glue to encrypt and decrypt the Data Catalog with the platform key on the caller\'s behalf',
+      description: "Assumed by AWS Glue to encrypt and decrypt the Data Catalog with the platform key on the caller's behalf",
     });
     // A managed policy rather than an inline one (HIPAA and NIST controls want permissions
     // reviewable as named policies), as lake-formation-governance.ts does.

@@ -75,7 +75,11 @@ export class LakeFormationGrants extends Construct {
   private readonly chain: LakeFormationChain;
   private readonly catalogId: string;
 
-  constructor(scope: Construct, id: string, private readonly props: LakeFormationGrantsProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: LakeFormationGrantsProps,
+  ) {
     super(scope, id);
     this.chain = props.chain ?? new LakeFormationChain();
     this.catalogId = Stack.of(this).account;

@@ -231,7 +231,11 @@ function asBuffer(chunk: Uint8Array | string): Buffer {
 }
 
 /** Text blocks of about BLOCK_BYTES each; the first is held back until the encoding can be sniffed. */
-async function* decodeBlocks(source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, encoding: SourceEncoding, continuation = false): AsyncGenerator<string> {
+async function* decodeBlocks(
+  source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  encoding: SourceEncoding,
+  continuation = false,
+): AsyncGenerator<string> {
   const decoder = new Decoder(encoding, continuation);
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -479,7 +483,10 @@ function describeHeaderProblem(p: HeaderProblem): string {
  * Reads CSV records in batches (one per decoded block): the fast interface for ingestion.
  * Throws `CsvFileError` when the whole file must be quarantined.
  */
-export async function* readCsvBatches(source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, options: CsvReadOptions = {}): AsyncGenerator<CsvRecord[]> {
+export async function* readCsvBatches(
+  source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  options: CsvReadOptions = {},
+): AsyncGenerator<CsvRecord[]> {
   const encoding = options.encoding ?? 'utf-8';
   const continuation = options.continuation ?? false;
   const header = !continuation && (options.header ?? true);
@@ -525,7 +532,10 @@ export async function* readCsvBatches(source: AsyncIterable<Uint8Array | string>
     const used = scanner.scan(text, false, out);
     carry = text.slice(used);
     if (carry.length > maxRecordChars) {
-      throw new CsvFileError('record_too_large', `the record starting on line ${scanner.line} runs past ${maxRecordChars} characters (is a quote never closed?)`);
+      throw new CsvFileError(
+        'record_too_large',
+        `the record starting on line ${scanner.line} runs past ${maxRecordChars} characters (is a quote never closed?)`,
+      );
     }
     rescanAt = carry.length > BLOCK_BYTES ? 2 * carry.length : 0;
     const records = afterHeader(out);
@@ -541,6 +551,9 @@ export async function* readCsvBatches(source: AsyncIterable<Uint8Array | string>
 }
 
 /** The same records one at a time: convenient where speed does not matter. */
-export async function* readCsv(source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, options: CsvReadOptions = {}): AsyncGenerator<CsvRecord> {
+export async function* readCsv(
+  source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  options: CsvReadOptions = {},
+): AsyncGenerator<CsvRecord> {
   for await (const batch of readCsvBatches(source, options)) yield* batch;
 }

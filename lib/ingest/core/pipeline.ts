@@ -124,7 +124,12 @@ function reject(counts: PipelineCounts, sinks: PipelineSinks, record: CsvRecord,
  * Runs one batch of records through the pipeline, adding to `counts` (pass the same object
  * for every batch of a file) and returning it.
  */
-export function processRecords(pipeline: RecordPipeline, records: Iterable<CsvRecord>, sinks: PipelineSinks, counts: PipelineCounts = emptyCounts()): PipelineCounts {
+export function processRecords(
+  pipeline: RecordPipeline,
+  records: Iterable<CsvRecord>,
+  sinks: PipelineSinks,
+  counts: PipelineCounts = emptyCounts(),
+): PipelineCounts {
   const { validate, deidentify, optOut } = pipeline;
   const valuesSink = sinks.curatedValues;
   const buffer: CuratedValue[] = new Array(pipeline.columns.length);

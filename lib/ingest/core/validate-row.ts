@@ -64,8 +64,7 @@ export interface RowProblem {
 }
 
 export type RowValidation =
-  | { readonly ok: true; readonly row: TypedRow }
-  | { readonly ok: false; readonly line: number; readonly problems: readonly RowProblem[] };
+  { readonly ok: true; readonly row: TypedRow } | { readonly ok: false; readonly line: number; readonly problems: readonly RowProblem[] };
 
 export interface ValidateOptions {
   /** The batch's load date (`YYYY-MM-DD`): dates are judged plausible against it. */
@@ -205,7 +204,11 @@ function identifierCheck(column: ColumnConfig): Check {
   const failures = new Map(
     (Object.keys(IDENTIFIER_LABELS) as IdentifierKind[]).map((kind) => [
       kind,
-      failure(column, 'identifier_in_text', `holds what looks like ${IDENTIFIER_LABELS[kind]}; a column kept in clear must not carry identifiers (correct the row at source)`),
+      failure(
+        column,
+        'identifier_in_text',
+        `holds what looks like ${IDENTIFIER_LABELS[kind]}; a column kept in clear must not carry identifiers (correct the row at source)`,
+      ),
     ]),
   );
   return (v) => {
@@ -240,7 +243,18 @@ interface BirthOrder {
  */
 function isPad(c: number): boolean {
   // Space, tab, LF, VT, FF, CR; never NUL or another control character, which must stay visible to the checks.
-  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
+  return (
+    c === 32 ||
+    (c >= 9 && c <= 13) ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000
+  );
 }
 
 function trimPadding(v: string): string {

@@ -61,7 +61,12 @@ export async function runAirlockDemo(options: {
     }
   };
 
-  const req = await airlock.request({ projectId: project.id, files: [{ path: table }], statement: 'Synthetic admissions by age band and sex (demo)', requester });
+  const req = await airlock.request({
+    projectId: project.id,
+    files: [{ path: table }],
+    statement: 'Synthetic admissions by age band and sex (demo)',
+    requester,
+  });
   if (!req.ok) throw new Error(`the demo request was refused: ${req.refusal.message}`);
   const id = req.value.id;
   out(`airlock: ${project.id} asked to release ${path.basename(table)} (request ${id})`);

@@ -96,7 +96,12 @@ async function airlockStep(config: SdeConfig, layout: WorkdirLayout, log: Log): 
   const writer = LocalAuditWriter.open(layout.root, localAuditEnv(config));
   log('Output airlock (disclosure checks, two reviewers, a signed release record):');
   // Airlock events are CloudTrail-shaped (checked against checkRecord in test/airlock).
-  await runAirlockDemo({ config, workdir: layout.root, sink: (event) => void writer.append(event as unknown as CloudTrailRecord), out: (line) => log(`  ${line}`) });
+  await runAirlockDemo({
+    config,
+    workdir: layout.root,
+    sink: (event) => void writer.append(event as unknown as CloudTrailRecord),
+    out: (line) => log(`  ${line}`),
+  });
 }
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {

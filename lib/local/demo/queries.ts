@@ -46,11 +46,19 @@ export function refusedDemoQuery(config: SdeConfig, project: ProjectConfig): Dem
   const access = projectAccess(config, project);
   for (const grant of access) {
     const hidden = curatedColumns(grant.dataset).find((c) => !grant.columnNames.includes(c.name));
-    if (hidden) return { projectId: project.id, sql: `SELECT ${hidden.name} FROM ${grant.dataset.name} LIMIT 5`, why: `read ${grant.dataset.name}.${hidden.name}, a column outside its approval` };
+    if (hidden)
+      return {
+        projectId: project.id,
+        sql: `SELECT ${hidden.name} FROM ${grant.dataset.name} LIMIT 5`,
+        why: `read ${grant.dataset.name}.${hidden.name}, a column outside its approval`,
+      };
   }
   const approved = new Set(access.map((a) => a.dataset.name));
   const other = config.datasets.find((d) => !approved.has(d.name)) ?? config.datasets[0];
-  const reason = access.length === 0 ? `read ${other.name} while the project is ${projectState(project, config.today).replace('_', ' ')}` : `read ${other.name}, a table outside its approval`;
+  const reason =
+    access.length === 0
+      ? `read ${other.name} while the project is ${projectState(project, config.today).replace('_', ' ')}`
+      : `read ${other.name}, a table outside its approval`;
   return { projectId: project.id, sql: `SELECT COUNT(*) FROM ${other.name}`, why: reason };
 }
 
@@ -65,7 +73,11 @@ export interface DemoQueriesResult {
   readonly accessMatrixFiles: readonly string[];
 }
 
-export async function runDemoQueries(options: { readonly config: SdeConfig; readonly workdir: string; readonly log: (line: string) => void }): Promise<DemoQueriesResult> {
+export async function runDemoQueries(options: {
+  readonly config: SdeConfig;
+  readonly workdir: string;
+  readonly log: (line: string) => void;
+}): Promise<DemoQueriesResult> {
   const { config, workdir, log } = options;
   const curatedRoot = await syncCuratedCache(config, workdir);
   const outcomes: DemoQueryOutcome[] = [];

@@ -23,7 +23,10 @@ function sizeOf(body: PutBody, options: PutOptions): number {
 
 /** The batch id is the second path segment of every key ingestion writes (see lib/ingest/layout.ts), where there is one. */
 function batchIdIn(key: string): string | undefined {
-  return key.split('/').find((s) => /^[0-9a-f]{24}(?:[-.]|$)/.test(s))?.slice(0, 24);
+  return key
+    .split('/')
+    .find((s) => /^[0-9a-f]{24}(?:[-.]|$)/.test(s))
+    ?.slice(0, 24);
 }
 
 export class AuditedObjectStore implements ObjectStore {
@@ -32,7 +35,12 @@ export class AuditedObjectStore implements ObjectStore {
     private readonly audit: AuditContext,
   ) {}
 
-  private record(eventName: 'PutObject' | 'CopyObject' | 'CompleteMultipartUpload' | 'DeleteObject', ref: ObjectRef, bytes: number, copySource?: ObjectRef): void {
+  private record(
+    eventName: 'PutObject' | 'CopyObject' | 'CompleteMultipartUpload' | 'DeleteObject',
+    ref: ObjectRef,
+    bytes: number,
+    copySource?: ObjectRef,
+  ): void {
     const base = ingestionWriteEvent(this.audit.env, { bucket: ref.bucket, key: ref.key, bytes, dataset: this.audit.dataset, batchId: batchIdIn(ref.key) });
     const record: CloudTrailRecord =
       eventName === 'PutObject'

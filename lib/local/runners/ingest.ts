@@ -239,7 +239,10 @@ export async function ingestStep(options: IngestStepOptions): Promise<Manifest[]
       `${t.rowsRejected} rejected to quarantine, ${t.rowsOptedOut} removed by the national data opt-out; ${t.quarantined} whole files quarantined.`,
   );
   for (const m of manifests) {
-    const state = m.status === 'committed' ? `${m.rowsWritten} written, ${m.rowsRejected} rejected, ${m.rowsOptedOut} opted out` : `quarantined: ${m.quarantine?.error.code}`;
+    const state =
+      m.status === 'committed'
+        ? `${m.rowsWritten} written, ${m.rowsRejected} rejected, ${m.rowsOptedOut} opted out`
+        : `quarantined: ${m.quarantine?.error.code}`;
     log(`  ${m.dataset.padEnd(24)} batch ${m.batchId}: ${m.rowsRead} read, ${state}`);
   }
   return manifests;

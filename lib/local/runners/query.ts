@@ -68,7 +68,9 @@ export async function queryAsProject(options: LocalQueryOptions & { readonly cur
     session = await ProjectSession.open({ config: options.config, projectId: options.projectId, curatedRoot: options.curatedRoot });
     const result = await session.query(options.sql, { maxRows: options.maxRows });
     const queryExecutionId = randomUUID();
-    audit.append(projectQueryEvent(env, { ...who, queryString: options.sql, bytesScanned: result.bytesScanned, tables: result.tables, database, queryExecutionId }));
+    audit.append(
+      projectQueryEvent(env, { ...who, queryString: options.sql, bytesScanned: result.bytesScanned, tables: result.tables, database, queryExecutionId }),
+    );
     for (const table of result.tables) audit.append(dataAccessEvent(env, { ...who, database, table, queryExecutionId }));
     return { ...result, queryExecutionId };
   } catch (e) {

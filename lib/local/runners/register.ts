@@ -79,9 +79,15 @@ export async function generateLocalRegister(options: LocalRegisterOptions): Prom
  * The demo's last step: the register from the demo's own audit records, in the demo's
  * output folder. Runs after every other step so that it sees all they recorded.
  */
-export async function writeDemoRegister(options: { readonly config: SdeConfig; readonly workdir: string; readonly log?: (line: string) => void }): Promise<WrittenRegister> {
+export async function writeDemoRegister(options: {
+  readonly config: SdeConfig;
+  readonly workdir: string;
+  readonly log?: (line: string) => void;
+}): Promise<WrittenRegister> {
   const written = await generateLocalRegister({ config: options.config, workdir: options.workdir });
   const used = written.register.projects.filter((p) => p.activity.months.length > 0).length;
-  options.log?.(`Transparency register: ${written.register.projects.length} projects (${used} with recorded use) in ${written.dir}/ (index.html, register.json, register.csv)`);
+  options.log?.(
+    `Transparency register: ${written.register.projects.length} projects (${used} with recorded use) in ${written.dir}/ (index.html, register.json, register.csv)`,
+  );
   return written;
 }

@@ -18,7 +18,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { authentication, BUCKET_SUBRESOURCES, DUMMY_ACCOUNT, KoaMiddleware, OBJECT_SUFFIX, queryValue, S3Error, S3rverContext, UPLOADS_DIR } from './s3rver-internals';
+import {
+  authentication,
+  BUCKET_SUBRESOURCES,
+  DUMMY_ACCOUNT,
+  KoaMiddleware,
+  OBJECT_SUFFIX,
+  queryValue,
+  S3Error,
+  S3rverContext,
+  UPLOADS_DIR,
+} from './s3rver-internals';
 
 const MAX_KEYS = 1000;
 
@@ -99,7 +109,8 @@ function parseMaxKeys(raw: string | undefined): number {
     throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', { ArgumentName: 'max-keys', ArgumentValue: raw });
   }
   const n = Number(raw);
-  if (n < 0 || n > 2147483647) throw new S3Error('InvalidArgument', 'Argument maxKeys must be an integer between 0 and 2147483647', { ArgumentName: 'maxKeys', ArgumentValue: n });
+  if (n < 0 || n > 2147483647)
+    throw new S3Error('InvalidArgument', 'Argument maxKeys must be an integer between 0 and 2147483647', { ArgumentName: 'maxKeys', ArgumentValue: n });
   return Math.min(MAX_KEYS, n);
 }
 
@@ -124,8 +135,10 @@ async function listBucket(ctx: S3rverContext, bucket: string): Promise<void> {
     if ('marker' in ctx.query) throw new S3Error('InvalidArgument', 'Marker unsupported with REST.GET.BUCKET in list-type=2', { ArgumentName: 'marker' });
     startAfter = token !== undefined ? decodeToken(token) : (queryValue(ctx, 'start-after') ?? '');
   } else {
-    if ('continuation-token' in ctx.query) throw new S3Error('InvalidArgument', 'continuation-token only supported in REST.GET.BUCKET with list-type=2', { ArgumentName: 'continuation-token' });
-    if ('start-after' in ctx.query) throw new S3Error('InvalidArgument', 'startAfter only supported in REST.GET.BUCKET with list-type=2', { ArgumentName: 'start-after' });
+    if ('continuation-token' in ctx.query)
+      throw new S3Error('InvalidArgument', 'continuation-token only supported in REST.GET.BUCKET with list-type=2', { ArgumentName: 'continuation-token' });
+    if ('start-after' in ctx.query)
+      throw new S3Error('InvalidArgument', 'startAfter only supported in REST.GET.BUCKET with list-type=2', { ArgumentName: 'start-after' });
     startAfter = queryValue(ctx, 'marker') ?? '';
   }
 

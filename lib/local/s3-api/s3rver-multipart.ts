@@ -32,7 +32,9 @@ const UPLOAD_ID = /^[0-9a-f]{32}$/;
 function uploadDir(ctx: S3rverContext, bucket: string, uploadId: string | undefined): string {
   const dir = uploadId !== undefined && UPLOAD_ID.test(uploadId) ? path.join(ctx.store.getBucketPath(bucket), UPLOADS_DIR, uploadId) : undefined;
   if (dir === undefined || !fs.existsSync(dir)) {
-    throw new S3Error('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { UploadId: uploadId ?? '' });
+    throw new S3Error('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', {
+      UploadId: uploadId ?? '',
+    });
   }
   return dir;
 }
@@ -42,7 +44,11 @@ function copySourceOf(header: string): { bucket: string; key: string } {
   const [location, query] = header.replace(/^\//, '').split('?', 2);
   if (query !== undefined) throw new S3Error('NotImplemented', 'Copying a version of an object is not implemented by the local S3 API (it keeps no versions)');
   const slash = location.indexOf('/');
-  if (slash <= 0 || slash === location.length - 1) throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { ArgumentName: 'x-amz-copy-source', ArgumentValue: header });
+  if (slash <= 0 || slash === location.length - 1)
+    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', {
+      ArgumentName: 'x-amz-copy-source',
+      ArgumentValue: header,
+    });
   return { bucket: decodeURIComponent(location.slice(0, slash)), key: decodeURIComponent(location.slice(slash + 1)) };
 }
 
@@ -50,10 +56,14 @@ async function uploadPartCopy(ctx: S3rverContext, target: { bucket: string; key:
   const uploadId = queryValue(ctx, 'uploadId');
   const partNumber = Number(queryValue(ctx, 'partNumber'));
   if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10_000) {
-    throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: queryValue(ctx, 'partNumber') ?? '' });
+    throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', {
+      ArgumentName: 'partNumber',
+      ArgumentValue: queryValue(ctx, 'partNumber') ?? '',
+    });
   }
   uploadDir(ctx, target.bucket, uploadId);
-  if (Object.keys(ctx.headers).some((h) => h.startsWith('x-amz-copy-source-if-'))) throw new S3Error('NotImplemented', 'Copy-source conditions are not implemented by the local S3 API');
+  if (Object.keys(ctx.headers).some((h) => h.startsWith('x-amz-copy-source-if-')))
+    throw new S3Error('NotImplemented', 'Copy-source conditions are not implemented by the local S3 API');
   const source = copySourceOf(headerValue(ctx, 'x-amz-copy-source') ?? '');
   let size: number;
   try {
@@ -65,10 +75,18 @@ async function uploadPartCopy(ctx: S3rverContext, target: { bucket: string; key:
   let range = { start: 0, end: size - 1 };
   if (rangeHeader !== undefined) {
     const m = /^bytes=(\d+)-(\d+)$/.exec(rangeHeader);
-    if (m === null) throw new S3Error('InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy', { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: rangeHeader });
+    if (m === null)
+      throw new S3Error(
+        'InvalidArgument',
+        'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy',
+        { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: rangeHeader },
+      );
     range = { start: Number(m[1]), end: Number(m[2]) };
     if (range.end < range.start || range.end >= size) {
-      throw new S3Error('InvalidArgument', `Range specified is not valid for source object of size: ${size}`, { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: rangeHeader });
+      throw new S3Error('InvalidArgument', `Range specified is not valid for source object of size: ${size}`, {
+        ArgumentName: 'x-amz-copy-source-range',
+        ArgumentValue: rangeHeader,
+      });
     }
   }
   const object = size === 0 ? undefined : await ctx.store.getObject(source.bucket, source.key, range);
@@ -86,7 +104,11 @@ function checkPartSizes(ctx: S3rverContext, bucket: string): void {
     .sort((a, b) => a.number - b.number);
   const small = parts.slice(0, -1).find((p) => p.size < MIN_PART_BYTES);
   if (small !== undefined) {
-    throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', { ProposedSize: small.size, MinSizeAllowed: MIN_PART_BYTES, PartNumber: small.number });
+    throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', {
+      ProposedSize: small.size,
+      MinSizeAllowed: MIN_PART_BYTES,
+      PartNumber: small.number,
+    });
   }
 }
 

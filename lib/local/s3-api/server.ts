@@ -70,7 +70,9 @@ function installHandlers(server: S3rver): void {
   const stack = server.middleware;
   const router = stack[stack.length - 1];
   if (typeof router !== 'function' || router.name !== 'dispatch') {
-    throw new Error("s3rver's middleware layout is not the one lib/local/s3-api/s3rver-list.ts was written for (was s3rver upgraded?): check the listing, multipart and conditional-PUT handlers before using this version");
+    throw new Error(
+      "s3rver's middleware layout is not the one lib/local/s3-api/s3rver-list.ts was written for (was s3rver upgraded?): check the listing, multipart and conditional-PUT handlers before using this version",
+    );
   }
   stack.splice(stack.length - 1, 0, listObjectsMiddleware(), multipartMiddleware(), conditionalPutMiddleware());
 }
@@ -81,7 +83,9 @@ async function ensureBucket(client: S3Client, bucket: string, endpoint: string):
   } catch (e) {
     const err = e as { name?: string; message?: string };
     if (err.name === 'BucketAlreadyOwnedByYou' || err.name === 'BucketAlreadyExists') return;
-    throw new Error(`could not create bucket "${bucket}" on the local S3 API at ${endpoint}: ${err.name ?? 'Error'}: ${err.message ?? String(e)}`);
+    throw new Error(`could not create bucket "${bucket}" on the local S3 API at ${endpoint}: ${err.name ?? 'Error'}: ${err.message ?? String(e)}`, {
+      cause: e,
+    });
   }
 }
 

@@ -51,7 +51,8 @@ export async function uploadFile(client: S3Client, options: UploadFileOptions): 
   const { bucket, key, file } = options;
   const contentType = options.contentType ?? 'application/octet-stream';
   const requested = options.partSize ?? 16 * 1024 * 1024;
-  if (!Number.isInteger(requested) || requested < MIN_PART_SIZE) throw new Error(`partSize must be a whole number of bytes, at least ${MIN_PART_SIZE} (5 MiB, the S3 minimum), not ${requested}`);
+  if (!Number.isInteger(requested) || requested < MIN_PART_SIZE)
+    throw new Error(`partSize must be a whole number of bytes, at least ${MIN_PART_SIZE} (5 MiB, the S3 minimum), not ${requested}`);
   const bytes = (await fs.promises.stat(file)).size;
   const handle = await fs.promises.open(file, 'r');
   try {

@@ -57,7 +57,16 @@ import {
 } from './values';
 
 /** The kinds of bad row planted; ingestion must quarantine each of them. */
-export const BAD_ROW_KINDS = ['bad_nhs_check_digit', 'missing_required', 'future_date_of_birth', 'unparseable_date', 'ragged_row', 'non_numeric', 'identifier_in_text', 'bad_record_id'] as const;
+export const BAD_ROW_KINDS = [
+  'bad_nhs_check_digit',
+  'missing_required',
+  'future_date_of_birth',
+  'unparseable_date',
+  'ragged_row',
+  'non_numeric',
+  'identifier_in_text',
+  'bad_record_id',
+] as const;
 export type BadRowKind = (typeof BAD_ROW_KINDS)[number];
 
 export interface SyntheticPerson {
@@ -451,7 +460,14 @@ async function writeDataset(dataset: DatasetConfig, file: string, settings: Sett
   };
   // A UTF-16 file needs its byte-order mark; readers guess wrong without it.
   if (encoding === 'utf-16le') await sink.write(Buffer.from([0xff, 0xfe]));
-  if (dataset.source.header) pending.push(csvLine(dataset.columns.map((c) => c.name), delimiter, quote) + lineEnd);
+  if (dataset.source.header)
+    pending.push(
+      csvLine(
+        dataset.columns.map((c) => c.name),
+        delimiter,
+        quote,
+      ) + lineEnd,
+    );
 
   const personLevel = dataset.personKey !== undefined && dataset.columns[0]?.name === dataset.personKey;
   const maternity = isMaternity(dataset);

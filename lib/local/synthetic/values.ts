@@ -71,13 +71,97 @@ export function spacedNhsNumber(n: string): string {
   return `${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)}`;
 }
 
-export const GIVEN_NAMES = ['Amara', 'Ben', 'Chloe', 'Dev', 'Ella', 'Femi', 'Grace', 'Hamza', 'Isla', 'Jamal', 'Kiran', 'Leah', 'Mo', 'Nia', 'Oscar', 'Priya', 'Quinn', 'Rosa', 'Sami', 'Tara', 'Umar', 'Vera', 'Wes', 'Yara', 'Zac'];
-export const FAMILY_NAMES = ['Adeyemi', 'Brown', 'Chowdhury', 'Davies', 'Evans', 'Fernandes', 'Green', 'Hussain', 'Ivanova', 'Jones', 'Khan', 'Lopez', 'Murphy', 'Nguyen', 'Okafor', 'Patel', 'Quinn', 'Roberts', 'Smith', 'Taylor', 'Usman', 'Walsh', 'Yilmaz', 'Zhang'];
+export const GIVEN_NAMES = [
+  'Amara',
+  'Ben',
+  'Chloe',
+  'Dev',
+  'Ella',
+  'Femi',
+  'Grace',
+  'Hamza',
+  'Isla',
+  'Jamal',
+  'Kiran',
+  'Leah',
+  'Mo',
+  'Nia',
+  'Oscar',
+  'Priya',
+  'Quinn',
+  'Rosa',
+  'Sami',
+  'Tara',
+  'Umar',
+  'Vera',
+  'Wes',
+  'Yara',
+  'Zac',
+];
+export const FAMILY_NAMES = [
+  'Adeyemi',
+  'Brown',
+  'Chowdhury',
+  'Davies',
+  'Evans',
+  'Fernandes',
+  'Green',
+  'Hussain',
+  'Ivanova',
+  'Jones',
+  'Khan',
+  'Lopez',
+  'Murphy',
+  'Nguyen',
+  'Okafor',
+  'Patel',
+  'Quinn',
+  'Roberts',
+  'Smith',
+  'Taylor',
+  'Usman',
+  'Walsh',
+  'Yilmaz',
+  'Zhang',
+];
 /** Street names that announce themselves as made up. */
 export const STREETS = ['Example Road', 'Sample Street', 'Test Lane', 'Placeholder Avenue', 'Fictional Close', 'Synthetic Way'];
 
 /** London postcode districts; the inward part (digit + two letters) is generated. */
-export const POSTCODE_DISTRICTS = ['N1', 'N7', 'N15', 'NW1', 'NW5', 'NW10', 'E1', 'E8', 'E14', 'E17', 'SE1', 'SE5', 'SE15', 'SE18', 'SW2', 'SW9', 'SW17', 'W2', 'W10', 'WC1N', 'EC1V', 'HA0', 'CR0', 'BR1', 'IG1', 'EN1', 'TW3', 'UB3', 'KT1', 'SM1', 'DA1', 'RM1'];
+export const POSTCODE_DISTRICTS = [
+  'N1',
+  'N7',
+  'N15',
+  'NW1',
+  'NW5',
+  'NW10',
+  'E1',
+  'E8',
+  'E14',
+  'E17',
+  'SE1',
+  'SE5',
+  'SE15',
+  'SE18',
+  'SW2',
+  'SW9',
+  'SW17',
+  'W2',
+  'W10',
+  'WC1N',
+  'EC1V',
+  'HA0',
+  'CR0',
+  'BR1',
+  'IG1',
+  'EN1',
+  'TW3',
+  'UB3',
+  'KT1',
+  'SM1',
+  'DA1',
+  'RM1',
+];
 /** Letters used in the inward code (C, I, K, M, O and V never are). */
 const INWARD_LETTERS = [...'ABDEFGHJLNPQRSTUWXYZ'];
 
@@ -91,7 +175,24 @@ export function syntheticLsoa(random: Random): string {
 }
 
 /** Codes shaped like ODS GP practice codes (letter, two digits, three digits). */
-export const GP_PRACTICES = ['F83001', 'F83004', 'F83010', 'E83003', 'E83016', 'F85002', 'F85019', 'G85001', 'G85011', 'H85003', 'H85020', 'E87002', 'E87016', 'F84003', 'F84021', 'Y03049'];
+export const GP_PRACTICES = [
+  'F83001',
+  'F83004',
+  'F83010',
+  'E83003',
+  'E83016',
+  'F85002',
+  'F85019',
+  'G85001',
+  'G85011',
+  'H85003',
+  'H85020',
+  'E87002',
+  'E87016',
+  'F84003',
+  'F84021',
+  'Y03049',
+];
 /** Three-character ODS codes of London acute trusts (organisations, not people). */
 export const TRUSTS = ['RAL', 'RAP', 'RKE', 'RRV', 'RJ1', 'RYJ', 'R1H', 'RJZ', 'RQM', 'RAS'];
 /** NHS Data Dictionary ethnic category codes (Z: not stated). */

@@ -16,5 +16,7 @@ const env: LocalAuditEnv = {
 };
 const writer = LocalAuditWriter.open(workdir, env, { maxRecordsPerFile: 7 });
 for (let i = 0; i < Number(countText); i++) {
-  writer.append(projectQueryEvent(env, { projectId: 'ncl-winter-planning', sessionName: `${tag}-${i}`, queryString: 'SELECT 1', time: new Date('2026-11-21T10:00:00Z') }));
+  writer.append(
+    projectQueryEvent(env, { projectId: 'ncl-winter-planning', sessionName: `${tag}-${i}`, queryString: 'SELECT 1', time: new Date('2026-11-21T10:00:00Z') }),
+  );
 }

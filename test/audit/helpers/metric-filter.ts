@@ -85,7 +85,12 @@ export function compileFilterPattern(pattern: string): (event: unknown) => boole
     path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined), event);
   const matches = (actual: unknown, value: string) => {
     if (actual === undefined || actual === null || typeof actual === 'object') return false;
-    const re = new RegExp(`^${value.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    const re = new RegExp(
+      `^${value
+        .split('*')
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    );
     return re.test(String(actual));
   };
   const evaluate = (n: Node, event: unknown): boolean => {

@@ -22,8 +22,7 @@ function bucketProps(template: Template, logicalId: string): any {
 describe('SecureBucket: one assertion per security property', () => {
   const { template, dataId, logsId, keyId } = build({ expireAfterDays: 7 });
   const props = bucketProps(template, dataId);
-  const policy = () =>
-    Object.values(template.findResources('AWS::S3::BucketPolicy')).find((p: any) => p.Properties.Bucket.Ref === dataId) as any;
+  const policy = () => Object.values(template.findResources('AWS::S3::BucketPolicy')).find((p: any) => p.Properties.Bucket.Ref === dataId) as any;
 
   test('encrypts with the customer-managed KMS key, with an S3 bucket key', () => {
     expect(props.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([
@@ -32,7 +31,12 @@ describe('SecureBucket: one assertion per security property', () => {
   });
 
   test('blocks every kind of public access', () => {
-    expect(props.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(props.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
   });
 
   test('disables ACLs (bucket owner enforced)', () => {
@@ -139,9 +143,7 @@ describe('AccessLogBucket', () => {
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: logsId },
       PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Allow', Action: 's3:PutObject', Principal: { Service: 'logging.s3.amazonaws.com' } }),
-        ]),
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Allow', Action: 's3:PutObject', Principal: { Service: 'logging.s3.amazonaws.com' } })]),
       },
     });
   });

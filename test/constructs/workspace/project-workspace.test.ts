@@ -62,13 +62,20 @@ const fromDataLake = (construct: { node: { defaultChild?: unknown } }, attribute
   expect.objectContaining({
     'Fn::GetStackOutput': expect.objectContaining({
       StackName: dataLake.stackName,
-      OutputName: expect.stringMatching(new RegExp(`^PublishOutput${attribute === 'Arn' ? 'FnGetAtt' : 'Ref'}${dataLake.getLogicalId(construct.node.defaultChild as never)}`)),
+      OutputName: expect.stringMatching(
+        new RegExp(`^PublishOutput${attribute === 'Arn' ? 'FnGetAtt' : 'Ref'}${dataLake.getLogicalId(construct.node.defaultChild as never)}`),
+      ),
     }),
   });
 
 test('the example has active, expired and row-filtered projects to cover', () => {
   expect(active.map((p) => p.id).sort()).toEqual(['medisight-prescribing', 'ncl-winter-planning', 'ucl-multimorbidity']);
-  expect(projectState(config.projects.find((p) => p.id === 'kcl-covid-recovery')!, TEST_TODAY)).toBe('expired');
+  expect(
+    projectState(
+      config.projects.find((p) => p.id === 'kcl-covid-recovery')!,
+      TEST_TODAY,
+    ),
+  ).toBe('expired');
 });
 
 describe.each(active.map((p) => [p.id, p] as const))('workspace of %s', (id, project) => {
@@ -124,7 +131,9 @@ describe.each(active.map((p) => [p.id, p] as const))('workspace of %s', (id, pro
   });
 
   test('the platform and airlock keys are usable only through S3, to encrypt and decrypt', () => {
-    const kmsStatements = one('AWS::IAM::ManagedPolicy').PolicyDocument.Statement.filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('kms:')));
+    const kmsStatements = one('AWS::IAM::ManagedPolicy').PolicyDocument.Statement.filter((s: any) =>
+      [s.Action].flat().some((a: string) => a.startsWith('kms:')),
+    );
     expect(kmsStatements).toHaveLength(1);
     expect(kmsStatements[0]).toEqual({
       Effect: 'Allow',
@@ -137,7 +146,9 @@ describe.each(active.map((p) => [p.id, p] as const))('workspace of %s', (id, pro
 
   test('Glue metadata access names the approved tables only', () => {
     const glue = one('AWS::IAM::ManagedPolicy').PolicyDocument.Statement.find((s: any) => [s.Action].flat().includes('glue:GetTable'));
-    const tables = JSON.stringify(glue.Resource).match(/:table\/[a-z_]+\/[a-z_0-9]+/g)!.map((t) => t.split('/')[2]);
+    const tables = JSON.stringify(glue.Resource)
+      .match(/:table\/[a-z_]+\/[a-z_0-9]+/g)!
+      .map((t) => t.split('/')[2]);
     expect(tables.sort()).toEqual(access.map((t) => t.dataset.name).sort());
   });
 
@@ -202,7 +213,11 @@ describe.each(active.map((p) => [p.id, p] as const))('workspace of %s', (id, pro
       .map(([, r]) => r.Properties.Resource.TableWithColumns?.Name ?? r.Properties.Resource.Table?.TableName)
       .filter(Boolean);
     expect(tableGrants.filter((t) => filtered.includes(t))).toEqual([]);
-    expect(ofType(resources, 'AWS::LakeFormation::DataCellsFilter').map(([, f]) => f.Properties.TableName).sort()).toEqual(filtered.sort());
+    expect(
+      ofType(resources, 'AWS::LakeFormation::DataCellsFilter')
+        .map(([, f]) => f.Properties.TableName)
+        .sort(),
+    ).toEqual(filtered.sort());
   });
 
   test('each SELECT on a filter waits for its filter; every grant waits for the role it names', () => {
@@ -268,7 +283,9 @@ describe('projects that are not active get nothing', () => {
   test('constructing a workspace for an inactive project fails instead of granting', () => {
     const stack = new Stack(newSdeApp(), 'Standalone');
     const expired = config.projects.find((p) => p.id === 'kcl-covid-recovery')!;
-    expect(() => new ProjectWorkspace(stack, 'W', workspaceProps(stack, config, expired))).toThrow(/kcl-covid-recovery" is expired.*only an active project gets a workspace/);
+    expect(() => new ProjectWorkspace(stack, 'W', workspaceProps(stack, config, expired))).toThrow(
+      /kcl-covid-recovery" is expired.*only an active project gets a workspace/,
+    );
   });
 });
 
@@ -291,7 +308,9 @@ describe('ProjectWorkspace in one stack with the catalog', () => {
     for (const [dataset, grant] of workspace.columnGrants) {
       const tableId = id(props.tables.get(dataset)!.table);
       for (const r of [grant.permission, grant.filter].filter((x) => x !== undefined)) {
-        expect(resources[id(r)].DependsOn).toEqual(expect.arrayContaining([id(settings), ...(r === grant.permission && grant.filter ? [id(grant.filter)] : [tableId])]));
+        expect(resources[id(r)].DependsOn).toEqual(
+          expect.arrayContaining([id(settings), ...(r === grant.permission && grant.filter ? [id(grant.filter)] : [tableId])]),
+        );
       }
     }
     expect(resources[id(workspace.describeDatabase)].DependsOn).toContain(id(settings));

@@ -31,25 +31,114 @@ const shape = (records: CsvRecord[]) => records.map((r) => [r.fields, r.line, r.
 describe('CSV records (RFC 4180)', () => {
   // Every row names its options: jest would take a missing fourth argument for a `done` callback.
   const cases: [string, string, ReturnType<typeof shape>, CsvReadOptions][] = [
-    ['LF line ends', 'a,b\n1,2\n', [[['a', 'b'], 1, null], [['1', '2'], 2, null]], NO_HEADER],
-    ['CRLF line ends', 'a,b\r\n1,2\r\n', [[['a', 'b'], 1, null], [['1', '2'], 2, null]], NO_HEADER],
-    ['CR-only line ends (old Mac)', 'a,b\r1,2\r', [[['a', 'b'], 1, null], [['1', '2'], 2, null]], NO_HEADER],
-    ['no line end at the end of the file', 'a,b\n1,2', [[['a', 'b'], 1, null], [['1', '2'], 2, null]], NO_HEADER],
-    ['empty fields and a trailing delimiter', ',,\nx,', [[['', '', ''], 1, null], [['x', ''], 2, null]], NO_HEADER],
+    [
+      'LF line ends',
+      'a,b\n1,2\n',
+      [
+        [['a', 'b'], 1, null],
+        [['1', '2'], 2, null],
+      ],
+      NO_HEADER,
+    ],
+    [
+      'CRLF line ends',
+      'a,b\r\n1,2\r\n',
+      [
+        [['a', 'b'], 1, null],
+        [['1', '2'], 2, null],
+      ],
+      NO_HEADER,
+    ],
+    [
+      'CR-only line ends (old Mac)',
+      'a,b\r1,2\r',
+      [
+        [['a', 'b'], 1, null],
+        [['1', '2'], 2, null],
+      ],
+      NO_HEADER,
+    ],
+    [
+      'no line end at the end of the file',
+      'a,b\n1,2',
+      [
+        [['a', 'b'], 1, null],
+        [['1', '2'], 2, null],
+      ],
+      NO_HEADER,
+    ],
+    [
+      'empty fields and a trailing delimiter',
+      ',,\nx,',
+      [
+        [['', '', ''], 1, null],
+        [['x', ''], 2, null],
+      ],
+      NO_HEADER,
+    ],
     ['a quoted delimiter', '"a,b",c\n', [[['a,b', 'c'], 1, null]], NO_HEADER],
     ['doubled quotes', '"say ""hi""",x\n', [[['say "hi"', 'x'], 1, null]], NO_HEADER],
     ['an empty quoted field', '"",x\n', [[['', 'x'], 1, null]], NO_HEADER],
     ['a quoted field at the end of the file', 'x,"y"', [[['x', 'y'], 1, null]], NO_HEADER],
-    ['LF, CRLF and CR inside a quoted field count as lines', '"a\nb\r\nc\rd",1\nnext,2\n', [[['a\nb\r\nc\rd', '1'], 1, null], [['next', '2'], 5, null]], NO_HEADER],
-    ['blank lines are skipped but counted', 'a\n\n\r\nb\n', [[['a'], 1, null], [['b'], 4, null]], NO_HEADER],
+    [
+      'LF, CRLF and CR inside a quoted field count as lines',
+      '"a\nb\r\nc\rd",1\nnext,2\n',
+      [
+        [['a\nb\r\nc\rd', '1'], 1, null],
+        [['next', '2'], 5, null],
+      ],
+      NO_HEADER,
+    ],
+    [
+      'blank lines are skipped but counted',
+      'a\n\n\r\nb\n',
+      [
+        [['a'], 1, null],
+        [['b'], 4, null],
+      ],
+      NO_HEADER,
+    ],
     ['spaces are kept', ' a , b \n', [[[' a ', ' b '], 1, null]], NO_HEADER],
     ['semicolon delimiter', 'a;"b;c"\n', [[['a', 'b;c'], 1, null]], { header: false, delimiter: ';' }],
     ['tab delimiter', 'a\t"b\tc"\n', [[['a', 'b\tc'], 1, null]], { header: false, delimiter: '\t' }],
     ['pipe delimiter, single-quote quote', "a|'b|''c'''\n", [[['a', "b|'c'"], 1, null]], { header: false, delimiter: '|', quote: "'" }],
-    ['a quote in an unquoted field is flagged', 'ab"c,d\nok,1\n', [[['ab"c', 'd'], 1, 'quote_in_unquoted_field'], [['ok', '1'], 2, null]], NO_HEADER],
-    ['text after a closing quote is flagged and kept', '"ab"cd,e\nok,1\n', [[['abcd', 'e'], 1, 'text_after_closing_quote'], [['ok', '1'], 2, null]], NO_HEADER],
-    ['an unterminated quote at the end of the file is flagged', 'ok,1\nx,"open\nmore', [[['ok', '1'], 1, null], [['x', 'open\nmore'], 2, 'unterminated_quote']], NO_HEADER],
-    ['ragged rows are returned as they are (validation refuses them)', 'a,b,c\n1,2\n1,2,3,4\n', [[['a', 'b', 'c'], 1, null], [['1', '2'], 2, null], [['1', '2', '3', '4'], 3, null]], NO_HEADER],
+    [
+      'a quote in an unquoted field is flagged',
+      'ab"c,d\nok,1\n',
+      [
+        [['ab"c', 'd'], 1, 'quote_in_unquoted_field'],
+        [['ok', '1'], 2, null],
+      ],
+      NO_HEADER,
+    ],
+    [
+      'text after a closing quote is flagged and kept',
+      '"ab"cd,e\nok,1\n',
+      [
+        [['abcd', 'e'], 1, 'text_after_closing_quote'],
+        [['ok', '1'], 2, null],
+      ],
+      NO_HEADER,
+    ],
+    [
+      'an unterminated quote at the end of the file is flagged',
+      'ok,1\nx,"open\nmore',
+      [
+        [['ok', '1'], 1, null],
+        [['x', 'open\nmore'], 2, 'unterminated_quote'],
+      ],
+      NO_HEADER,
+    ],
+    [
+      'ragged rows are returned as they are (validation refuses them)',
+      'a,b,c\n1,2\n1,2,3,4\n',
+      [
+        [['a', 'b', 'c'], 1, null],
+        [['1', '2'], 2, null],
+        [['1', '2', '3', '4'], 3, null],
+      ],
+      NO_HEADER,
+    ],
     ['a NUL byte is passed on (validation refuses it)', 'a,b\u0000c\n', [[['a', 'b\u0000c'], 1, null]], NO_HEADER],
   ];
 
@@ -171,7 +260,11 @@ describe('encodings', () => {
   });
 
   test.each([
-    ['UTF-16LE with its byte-order mark', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a,b\n1,2\n', 'utf16le')]), /UTF-16 little-endian byte-order mark/],
+    [
+      'UTF-16LE with its byte-order mark',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a,b\n1,2\n', 'utf16le')]),
+      /UTF-16 little-endian byte-order mark/,
+    ],
     ['UTF-16BE with its byte-order mark', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('a,b\n1,2\n', 'utf16le').swap16()]), /UTF-16 big-endian/],
     ['UTF-16LE without a byte-order mark (NUL-heavy)', Buffer.from('a,b\n1,2\n', 'utf16le'), /NUL/],
     ['Latin-1 bytes', Buffer.from('a,b\n1,caf\u00e9\n', 'latin1'), /invalid UTF-8 at byte offset 9/],
@@ -214,7 +307,9 @@ describe('encodings', () => {
 describe('RFC 4180 round trip (property)', () => {
   // Cells over an alphabet rich in the characters that matter: delimiters, quotes, CR, LF.
   const cell = fc.string({ unit: fc.constantFrom('a', 'Z', '0', ' ', ',', ';', '\t', '|', '"', "'", '\r', '\n', 'é', '𝄞'), maxLength: 12 });
-  const table = fc.integer({ min: 1, max: 5 }).chain((width) => fc.array(fc.array(cell, { minLength: width, maxLength: width }), { minLength: 1, maxLength: 15 }));
+  const table = fc
+    .integer({ min: 1, max: 5 })
+    .chain((width) => fc.array(fc.array(cell, { minLength: width, maxLength: width }), { minLength: 1, maxLength: 15 }));
 
   /** RFC 4180 writer; a lone empty cell is written `""` so the row is not a blank line. */
   function write(rows: string[][], delimiter: string, quote: string, lineEnd: string, finalLineEnd: boolean): string {
@@ -251,7 +346,9 @@ describe('RFC 4180 round trip (property)', () => {
 
 describe('real messy-CSV corpora (test/fixtures/csv, see SOURCES.md)', () => {
   function files(dir: string): string[] {
-    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : /\.(csv|tsv)$/.test(e.name) ? [path.join(dir, e.name)] : []));
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
+      .flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : /\.(csv|tsv)$/.test(e.name) ? [path.join(dir, e.name)] : []));
   }
   const all = files(FIXTURES);
 

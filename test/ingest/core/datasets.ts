@@ -41,7 +41,16 @@ export const EPISODES = dataset(
     { name: 'episode_id', type: 'string', required: true, classification: 'other', rule: 'keep' },
     { name: 'nhs_number', type: 'string', required: true, format: 'nhs_number', classification: 'direct_identifier', rule: 'pseudonymise', as: 'person_id' },
     { name: 'patient_name', type: 'string', classification: 'direct_identifier', rule: 'drop' },
-    { name: 'date_of_birth', type: 'date', required: true, classification: 'quasi_identifier', rule: 'age_band', as: 'age_band', ageAt: 'admission_date', bandYears: 5 },
+    {
+      name: 'date_of_birth',
+      type: 'date',
+      required: true,
+      classification: 'quasi_identifier',
+      rule: 'age_band',
+      as: 'age_band',
+      ageAt: 'admission_date',
+      bandYears: 5,
+    },
     { name: 'postcode', type: 'string', format: 'postcode', classification: 'quasi_identifier', rule: 'postcode_outward', as: 'postcode_district' },
     { name: 'lsoa_code', type: 'string', format: 'lsoa', classification: 'quasi_identifier', rule: 'keep' },
     { name: 'gp_practice_code', type: 'string', format: 'ods_code', classification: 'quasi_identifier', rule: 'keep' },
@@ -90,7 +99,9 @@ export function episodeFields(overrides: Record<string, string> = {}): string[] 
 
 /** RFC 4180 quoting, for writing test files. */
 export function csvLine(fields: readonly string[], delimiter = ',', quote = '"'): string {
-  return fields.map((f) => (f.includes(delimiter) || f.includes(quote) || /[\r\n]/.test(f) ? `${quote}${f.split(quote).join(quote + quote)}${quote}` : f)).join(delimiter);
+  return fields
+    .map((f) => (f.includes(delimiter) || f.includes(quote) || /[\r\n]/.test(f) ? `${quote}${f.split(quote).join(quote + quote)}${quote}` : f))
+    .join(delimiter);
 }
 
 /** An in-memory source cut into chunks of the given sizes (cycled), as a stream would deliver it. */

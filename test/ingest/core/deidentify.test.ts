@@ -241,9 +241,17 @@ describe('the compiled plan', () => {
   });
 
   test.each([
-    ['keep on a direct identifier', { name: 'nhs', type: 'string', classification: 'direct_identifier', rule: 'keep' }, /direct identifier and must be dropped or pseudonymised/],
+    [
+      'keep on a direct identifier',
+      { name: 'nhs', type: 'string', classification: 'direct_identifier', rule: 'keep' },
+      /direct identifier and must be dropped or pseudonymised/,
+    ],
     ['date_to_year on a direct identifier', { name: 'dob', type: 'date', classification: 'direct_identifier', rule: 'date_to_year' }, /direct identifier/],
-    ['free text kept in clear', { name: 'notes', type: 'string', format: 'free_text', classification: 'sensitive', rule: 'keep' }, /free text and must be dropped or scrubbed/],
+    [
+      'free text kept in clear',
+      { name: 'notes', type: 'string', format: 'free_text', classification: 'sensitive', rule: 'keep' },
+      /free text and must be dropped or scrubbed/,
+    ],
   ])('refuses %s, whatever the config validation said', (_name, column, message) => {
     expect(() => compileDeidPlan(dataset('bad', [column as never]), { key: KEY, loadDate: LOAD_DATE })).toThrow(message);
   });

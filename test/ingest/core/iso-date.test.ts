@@ -41,7 +41,16 @@ describe('parseTimestamp', () => {
     expect(new Date(parseTimestamp(s) as number).toISOString()).toBe(iso);
   });
 
-  test.each(['2026-01-15', '2026-01-15T24:00', '2026-01-15T08:60', '2026-01-15T08:30:60', '2026-02-30T00:00', '2026-01-15T08:30+15:00', '2026-01-15T08:30:00ZZ', 'yesterday'])('refuses %j', (s) => {
+  test.each([
+    '2026-01-15',
+    '2026-01-15T24:00',
+    '2026-01-15T08:60',
+    '2026-01-15T08:30:60',
+    '2026-02-30T00:00',
+    '2026-01-15T08:30+15:00',
+    '2026-01-15T08:30:00ZZ',
+    'yesterday',
+  ])('refuses %j', (s) => {
     expect(parseTimestamp(s)).toBeUndefined();
   });
 });

@@ -23,7 +23,11 @@ describe('NHS number Modulus 11', () => {
   });
 
   test('the nine published test numbers (UTF-8 BOM, CRLF file) are valid, and in the 999 test range', () => {
-    const numbers = fs.readFileSync(path.join(fixtures, 'testdata-9-valid-nhs-numbers.csv'), 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/).filter(Boolean);
+    const numbers = fs
+      .readFileSync(path.join(fixtures, 'testdata-9-valid-nhs-numbers.csv'), 'utf8')
+      .replace(/^\uFEFF/, '')
+      .split(/\r?\n/)
+      .filter(Boolean);
     expect(numbers).toHaveLength(9);
     expect(numbers.every(isValidNhsNumber)).toBe(true);
     expect(numbers.every(isTestRangeNhsNumber)).toBe(true);

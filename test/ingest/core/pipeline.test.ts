@@ -6,7 +6,16 @@ import { datasetSchema, DatasetConfig } from '../../../lib/config/schema';
 import { CsvFileError, csvOptionsFor, readCsvBatches } from '../../../lib/ingest/core/csv-reader';
 import { CuratedRow, pseudonymise } from '../../../lib/ingest/core/deidentify';
 import { isValidNhsNumber } from '../../../lib/ingest/core/nhs-number';
-import { addCounts, createPipeline, emptyCounts, PipelineCounts, PipelineOptions, processRecords, RejectedRow, runPipeline } from '../../../lib/ingest/core/pipeline';
+import {
+  addCounts,
+  createPipeline,
+  emptyCounts,
+  PipelineCounts,
+  PipelineOptions,
+  processRecords,
+  RejectedRow,
+  runPipeline,
+} from '../../../lib/ingest/core/pipeline';
 import { chunked, csvLine, dataset, EPISODES, episodeFields, KEY, LOAD_DATE, testNhsNumber } from './datasets';
 
 interface Run {
@@ -89,12 +98,28 @@ describe('bad input from the issue: each gives a clear reason, no good row is lo
   const good = (id: string) => episodeFields({ episode_id: id });
 
   test.each([
-    ['malformed quoting (a quote inside a field)', `${csvLine(good('G1'))}\nE2,${'9990000018'},"Test "Patient,x\n`, ['quote_in_unquoted_field', 'text_after_closing_quote']],
+    [
+      'malformed quoting (a quote inside a field)',
+      `${csvLine(good('G1'))}\nE2,${'9990000018'},"Test "Patient,x\n`,
+      ['quote_in_unquoted_field', 'text_after_closing_quote'],
+    ],
     ['a ragged row', `${csvLine(good('G1'))}\n${csvLine(good('E2').slice(0, 5))}\n`, ['ragged_row']],
-    ['an NHS number with a wrong check digit', `${csvLine(good('G1'))}\n${csvLine(episodeFields({ episode_id: 'E2', nhs_number: '999 000 0019' }))}\n`, ['bad_nhs_check_digit']],
-    ['a date of birth in the future', `${csvLine(good('G1'))}\n${csvLine(episodeFields({ episode_id: 'E2', date_of_birth: '2027-01-01' }))}\n`, ['future_date_of_birth']],
+    [
+      'an NHS number with a wrong check digit',
+      `${csvLine(good('G1'))}\n${csvLine(episodeFields({ episode_id: 'E2', nhs_number: '999 000 0019' }))}\n`,
+      ['bad_nhs_check_digit'],
+    ],
+    [
+      'a date of birth in the future',
+      `${csvLine(good('G1'))}\n${csvLine(episodeFields({ episode_id: 'E2', date_of_birth: '2027-01-01' }))}\n`,
+      ['future_date_of_birth'],
+    ],
     ['a NUL byte', `${csvLine(good('G1'))}\n${csvLine(episodeFields({ episode_id: 'E2', ward: 'W\u00001' }))}\n`, ['nul_byte']],
-    ['a 1 MB single field', `${csvLine(good('G1'))}\n${csvLine(episodeFields({ episode_id: 'E2', notes: 'x'.repeat(1024 * 1024 + 1) }))}\n`, ['field_too_large']],
+    [
+      'a 1 MB single field',
+      `${csvLine(good('G1'))}\n${csvLine(episodeFields({ episode_id: 'E2', notes: 'x'.repeat(1024 * 1024 + 1) }))}\n`,
+      ['field_too_large'],
+    ],
     ['an unterminated quote at the end', `${csvLine(good('G1'))}\nE2,"never closed`, ['unterminated_quote']],
   ])('%s', async (_name, body, codes) => {
     const run = await ingest(`${HEADER}\n${body}`, {}, EPISODES, [4096]);
@@ -141,8 +166,17 @@ describe('bad input from the issue: each gives a clear reason, no good row is lo
 describe('properties over random batches', () => {
   const person = fc.record({
     nhs: fc.integer({ min: 0, max: 999_999 }).map(testNhsNumber),
-    dob: fc.date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2025-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
-    postcode: fc.tuple(fc.constantFrom('SE5', 'N1', 'NW10', 'E14', 'SW1A', 'EC1V', 'W1A'), fc.integer({ min: 0, max: 9 }), fc.constantFrom(...'ABDEFGHJLNPQRSTUWXYZ'), fc.constantFrom(...'ABDEFGHJLNPQRSTUWXYZ')).map(([o, d, a, b]) => `${o} ${d}${a}${b}`),
+    dob: fc
+      .date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2025-12-31T00:00:00Z'), noInvalidDate: true })
+      .map((d) => d.toISOString().slice(0, 10)),
+    postcode: fc
+      .tuple(
+        fc.constantFrom('SE5', 'N1', 'NW10', 'E14', 'SW1A', 'EC1V', 'W1A'),
+        fc.integer({ min: 0, max: 9 }),
+        fc.constantFrom(...'ABDEFGHJLNPQRSTUWXYZ'),
+        fc.constantFrom(...'ABDEFGHJLNPQRSTUWXYZ'),
+      )
+      .map(([o, d, a, b]) => `${o} ${d}${a}${b}`),
   });
   /** How a row is spoiled, if at all. */
   const spoil = fc.constantFrom('none', 'none', 'none', 'check_digit', 'future_dob', 'ragged', 'bad_date', 'nul', 'quote');
@@ -154,12 +188,19 @@ describe('properties over random batches', () => {
     notes: string;
   }
   const rows = fc.array(
-    fc.record({ p: person, kind: spoil, words: fc.array(noteWords, { maxLength: 6 }), form: fc.integer({ min: 0, max: 3 }) }).map(({ p, kind, words, form }) => {
-      // The clinician's note repeats the person's identifiers in one of several ways.
-      const [y, m, d] = p.dob.split('-');
-      const id = [`${p.nhs.slice(0, 3)} ${p.nhs.slice(3, 6)} ${p.nhs.slice(6)}`, `${d}/${m}/${y}`, p.postcode.toLowerCase().replace(' ', ''), `${p.nhs} ${p.dob} ${p.postcode}`][form];
-      return { p, kind, notes: [...words, id, ...words].join(' ') } as Row;
-    }),
+    fc
+      .record({ p: person, kind: spoil, words: fc.array(noteWords, { maxLength: 6 }), form: fc.integer({ min: 0, max: 3 }) })
+      .map(({ p, kind, words, form }) => {
+        // The clinician's note repeats the person's identifiers in one of several ways.
+        const [y, m, d] = p.dob.split('-');
+        const id = [
+          `${p.nhs.slice(0, 3)} ${p.nhs.slice(3, 6)} ${p.nhs.slice(6)}`,
+          `${d}/${m}/${y}`,
+          p.postcode.toLowerCase().replace(' ', ''),
+          `${p.nhs} ${p.dob} ${p.postcode}`,
+        ][form];
+        return { p, kind, notes: [...words, id, ...words].join(' ') } as Row;
+      }),
     { minLength: 1, maxLength: 25 },
   );
 
@@ -238,7 +279,12 @@ describe('properties over random batches', () => {
         const run = await ingest(text(rs), { optOut }, EPISODES, sizes);
         const expectedWritten = rs.map((r, i) => ({ r, i })).filter(({ r }) => isGood(r) && !optOut.has(r.p.nhs));
         expect(run.curated.map((c) => c.episode_id)).toEqual(expectedWritten.map(({ i }) => `E${i}`));
-        expect(run.rejected.map((r) => r.line)).toEqual(rs.map((r, i) => ({ r, i })).filter(({ r }) => !isGood(r)).map(({ i }) => i + 2));
+        expect(run.rejected.map((r) => r.line)).toEqual(
+          rs
+            .map((r, i) => ({ r, i }))
+            .filter(({ r }) => !isGood(r))
+            .map(({ i }) => i + 2),
+        );
         expect(run.counts.rowsRead).toBe(rs.length);
         expect(run.counts.rowsWritten + run.counts.rowsRejected + run.counts.rowsOptedOut).toBe(rs.length);
         expect(run.counts.rowsOptedOut).toBe(rs.filter((r) => isGood(r) && optOut.has(r.p.nhs)).length);

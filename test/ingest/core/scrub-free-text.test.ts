@@ -64,7 +64,27 @@ describe('scrubFreeText', () => {
 });
 
 describe('scrubFreeText properties', () => {
-  const filler = fc.constantFrom('seen', 'in', 'clinic', 'pt', 'DOB', 'lives', 'at', 'tel', 'NHS', 'no.', 'Dr', ',', '-', '(', ')', 'and', 'review', 'x2', '5mg');
+  const filler = fc.constantFrom(
+    'seen',
+    'in',
+    'clinic',
+    'pt',
+    'DOB',
+    'lives',
+    'at',
+    'tel',
+    'NHS',
+    'no.',
+    'Dr',
+    ',',
+    '-',
+    '(',
+    ')',
+    'and',
+    'review',
+    'x2',
+    '5mg',
+  );
   const nhs = fc.integer({ min: 0, max: 999_999 }).map(testNhsNumber);
   const nhsWritten = fc.tuple(nhs, fc.constantFrom('', ' ', '-')).map(([n, sep]) => `${n.slice(0, 3)}${sep}${n.slice(3, 6)}${sep}${n.slice(6)}`);
   const day = fc.date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2026-12-31T00:00:00Z'), noInvalidDate: true });
@@ -72,12 +92,26 @@ describe('scrubFreeText properties', () => {
   const dateWritten = fc.tuple(day, fc.integer({ min: 0, max: 5 })).map(([d, form]) => {
     const [y, m, dd] = [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()];
     const p2 = (n: number) => String(n).padStart(2, '0');
-    return [`${p2(dd)}/${p2(m)}/${y}`, `${y}-${p2(m)}-${p2(dd)}`, `${dd} ${MONTHS[m - 1]} ${y}`, `${dd}-${MONTHS[m - 1].slice(0, 3)}-${y}`, `${MONTHS[m - 1]} ${dd}, ${y}`, `${dd}.${m}.${y}`][form];
+    return [
+      `${p2(dd)}/${p2(m)}/${y}`,
+      `${y}-${p2(m)}-${p2(dd)}`,
+      `${dd} ${MONTHS[m - 1]} ${y}`,
+      `${dd}-${MONTHS[m - 1].slice(0, 3)}-${y}`,
+      `${MONTHS[m - 1]} ${dd}, ${y}`,
+      `${dd}.${m}.${y}`,
+    ][form];
   });
   const outward = fc.constantFrom('SE5', 'N1', 'NW10', 'E14', 'SW1A', 'WC1N', 'EC1V', 'W1A', 'CR0', 'M1', 'B33');
-  const inward = fc.tuple(fc.integer({ min: 0, max: 9 }), fc.constantFrom(...'ABDEFGHJLNPQRSTUWXYZ'), fc.constantFrom(...'ABDEFGHJLNPQRSTUWXYZ')).map(([d, a, b]) => `${d}${a}${b}`);
+  const inward = fc
+    .tuple(fc.integer({ min: 0, max: 9 }), fc.constantFrom(...'ABDEFGHJLNPQRSTUWXYZ'), fc.constantFrom(...'ABDEFGHJLNPQRSTUWXYZ'))
+    .map(([d, a, b]) => `${d}${a}${b}`);
   const postcode = fc.tuple(outward, inward, fc.constantFrom(' ', '', '  ')).map(([o, i, sep]) => `${o}${sep}${i}`);
-  const identifier = fc.oneof(nhsWritten, dateWritten, postcode, postcode.map((p) => p.toLowerCase()));
+  const identifier = fc.oneof(
+    nhsWritten,
+    dateWritten,
+    postcode,
+    postcode.map((p) => p.toLowerCase()),
+  );
   const text = fc.array(fc.oneof({ weight: 3, arbitrary: filler }, { weight: 1, arbitrary: identifier }), { maxLength: 20 }).map((parts) => parts.join(' '));
 
   const digits = (s: string) => s.replace(/[\s-]/g, '');
@@ -101,7 +135,12 @@ describe('scrubFreeText properties', () => {
     const word = fc.constantFrom('x', 'pt', 'DOB', 'lives', 'ref', 'NHS', 'ward', '5', '12', 'A1');
     // Not a lower-case postcode without its space: glued to a word that shape is a dose as
     // often as a postcode (`paracetamol500mg`), and the scrubber leaves it (see scrub-free-text.ts).
-    const gluable = fc.oneof(nhsWritten, dateWritten, postcode, postcode.filter((p) => /\s/.test(p)).map((p) => p.toLowerCase()));
+    const gluable = fc.oneof(
+      nhsWritten,
+      dateWritten,
+      postcode,
+      postcode.filter((p) => /\s/.test(p)).map((p) => p.toLowerCase()),
+    );
     fc.assert(
       fc.property(word, gluable, word, fc.boolean(), (before, id, after, gluedAfter) => {
         const out = scrubFreeText(`${before}${id}${gluedAfter ? after : ` ${after}`}`);

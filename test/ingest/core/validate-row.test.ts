@@ -224,9 +224,12 @@ describe('a string kept in clear with no format refuses identifiers', () => {
     expect(message).not.toContain(value);
   });
 
-  test.each(['Ward 5', 'E000000001', 'E119|J449', 'Room 12, ward 3', '21', 'A', 'kg/m2', 'Amoxicillin 500mg capsules', 'Paracetamol500mg'])('keeps %j', (value) => {
-    expect(typed({ ward: value }, 'ward')).toBe(value);
-  });
+  test.each(['Ward 5', 'E000000001', 'E119|J449', 'Room 12, ward 3', '21', 'A', 'kg/m2', 'Amoxicillin 500mg capsules', 'Paracetamol500mg'])(
+    'keeps %j',
+    (value) => {
+      expect(typed({ ward: value }, 'ward')).toBe(value);
+    },
+  );
 
   test('only a kept column is checked: a dropped one may hold anything', () => {
     expect(validate(episodeFields({ patient_name: 'SE5 8AF 9434765919' }), 2).ok).toBe(true);

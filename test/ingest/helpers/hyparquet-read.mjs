@@ -17,7 +17,14 @@ for (const file of process.argv.slice(2)) {
   const objects = await parquetReadObjects({ file: buffer, metadata, compressors });
   rows += objects.length;
   rowGroups += metadata.row_groups.length;
-  for (const r of objects) lines.push(JSON.stringify(Object.keys(r).sort().map((k) => [k, text(r[k])])));
+  for (const r of objects)
+    lines.push(
+      JSON.stringify(
+        Object.keys(r)
+          .sort()
+          .map((k) => [k, text(r[k])]),
+      ),
+    );
 }
 // Sorted, so the digest does not depend on the order the files or row groups were read in.
 const digest = createHash('sha256').update(lines.sort().join('\n')).digest('hex');

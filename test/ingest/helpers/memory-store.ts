@@ -1,7 +1,17 @@
 /** An in-memory ObjectStore for the fast pure-pipeline tests (the end-to-end tests use the real local S3 API). */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { readPieces, type ByteRange, type ComposePiece, type ComposeResult, type ObjectHead, type ObjectRef, type ObjectStore, type ObjectSummary, type PutBody } from '../../../lib/ingest/object-store';
+import {
+  readPieces,
+  type ByteRange,
+  type ComposePiece,
+  type ComposeResult,
+  type ObjectHead,
+  type ObjectRef,
+  type ObjectStore,
+  type ObjectSummary,
+  type PutBody,
+} from '../../../lib/ingest/object-store';
 
 export class MemoryStore implements ObjectStore {
   readonly objects = new Map<string, Buffer>();
@@ -68,6 +78,9 @@ export class MemoryStore implements ObjectStore {
   }
 
   keys(bucket: string): string[] {
-    return [...this.objects.keys()].filter((id) => id.startsWith(`${bucket}\u0000`)).map((id) => id.split('\u0000')[1]).sort();
+    return [...this.objects.keys()]
+      .filter((id) => id.startsWith(`${bucket}\u0000`))
+      .map((id) => id.split('\u0000')[1])
+      .sort();
   }
 }

@@ -24,7 +24,8 @@ export async function runBatch(
   const buckets = options.buckets ?? BUCKETS;
   const plan = await planBatch({ store, source, dataset, buckets, loadDate: options.loadDate ?? LOAD_DATE, chunkBytes: options.chunkBytes });
   const chunks: ChunkResult[] = [];
-  for (const c of plan.chunks) chunks.push(await processChunk({ store, plan, chunk: c.index, dataset, key: options.key ?? KEY, optOut: options.optOut ?? new Set() }));
+  for (const c of plan.chunks)
+    chunks.push(await processChunk({ store, plan, chunk: c.index, dataset, key: options.key ?? KEY, optOut: options.optOut ?? new Set() }));
   const { manifest, alreadyCommitted } = await commitBatch({ store, plan });
   return { plan, chunks, manifest, alreadyCommitted };
 }

@@ -86,7 +86,11 @@ describe('the handlers, as the state machine runs them', () => {
   const generated = () => population.datasets.find((d) => d.dataset === 'hospital_episodes')!;
   // An odd file name, delivered URL-encoded as classic S3 notifications do.
   const landedKey = 'hospital_episodes/2026-11-22 episodes+v2.csv';
-  const event = (): PlanEvent => ({ bucket: buckets.landing, object: { key: 'hospital_episodes/2026-11-22+episodes%2Bv2.csv' }, time: `${TEST_TODAY}T09:30:00Z` });
+  const event = (): PlanEvent => ({
+    bucket: buckets.landing,
+    object: { key: 'hospital_episodes/2026-11-22+episodes%2Bv2.csv' },
+    time: `${TEST_TODAY}T09:30:00Z`,
+  });
   let first: Awaited<ReturnType<typeof runStateMachine>>;
 
   beforeAll(async () => {
@@ -103,7 +107,13 @@ describe('the handlers, as the state machine runs them', () => {
 
   test('commit reports the batch committed with every row accounted for (the generator planted bad and opted-out rows)', () => {
     const g = generated();
-    expect(first.summary).toMatchObject({ status: 'committed', alreadyCommitted: false, rowsRead: g.rows, rowsRejected: g.badRowCount, rowsOptedOut: g.goodRowsOptedOut });
+    expect(first.summary).toMatchObject({
+      status: 'committed',
+      alreadyCommitted: false,
+      rowsRead: g.rows,
+      rowsRejected: g.badRowCount,
+      rowsOptedOut: g.goodRowsOptedOut,
+    });
     expect(first.summary!.rowsWritten).toBe(g.goodRows - g.goodRowsOptedOut);
     expect(first.chunks!.reduce((n, c) => n + c.rowsRead, 0)).toBe(g.rows);
   });
@@ -120,8 +130,12 @@ describe('the handlers, as the state machine runs them', () => {
   });
 
   test('an object outside the configured datasets, or from another bucket, is refused with the fix', async () => {
-    await expect(plan({ bucket: buckets.landing, object: { key: 'unknown_dataset/x.csv' }, time: `${TEST_TODAY}T09:30:00Z` })).rejects.toThrow(/not under a configured dataset prefix/);
-    await expect(plan({ bucket: 'someone-elses-bucket', object: { key: landedKey }, time: `${TEST_TODAY}T09:30:00Z` })).rejects.toThrow(/check the EventBridge rule/);
+    await expect(plan({ bucket: buckets.landing, object: { key: 'unknown_dataset/x.csv' }, time: `${TEST_TODAY}T09:30:00Z` })).rejects.toThrow(
+      /not under a configured dataset prefix/,
+    );
+    await expect(plan({ bucket: 'someone-elses-bucket', object: { key: landedKey }, time: `${TEST_TODAY}T09:30:00Z` })).rejects.toThrow(
+      /check the EventBridge rule/,
+    );
   });
 
   test('the logs of a whole batch carry counts and codes, never a value from the file', async () => {
@@ -143,7 +157,11 @@ describe('the handlers, as the state machine runs them', () => {
     expect(output).toMatch(/"message":"batch committed"/);
     // Every field value of the file (NHS numbers, dates, postcodes, codes...) is absent,
     // except bare small numbers and column names that a count or a reason could spell.
-    const [header, ...rows] = fs.readFileSync(generated().file, 'utf8').trim().split(/\r?\n/).map((l) => l.split(','));
+    const [header, ...rows] = fs
+      .readFileSync(generated().file, 'utf8')
+      .trim()
+      .split(/\r?\n/)
+      .map((l) => l.split(','));
     const values = new Set(rows.flat().filter((v) => v.length >= 6 && !header.includes(v)));
     expect(values.size).toBeGreaterThan(100);
     expect([...values].filter((v) => output.includes(v))).toEqual([]);

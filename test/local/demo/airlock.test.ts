@@ -11,7 +11,12 @@ test('the demo releases one output through both reviewers and shows the refusals
   try {
     const events: AirlockAuditEvent[] = [];
     const lines: string[] = [];
-    const result = await runAirlockDemo({ config: loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY }), workdir, sink: (e) => void events.push(e), out: (l) => lines.push(l) });
+    const result = await runAirlockDemo({
+      config: loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY }),
+      workdir,
+      sink: (e) => void events.push(e),
+      out: (l) => lines.push(l),
+    });
     expect(result.verified).toBe(true);
     expect(fs.existsSync(result.manifestPath!)).toBe(true);
     expect(result.refusals).toHaveLength(3);

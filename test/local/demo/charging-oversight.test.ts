@@ -21,24 +21,37 @@ test('outside git: bills written, the governance report skipped with a message',
   const workdir = path.join(tmp, 'wd1');
   const env = localAuditEnv(config);
   LocalAuditWriter.open(workdir, env).append(
-    projectQueryEvent(env, { projectId: 'ncl-winter-planning', sessionName: 's', queryString: 'SELECT 1', bytesScanned: 5, time: new Date('2026-11-21T10:00:00Z'), queryExecutionId: 'q1' }),
+    projectQueryEvent(env, {
+      projectId: 'ncl-winter-planning',
+      sessionName: 's',
+      queryString: 'SELECT 1',
+      bytesScanned: 5,
+      time: new Date('2026-11-21T10:00:00Z'),
+      queryExecutionId: 'q1',
+    }),
   );
   const log: string[] = [];
   const r = await writeDemoBillsAndGovernance({ config, workdir, log: (l) => log.push(l), now: new Date('2026-11-22T12:00:00Z') });
   expect(r.reportFiles).toEqual([]);
   expect(r.billFiles).toContain(path.join(workdir, 'out', 'bills', '2026-11', 'ncl-winter-planning.csv'));
-  expect(fs.readFileSync(path.join(workdir, 'out', 'bills', '2026-11', 'ncl-winter-planning.csv'), 'utf8')).toMatch(/,usage,query,q1,2026-11-21T10:00:00Z,5,10000000,,/);
+  expect(fs.readFileSync(path.join(workdir, 'out', 'bills', '2026-11', 'ncl-winter-planning.csv'), 'utf8')).toMatch(
+    /,usage,query,q1,2026-11-21T10:00:00Z,5,10000000,,/,
+  );
   expect(log.join('\n')).toMatch(/Governance report skipped: .* is not inside a git repository/);
 });
 
 test('inside git: the report compares with the first commit when the history is short', async () => {
   const repo = path.join(tmp, 'repo');
   fs.cpSync(EXAMPLE_CONFIG, path.join(repo, 'config'), { recursive: true });
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: repo });
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: repo });
   git('init', '-q');
   git('add', '.');
   git('commit', '-q', '-m', 'one');
-  fs.writeFileSync(path.join(repo, 'config', 'platform.yaml'), fs.readFileSync(path.join(repo, 'config', 'platform.yaml'), 'utf8').replace('accessFeePerMonth: 150', 'accessFeePerMonth: 175'));
+  fs.writeFileSync(
+    path.join(repo, 'config', 'platform.yaml'),
+    fs.readFileSync(path.join(repo, 'config', 'platform.yaml'), 'utf8').replace('accessFeePerMonth: 150', 'accessFeePerMonth: 175'),
+  );
   const config = loadConfig(path.join(repo, 'config'), { today: TEST_TODAY });
   const log: string[] = [];
   const r = await writeDemoBillsAndGovernance({ config, workdir: path.join(tmp, 'wd2'), log: (l) => log.push(l), now: new Date('2026-11-22T12:00:00Z') });

@@ -51,7 +51,9 @@ describe('runDemoQueries', () => {
 
   test('each query is in the audit trail, allowed or refused, under the demo role session', async () => {
     const trail = await readTrail(path.join(workdir, AUDIT_DIR));
-    const queries = trail.records.map((r) => r.record).filter((r: any) => r.eventName === 'StartQueryExecution' && JSON.stringify(r.userIdentity).includes(DEMO_RESEARCHER));
+    const queries = trail.records
+      .map((r) => r.record)
+      .filter((r: any) => r.eventName === 'StartQueryExecution' && JSON.stringify(r.userIdentity).includes(DEMO_RESEARCHER));
     expect(queries.length).toBe(result.outcomes.length);
     expect(queries.filter((r: any) => r.errorCode !== undefined).length).toBe(result.outcomes.filter((o) => !o.allowed).length);
   });

@@ -19,7 +19,10 @@ beforeAll(async () => {
 async function sde(...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli([...argv, '--config', EXAMPLE_CONFIG, '--workdir', workdir, '--today', TEST_TODAY], { out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await runCli([...argv, '--config', EXAMPLE_CONFIG, '--workdir', workdir, '--today', TEST_TODAY], {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+  });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -39,7 +42,17 @@ describe('sde query', () => {
   });
 
   test('--max-rows limits what is printed, and says so', async () => {
-    const r = await sde('query', '--project', 'ucl-multimorbidity', '--sql', 'SELECT person_id FROM demographics ORDER BY person_id', '--format', 'csv', '--max-rows', '5');
+    const r = await sde(
+      'query',
+      '--project',
+      'ucl-multimorbidity',
+      '--sql',
+      'SELECT person_id FROM demographics ORDER BY person_id',
+      '--format',
+      'csv',
+      '--max-rows',
+      '5',
+    );
     expect(r.code).toBe(0);
     expect(r.out.split('\r\n').filter(Boolean)).toHaveLength(6);
     expect(r.err).toMatch(/5 rows \(more not shown/);
@@ -63,7 +76,15 @@ describe('sde query', () => {
 
 describe('a query result, requested for release by its id', () => {
   test('sde query keeps the result and prints its id; the airlock takes exactly that result', async () => {
-    const q = await sde('query', '--project', 'medisight-prescribing', '--sql', 'SELECT bnf_code, count(*) AS items FROM prescriptions GROUP BY bnf_code', '--format', 'csv');
+    const q = await sde(
+      'query',
+      '--project',
+      'medisight-prescribing',
+      '--sql',
+      'SELECT bnf_code, count(*) AS items FROM prescriptions GROUP BY bnf_code',
+      '--format',
+      'csv',
+    );
     expect(q.code).toBe(0);
     const id = /query id ([0-9a-f-]{36})/.exec(q.err)![1];
     const kept = fs.readFileSync(path.join(workdir, 'results', 'medisight-prescribing', `${id}.csv`), 'utf8');
@@ -74,7 +95,7 @@ describe('a query result, requested for release by its id', () => {
     expect(r.out).toMatch(/^Submitted output request \S+ for project medisight-prescribing \(1 file\)/);
   });
 
-  test("another project cannot request it, and a made-up id is refused before any file is read", async () => {
+  test('another project cannot request it, and a made-up id is refused before any file is read', async () => {
     const q = await sde('query', '--project', 'medisight-prescribing', '--sql', 'SELECT count(*) AS items FROM prescriptions');
     const id = /query id ([0-9a-f-]{36})/.exec(q.err)![1];
     const other = await sde('output', 'request', '--project', 'ucl-multimorbidity', '--query-id', id);

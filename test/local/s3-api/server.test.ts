@@ -142,16 +142,25 @@ describe('the local S3 API', () => {
 
       // The older ListObjects (V1) pages by marker.
       const v1 = await s3.client.send(new ListObjectsCommand({ Bucket: 'test-curated', MaxKeys: 2, Delimiter: '/' }));
-      expect([v1.Contents?.map((c) => c.Key), v1.CommonPrefixes?.map((c) => c.Prefix), v1.IsTruncated, v1.NextMarker]).toEqual([['a', 'a-b'], undefined, true, 'a-b']);
+      expect([v1.Contents?.map((c) => c.Key), v1.CommonPrefixes?.map((c) => c.Prefix), v1.IsTruncated, v1.NextMarker]).toEqual([
+        ['a', 'a-b'],
+        undefined,
+        true,
+        'a-b',
+      ]);
 
-      await expect(s3.client.send(new ListObjectsV2Command({ Bucket: 'test-curated', ContinuationToken: 'not a token' }))).rejects.toMatchObject({ name: 'InvalidArgument' });
+      await expect(s3.client.send(new ListObjectsV2Command({ Bucket: 'test-curated', ContinuationToken: 'not a token' }))).rejects.toMatchObject({
+        name: 'InvalidArgument',
+      });
     } finally {
       await s3.stop();
     }
   });
 
   test('says which bucket it could not create, and which port is taken', async () => {
-    await expect(startLocalS3({ directory: tempDir(), buckets: ['UPPER_case'] })).rejects.toThrow(/could not create bucket "UPPER_case" on the local S3 API at http:\/\/127\.0\.0\.1:\d+: InvalidBucketName/);
+    await expect(startLocalS3({ directory: tempDir(), buckets: ['UPPER_case'] })).rejects.toThrow(
+      /could not create bucket "UPPER_case" on the local S3 API at http:\/\/127\.0\.0\.1:\d+: InvalidBucketName/,
+    );
     const s3 = await startLocalS3({ directory: tempDir() });
     try {
       await expect(startLocalS3({ directory: tempDir(), port: s3.port })).rejects.toThrow(`port ${s3.port} on 127.0.0.1 is already in use`);
@@ -164,11 +173,26 @@ describe('the local S3 API', () => {
 describe('a listing page (S3 semantics)', () => {
   const keys = ['a', 'a-b', 'a/x', 'a/y', 'b/1', 'c'];
   test.each([
-    [{ prefix: '', delimiter: '', startAfter: '', maxKeys: 2 }, { keys: ['a', 'a-b'], commonPrefixes: [], isTruncated: true, last: 'a-b' }],
-    [{ prefix: '', delimiter: '/', startAfter: '', maxKeys: 3 }, { keys: ['a', 'a-b'], commonPrefixes: ['a/'], isTruncated: true, last: 'a/' }],
-    [{ prefix: '', delimiter: '/', startAfter: 'a/', maxKeys: 3 }, { keys: ['c'], commonPrefixes: ['b/'], isTruncated: false, last: 'c' }],
-    [{ prefix: 'a/', delimiter: '/', startAfter: '', maxKeys: 1000 }, { keys: ['a/x', 'a/y'], commonPrefixes: [], isTruncated: false, last: 'a/y' }],
-    [{ prefix: '', delimiter: '', startAfter: 'c', maxKeys: 1000 }, { keys: [], commonPrefixes: [], isTruncated: false, last: undefined }],
+    [
+      { prefix: '', delimiter: '', startAfter: '', maxKeys: 2 },
+      { keys: ['a', 'a-b'], commonPrefixes: [], isTruncated: true, last: 'a-b' },
+    ],
+    [
+      { prefix: '', delimiter: '/', startAfter: '', maxKeys: 3 },
+      { keys: ['a', 'a-b'], commonPrefixes: ['a/'], isTruncated: true, last: 'a/' },
+    ],
+    [
+      { prefix: '', delimiter: '/', startAfter: 'a/', maxKeys: 3 },
+      { keys: ['c'], commonPrefixes: ['b/'], isTruncated: false, last: 'c' },
+    ],
+    [
+      { prefix: 'a/', delimiter: '/', startAfter: '', maxKeys: 1000 },
+      { keys: ['a/x', 'a/y'], commonPrefixes: [], isTruncated: false, last: 'a/y' },
+    ],
+    [
+      { prefix: '', delimiter: '', startAfter: 'c', maxKeys: 1000 },
+      { keys: [], commonPrefixes: [], isTruncated: false, last: undefined },
+    ],
   ])('%j', (options, expected) => {
     expect(listPage(keys, options)).toEqual(expected);
   });

@@ -191,7 +191,9 @@ describe('synthetic population', () => {
     const dcol = (name: string) => demographics.columns.findIndex((c) => c.name === name);
     const people = readRows(generated(first, 'demographics').file, demographics).filter((x) => classify(demographics, x, TEST_TODAY) === 'good');
     const birth = (r: string[]) => r[dcol('date_of_birth')];
-    expect(people.filter((r) => r[dcol('registration_date')] < birth(r) || (r[dcol('date_of_death')] !== '' && r[dcol('date_of_death')] < birth(r)))).toEqual([]);
+    expect(people.filter((r) => r[dcol('registration_date')] < birth(r) || (r[dcol('date_of_death')] !== '' && r[dcol('date_of_death')] < birth(r)))).toEqual(
+      [],
+    );
   });
 
   test('the opt-out list holds about 2% of people, and the opted-out good rows are counted', () => {
@@ -214,9 +216,13 @@ describe('synthetic population', () => {
     const outDir = tempDir();
     await expect(generatePopulation({ config, outDir, people: 0, seed: 1 })).rejects.toThrow('people must be a positive whole number, not 0');
     await expect(generatePopulation({ config, outDir, people: 10, seed: 1.5 })).rejects.toThrow(/seed must be a whole number/);
-    await expect(generatePopulation({ config, outDir, people: 10, seed: 1, badRowRate: 3 })).rejects.toThrow('badRowRate must be a share between 0 and 1, not 3');
+    await expect(generatePopulation({ config, outDir, people: 10, seed: 1, badRowRate: 3 })).rejects.toThrow(
+      'badRowRate must be a share between 0 and 1, not 3',
+    );
     await expect(generatePopulation({ config, outDir, people: 10, seed: 1, eventsPerPerson: 0 })).rejects.toThrow('eventsPerPerson must be at least 1');
-    await expect(generatePopulation({ config, outDir, people: 1_000_000, seed: 1 })).rejects.toThrow('people must be at most 909091: the 999 test range holds no more valid NHS numbers');
+    await expect(generatePopulation({ config, outDir, people: 1_000_000, seed: 1 })).rejects.toThrow(
+      'people must be at most 909091: the 999 test range holds no more valid NHS numbers',
+    );
   });
 });
 
