@@ -148,9 +148,24 @@ export interface IngestionWrite extends Common {
 
 /** Ingestion committing a curated object: an S3 PutObject data event. */
 export function ingestionWriteEvent(env: LocalAuditEnv, e: IngestionWrite): CloudTrailRecord {
-  const time = e.time ?? new Date();
-  const principal = e.principal ?? { roleName: `${env.platformName}-ingest`, sessionName: 'local-ingest' };
-  const base = envelope(env, time, e.eventID);
+  return putObjectEvent(env, e, e.principal ?? { roleName: `${env.platformName}-ingest`, sessionName: 'local-ingest' }, {
+    ...(e.dataset === undefined ? {} : { sdeDataset: e.dataset }),
+    ...(e.batchId === undefined ? {} : { sdeBatchId: e.batchId }),
+  });
+}
+
+/**
+ * An S3 PutObject data event as CloudTrail writes it for an SSE-KMS upload signed with
+ * SigV4, by `principal`; `sde` adds its own facts to `additionalEventData`.
+ */
+function putObjectEvent(
+  env: LocalAuditEnv,
+  put: Common & { readonly bucket: string; readonly key: string; readonly bytes: number },
+  principal: LocalPrincipal,
+  sde: Readonly<Record<string, unknown>>,
+): CloudTrailRecord {
+  const time = put.time ?? new Date();
+  const base = envelope(env, time, put.eventID);
   return {
     eventVersion: base.eventVersion,
     userIdentity: assumedRoleIdentity(env, principal, time),
@@ -161,24 +176,23 @@ export function ingestionWriteEvent(env: LocalAuditEnv, e: IngestionWrite): Clou
     sourceIPAddress: base.sourceIPAddress,
     userAgent: base.userAgent,
     requestParameters: {
-      bucketName: e.bucket,
-      Host: `${e.bucket}.s3.${env.region}.amazonaws.com`,
-      key: e.key,
+      bucketName: put.bucket,
+      Host: `${put.bucket}.s3.${env.region}.amazonaws.com`,
+      key: put.key,
       'x-amz-server-side-encryption': 'aws:kms',
     },
     responseElements: { 'x-amz-server-side-encryption': 'aws:kms' },
     additionalEventData: {
       SignatureVersion: 'SigV4',
       AuthenticationMethod: 'AuthHeader',
-      bytesTransferredIn: e.bytes,
+      bytesTransferredIn: put.bytes,
       bytesTransferredOut: 0,
-      ...(e.dataset === undefined ? {} : { sdeDataset: e.dataset }),
-      ...(e.batchId === undefined ? {} : { sdeBatchId: e.batchId }),
+      ...sde,
     },
     requestID: base.requestID,
     eventID: base.eventID,
     readOnly: false,
-    resources: s3Resources(env, e.bucket, e.key),
+    resources: s3Resources(env, put.bucket, put.key),
     eventType: base.eventType,
     managementEvent: false,
     recipientAccountId: base.recipientAccountId,
@@ -298,40 +312,6 @@ export interface OutputRelease extends Common {
 
 /** A checked output released to the project: S3 PutObject by the output checker. */
 export function outputReleaseEvent(env: LocalAuditEnv, r: OutputRelease): CloudTrailRecord {
-  const time = r.time ?? new Date();
-  const base = envelope(env, time, r.eventID);
   const checker = r.checker ?? { roleName: `${env.platformName}-output-checker`, sessionName: 'local-output-check', mfaAuthenticated: true };
-  return {
-    eventVersion: base.eventVersion,
-    userIdentity: assumedRoleIdentity(env, checker, time),
-    eventTime: base.eventTime,
-    eventSource: 's3.amazonaws.com',
-    eventName: 'PutObject',
-    awsRegion: base.awsRegion,
-    sourceIPAddress: base.sourceIPAddress,
-    userAgent: base.userAgent,
-    requestParameters: {
-      bucketName: r.bucket,
-      Host: `${r.bucket}.s3.${env.region}.amazonaws.com`,
-      key: r.key,
-      'x-amz-server-side-encryption': 'aws:kms',
-    },
-    responseElements: { 'x-amz-server-side-encryption': 'aws:kms' },
-    additionalEventData: {
-      SignatureVersion: 'SigV4',
-      AuthenticationMethod: 'AuthHeader',
-      bytesTransferredIn: r.bytes,
-      bytesTransferredOut: 0,
-      [SDE_PROJECT_FIELD]: r.projectId,
-      sdeAction: 'output-release',
-    },
-    requestID: base.requestID,
-    eventID: base.eventID,
-    readOnly: false,
-    resources: s3Resources(env, r.bucket, r.key),
-    eventType: base.eventType,
-    managementEvent: false,
-    recipientAccountId: base.recipientAccountId,
-    eventCategory: 'Data',
-  };
+  return putObjectEvent(env, r, checker, { [SDE_PROJECT_FIELD]: r.projectId, sdeAction: 'output-release' });
 }
