@@ -13,10 +13,10 @@
  * records too), under `sde*` keys: `sdeProjectId` names the project the action was done
  * for. Pure: no I/O; the writer appends what these return.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { SdeConfig } from '../config/model';
 import { projectRoleName, projectWorkgroupName } from '../config/naming';
-import type { CloudTrailRecord, UserIdentity } from './cloudtrail-record';
+import { cloudTrailTime, stableIamUniqueId, type CloudTrailRecord, type UserIdentity } from './cloudtrail-record';
 
 /** Written by CloudTrail in 2024-2025 records; the local writer uses the same. */
 export const LOCAL_EVENT_VERSION = '1.09';
@@ -60,22 +60,8 @@ export interface LocalPrincipal {
   readonly mfaAuthenticated?: boolean;
 }
 
-/** CloudTrail's time form: UTC, whole seconds. */
-export function cloudTrailTime(time: Date): string {
-  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-/** A stable, fake IAM unique id for a role (AROA + 17 characters), so local records look real. */
-function roleUniqueId(roleName: string): string {
-  const digest = createHash('sha256').update(roleName).digest();
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let id = 'AROA';
-  for (let i = 0; i < 17; i++) id += alphabet[digest[i] % alphabet.length];
-  return id;
-}
-
 export function assumedRoleIdentity(env: LocalAuditEnv, principal: LocalPrincipal, time: Date, invokedBy?: string): UserIdentity {
-  const roleId = roleUniqueId(principal.roleName);
+  const roleId = stableIamUniqueId('AROA', principal.roleName);
   return {
     type: 'AssumedRole',
     principalId: `${roleId}:${principal.sessionName}`,

@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 // The function cdk-nag itself uses to name a resource in a finding, so an acknowledgement
 // names exactly that finding.
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
+import { shellQuote } from './bundled-json';
 import { DUCKDB_EXTERNAL_MODULES, DuckDbPackaging } from './duckdb-packaging';
 import { EncryptedLogGroup } from './encrypted-log-group';
 import type { PlatformDeadLetterQueue } from './platform-dead-letter-queue';
@@ -240,9 +241,4 @@ export class PlatformFunction extends Construct implements iam.IGrantable {
       },
     });
   }
-}
-
-/** Quotes a path for the bash command lines CDK's local bundling runs. */
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
