@@ -174,6 +174,9 @@ export class PlatformFunction extends Construct implements iam.IGrantable {
         externalModules: props.duckdb === undefined ? [] : [...DUCKDB_EXTERNAL_MODULES],
         esbuildArgs: props.duckdb === undefined && props.duckDbStandIn !== undefined ? { '--alias:@duckdb/node-api': props.duckDbStandIn } : undefined,
         minify: true,
+        // esbuild prints warnings and errors only: no size table and timing per bundle in
+        // every synth and test log (the bundle is the same at any log level).
+        logLevel: nodejs.LogLevel.WARNING,
         sourceMap: true,
         sourcesContent: false,
         format: nodejs.OutputFormat.CJS,
