@@ -7,7 +7,9 @@
  *   allowed or refused (`errorCode: AccessDenied`), with the bytes scanned;
  * - Lake Formation `GetDataAccess` for each table an allowed query reads (what Athena
  *   asks Lake Formation for on AWS);
- * - an output release: S3 `PutObject` of a checked output to the release location.
+ *
+ * Output releases are recorded by the airlock itself, under its own event source
+ * (lib/airlock/audit-events.ts), into the same trail.
  *
  * The SDE-specific facts ride in `additionalEventData` (a free-form field in real
  * records too), under `sde*` keys: `sdeProjectId` names the project the action was done
@@ -132,26 +134,11 @@ export interface IngestionWrite extends Common {
   readonly principal?: LocalPrincipal;
 }
 
-/** Ingestion committing a curated object: an S3 PutObject data event. */
+/** Ingestion committing a curated object: an S3 PutObject data event (SSE-KMS, signed with SigV4). */
 export function ingestionWriteEvent(env: LocalAuditEnv, e: IngestionWrite): CloudTrailRecord {
-  return putObjectEvent(env, e, e.principal ?? { roleName: `${env.platformName}-ingest`, sessionName: 'local-ingest' }, {
-    ...(e.dataset === undefined ? {} : { sdeDataset: e.dataset }),
-    ...(e.batchId === undefined ? {} : { sdeBatchId: e.batchId }),
-  });
-}
-
-/**
- * An S3 PutObject data event as CloudTrail writes it for an SSE-KMS upload signed with
- * SigV4, by `principal`; `sde` adds its own facts to `additionalEventData`.
- */
-function putObjectEvent(
-  env: LocalAuditEnv,
-  put: Common & { readonly bucket: string; readonly key: string; readonly bytes: number },
-  principal: LocalPrincipal,
-  sde: Readonly<Record<string, unknown>>,
-): CloudTrailRecord {
-  const time = put.time ?? new Date();
-  const base = envelope(env, time, put.eventID);
+  const time = e.time ?? new Date();
+  const principal = e.principal ?? { roleName: `${env.platformName}-ingest`, sessionName: 'local-ingest' };
+  const base = envelope(env, time, e.eventID);
   return {
     eventVersion: base.eventVersion,
     userIdentity: assumedRoleIdentity(env, principal, time),
@@ -162,23 +149,24 @@ function putObjectEvent(
     sourceIPAddress: base.sourceIPAddress,
     userAgent: base.userAgent,
     requestParameters: {
-      bucketName: put.bucket,
-      Host: `${put.bucket}.s3.${env.region}.amazonaws.com`,
-      key: put.key,
+      bucketName: e.bucket,
+      Host: `${e.bucket}.s3.${env.region}.amazonaws.com`,
+      key: e.key,
       'x-amz-server-side-encryption': 'aws:kms',
     },
     responseElements: { 'x-amz-server-side-encryption': 'aws:kms' },
     additionalEventData: {
       SignatureVersion: 'SigV4',
       AuthenticationMethod: 'AuthHeader',
-      bytesTransferredIn: put.bytes,
+      bytesTransferredIn: e.bytes,
       bytesTransferredOut: 0,
-      ...sde,
+      ...(e.dataset === undefined ? {} : { sdeDataset: e.dataset }),
+      ...(e.batchId === undefined ? {} : { sdeBatchId: e.batchId }),
     },
     requestID: base.requestID,
     eventID: base.eventID,
     readOnly: false,
-    resources: s3Resources(env, put.bucket, put.key),
+    resources: s3Resources(env, e.bucket, e.key),
     eventType: base.eventType,
     managementEvent: false,
     recipientAccountId: base.recipientAccountId,
@@ -283,21 +271,4 @@ export function dataAccessEvent(env: LocalAuditEnv, d: TableDataAccess): CloudTr
     recipientAccountId: base.recipientAccountId,
     eventCategory: 'Management',
   };
-}
-
-export interface OutputRelease extends Common {
-  readonly projectId: string;
-  /** Where the released output is written, e.g. the results bucket. */
-  readonly bucket: string;
-  /** e.g. `releases/<project>/<file>` */
-  readonly key: string;
-  readonly bytes: number;
-  /** The output checker who approved the release. @default the `<platform>-output-checker` role */
-  readonly checker?: LocalPrincipal;
-}
-
-/** A checked output released to the project: S3 PutObject by the output checker. */
-export function outputReleaseEvent(env: LocalAuditEnv, r: OutputRelease): CloudTrailRecord {
-  const checker = r.checker ?? { roleName: `${env.platformName}-output-checker`, sessionName: 'local-output-check', mfaAuthenticated: true };
-  return putObjectEvent(env, r, checker, { [SDE_PROJECT_FIELD]: r.projectId, sdeAction: 'output-release' });
 }
