@@ -15,21 +15,26 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { projectState, type SdeConfig } from '../config/model';
 import { AIRLOCK_LOCAL_ACCOUNT, AIRLOCK_LOCAL_REGION, type AirlockAuditEnv, type AirlockAuditEvent, type AuditSink } from './audit-events';
-import { checkOutputFile, digest, sha256Hex, type FileCheckResult } from './disclosure';
+import { checkOutputFile, digest, sha256Hex, tableMemory, type FileCheckResult } from './disclosure';
 import { buildManifest, RELEASED_FILES_DIR } from './manifest';
-import { checkSummaries, renderFileReport, type FileReport } from './report';
+import type { MemoryTable } from './memory';
+import { checkSummaries, findingSummaries, renderFileReport, type FileReport } from './report';
 import { airlockSettings, type AirlockSettings } from '../config/airlock-settings';
 import { localSigner, PUBLIC_KEY_FILE, renderSignedManifest, signManifest, type ManifestSigner } from './signing';
 import { AIRLOCK_DIR, FileAirlockStore, newRequestId, RequestNotFoundError, type AirlockStore } from './store';
-import type { TableSpec } from './table-shape';
+import type { ColumnRole, StatisticKind, TableSpec } from './table-shape';
 import { verifyRelease, type VerifyReport } from './verify';
 import {
+  classified,
+  markResubmitted,
   submitRequest,
   transition,
   type CheckedFile,
   type OutputRequest,
+  type QueryProvenance,
   type Refusal,
   type RequestFile,
+  type WorkflowAction,
   type WorkflowContext,
   type WorkflowResult,
 } from './workflow';
@@ -76,6 +81,11 @@ export interface AirlockServiceOptions {
 
 export interface OutputFileInput {
   readonly path: string;
+  /** What the file is and how it was made (required: the reviewers read it). */
+  readonly description?: string;
+  /** For a kept `sde query` result: how the platform made it, and the query's text. */
+  readonly provenance?: QueryProvenance;
+  readonly queryText?: string;
   readonly spec?: TableSpec;
   /** For a magnitude table: the contributions CSV (checked, never released). */
   readonly contributionsPath?: string;
@@ -138,14 +148,99 @@ export class AirlockService {
     return { accountId: this.config.platform.aws.account ?? AIRLOCK_LOCAL_ACCOUNT, region: this.config.platform.aws.region ?? AIRLOCK_LOCAL_REGION };
   }
 
-  private context(projectId: string): WorkflowContext {
+  private context(projectId: string, lastProjectRelease?: string): WorkflowContext {
     const project = this.config.projects.find((p) => p.id === projectId);
     return {
       projectState: project ? projectState(project, this.config.today) : 'unknown',
       reviewers: this.settings.reviewers,
       audit: this.auditEnv(),
       projectResearchers: project?.researchers ?? [],
+      ...(lastProjectRelease === undefined ? {} : { lastProjectRelease }),
     };
+  }
+
+  /** The project's other requests: what its memory and staleness are made of. */
+  private async projectRequests(projectId: string, except: string): Promise<OutputRequest[]> {
+    return (await this.store.list()).filter((r) => r.projectId === projectId && r.id !== except);
+  }
+
+  /** When another request of the project was last released. */
+  private async lastRelease(projectId: string, except: string): Promise<string | undefined> {
+    const times = (await this.projectRequests(projectId, except)).flatMap((r) => (r.state === 'released' && r.release ? [r.release.time] : []));
+    return times.sort().at(-1);
+  }
+
+  /**
+   * The project's memory: the true cells of every file it released, and of every file of
+   * its other requests in review (so two requests in flight are compared with each other).
+   */
+  async projectMemory(projectId: string, except: string): Promise<MemoryTable[]> {
+    const memory: MemoryTable[] = [];
+    for (const r of await this.projectRequests(projectId, except)) {
+      const inFlight = r.state === 'checked' || r.state === 'first_approval' || r.state === 'second_approval';
+      if (r.state !== 'released' && !inFlight) continue;
+      for (const f of r.files) {
+        if (f.checked?.outcome === 'refused') continue;
+        const bytes = await this.store.readSubmitted(r.id, f.name);
+        const where = r.state === 'released' ? `released ${r.release?.time.slice(0, 10) ?? ''}` : 'in review';
+        const table = tableMemory(
+          { name: f.name, bytes, spec: f.spec, classifications: f.classifications },
+          this.settings.maxFileBytes,
+          `request ${r.id} file ${f.name} (${where})`,
+        );
+        if (table) memory.push(table);
+      }
+    }
+    return memory;
+  }
+
+  /** Runs the checks on every file of a request (as it stands, or with `files` instead), each against the memory and the files before it. */
+  private async runChecks(current: OutputRequest, files: readonly RequestFile[] = current.files): Promise<Map<string, FileCheckResult>> {
+    const checked = new Map<string, FileCheckResult>();
+    const memory = await this.projectMemory(current.projectId, current.id);
+    for (const f of files) {
+      const bytes = await this.store.readSubmitted(current.id, f.name);
+      const result =
+        sha256Hex(bytes) === f.submitted.sha256
+          ? checkOutputFile(
+              {
+                name: f.name,
+                bytes,
+                spec: f.spec,
+                classifications: f.classifications,
+                contributions: await this.store.readContributions(current.id, f.name),
+                memory,
+              },
+              this.settings,
+            )
+          : changedSinceSubmission(f.name, bytes, this.settings);
+      checked.set(f.name, result);
+      if (result.memory) memory.push({ ...result.memory, source: `file ${f.name} of this request` });
+    }
+    return checked;
+  }
+
+  private checkedFiles(checked: ReadonlyMap<string, FileCheckResult>, time: Date): Map<string, CheckedFile> {
+    const { reviewers: _r, ...settings } = this.settings;
+    return new Map<string, CheckedFile>(
+      [...checked].map(([name, r]) => [
+        name,
+        {
+          outcome: r.outcome,
+          ...(r.report.output ? { output: r.report.output } : {}),
+          checks: checkSummaries(r.report),
+          settings,
+          cellsChanged: r.report.changes.filter((c) => c.action !== 'normalised').length,
+          refusals: r.report.refusals.length,
+          findings: findingSummaries(r.report),
+          checkedAt: time.toISOString(),
+        },
+      ]),
+    );
+  }
+
+  private async writeReports(id: string, checked: ReadonlyMap<string, FileCheckResult>): Promise<void> {
+    for (const [name, c] of checked) await this.store.writeChecked(id, name, c.output, `${JSON.stringify(c.report, null, 2)}\n`, renderFileReport(c.report));
   }
 
   /** Audits the decision, then (only if allowed) applies it. */
@@ -156,20 +251,32 @@ export class AirlockService {
   }
 
   /** `sde output request`: copies the files into the airlock and records the request. */
-  async request(input: { projectId: string; files: readonly OutputFileInput[]; statement?: string; requester?: string }): Promise<Outcome<OutputRequest>> {
+  async request(input: {
+    projectId: string;
+    files: readonly OutputFileInput[];
+    statement?: string;
+    requester?: string;
+    /** The returned request this answers. */
+    resubmits?: string;
+  }): Promise<Outcome<OutputRequest>> {
     const project = this.config.projects.find((p) => p.id === input.projectId);
     const requester = input.requester ?? project?.researchers[0] ?? 'unknown';
     const time = this.now();
     const id = newRequestId(time);
     const contents = new Map<string, Uint8Array>();
     const contributions = new Map<string, Uint8Array>();
-    const files: Omit<RequestFile, 'checked'>[] = [];
+    const files: Omit<RequestFile, 'checked' | 'classifications'>[] = [];
     for (const f of input.files) {
       const name = path.basename(f.path);
       const stat = statFile(f.path);
       // An oversized file is refused by size alone: it is never read into memory.
+      const described = {
+        ...(f.description === undefined ? {} : { description: f.description }),
+        ...(f.provenance === undefined ? {} : { provenance: f.provenance }),
+        ...(f.queryText === undefined ? {} : { queryText: f.queryText }),
+      };
       if (stat.size > this.settings.maxFileBytes) {
-        files.push({ name, submitted: { bytes: stat.size, sha256: '' }, ...(f.spec ? { spec: f.spec } : {}) });
+        files.push({ name, submitted: { bytes: stat.size, sha256: '' }, ...described, ...(f.spec ? { spec: f.spec } : {}) });
         continue;
       }
       const bytes = fs.readFileSync(f.path);
@@ -183,15 +290,30 @@ export class AirlockService {
         contributions.set(name, cbytes);
         contributionsDigest = digest(cbytes);
       }
+      if (f.provenance !== undefined && f.provenance.resultSha256 !== sha256Hex(bytes))
+        throw new AirlockInputError(
+          `${f.path} is not the result the platform recorded for query ${f.provenance.queryExecutionId} (its SHA-256 differs): it was changed after the query ran`,
+        );
+      if (f.provenance !== undefined && (f.queryText === undefined || sha256Hex(Buffer.from(f.queryText, 'utf8')) !== f.provenance.querySha256))
+        throw new AirlockInputError(`the query text kept for ${f.provenance.queryExecutionId} does not match the SHA-256 recorded when it ran`);
       files.push({
         name,
         submitted: digest(bytes),
+        ...described,
         ...(f.spec ? { spec: f.spec } : {}),
         ...(contributionsDigest ? { contributions: contributionsDigest } : {}),
       });
     }
     const result = submitRequest(
-      { id, projectId: input.projectId, requester, statement: input.statement ?? '', time, files },
+      {
+        id,
+        projectId: input.projectId,
+        requester,
+        statement: input.statement ?? '',
+        time,
+        files,
+        ...(input.resubmits === undefined ? {} : { resubmits: input.resubmits }),
+      },
       { ...this.context(input.projectId), projectResearchers: project?.researchers ?? [], maxFileBytes: this.settings.maxFileBytes },
     );
     return this.commit(result, async (r) => {
@@ -200,40 +322,76 @@ export class AirlockService {
     });
   }
 
-  /** `sde output check`: runs the disclosure checks and writes a report per file. */
+  /**
+   * `sde output check`: runs the disclosure checks (again, if they ran before: approvals are
+   * cleared) against the project's memory, and writes a report per file. A resubmission's
+   * first check also marks the returned request it answers.
+   */
   async check(requestId: string): Promise<Outcome<CheckOutcome>> {
     return this.onRequest(requestId, async (current, save) => {
-      const checked = new Map<string, FileCheckResult>();
-      for (const f of current.files) {
-        const bytes = await this.store.readSubmitted(current.id, f.name);
-        const result =
-          sha256Hex(bytes) === f.submitted.sha256
-            ? checkOutputFile({ name: f.name, bytes, spec: f.spec, contributions: await this.store.readContributions(current.id, f.name) }, this.settings)
-            : changedSinceSubmission(f.name, bytes, this.settings);
-        checked.set(f.name, result);
-      }
-      const results = new Map<string, CheckedFile>(
-        [...checked].map(([name, r]) => {
-          const { reviewers: _r, ...settings } = this.settings;
-          return [
-            name,
-            {
-              outcome: r.outcome,
-              ...(r.report.output ? { output: r.report.output } : {}),
-              checks: checkSummaries(r.report),
-              settings,
-              cellsChanged: r.report.changes.length,
-              refusals: r.report.refusals.length,
-            },
-          ];
-        }),
-      );
-      const result = transition(current, { type: 'check', actor: AIRLOCK_SERVICE_PRINCIPAL, time: this.now(), results }, this.context(current.projectId));
+      const checked = await this.runChecks(current);
+      const time = this.now();
+      const previous = current.resubmits !== undefined && current.state === 'submitted' ? await this.readIfExists(current.resubmits) : undefined;
+      const action: WorkflowAction = {
+        type: 'check',
+        actor: AIRLOCK_SERVICE_PRINCIPAL,
+        time,
+        results: this.checkedFiles(checked, time),
+        ...(previous ? { previous } : {}),
+      };
+      const result = transition(current, action, this.context(current.projectId));
       return this.commit(result, async (r) => {
-        for (const [name, c] of checked)
-          await this.store.writeChecked(current.id, name, c.output, `${JSON.stringify(c.report, null, 2)}\n`, renderFileReport(c.report));
+        await this.writeReports(current.id, checked);
+        if (previous) await this.onRequest(previous.id, async (p, savePrevious) => savePrevious(markResubmitted(p, r, AIRLOCK_SERVICE_PRINCIPAL, time)));
         await save(r);
         return { request: r, reports: [...checked.values()].map((c) => c.report) };
+      });
+    });
+  }
+
+  private async readIfExists(id: string): Promise<OutputRequest | undefined> {
+    try {
+      return await this.store.read(id);
+    } catch (e) {
+      if (e instanceof RequestNotFoundError) return undefined;
+      if (e instanceof Error && /is not a request id/.test(e.message)) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * `sde output classify`: a reviewer decides one column's role (the platform checks every
+   * numeric column as a count until a reviewer says otherwise), with a reason; the files
+   * are checked again with it and the approvals start over.
+   */
+  async classify(
+    requestId: string,
+    reviewer: string,
+    c: { file: string; column: string; role: ColumnRole; statistic?: StatisticKind; reason: string },
+  ): Promise<Outcome<CheckOutcome>> {
+    return this.onRequest(requestId, async (current, save) => {
+      const time = this.now();
+      const file = current.files.find((f) => f.name === c.file);
+      // The checks run on the files as they would be classified; the workflow decides whether that is allowed.
+      const files = file ? classified(current, c.file, { ...c, reviewer, time: time.toISOString() }) : current.files;
+      const checked = file ? await this.runChecks(current, files) : new Map<string, FileCheckResult>();
+      const action: WorkflowAction = { type: 'classify', actor: reviewer, time, ...c, results: this.checkedFiles(checked, time) };
+      const result = transition(current, action, this.context(current.projectId));
+      return this.commit(result, async (r) => {
+        await this.writeReports(current.id, checked);
+        await save(r);
+        return { request: r, reports: [...checked.values()].map((x) => x.report) };
+      });
+    });
+  }
+
+  /** `sde output override`: a reviewer records why a disclosive finding does not disclose. */
+  async override(requestId: string, reviewer: string, o: { file: string; finding: string; reason: string }): Promise<Outcome<OutputRequest>> {
+    return this.onRequest(requestId, async (current, save) => {
+      const result = transition(current, { type: 'override', actor: reviewer, time: this.now(), ...o }, this.context(current.projectId));
+      return this.commit(result, async (r) => {
+        await save(r);
+        return r;
       });
     });
   }
@@ -242,9 +400,12 @@ export class AirlockService {
   async review(requestId: string, reviewer: string, decision: 'approve' | 'return' | 'reject', reason?: string): Promise<Outcome<OutputRequest>> {
     return this.onRequest(requestId, async (current, save) => {
       const time = this.now();
-      const action =
-        decision === 'approve' ? { type: 'approve' as const, actor: reviewer, time } : { type: decision, actor: reviewer, time, reason: reason ?? '' };
-      const result = transition(current, action, this.context(current.projectId));
+      const action: WorkflowAction =
+        decision === 'approve'
+          ? { type: 'approve', actor: reviewer, time, ...(reason === undefined ? {} : { note: reason }) }
+          : { type: decision, actor: reviewer, time, reason: reason ?? '' };
+      const last = decision === 'approve' ? await this.lastRelease(current.projectId, current.id) : undefined;
+      const result = transition(current, action, this.context(current.projectId, last));
       return this.commit(result, async (r) => {
         await save(r);
         return r;
@@ -267,7 +428,8 @@ export class AirlockService {
         if (output) outputs.set(f.name, output);
         hashes.set(f.name, { submitted, ...(output ? { checked: sha256Hex(output) } : {}) });
       }
-      const result = transition(current, { type: 'release', actor, time: this.now(), current: hashes }, this.context(current.projectId));
+      const last = await this.lastRelease(current.projectId, current.id);
+      const result = transition(current, { type: 'release', actor, time: this.now(), current: hashes }, this.context(current.projectId, last));
       return this.commit(result, async (r) => {
         const project = this.config.projects.find((p) => p.id === current.projectId)!;
         const signed = await signManifest(buildManifest(r, project, this.config.platform.name), await this.signer());
@@ -299,6 +461,33 @@ export class AirlockService {
   /** `sde output verify`: with the given trusted public key, or this workdir's. */
   verify(manifestPath: string, publicKeyPem?: string): VerifyReport {
     return verifyWithWorkdirKey(manifestPath, path.join(path.resolve(this.workdir), AIRLOCK_DIR), publicKeyPem);
+  }
+
+  /** One request as stored; an unknown id is the user's mistake. */
+  async read(id: string): Promise<OutputRequest> {
+    const found = await this.readIfExists(id);
+    if (!found) throw new AirlockInputError(`there is no output request ${id} in ${this.store.location}`);
+    return found;
+  }
+
+  /** A request's thread: the returned requests it answers (oldest first), itself, and what answered it. */
+  async thread(id: string): Promise<OutputRequest[]> {
+    const first = await this.read(id);
+    const before: OutputRequest[] = [];
+    for (let r = first; r.resubmits !== undefined && before.length < 100;) {
+      const p = await this.readIfExists(r.resubmits);
+      if (!p) break;
+      before.unshift(p);
+      r = p;
+    }
+    const after: OutputRequest[] = [];
+    for (let r = first; r.resubmittedAs !== undefined && after.length < 100;) {
+      const n = await this.readIfExists(r.resubmittedAs);
+      if (!n) break;
+      after.push(n);
+      r = n;
+    }
+    return [...before, first, ...after];
   }
 
   async list(projectId?: string): Promise<OutputRequest[]> {
@@ -350,13 +539,15 @@ function changedSinceSubmission(name: string, bytes: Uint8Array, settings: Airlo
   return {
     outcome: 'refused',
     report: {
-      reportVersion: 1,
+      reportVersion: 2,
       file: name,
+      format: 'unknown',
       outcome: 'refused',
       input: digest(bytes),
       settings: checkSettings,
-      checks: [{ id: 'file_format', title: 'file is a table', outcome: 'refused', summary: reason }],
+      checks: [{ id: 'file_format', title: 'file as submitted', outcome: 'refused', summary: reason }],
       changes: [],
+      findings: [],
       refusals: [{ check: 'file_format', rule: 'file_changed', reason }],
       warnings: [],
     },

@@ -5,7 +5,7 @@
  * Conventions (as lib/audit/README.md asks of local records):
  * - eventSource `sde-airlock.local`; eventName is the action (SubmitOutputRequest,
  *   CheckOutputRequest, ApproveOutputRequest, ReturnOutputRequest, RejectOutputRequest,
- *   ReleaseOutput, CompleteOutputRelease). As in CloudTrail, a refused call keeps its eventName and carries an
+ *   ClassifyOutputColumn, OverrideOutputFinding, ReleaseOutput, CompleteOutputRelease). As in CloudTrail, a refused call keeps its eventName and carries an
  *   errorCode and errorMessage: a refused approval is ApproveOutputRequest + AccessDenied.
  * - Refusals that are about who may do what use `AccessDenied`, so the access-denied
  *   query and alarm count them (a burst of them is someone probing the two-person rule);
@@ -29,6 +29,10 @@ export type AirlockEventName =
   | 'ApproveOutputRequest'
   | 'ReturnOutputRequest'
   | 'RejectOutputRequest'
+  /** A reviewer decided a column's role (say a numeric year is a category), with a reason. */
+  | 'ClassifyOutputColumn'
+  /** A reviewer recorded why a disclosive finding (differencing, residual degrees of freedom) is not. */
+  | 'OverrideOutputFinding'
   | 'ReleaseOutput'
   /** A release recorded but not yet readable, made readable (not a second release: not counted as one). */
   | 'CompleteOutputRelease';

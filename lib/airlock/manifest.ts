@@ -9,8 +9,10 @@
  * the airlock.
  */
 import type { CheckSettings, CheckSummary, FileDigest } from './report';
+import { DEFAULT_AIRLOCK_SETTINGS } from '../config/airlock-settings';
+import { RULE_IDS, ruleLine } from './rules';
 import { SUPPRESSED_MARK } from './table-shape';
-import type { OutputRequest } from './workflow';
+import type { OutputRequest, QueryProvenance } from './workflow';
 
 export const MANIFEST_TYPE = 'sde-airlock-release';
 
@@ -21,14 +23,34 @@ export interface ManifestFile {
   readonly bytes: number;
   readonly sha256: string;
   readonly submitted: FileDigest;
-  readonly outcome: 'unchanged' | 'changed';
+  readonly outcome: 'unchanged' | 'changed' | 'review';
+  /** The requester's description: what the file is and how it was made. */
+  readonly description: string;
+  /** For an output of `sde query`: the query's hash and id, the curated objects it read, the engine (sde output reproduce). */
+  readonly provenance?: QueryProvenance;
+  /** Columns a reviewer classified otherwise than the platform, with the reason. */
+  readonly classifications: readonly {
+    readonly column: string;
+    readonly role: string;
+    readonly statistic?: string;
+    readonly reviewer: string;
+    readonly reason: string;
+  }[];
+  /** What the checks left to the reviewers (no values), and each disclosive finding's override. */
+  readonly findings: readonly {
+    readonly id: string;
+    readonly rule: string;
+    readonly severity: 'review' | 'disclosive';
+    readonly cells: number;
+    readonly override?: { readonly reviewer: string; readonly reason: string; readonly time: string };
+  }[];
   readonly checks: readonly CheckSummary[];
   readonly settings: CheckSettings;
 }
 
 export interface ReleaseManifest {
   readonly type: typeof MANIFEST_TYPE;
-  readonly manifestVersion: 1;
+  readonly manifestVersion: 2;
   readonly platform: string;
   readonly request: { readonly id: string; readonly statement: string; readonly requester: string; readonly submittedAt: string };
   readonly project: {
@@ -43,7 +65,9 @@ export interface ReleaseManifest {
     readonly suppressedMark: string;
     readonly rules: readonly string[];
   };
-  readonly reviewers: readonly { readonly order: number; readonly principal: string; readonly approvedAt: string }[];
+  readonly reviewers: readonly { readonly order: number; readonly principal: string; readonly approvedAt: string; readonly note?: string }[];
+  /** The returned request this one answers (the thread's earlier round), if any. */
+  readonly resubmits?: string;
   readonly releasedAt: string;
   readonly releasedBy: string;
 }
@@ -70,14 +94,33 @@ export function buildManifest(request: OutputRequest, project: ManifestProject, 
       bytes: checked.output.bytes,
       sha256: checked.output.sha256,
       submitted: f.submitted,
-      outcome: checked.outcome === 'changed' ? 'changed' : 'unchanged',
+      outcome: checked.outcome === 'changed' ? 'changed' : checked.outcome === 'review' ? 'review' : 'unchanged',
+      description: f.description ?? '',
+      ...(f.provenance ? { provenance: f.provenance } : {}),
+      classifications: (f.classifications ?? []).map((c) => ({
+        column: c.column,
+        role: c.role,
+        ...(c.statistic ? { statistic: c.statistic } : {}),
+        reviewer: c.reviewer,
+        reason: c.reason,
+      })),
+      findings: (checked.findings ?? []).map((x) => {
+        const o = (request.overrides ?? []).find((v) => v.file === f.name && v.finding === x.id);
+        return {
+          id: x.id,
+          rule: x.rule,
+          severity: x.severity,
+          cells: x.cells,
+          ...(o ? { override: { reviewer: o.reviewer, reason: o.reason, time: o.time } } : {}),
+        };
+      }),
       checks: checked.checks,
       settings: checked.settings,
     };
   });
   return {
     type: MANIFEST_TYPE,
-    manifestVersion: 1,
+    manifestVersion: 2,
     platform: platformName,
     request: { id: request.id, statement: request.statement, requester: request.requester, submittedAt: request.submittedAt },
     project: {
@@ -91,17 +134,12 @@ export function buildManifest(request: OutputRequest, project: ManifestProject, 
     disclosureControl: {
       suppressedMark: SUPPRESSED_MARK,
       rules: [
-        'file must be a rectangular UTF-8 CSV table within the size limit',
-        'row-level output refused: pseudonyms, NHS numbers, full postcodes, dates of birth, identifier columns, one row per person',
-        'counts from 1 to the suppression threshold suppressed (zero kept); counts that rounding would carry into that range suppressed',
-        'secondary suppression until no row or column (including totals) has exactly one suppressed cell',
-        'magnitude and statistic cells in a row with a suppressed count suppressed',
-        'magnitude cells with too few contributors or failing the dominance (n, k) rule suppressed, then secondary suppression',
-        'remaining counts rounded to the nearest rounding base',
-        'two different reviewers from the configured list, neither the requester, approved the checked files by SHA-256',
+        ...RULE_IDS.map((id) => ruleLine(id, files[0]?.settings ?? request.files[0]?.checked?.settings ?? DEFAULT_AIRLOCK_SETTINGS)),
+        'two different reviewers from the configured list, neither the requester nor a researcher of the project, approved the checked files by SHA-256, each with a note when the checks left findings',
       ],
     },
-    reviewers: request.approvals.map((a, i) => ({ order: i + 1, principal: a.reviewer, approvedAt: a.time })),
+    ...(request.resubmits === undefined ? {} : { resubmits: request.resubmits }),
+    reviewers: request.approvals.map((a, i) => ({ order: i + 1, principal: a.reviewer, approvedAt: a.time, ...(a.note ? { note: a.note } : {}) })),
     releasedAt: request.release.time,
     releasedBy: request.release.by,
   };

@@ -1,47 +1,60 @@
 /**
- * The per-file disclosure report: what was checked, what was changed (cell by cell),
- * what was refused and why, as JSON for machines and as text for the reviewers.
+ * The per-file disclosure report: what was checked, what was changed (cell by cell), what
+ * a reviewer must look at (findings, cell by cell), what was refused and why, each citing
+ * its rule (rules.ts), as JSON for machines and as text for the reviewers.
  *
- * The report holds the original values of changed cells, so the reviewers can judge
- * the changes: it stays inside the airlock and is never released. The release manifest
- * carries only the summary of each check.
+ * The report holds the original values of changed cells, so the reviewers can judge the
+ * changes: it stays inside the airlock and is never released. The release manifest
+ * carries only the summary of each check and each finding's rule, severity and decision.
  */
 import type { AirlockSettings } from '../config/airlock-settings';
-
-export type CheckId =
-  'file_format' | 'table_shape' | 'row_level' | 'primary_suppression' | 'secondary_suppression' | 'rounding' | 'dominance' | 'linked_cells' | 'statistics';
+import { RULES, ruleLine, type RuleId } from './rules';
 
 export type CheckOutcome = 'passed' | 'changed' | 'refused' | 'not_applicable' | 'needs_review';
 
 export interface CheckEntry {
-  readonly id: CheckId;
+  readonly id: RuleId;
   readonly title: string;
   readonly outcome: CheckOutcome;
   readonly summary: string;
 }
 
-export type ChangeRule = 'primary' | 'secondary' | 'rounding' | 'dominance' | 'too_few_contributors' | 'linked';
-
 export interface CellChange {
   /** 1-based data row (the header is row 0). */
   readonly row: number;
   readonly column: string;
-  readonly action: 'suppressed' | 'rounded';
-  readonly rule: ChangeRule;
+  readonly action: 'suppressed' | 'rounded' | 'normalised';
+  readonly rule: RuleId;
   readonly from: string;
   readonly to: string;
   readonly why: string;
 }
 
+/**
+ * Something a reviewer must decide. `review`: approving needs the reviewer's note;
+ * `disclosive`: the output discloses unless a reviewer records (an override) why not.
+ */
+export interface Finding {
+  /** Stable within the file: `<rule>:<column or *>`. */
+  readonly id: string;
+  readonly rule: RuleId;
+  readonly severity: 'review' | 'disclosive';
+  readonly column?: string;
+  /** The cells concerned (1-based data rows; row 0 is the header). */
+  readonly cells: readonly { readonly row: number; readonly column: string }[];
+  readonly message: string;
+}
+
 export interface RefusalEntry {
-  readonly check: CheckId;
+  readonly check: RuleId;
   readonly rule: string;
   readonly reason: string;
   readonly column?: string;
   readonly row?: number;
 }
 
-export type FileOutcome = 'unchanged' | 'changed' | 'refused';
+/** unchanged/changed: may be released as checked; review: only with a reviewer's note (and overrides); refused: never. */
+export type FileOutcome = 'unchanged' | 'changed' | 'review' | 'refused';
 
 export interface FileDigest {
   readonly bytes: number;
@@ -50,9 +63,18 @@ export interface FileDigest {
 
 export type CheckSettings = Omit<AirlockSettings, 'reviewers'>;
 
+export interface ReportColumn {
+  readonly name: string;
+  readonly role: string;
+  readonly decidedBy: 'platform' | 'reviewer';
+  readonly why: string;
+}
+
 export interface FileReport {
-  readonly reportVersion: 1;
+  readonly reportVersion: 2;
   readonly file: string;
+  /** What the checker took the file to be: a CSV table, or another format for a reviewer. */
+  readonly format: string;
   readonly outcome: FileOutcome;
   readonly input: FileDigest;
   /** The file that would be released (absent when refused). */
@@ -60,8 +82,8 @@ export interface FileReport {
   readonly settings: CheckSettings;
   readonly table?: {
     readonly rows: number;
-    readonly columns: readonly string[];
-    readonly classification: 'explicit' | 'inferred';
+    readonly kind: string;
+    readonly columns: readonly ReportColumn[];
     readonly categoryColumns: readonly string[];
     readonly countColumns: readonly string[];
     readonly magnitudeColumns: readonly string[];
@@ -70,40 +92,37 @@ export interface FileReport {
   };
   readonly checks: readonly CheckEntry[];
   readonly changes: readonly CellChange[];
+  readonly findings: readonly Finding[];
   readonly refusals: readonly RefusalEntry[];
   readonly warnings: readonly string[];
+  /** The table as checked, for the per-cell view: header then rows (original values). Absent for other formats. */
+  readonly grid?: readonly (readonly string[])[];
 }
 
-/** The short, value-free summary of a check that the release manifest carries. */
+/** The short, value-free summary of a check that the request and the release manifest carry. */
 export interface CheckSummary {
-  readonly id: CheckId;
+  readonly id: RuleId;
   readonly outcome: CheckOutcome;
   readonly cellsChanged: number;
 }
 
+/** A finding as the request and the manifest carry it: no values. */
+export interface FindingSummary {
+  readonly id: string;
+  readonly rule: RuleId;
+  readonly severity: 'review' | 'disclosive';
+  readonly column?: string;
+  readonly cells: number;
+}
+
 export function checkSummaries(report: FileReport): CheckSummary[] {
-  const changedBy: Partial<Record<CheckId, number>> = {};
-  for (const c of report.changes) {
-    const id = changeCheck(c.rule);
-    changedBy[id] = (changedBy[id] ?? 0) + 1;
-  }
+  const changedBy: Partial<Record<RuleId, number>> = {};
+  for (const c of report.changes) changedBy[c.rule] = (changedBy[c.rule] ?? 0) + 1;
   return report.checks.map((c) => ({ id: c.id, outcome: c.outcome, cellsChanged: changedBy[c.id] ?? 0 }));
 }
 
-export function changeCheck(rule: ChangeRule): CheckId {
-  switch (rule) {
-    case 'primary':
-      return 'primary_suppression';
-    case 'secondary':
-      return 'secondary_suppression';
-    case 'rounding':
-      return 'rounding';
-    case 'dominance':
-    case 'too_few_contributors':
-      return 'dominance';
-    case 'linked':
-      return 'linked_cells';
-  }
+export function findingSummaries(report: FileReport): FindingSummary[] {
+  return report.findings.map((f) => ({ id: f.id, rule: f.rule, severity: f.severity, ...(f.column ? { column: f.column } : {}), cells: f.cells.length }));
 }
 
 const OUTCOME_WORD: Record<CheckOutcome, string> = {
@@ -114,30 +133,50 @@ const OUTCOME_WORD: Record<CheckOutcome, string> = {
   needs_review: 'REVIEW',
 };
 
+function renderGrid(report: FileReport): string[] {
+  const grid = report.grid;
+  if (!grid || grid.length > 201) return grid ? [`  (the table has ${grid.length - 1} rows: see the JSON report for each cell)`] : [];
+  const marks = new Map<string, string[]>();
+  const mark = (row: number, column: string, m: string) => {
+    const key = `${row}\u0000${column}`;
+    marks.set(key, [...(marks.get(key) ?? []), m]);
+  };
+  report.changes.forEach((c) => mark(c.row, c.column, c.action === 'normalised' ? '' : `${c.to}`));
+  report.findings.forEach((f) => f.cells.forEach((c) => mark(c.row, c.column, `?${f.id}`)));
+  const header = grid[0];
+  const rows = grid.map((row, r) =>
+    row.map((v, c) => {
+      const m = (marks.get(`${r}\u0000${header[c]}`) ?? []).filter((x) => x !== '');
+      return m.length === 0 ? v : `${v} -> ${m.join(' ')}`;
+    }),
+  );
+  const widths = header.map((_, c) => Math.min(40, Math.max(...rows.map((row) => row[c].length))));
+  return rows.map((row, r) => `  ${r === 0 ? '    ' : String(r).padStart(3) + ' '}${row.map((v, c) => v.slice(0, 40).padEnd(widths[c])).join(' | ')}`);
+}
+
 /** The report as the reviewers read it. */
 export function renderFileReport(report: FileReport): string {
   const lines: string[] = [];
   const verdict =
     report.outcome === 'refused'
       ? 'REFUSED: this file cannot be released'
-      : report.outcome === 'changed'
-        ? 'released only as changed below'
-        : 'can be released unchanged';
-  lines.push(`Disclosure check of ${report.file}: ${verdict}`);
+      : report.outcome === 'review'
+        ? 'NEEDS REVIEW: a reviewer must look at the findings below and record a note to approve it'
+        : report.outcome === 'changed'
+          ? 'released only as changed below'
+          : 'can be released unchanged';
+  lines.push(`Disclosure check of ${report.file} (${report.format}): ${verdict}`);
   lines.push(`  submitted: ${report.input.bytes} bytes, sha256 ${report.input.sha256}`);
   if (report.output) lines.push(`  checked:   ${report.output.bytes} bytes, sha256 ${report.output.sha256}`);
   const s = report.settings;
   lines.push(
-    `  rules: counts 1-${s.suppressionThreshold} suppressed (zero kept), other counts rounded to the nearest ${s.roundingBase}, ` +
-      `dominance (n=${s.dominance.n}, k=${s.dominance.k}%), at most ${s.maxFileBytes} bytes, listing test from ${s.rowLevelMinRows} rows`,
+    `  settings: threshold ${s.suppressionThreshold}, rounding ${s.roundingBase}, dominance (n=${s.dominance.n}, k=${s.dominance.k}%), p-ratio ${s.pRatio}%, ` +
+      `residual df ${s.regressionDof}, survival ${s.survivalThreshold}, zeros ${s.zeros}, negatives ${s.negativeValues}, missing ${s.missingValues}`,
   );
   if (report.table) {
     const t = report.table;
-    lines.push('', `Table: ${t.rows} rows; columns classified ${t.classification === 'explicit' ? 'as the request named them' : 'by the inference rule'}`);
-    lines.push(`  categories: ${t.categoryColumns.length > 0 ? t.categoryColumns.join(', ') : '(none)'}`);
-    lines.push(`  counts:     ${t.countColumns.length > 0 ? t.countColumns.join(', ') : '(none)'}`);
-    if (t.magnitudeColumns.length > 0) lines.push(`  magnitudes: ${t.magnitudeColumns.join(', ')}`);
-    if (t.statisticColumns.length > 0) lines.push(`  statistics: ${t.statisticColumns.join(', ')}`);
+    lines.push('', `Table (${t.kind}): ${t.rows} rows. Column roles (decided from the data; only a reviewer can change them):`);
+    for (const c of t.columns) lines.push(`  ${c.name}: ${c.role} (${c.decidedBy === 'reviewer' ? 'reviewer' : 'platform'}: ${c.why})`);
     for (const total of t.totals) lines.push(`  total: ${total}`);
   }
   lines.push('', 'Checks:');
@@ -146,13 +185,28 @@ export function renderFileReport(report: FileReport): string {
     lines.push('', 'Refused because:');
     for (const r of report.refusals) lines.push(`  - ${r.reason}`);
   }
-  if (report.changes.length > 0) {
-    lines.push('', 'Changes, cell by cell:');
-    for (const c of report.changes) lines.push(`  row ${c.row}, ${c.column}: ${c.from === '' ? '(blank)' : c.from} -> ${c.to} (${c.rule}: ${c.why})`);
+  if (report.findings.length > 0) {
+    lines.push('', 'Findings for the reviewers (each must be addressed in the approving note; a disclosive one needs an override with a reason):');
+    for (const f of report.findings) {
+      const where = f.cells.length === 0 ? '' : ` [cells: ${f.cells.map((c) => (c.row === 0 ? `header ${c.column}` : `row ${c.row} ${c.column}`)).join('; ')}]`;
+      lines.push(`  ${f.id} (${f.severity.toUpperCase()}, ${RULES[f.rule].title}): ${f.message}${where}`);
+    }
   }
+  const visible = report.changes.filter((c) => c.action !== 'normalised');
+  if (visible.length > 0) {
+    lines.push('', 'Changes, cell by cell:');
+    for (const c of visible) lines.push(`  row ${c.row}, ${c.column}: ${c.from === '' ? '(blank)' : c.from} -> ${c.to} (${RULES[c.rule].title}: ${c.why})`);
+  }
+  const normalised = report.changes.length - visible.length;
+  if (normalised > 0) lines.push('', `${normalised} cell(s) rewritten in plain form (numbers in plain digits, text without invisible characters).`);
+  const grid = renderGrid(report);
+  if (grid.length > 0) lines.push('', 'The table, cell by cell (-> what is released; ?F a finding):', ...grid);
   if (report.warnings.length > 0) {
     lines.push('', 'For the reviewers:');
     for (const w of report.warnings) lines.push(`  - ${w}`);
   }
+  const rules = [...new Set([...report.checks.map((c) => c.id), ...report.findings.map((f) => f.rule)])];
+  lines.push('', 'Rules applied:');
+  for (const id of rules) lines.push(`  - ${ruleLine(id, s)}`);
   return lines.join('\n') + '\n';
 }

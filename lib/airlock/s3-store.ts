@@ -233,6 +233,10 @@ export class S3AirlockStore implements AirlockStore {
       !Array.isArray(r.approvals) || r.approvals.length !== 0 ? 'it carries approvals' : undefined,
       r.decision !== undefined || r.release !== undefined ? 'it carries a decision or a release' : undefined,
       !Array.isArray(r.files) || r.files.some((f) => f.checked !== undefined) ? 'its files carry check results' : undefined,
+      Array.isArray(r.files) && r.files.some((f) => f.classifications !== undefined) ? "its files carry reviewers' classifications" : undefined,
+      // On AWS a result's provenance cannot come from the researcher's side (sde output refuses --query-id there).
+      Array.isArray(r.files) && r.files.some((f) => f.provenance !== undefined || f.queryText !== undefined) ? 'its files claim a query provenance' : undefined,
+      r.overrides !== undefined || r.resubmittedAs !== undefined ? 'it carries overrides or a resubmission mark' : undefined,
     ].filter((p): p is string => p !== undefined);
     if (problems.length > 0)
       throw new AirlockStoreError(

@@ -67,12 +67,22 @@ export function gridLines(cells: readonly GridCell[]): { readonly dimension: num
   return lines;
 }
 
-/** Lines holding exactly one suppressed cell: each is a cell recoverable from a total. */
+/**
+ * The one suppressed cell a line exposes, or undefined. A line exposes a suppressed cell
+ * when every other member is known: a blank (unknown) member protects it as another
+ * suppressed cell would, since the line total then gives only their sum.
+ */
+function exposedIn(cells: readonly GridCell[], members: readonly number[], suppressed: ReadonlySet<number>): number | undefined {
+  const unknown = members.filter((m) => suppressed.has(m) || cells[m].value === null);
+  return unknown.length === 1 && suppressed.has(unknown[0]) ? unknown[0] : undefined;
+}
+
+/** Lines exposing a suppressed cell: each is a cell recoverable from a total. */
 export function exposedLines(
   cells: readonly GridCell[],
   suppressed: ReadonlySet<number>,
 ): { readonly dimension: number; readonly members: readonly number[] }[] {
-  return gridLines(cells).filter((line) => line.members.filter((m) => suppressed.has(m)).length === 1);
+  return gridLines(cells).filter((line) => exposedIn(cells, line.members, suppressed) !== undefined);
 }
 
 /**
@@ -100,12 +110,12 @@ export function secondarySuppression(cells: readonly GridCell[], primary: Readon
   for (;;) {
     let changed = false;
     for (const line of lines) {
-      const inLine = line.members.filter((m) => suppressed.has(m));
-      if (inLine.length !== 1) continue;
+      const exposed = exposedIn(cells, line.members, suppressed);
+      if (exposed === undefined) continue;
       const complement = chooseComplement(cells, line.members, suppressed);
       if (complement === undefined) continue;
       suppressed.add(complement);
-      steps.push({ cell: complement, protects: inLine[0], dimension: line.dimension });
+      steps.push({ cell: complement, protects: exposed, dimension: line.dimension });
       changed = true;
     }
     if (!changed) break;
@@ -113,8 +123,8 @@ export function secondarySuppression(cells: readonly GridCell[], primary: Readon
   // Whatever is still alone in a line had no cell left to protect it.
   const unprotectable = new Set(
     lines.flatMap((line) => {
-      const inLine = line.members.filter((m) => suppressed.has(m));
-      return inLine.length === 1 ? inLine : [];
+      const exposed = exposedIn(cells, line.members, suppressed);
+      return exposed === undefined ? [] : [exposed];
     }),
   );
   return { suppressed, steps, unprotectable: [...unprotectable].sort((a, b) => a - b) };

@@ -1,59 +1,87 @@
 /**
- * Which columns of a results table are categories, which are counts, which are
- * magnitudes (sums with known contributions) and which are other statistics, and which
+ * What each column of a results table is, decided by the platform from the data, and which
  * rows and columns are totals.
  *
  * The rule (also in lib/airlock/README.md):
- * - Explicit: when the request names count columns and/or magnitude columns, those are
- *   exactly the count and magnitude columns; each must exist, and a count column must
- *   hold whole numbers of zero or more (blank and the suppression marks `[c]` and `*`
- *   are allowed). Of the other columns, numbers with a fraction are statistics and the
- *   rest are categories.
- * - Inferred: a column is a count when every value is a whole number of zero or more
- *   written without leading zeros (codes such as BNF "0208" keep their zeros, so stay
- *   categories), at least one value is present, and its name is not a category name
- *   (year, month, age, band, code, id, lsoa, practice, sex, ...: see CATEGORY_NAME).
- *   A column of numbers with fractions is a statistic (a mean, a rate). Every other
- *   column is a category. When in doubt the rule errs towards "count": a category
- *   wrongly treated as a count is merely rounded, a count wrongly treated as a category
- *   would escape suppression. Name the columns explicitly to override it.
+ * - Every cell is read after normalisation (numbers.ts): `1.0`, `3e0`, `01`, `1,204`,
+ *   `-3`, full-width or Arabic-Indic digits are numbers.
+ * - A column holding any number is a measure; a column holding none is a category.
+ * - A measure is a **count** unless the platform recognises it as a statistic: by its
+ *   content (fractions, a percent sign) or by its header (mean, median, pct, rate, sd,
+ *   min, max, ...). A header only ever adds checks: a statistic-named column of whole
+ *   numbers is checked as a count and as a statistic.
+ * - The requester's labels (`--count-columns`, `--magnitude-columns`) only add checks: a
+ *   column named a count is checked as a count as well as whatever the platform decided;
+ *   a magnitude column gets the dominance checks on top.
+ * - Only a reviewer can classify a column otherwise (say a numeric `year` as a category),
+ *   with a reason that the request, the report and the release manifest record.
  * - Totals: a category value such as "Total" or "All" marks a margin row; a count column
- *   named "total" (or "all", "overall", "sum", or with a `_total` part) or whose values
- *   equal the sum of at least two other count columns in every row is a total column;
- *   in a table with one category column, a row whose counts equal the sum of all the
- *   other rows is a total row even without a label.
+ *   named "total" (or with a `_total` part) or equal to the sum of two or more other count
+ *   columns in every row is a total column; in a table with one category column, a row
+ *   whose counts equal the sum of all the other rows is a total row even without a label.
  */
 import type { Table } from './csv-table';
+import { normaliseCell, readCell, type CellValue } from './numbers';
 
-/** Marks a researcher may already have used for a suppressed cell, and the one we write. */
+/** The mark written for a suppressed cell: GSS's symbol for "confidential". */
 export const SUPPRESSED_MARK = '[c]';
-/**
- * `[c]` is the Government Statistical Service's symbol for "confidential information"
- * (GSS Analysis Function guidance on symbols in tables), so a reader of the output knows
- * the cell was withheld rather than missing.
- */
-const ALREADY_SUPPRESSED = new Set([SUPPRESSED_MARK, '*', 'c']);
 
-const WHOLE_NUMBER = /^(0|[1-9]\d*)$/;
-const NUMBER_WITH_FRACTION = /^-?\d*\.\d+$|^-?\d+\.\d*$|^-?\d+(\.\d+)?[eE][-+]?\d+$/;
-const ANY_NUMBER = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+export const COLUMN_ROLES = ['category', 'count', 'statistic', 'magnitude'] as const;
+export type ColumnRole = (typeof COLUMN_ROLES)[number];
 
-const CATEGORY_NAME =
-  /(^|_)(year|yr|month|week|day|date|quarter|period|age|ageband|band|code|id|lsoa|msoa|oa|ward|icb|sicbl|pcn|practice|region|sex|gender|ethnicity|group|category|chapter|level|rank|decile|quintile|imd|bnf|icd10|opcs4|snomed)($|_)/i;
+export const STATISTIC_KINDS = ['mean', 'median', 'percentage', 'proportion', 'rate', 'spread', 'min_max', 'estimate', 'unknown'] as const;
+export type StatisticKind = (typeof STATISTIC_KINDS)[number];
 
-const TOTAL_LABEL = /^(total|totals|all|overall|grand total|all persons|all people|all ages|sum)$/i;
-const TOTAL_COLUMN_NAME = /^(total|totals|all|overall|sum)$|(^|_)total($|_)/i;
-
+/** What the requester says about the columns: labels that can only add checks. */
 export interface TableSpec {
-  /** Count columns named by the requester; when given (or magnitudeColumns is), nothing is inferred. */
+  /** Columns the requester says are counts: checked as counts as well. */
   readonly countColumns?: readonly string[];
-  /** Magnitude columns (sums over contributors), checked with the dominance rule. */
+  /** Columns the requester says are magnitudes (sums over contributors): the dominance checks are added. */
   readonly magnitudeColumns?: readonly string[];
 }
 
+/** A reviewer's decision about one column: the only way a column becomes less strictly checked. */
+export interface ReviewerClassification {
+  readonly column: string;
+  readonly role: ColumnRole;
+  /** For role statistic: which kind (its checks depend on it). */
+  readonly statistic?: StatisticKind;
+  readonly reviewer: string;
+  readonly time: string;
+  readonly reason: string;
+}
+
+export interface ColumnInfo {
+  readonly name: string;
+  readonly index: number;
+  readonly role: ColumnRole;
+  readonly statistic?: StatisticKind;
+  /** For percentages and rates: what the value is per (100, 1000, ...); 1 for proportions. */
+  readonly scale?: number;
+  /** A statistic-named column of whole numbers: checked as a count too. */
+  readonly alsoCount: boolean;
+  /** A magnitude (sum): the dominance checks apply. */
+  readonly magnitude: boolean;
+  /** A numeric column whose name or values look like a category (year, age, code, ...). */
+  readonly looksCategorical: boolean;
+  /** Some cells are numbers and some text. */
+  readonly mixed: boolean;
+  readonly decidedBy: 'platform' | 'reviewer';
+  /** Why the column has its role, for the report. */
+  readonly why: string;
+}
+
+export type TableKind = 'table' | 'regression' | 'survival' | 'histogram';
+
 export interface TableShape {
-  readonly classification: 'explicit' | 'inferred';
+  readonly kind: TableKind;
+  readonly columns: readonly ColumnInfo[];
+  /** Every cell read (rows x columns). */
+  readonly cells: readonly (readonly CellValue[])[];
+  /** Every cell's normalised text (rows x columns). */
+  readonly text: readonly (readonly string[])[];
   readonly categoryColumns: readonly string[];
+  /** Columns checked as counts (counts, and statistic/magnitude columns of whole numbers named so). */
   readonly countColumns: readonly string[];
   readonly magnitudeColumns: readonly string[];
   readonly statisticColumns: readonly string[];
@@ -61,116 +89,377 @@ export interface TableShape {
   readonly totalColumns: readonly string[];
   /** 0-based data rows that are margins (totals) along some category. */
   readonly totalRows: readonly number[];
-  /** How each total was recognised, for the report. */
+  /** How each total was recognised, and each role decided, for the report. */
   readonly notes: readonly string[];
   /** Reasons the requested classification cannot be used; non-empty refuses the file. */
   readonly problems: readonly string[];
 }
 
+const TOTAL_LABEL = /^(total|totals|all|overall|grand total|all persons|all people|all ages|sum)$/i;
+
+/** A header's words: NFKC, camelCase split, lower case, split at anything not a letter or digit. */
+export function headerTokens(header: string): string[] {
+  const s = normaliseCell(header)
+    .replace(/%/g, ' pct ')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
+  const tokens = s.split(/[^\p{L}\p{N}]+/u).filter((t) => t !== '');
+  // "p25", "q1", "per1000": also the letter and number parts.
+  const extra = tokens.flatMap((t) => {
+    const m = /^(\p{L}+)(\d+)$/u.exec(t);
+    return m ? [m[1], m[2]] : [];
+  });
+  return [...tokens, ...extra];
+}
+
+const has = (tokens: readonly string[], words: readonly string[]) => tokens.some((t) => words.includes(t));
+
+const MEAN = ['mean', 'avg', 'average', 'mu'];
+const MEDIAN = [
+  'median',
+  'p50',
+  'q1',
+  'q2',
+  'q3',
+  'iqr',
+  'quartile',
+  'quartiles',
+  'percentile',
+  'pctl',
+  'quantile',
+  'p5',
+  'p10',
+  'p25',
+  'p75',
+  'p90',
+  'p95',
+  'p99',
+];
+const PERCENT = ['pct', 'percent', 'percentage', 'perc', 'pc'];
+const PROPORTION = ['prop', 'proportion', 'share', 'fraction', 'frac'];
+const RATE = ['rate', 'rates', 'incidence', 'prevalence', 'ratio', 'odds', 'per'];
+const SPREAD = ['sd', 'std', 'stdev', 'stddev', 'variance', 'var', 'sem', 'stderr', 'se', 'ci', 'lcl', 'ucl'];
+const MIN_MAX = [
+  'min',
+  'minimum',
+  'max',
+  'maximum',
+  'youngest',
+  'oldest',
+  'earliest',
+  'latest',
+  'highest',
+  'lowest',
+  'largest',
+  'smallest',
+  'extreme',
+  'range',
+  'peak',
+  'longest',
+  'shortest',
+];
+const MAGNITUDE = ['sum', 'cost', 'costs', 'spend', 'spending', 'amount', 'price', 'income', 'salary', 'expenditure', 'gbp', 'payment', 'payments', 'revenue'];
+const ESTIMATE = ['coef', 'coefficient', 'coefficients', 'estimate', 'estimates', 'beta', 'b'];
+const MODEL_SIDE = ['se', 'stderr', 'std', 't', 'z', 'tstat', 'zstat', 'pvalue', 'p', 'pval', 'ci', 'conf', 'lower', 'upper', 'wald'];
+const SURVIVAL = ['surv', 'survival', 'km', 'kaplan', 'survivor'];
+const HISTOGRAM = ['bin', 'bins', 'bucket', 'buckets', 'edge', 'edges', 'histogram', 'hist'];
+/** Words that say "the number of people": the group size a statistic in the same row is over. */
+const GROUP_SIZE = [
+  'n',
+  'count',
+  'counts',
+  'num',
+  'number',
+  'denominator',
+  'denom',
+  'size',
+  'people',
+  'persons',
+  'patients',
+  'population',
+  'pop',
+  'base',
+  'total',
+  'cases',
+  'admissions',
+  'episodes',
+  'individuals',
+  'obs',
+  'nobs',
+  'observations',
+  'respondents',
+  'freq',
+  'frequency',
+  'risk',
+];
+/** Names of things that are usually categories even when written in digits. */
+const CATEGORY_WORDS = [
+  'year',
+  'yr',
+  'month',
+  'week',
+  'day',
+  'date',
+  'quarter',
+  'period',
+  'age',
+  'ageband',
+  'band',
+  'code',
+  'id',
+  'lsoa',
+  'msoa',
+  'oa',
+  'ward',
+  'icb',
+  'sicbl',
+  'pcn',
+  'practice',
+  'region',
+  'sex',
+  'gender',
+  'ethnicity',
+  'group',
+  'category',
+  'chapter',
+  'level',
+  'rank',
+  'decile',
+  'quintile',
+  'imd',
+  'bnf',
+  'icd10',
+  'opcs4',
+  'snomed',
+  'time',
+  'bin',
+  'edge',
+  'lower',
+  'upper',
+  'from',
+  'to',
+  'start',
+  'end',
+  'los',
+];
+
+function statisticByHeader(tokens: readonly string[]): { kind: StatisticKind; scale?: number } | undefined {
+  if (has(tokens, MIN_MAX)) return { kind: 'min_max' };
+  if (has(tokens, PERCENT)) return { kind: 'percentage', scale: 100 };
+  if (has(tokens, PROPORTION)) return { kind: 'proportion', scale: 1 };
+  if (has(tokens, RATE)) {
+    const per = tokens.indexOf('per');
+    const after = per >= 0 ? tokens[per + 1] : undefined;
+    const scale =
+      after === undefined ? undefined : /^\d+$/.test(after) ? Number(after) : /^(\d+)k$/.exec(after) ? Number(/^(\d+)k$/.exec(after)![1]) * 1000 : undefined;
+    return scale === undefined ? { kind: 'rate' } : { kind: 'rate', scale };
+  }
+  if (has(tokens, MEDIAN)) return { kind: 'median' };
+  if (has(tokens, MEAN)) return { kind: 'mean' };
+  if (has(tokens, SPREAD)) return { kind: 'spread' };
+  return undefined;
+}
+
+/** Whether the header names the group size of a row (n, count, patients, ...). */
+export function isGroupSizeHeader(header: string): boolean {
+  return has(headerTokens(header), GROUP_SIZE);
+}
+
 /** A category value that marks a margin row ("Total", "All", ...). */
 export function isTotalLabel(value: string): boolean {
-  return TOTAL_LABEL.test(value.trim());
+  return TOTAL_LABEL.test(normaliseCell(value));
 }
 
 export function isSuppressedMark(value: string): boolean {
-  return ALREADY_SUPPRESSED.has(value.trim());
+  return readCell(value).kind === 'suppressed';
 }
 
-/** A count cell's number, or null for a blank or an already-suppressed cell. */
-export function countValue(value: string): number | null {
-  const v = value.trim();
-  return WHOLE_NUMBER.test(v) ? Number(v) : null;
-}
-
+/** A cell's number (any spelling), or null for a blank, a mark or text. */
 export function numericValue(value: string): number | null {
-  const v = value.trim();
-  return ANY_NUMBER.test(v) ? Number(v) : null;
+  const c = readCell(value);
+  return c.kind === 'number' ? c.value : null;
 }
 
-function columnValues(table: Table, c: number): string[] {
-  return table.rows.map((row) => row[c].trim());
+/** A count cell's number (any spelling, negative read by its size is the caller's choice), or null. */
+export function countValue(value: string): number | null {
+  return numericValue(value);
 }
 
-function isCountLike(values: readonly string[]): boolean {
-  const present = values.filter((v) => v !== '' && !isSuppressedMark(v));
-  return present.length > 0 && present.every((v) => WHOLE_NUMBER.test(v));
+function looksLikeYears(values: readonly number[]): boolean {
+  return values.length > 0 && values.every((v) => Number.isInteger(v) && v >= 1900 && v <= 2100);
 }
 
-function isStatistic(values: readonly string[]): boolean {
-  const present = values.filter((v) => v !== '' && !isSuppressedMark(v));
-  return present.length > 0 && present.every((v) => ANY_NUMBER.test(v)) && present.some((v) => NUMBER_WITH_FRACTION.test(v) || v.startsWith('-'));
-}
-
-export function classifyTable(table: Table, spec: TableSpec = {}): TableShape {
+/**
+ * Classifies the table's columns. `spec` (the requester's labels) can only add checks;
+ * `classifications` (reviewers') decide a column's role outright.
+ */
+export function classifyTable(table: Table, spec: TableSpec = {}, classifications: readonly ReviewerClassification[] = []): TableShape {
   const problems: string[] = [];
-  const explicit = spec.countColumns !== undefined || spec.magnitudeColumns !== undefined;
-  const byName = new Map(table.columns.map((c, i) => [c.toLowerCase(), i]));
-  const resolve = (names: readonly string[] | undefined, what: string): string[] =>
-    (names ?? []).flatMap((name) => {
-      const i = byName.get(name.trim().toLowerCase());
-      if (i === undefined) {
-        problems.push(`the request names ${what} column "${name}", which the table does not have (its columns: ${table.columns.join(', ')})`);
-        return [];
-      }
-      return [table.columns[i]];
-    });
-
-  let countColumns: string[];
-  let magnitudeColumns: string[];
-  if (explicit) {
-    countColumns = resolve(spec.countColumns, 'count');
-    magnitudeColumns = resolve(spec.magnitudeColumns, 'magnitude');
-    for (const c of countColumns) {
-      if (magnitudeColumns.includes(c)) problems.push(`column "${c}" is named both a count and a magnitude column`);
-      const values = columnValues(table, table.columns.indexOf(c));
-      const bad = values.findIndex((v) => v !== '' && !isSuppressedMark(v) && !WHOLE_NUMBER.test(v));
-      if (bad >= 0) problems.push(`count column "${c}" holds something other than a whole number of zero or more in data row ${bad + 1}`);
-    }
-    for (const c of magnitudeColumns) {
-      const values = columnValues(table, table.columns.indexOf(c));
-      const bad = values.findIndex((v) => v !== '' && !isSuppressedMark(v) && numericValue(v) === null);
-      if (bad >= 0) problems.push(`magnitude column "${c}" holds something other than a number in data row ${bad + 1}`);
-    }
-  } else {
-    countColumns = table.columns.filter((c, i) => !CATEGORY_NAME.test(c) && isCountLike(columnValues(table, i)));
-    magnitudeColumns = [];
-  }
-  const taken = new Set([...countColumns, ...magnitudeColumns]);
-  const statisticColumns = table.columns.filter((c, i) => !taken.has(c) && isStatistic(columnValues(table, i)));
-  const categoryColumns = table.columns.filter((c) => !taken.has(c) && !statisticColumns.includes(c));
-
   const notes: string[] = [];
-  const totalColumns = detectTotalColumns(table, countColumns, notes);
-  const totalRows = detectTotalRows(table, categoryColumns, countColumns, notes);
+  const cells = table.rows.map((row) => row.map(readCell));
+  const byName = new Map(table.columns.map((c, i) => [normaliseCell(c).toLowerCase(), i]));
+  const resolve = (names: readonly string[] | undefined, what: string): Set<number> =>
+    new Set(
+      (names ?? []).flatMap((name) => {
+        const i = byName.get(normaliseCell(name).toLowerCase());
+        if (i === undefined) {
+          problems.push(`the request names ${what} column "${name}", which the table does not have (its columns: ${table.columns.join(', ')})`);
+          return [];
+        }
+        return [i];
+      }),
+    );
+  const labelledCounts = resolve(spec.countColumns, 'count');
+  const labelledMagnitudes = resolve(spec.magnitudeColumns, 'magnitude');
+  const reviewed = new Map<number, ReviewerClassification>();
+  for (const c of classifications) {
+    const i = byName.get(normaliseCell(c.column).toLowerCase());
+    if (i === undefined) problems.push(`a reviewer classified column "${c.column}", which the table does not have`);
+    else reviewed.set(i, c);
+  }
 
-  return {
-    classification: explicit ? 'explicit' : 'inferred',
-    categoryColumns,
-    countColumns,
-    magnitudeColumns,
-    statisticColumns,
-    totalColumns,
-    totalRows,
-    notes,
-    problems,
-  };
+  const headerKinds = table.columns.map((h) => headerTokens(h));
+  const isModel = headerKinds.some((t) => has(t, ESTIMATE)) && headerKinds.some((t) => has(t, MODEL_SIDE));
+  const isSurvival = headerKinds.some((t) => has(t, SURVIVAL)) || headerKinds.some((t) => t.includes('at') && t.includes('risk'));
+  const isHistogram = !isModel && !isSurvival && headerKinds.some((t) => has(t, HISTOGRAM));
+  const kind: TableKind = isModel ? 'regression' : isSurvival ? 'survival' : isHistogram ? 'histogram' : 'table';
+
+  const columns: ColumnInfo[] = table.columns.map((name, index) => {
+    const values = cells.map((row) => row[index]);
+    const numbers = values.flatMap((v) => (v.kind === 'number' ? [v] : []));
+    const texts = values.filter((v) => v.kind === 'text').length;
+    const tokens = headerKinds[index];
+    const labelledMagnitude = labelledMagnitudes.has(index);
+    const review = reviewed.get(index);
+    if (review) {
+      const statistic = review.role === 'statistic' ? (review.statistic ?? 'unknown') : undefined;
+      const scale = statistic === 'percentage' ? 100 : statistic === 'proportion' ? 1 : statisticByHeader(tokens)?.scale;
+      return {
+        name,
+        index,
+        role: review.role,
+        ...(statistic ? { statistic } : {}),
+        ...(scale !== undefined && statistic ? { scale } : {}),
+        alsoCount: false,
+        magnitude: review.role === 'magnitude' || labelledMagnitude,
+        looksCategorical: false,
+        mixed: false,
+        decidedBy: 'reviewer' as const,
+        why: `classified as ${review.role}${statistic ? ` (${statistic})` : ''} by reviewer ${review.reviewer}: ${review.reason}`,
+      };
+    }
+    const base = { name, index, decidedBy: 'platform' as const, mixed: numbers.length > 0 && texts > 0 };
+    if (numbers.length === 0 && !labelledCounts.has(index) && !labelledMagnitude) {
+      return { ...base, role: 'category' as const, alsoCount: false, magnitude: false, looksCategorical: false, why: 'holds no numbers' };
+    }
+    const whole = numbers.every((n) => n.whole && !n.percent);
+    const byHeader = statisticByHeader(tokens);
+    const percentSigns = numbers.some((n) => n.percent);
+    const magnitude = labelledMagnitude || (has(tokens, MAGNITUDE) && !byHeader);
+    if (kind === 'regression' && !whole) {
+      return {
+        ...base,
+        role: 'statistic' as const,
+        statistic: 'estimate' as const,
+        alsoCount: false,
+        magnitude,
+        looksCategorical: false,
+        why: 'a model output column',
+      };
+    }
+    if (percentSigns) {
+      return {
+        ...base,
+        role: 'statistic' as const,
+        statistic: 'percentage' as const,
+        scale: 100,
+        alsoCount: false,
+        magnitude: false,
+        looksCategorical: false,
+        why: 'written with a percent sign',
+      };
+    }
+    if (!whole) {
+      const stat = byHeader ?? { kind: 'unknown' as StatisticKind };
+      return {
+        ...base,
+        role: magnitude && !byHeader ? ('magnitude' as const) : ('statistic' as const),
+        statistic: stat.kind,
+        ...(stat.scale !== undefined ? { scale: stat.scale } : {}),
+        alsoCount: labelledCounts.has(index),
+        magnitude,
+        looksCategorical: false,
+        why: byHeader
+          ? `numbers with fractions, named a ${stat.kind}`
+          : magnitude
+            ? 'numbers with fractions, named an amount'
+            : 'numbers with fractions (not counts)',
+      };
+    }
+    // Whole numbers: a count, whatever the header says; a statistic header adds its checks.
+    const values2 = numbers.map((n) => n.value);
+    const looksCategorical = has(tokens, CATEGORY_WORDS) || looksLikeYears(values2);
+    if (byHeader) {
+      return {
+        ...base,
+        role: 'statistic' as const,
+        statistic: byHeader.kind,
+        ...(byHeader.scale !== undefined ? { scale: byHeader.scale } : {}),
+        alsoCount: true,
+        magnitude,
+        looksCategorical: false,
+        why: `whole numbers named a ${byHeader.kind}: checked as a ${byHeader.kind} and as a count`,
+      };
+    }
+    return {
+      ...base,
+      role: 'count' as const,
+      alsoCount: false,
+      magnitude,
+      looksCategorical,
+      why: labelledCounts.has(index) && numbers.length === 0 ? 'named a count by the requester' : 'whole numbers: every numeric column is a count',
+    };
+  });
+  for (const i of labelledCounts) {
+    const c = columns[i];
+    if (c.role === 'category') columns[i] = { ...c, role: 'count', why: 'named a count by the requester (it holds no numbers)' };
+    else if (c.role === 'statistic' || c.role === 'magnitude') columns[i] = { ...c, alsoCount: true };
+  }
+
+  const names = (pred: (c: ColumnInfo) => boolean) => columns.filter(pred).map((c) => c.name);
+  const categoryColumns = names((c) => c.role === 'category');
+  const countColumns = names((c) => c.role === 'count' || c.alsoCount);
+  const magnitudeColumns = names((c) => c.magnitude || c.role === 'magnitude');
+  const statisticColumns = names((c) => c.role === 'statistic');
+  for (const c of columns) if (c.decidedBy === 'reviewer') notes.push(`column "${c.name}": ${c.why}`);
+
+  const totalColumns = detectTotalColumns(table, cells, countColumns, notes);
+  const totalRows = detectTotalRows(table, cells, categoryColumns, countColumns, notes);
+  const text = table.rows.map((row) => row.map(normaliseCell));
+  return { kind, columns, cells, text, categoryColumns, countColumns, magnitudeColumns, statisticColumns, totalColumns, totalRows, notes, problems };
 }
 
-function detectTotalColumns(table: Table, countColumns: readonly string[], notes: string[]): string[] {
+const TOTAL_COLUMN_NAME = /^(total|totals|all|overall|sum)$|(^|_)total($|_)/i;
+
+function cellNumber(c: CellValue): number | null {
+  return c.kind === 'number' ? c.value : null;
+}
+
+function detectTotalColumns(table: Table, cells: readonly (readonly CellValue[])[], countColumns: readonly string[], notes: string[]): string[] {
   const totals: string[] = [];
   for (const col of countColumns) {
-    if (TOTAL_COLUMN_NAME.test(col)) {
+    if (TOTAL_COLUMN_NAME.test(normaliseCell(col))) {
       totals.push(col);
       notes.push(`column "${col}" is a total column (by its name)`);
       continue;
     }
-    const others = countColumns.filter((c) => c !== col && !TOTAL_COLUMN_NAME.test(c));
+    const others = countColumns.filter((c) => c !== col && !TOTAL_COLUMN_NAME.test(normaliseCell(c)));
     if (others.length < 2) continue;
     const ci = table.columns.indexOf(col);
     const oi = others.map((c) => table.columns.indexOf(c));
-    const sums = table.rows.every((row) => {
-      const total = countValue(row[ci]);
-      const parts = oi.map((i) => countValue(row[i]));
+    const sums = cells.every((row) => {
+      const total = cellNumber(row[ci]);
+      const parts = oi.map((i) => cellNumber(row[i]));
       return total !== null && parts.every((p) => p !== null) && parts.reduce((a, b) => a! + b!, 0) === total;
     });
     if (sums) {
@@ -181,11 +470,17 @@ function detectTotalColumns(table: Table, countColumns: readonly string[], notes
   return totals;
 }
 
-function detectTotalRows(table: Table, categoryColumns: readonly string[], countColumns: readonly string[], notes: string[]): number[] {
+function detectTotalRows(
+  table: Table,
+  cells: readonly (readonly CellValue[])[],
+  categoryColumns: readonly string[],
+  countColumns: readonly string[],
+  notes: string[],
+): number[] {
   const rows = new Set<number>();
   const catIdx = categoryColumns.map((c) => table.columns.indexOf(c));
   table.rows.forEach((row, r) => {
-    const labelled = catIdx.filter((i) => TOTAL_LABEL.test(row[i].trim()));
+    const labelled = catIdx.filter((i) => isTotalLabel(row[i]));
     if (labelled.length > 0) {
       rows.add(r);
       notes.push(`data row ${r + 1} is a total row (labelled in ${labelled.map((i) => `"${table.columns[i]}"`).join(', ')})`);
@@ -196,12 +491,12 @@ function detectTotalRows(table: Table, categoryColumns: readonly string[], count
     const cols = countColumns.map((c) => table.columns.indexOf(c));
     for (const candidate of [table.rows.length - 1, 0]) {
       const matches = cols.every((ci) => {
-        const total = countValue(table.rows[candidate][ci]);
+        const total = cellNumber(cells[candidate][ci]);
         if (total === null) return false;
         let sum = 0;
         for (let r = 0; r < table.rows.length; r++) {
           if (r === candidate) continue;
-          const v = countValue(table.rows[r][ci]);
+          const v = cellNumber(cells[r][ci]);
           if (v === null) return false;
           sum += v;
         }

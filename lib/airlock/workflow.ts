@@ -5,6 +5,8 @@
  *       |                  |  \                    |  \                       |  \
  *       |  (a file refused by the checks)           return / reject (with a reason, by a reviewer)
  *       '--check--> returned                    --> returned | rejected
+ *   (checked | first_approval | second_approval) --check again / classify--> checked (approvals cleared)
+ *   returned --(the requester resubmits: a new request naming it)--> the new request is submitted
  *
  * The rules it enforces (each refusal has a reason and an audit event):
  * - only an active project (lib/config/model.ts projectState) may submit, be approved or
@@ -14,16 +16,24 @@
  *   request; the second approval must come from a different reviewer than the first;
  * - approvals bind to the checked files' SHA-256: a file that changed after approval
  *   (or after check) is refused at release;
- * - returned and rejected are final for the request: the researcher submits a new one.
+ * - a file whose checks found something for a reviewer (findings) is approved only with
+ *   the reviewer's note, and a disclosive finding only once a reviewer has recorded why it
+ *   is not (an override); only a reviewer can classify a column otherwise than the platform
+ *   did, with a reason, and the files are then checked again;
+ * - a check is stale once another request of the project was released after it (the
+ *   memory it compared against has changed): approving or releasing needs a new check;
+ * - returned is answered by a resubmission: a new request naming the returned one (the
+ *   thread keeps every round's history); rejected is final.
  *
  * Every function returns the new request (or the refusal) and the audit event; nothing
  * is written here.
  */
 import type { ProjectState } from '../config/model';
+import type { QueryProvenance } from '../query/provenance';
 import { airlockEvent, type AirlockAuditEnv, type AirlockAuditEvent, type AirlockEventName } from './audit-events';
-import type { CheckSettings, CheckSummary, FileDigest, FileOutcome } from './report';
+import type { CheckSettings, CheckSummary, FileDigest, FileOutcome, FindingSummary } from './report';
 import { principalKey } from '../config/airlock-settings';
-import type { TableSpec } from './table-shape';
+import { COLUMN_ROLES, STATISTIC_KINDS, type ReviewerClassification, type TableSpec } from './table-shape';
 
 export const REQUEST_STATES = ['submitted', 'checked', 'first_approval', 'second_approval', 'released', 'returned', 'rejected'] as const;
 export type RequestState = (typeof REQUEST_STATES)[number];
@@ -37,13 +47,34 @@ export interface CheckedFile {
   readonly settings: CheckSettings;
   readonly cellsChanged: number;
   readonly refusals: number;
+  /** What a reviewer must decide (value-free). */
+  readonly findings?: readonly FindingSummary[];
+  /** When the check ran (a release of the project after this makes it stale). */
+  readonly checkedAt?: string;
+}
+
+/** A reviewer's record of why a disclosive finding does not disclose. */
+export interface FindingOverride {
+  readonly file: string;
+  readonly finding: string;
+  readonly reviewer: string;
+  readonly time: string;
+  readonly reason: string;
 }
 
 export interface RequestFile {
   /** A plain file name, unique within the request. */
   readonly name: string;
   readonly submitted: FileDigest;
+  /** The requester's description: what the file is and how it was made. */
+  readonly description?: string;
+  /** For an output of `sde query`: how it was made, recorded by the platform. */
+  readonly provenance?: QueryProvenance;
+  /** That query's text (kept in the airlock for the reviewers and for reproduction; the manifest has its hash). */
+  readonly queryText?: string;
   readonly spec?: TableSpec;
+  /** Reviewers' classifications of its columns, with their reasons (in order; a later one for a column wins). */
+  readonly classifications?: readonly ReviewerClassification[];
   /** The contributions behind a magnitude table (checked, never released). */
   readonly contributions?: FileDigest;
   readonly checked?: CheckedFile;
@@ -54,6 +85,8 @@ export interface Approval {
   readonly time: string;
   /** What the reviewer approved: each file's checked SHA-256. */
   readonly files: readonly { readonly name: string; readonly sha256: string }[];
+  /** The reviewer's note on the findings (required when there are any). */
+  readonly note?: string;
 }
 
 export interface Decision {
@@ -66,7 +99,7 @@ export interface Decision {
 export interface HistoryEntry {
   readonly time: string;
   readonly actor: string;
-  readonly action: 'submit' | 'check' | 'approve' | 'return' | 'reject' | 'release';
+  readonly action: 'submit' | 'check' | 'approve' | 'return' | 'reject' | 'release' | 'classify' | 'override' | 'resubmit';
   readonly from?: RequestState;
   readonly to: RequestState;
   readonly reason?: string;
@@ -85,6 +118,12 @@ export interface OutputRequest {
   readonly decision?: Decision;
   readonly release?: { readonly time: string; readonly by: string };
   readonly history: readonly HistoryEntry[];
+  /** Reviewers' overrides of disclosive findings. */
+  readonly overrides?: readonly FindingOverride[];
+  /** This request answers a returned one (the previous round of the thread). */
+  readonly resubmits?: string;
+  /** Set on a returned request once a resubmission of it has been checked. */
+  readonly resubmittedAs?: string;
 }
 
 export type RefusalCode =
@@ -99,7 +138,12 @@ export type RefusalCode =
   | 'reviewer_is_project_researcher'
   | 'same_reviewer_twice'
   | 'reason_required'
-  | 'file_changed';
+  | 'file_changed'
+  | 'note_required'
+  | 'override_required'
+  | 'stale_check'
+  | 'unknown_finding'
+  | 'bad_resubmission';
 
 /** The CloudTrail errorCode of each refusal (see audit-events.ts for the choice). */
 const ERROR_CODES: Record<RefusalCode, string> = {
@@ -115,6 +159,11 @@ const ERROR_CODES: Record<RefusalCode, string> = {
   same_reviewer_twice: 'AccessDenied',
   reason_required: 'ValidationException',
   file_changed: 'BadDigest',
+  note_required: 'ValidationException',
+  override_required: 'ValidationException',
+  stale_check: 'InvalidRequestStateException',
+  unknown_finding: 'ValidationException',
+  bad_resubmission: 'ValidationException',
 };
 
 export interface Refusal {
@@ -139,6 +188,11 @@ export interface WorkflowContext {
    * so the requester's name cannot be proven). @default - none (no such check)
    */
   readonly projectResearchers?: readonly string[];
+  /**
+   * When another request of the project was last released (ISO time): a check older than
+   * that compared against an out-of-date memory. @default - none
+   */
+  readonly lastProjectRelease?: string;
 }
 
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -175,7 +229,9 @@ export interface SubmitInput {
   readonly requester: string;
   readonly statement: string;
   readonly time: Date;
-  readonly files: readonly Omit<RequestFile, 'checked'>[];
+  readonly files: readonly Omit<RequestFile, 'checked' | 'classifications'>[];
+  /** The returned request this one answers (checked when the new one is checked). */
+  readonly resubmits?: string;
 }
 
 export interface SubmitContext extends WorkflowContext {
@@ -183,8 +239,13 @@ export interface SubmitContext extends WorkflowContext {
   readonly maxFileBytes: number;
 }
 
+export type { QueryProvenance };
+
 export function submitRequest(input: SubmitInput, ctx: SubmitContext): WorkflowResult {
-  const params = { files: input.files.map((f) => ({ name: f.name, bytes: f.submitted.bytes, sha256: f.submitted.sha256 })) };
+  const params = {
+    files: input.files.map((f) => ({ name: f.name, bytes: f.submitted.bytes, sha256: f.submitted.sha256 })),
+    ...(input.resubmits === undefined ? {} : { resubmits: input.resubmits }),
+  };
   const refuse = (r: Refusal) => refused(ctx, 'SubmitOutputRequest', input.requester, input.time, input.id, input.projectId, r, params);
   const notActive = projectRefusal(ctx, input.projectId, 'request a release of outputs');
   if (notActive) return refuse(notActive);
@@ -203,6 +264,13 @@ export function submitRequest(input: SubmitInput, ctx: SubmitContext): WorkflowR
       return refuse(refusal('invalid_request', `file name "${f.name}" must be 1-128 characters of letters, digits, . _ - (starting with a letter or digit)`));
     if (names.has(f.name.toLowerCase())) return refuse(refusal('invalid_request', `two files are named "${f.name}": give each file its own name`));
     names.add(f.name.toLowerCase());
+    if ((f.description ?? '').trim().length < 10)
+      return refuse(
+        refusal(
+          'invalid_request',
+          `describe file "${f.name}": what it is and how it was made (--description ${f.name}:TEXT, at least 10 characters); the reviewers read it`,
+        ),
+      );
     if (f.submitted.bytes > ctx.maxFileBytes) {
       return refuse(
         refusal(
@@ -224,6 +292,7 @@ export function submitRequest(input: SubmitInput, ctx: SubmitContext): WorkflowR
     files: input.files.map((f) => ({ ...f })),
     approvals: [],
     history: [{ time: submittedAt, actor: input.requester, action: 'submit', to: 'submitted' }],
+    ...(input.resubmits === undefined ? {} : { resubmits: input.resubmits }),
   };
   return {
     ok: true,
@@ -241,8 +310,28 @@ export function submitRequest(input: SubmitInput, ctx: SubmitContext): WorkflowR
 }
 
 export type WorkflowAction =
-  | { readonly type: 'check'; readonly actor: string; readonly time: Date; readonly results: ReadonlyMap<string, CheckedFile> }
-  | { readonly type: 'approve'; readonly actor: string; readonly time: Date }
+  | {
+      readonly type: 'check';
+      readonly actor: string;
+      readonly time: Date;
+      readonly results: ReadonlyMap<string, CheckedFile>;
+      /** For a resubmission: the returned request it names, as stored now. */
+      readonly previous?: OutputRequest;
+    }
+  | { readonly type: 'approve'; readonly actor: string; readonly time: Date; readonly note?: string }
+  | {
+      readonly type: 'classify';
+      readonly actor: string;
+      readonly time: Date;
+      readonly file: string;
+      readonly column: string;
+      readonly role: ReviewerClassification['role'];
+      readonly statistic?: ReviewerClassification['statistic'];
+      readonly reason: string;
+      /** The files checked again with the classification (made by the caller from `classified`). */
+      readonly results: ReadonlyMap<string, CheckedFile>;
+    }
+  | { readonly type: 'override'; readonly actor: string; readonly time: Date; readonly file: string; readonly finding: string; readonly reason: string }
   | { readonly type: 'return' | 'reject'; readonly actor: string; readonly time: Date; readonly reason: string }
   | {
       readonly type: 'release';
@@ -259,6 +348,8 @@ export type WorkflowAction =
 
 const EVENT_NAMES: Record<WorkflowAction['type'], AirlockEventName> = {
   check: 'CheckOutputRequest',
+  classify: 'ClassifyOutputColumn',
+  override: 'OverrideOutputFinding',
   approve: 'ApproveOutputRequest',
   return: 'ReturnOutputRequest',
   reject: 'RejectOutputRequest',
@@ -268,7 +359,10 @@ const EVENT_NAMES: Record<WorkflowAction['type'], AirlockEventName> = {
 
 /** Which states each action may start from. */
 const FROM: Record<WorkflowAction['type'], readonly RequestState[]> = {
-  check: ['submitted'],
+  // Checking again (a new memory, new settings) clears the approvals.
+  check: ['submitted', 'checked', 'first_approval', 'second_approval'],
+  classify: ['checked', 'first_approval', 'second_approval'],
+  override: ['checked', 'first_approval', 'second_approval'],
   approve: ['checked', 'first_approval'],
   return: ['checked', 'first_approval', 'second_approval'],
   reject: ['checked', 'first_approval', 'second_approval'],
@@ -287,20 +381,49 @@ const STATE_WORDS: Record<RequestState, string> = {
 };
 
 function actionWord(type: WorkflowAction['type']): string {
-  return { check: 'checked', approve: 'approved', return: 'returned', reject: 'rejected', release: 'released', complete_release: 'published' }[type];
+  return {
+    check: 'checked',
+    classify: 'classified',
+    override: 'overridden',
+    approve: 'approved',
+    return: 'returned',
+    reject: 'rejected',
+    release: 'released',
+    complete_release: 'published',
+  }[type];
+}
+
+/** A request's files as classified: the given classification added to the named file's. */
+export function classified(request: OutputRequest, file: string, c: ReviewerClassification): RequestFile[] {
+  return request.files.map((f) => (f.name === file ? { ...f, classifications: [...(f.classifications ?? []).filter((x) => x.column !== c.column), c] } : f));
+}
+
+/** Disclosive findings no reviewer has overridden yet, as `file: finding`. */
+export function openDisclosiveFindings(request: OutputRequest): string[] {
+  return request.files.flatMap((f) =>
+    (f.checked?.findings ?? [])
+      .filter((x) => x.severity === 'disclosive' && !(request.overrides ?? []).some((o) => o.file === f.name && o.finding === x.id))
+      .map((x) => `${f.name}: ${x.id}`),
+  );
+}
+
+/** Whether any file's checks found something for a reviewer. */
+export function hasFindings(request: OutputRequest): boolean {
+  return request.files.some((f) => (f.checked?.findings ?? []).length > 0 || f.checked?.outcome === 'review');
 }
 
 export function transition(request: OutputRequest, action: WorkflowAction, ctx: WorkflowContext): WorkflowResult {
   const name = EVENT_NAMES[action.type];
   const refuse = (r: Refusal, parameters?: Record<string, unknown>) =>
     refused(ctx, name, action.actor, action.time, request.id, request.projectId, r, parameters);
-  const reasonParam = action.type === 'return' || action.type === 'reject' ? { reason: action.reason } : undefined;
+  const reasonParam =
+    action.type === 'return' || action.type === 'reject' || action.type === 'override' || action.type === 'classify' ? { reason: action.reason } : undefined;
 
   if (!FROM[action.type].includes(request.state)) {
     return refuse(refusal('invalid_state', `request ${request.id} is ${STATE_WORDS[request.state]}: it cannot be ${actionWord(action.type)} now`), reasonParam);
   }
 
-  if (action.type === 'approve' || action.type === 'return' || action.type === 'reject') {
+  if (action.type === 'approve' || action.type === 'return' || action.type === 'reject' || action.type === 'classify' || action.type === 'override') {
     const reviewer = principalKey(action.actor);
     if (!ctx.reviewers.some((r) => principalKey(r) === reviewer)) {
       const none = ctx.reviewers.length === 0 ? ' (no reviewers are configured: add them to airlock.reviewers in platform.yaml)' : '';
@@ -308,15 +431,36 @@ export function transition(request: OutputRequest, action: WorkflowAction, ctx: 
     }
     if (principalKey(request.requester) === reviewer)
       return refuse(refusal('requester_cannot_review', 'the requester can never review their own request'), reasonParam);
-    if (action.type === 'approve' && (ctx.projectResearchers ?? []).some((r) => principalKey(r) === reviewer)) {
+    if (action.type !== 'return' && action.type !== 'reject' && (ctx.projectResearchers ?? []).some((r) => principalKey(r) === reviewer)) {
       return refuse(
-        refusal('reviewer_is_project_researcher', `a researcher of project "${request.projectId}" cannot approve its outputs: another reviewer must`),
+        refusal(
+          'reviewer_is_project_researcher',
+          `a researcher of project "${request.projectId}" cannot approve, classify or override for its outputs: another reviewer must`,
+        ),
+        reasonParam,
       );
     }
   }
-  if (action.type === 'return' || action.type === 'reject') {
+  if (action.type === 'return' || action.type === 'reject' || action.type === 'classify' || action.type === 'override') {
     if (action.reason.trim() === '')
-      return refuse(refusal('reason_required', `say why the request is ${actionWord(action.type)} (--reason): the researcher reads it`));
+      return refuse(
+        refusal(
+          'reason_required',
+          action.type === 'return' || action.type === 'reject'
+            ? `say why the request is ${actionWord(action.type)} (--reason): the researcher reads it`
+            : `say why (--reason): the reason is recorded in the request and the release manifest`,
+        ),
+      );
+  }
+  if (action.type === 'approve' || action.type === 'release') {
+    const checkedAt = request.files.map((f) => f.checked?.checkedAt ?? '').sort()[0] ?? '';
+    if (ctx.lastProjectRelease !== undefined && checkedAt !== '' && ctx.lastProjectRelease > checkedAt)
+      return refuse(
+        refusal(
+          'stale_check',
+          `another output of project "${request.projectId}" was released after this request was checked, so its comparison with earlier releases is out of date: run sde output check --request ${request.id} again (the approvals so far are cleared)`,
+        ),
+      );
   }
   if (action.type === 'approve' || action.type === 'release' || action.type === 'complete_release') {
     const notActive = projectRefusal(ctx, request.projectId, action.type === 'approve' ? 'have outputs approved' : 'have outputs released');
@@ -345,21 +489,83 @@ export function transition(request: OutputRequest, action: WorkflowAction, ctx: 
   });
 
   switch (action.type) {
-    case 'check': {
+    case 'check':
+    case 'classify': {
+      if (action.type === 'check' && request.resubmits !== undefined && request.state === 'submitted') {
+        const problem = resubmissionProblem(request, action.previous);
+        if (problem) return refuse(refusal('bad_resubmission', problem));
+      }
       const missing = request.files.filter((f) => !action.results.has(f.name));
       if (missing.length > 0) return refuse(refusal('invalid_request', `no check result for ${missing.map((f) => f.name).join(', ')}`));
-      const files = request.files.map((f) => ({ ...f, checked: action.results.get(f.name)! }));
+      let base = request.files;
+      let overrides = request.overrides;
+      if (action.type === 'classify') {
+        const file = request.files.find((f) => f.name === action.file);
+        if (!file) return refuse(refusal('invalid_request', `request ${request.id} has no file "${action.file}"`), reasonParam);
+        if (!(COLUMN_ROLES as readonly string[]).includes(action.role))
+          return refuse(refusal('invalid_request', `a column's role is one of ${COLUMN_ROLES.join(', ')}, not "${action.role}"`), reasonParam);
+        if (action.statistic !== undefined && !(STATISTIC_KINDS as readonly string[]).includes(action.statistic))
+          return refuse(refusal('invalid_request', `a statistic is one of ${STATISTIC_KINDS.join(', ')}, not "${action.statistic}"`), reasonParam);
+        base = classified(request, action.file, {
+          column: action.column,
+          role: action.role,
+          ...(action.statistic ? { statistic: action.statistic } : {}),
+          reviewer: action.actor,
+          time,
+          reason: action.reason,
+        });
+        // The file is checked again: what was overridden before no longer applies to it.
+        overrides = (overrides ?? []).filter((o) => o.file !== action.file);
+      }
+      const files = base.map((f) => ({ ...f, checked: action.results.get(f.name)! }));
       const refusedFiles = files.filter((f) => f.checked.outcome === 'refused');
-      const parameters = { files: files.map((f) => ({ name: f.name, outcome: f.checked.outcome, cellsChanged: f.checked.cellsChanged })) };
+      const parameters = {
+        files: files.map((f) => ({
+          name: f.name,
+          outcome: f.checked.outcome,
+          cellsChanged: f.checked.cellsChanged,
+          findings: f.checked.findings?.length ?? 0,
+        })),
+        ...(action.type === 'classify' ? { file: action.file, column: action.column, role: action.role, reason: action.reason } : {}),
+      };
+      // Approvals were of the files as they were: checking again starts the approvals over.
+      const fresh = { ...request, files, approvals: [], ...(overrides === undefined ? {} : { overrides }) };
       if (refusedFiles.length > 0) {
         // Nothing in a request with a refused file can be released: it goes back at once.
-        const reason = `the disclosure checks refused ${refusedFiles.map((f) => f.name).join(', ')}: see the report${refusedFiles.length === 1 ? '' : 's'}, fix the output and submit a new request`;
+        const reason = `the disclosure checks refused ${refusedFiles.map((f) => f.name).join(', ')}: see the report${refusedFiles.length === 1 ? '' : 's'}, fix the output and resubmit (sde output resubmit --request ${request.id})`;
         return ok(
-          { ...request, files, state: 'returned', decision: { kind: 'returned', by: action.actor, time, reason }, history: history('returned', reason) },
+          { ...fresh, state: 'returned', decision: { kind: 'returned', by: action.actor, time, reason }, history: history('returned', reason) },
           parameters,
         );
       }
-      return ok({ ...request, files, state: 'checked', history: history('checked') }, parameters);
+      return ok({ ...fresh, state: 'checked', history: history('checked', action.type === 'classify' ? action.reason : undefined) }, parameters);
+    }
+    case 'override': {
+      const file = request.files.find((f) => f.name === action.file);
+      const finding = file?.checked?.findings?.find((x) => x.id === action.finding);
+      if (!file || !finding)
+        return refuse(
+          refusal(
+            'unknown_finding',
+            `request ${request.id} has no finding "${action.finding}" in file "${action.file}" (its findings: ${
+              request.files.flatMap((f) => (f.checked?.findings ?? []).map((x) => `${f.name}: ${x.id}`)).join(', ') || 'none'
+            })`,
+          ),
+          reasonParam,
+        );
+      if (finding.severity !== 'disclosive')
+        return refuse(
+          refusal('unknown_finding', `finding "${action.finding}" is for review, not disclosive: address it in the note when approving (--note)`),
+          reasonParam,
+        );
+      const overrides = [
+        ...(request.overrides ?? []).filter((o) => !(o.file === action.file && o.finding === action.finding)),
+        { file: action.file, finding: action.finding, reviewer: action.actor, time, reason: action.reason },
+      ];
+      return ok(
+        { ...request, overrides, history: history(request.state, action.reason) },
+        { file: action.file, finding: action.finding, reason: action.reason },
+      );
     }
     case 'approve': {
       if (request.approvals.some((a) => principalKey(a.reviewer) === principalKey(action.actor))) {
@@ -367,10 +573,26 @@ export function transition(request: OutputRequest, action: WorkflowAction, ctx: 
           refusal('same_reviewer_twice', 'this reviewer has already approved the request: the second approval must come from a different reviewer'),
         );
       }
+      const open = openDisclosiveFindings(request);
+      if (open.length > 0)
+        return refuse(
+          refusal(
+            'override_required',
+            `the checks found ${open.length === 1 ? 'a disclosive finding' : 'disclosive findings'} (${open.join(', ')}): return the request, or record why each does not disclose (sde output override --request ${request.id} --file FILE --finding ID --reason TEXT)`,
+          ),
+        );
+      const note = action.note?.trim() ?? '';
+      if (hasFindings(request) && note.length < 10)
+        return refuse(
+          refusal(
+            'note_required',
+            `the checks found things a reviewer must judge (see the reports): approve with --note saying what you checked and why it is safe (at least 10 characters); the note goes into the release manifest`,
+          ),
+        );
       const files = request.files.map((f) => ({ name: f.name, sha256: f.checked?.output?.sha256 ?? '' }));
-      const approvals = [...request.approvals, { reviewer: action.actor, time, files }];
+      const approvals = [...request.approvals, { reviewer: action.actor, time, files, ...(note === '' ? {} : { note }) }];
       const to: RequestState = approvals.length === 1 ? 'first_approval' : 'second_approval';
-      return ok({ ...request, approvals, state: to, history: history(to) }, { approval: approvals.length, files });
+      return ok({ ...request, approvals, state: to, history: history(to, note === '' ? undefined : note) }, { approval: approvals.length, files });
     }
     case 'return':
     case 'reject': {
@@ -410,4 +632,32 @@ export function transition(request: OutputRequest, action: WorkflowAction, ctx: 
       // The decision was made and recorded by the release; this only finishes publishing it.
       return ok(request);
   }
+}
+
+/**
+ * Why a resubmission cannot be accepted, or undefined: the request it names must be a
+ * returned request of the same project and requester, not already answered by another.
+ */
+export function resubmissionProblem(request: OutputRequest, previous: OutputRequest | undefined): string | undefined {
+  if (request.resubmits === undefined) return undefined;
+  if (previous === undefined || previous.id !== request.resubmits) return `it resubmits ${request.resubmits}, which does not exist`;
+  if (previous.projectId !== request.projectId) return `it resubmits ${previous.id}, a request of another project`;
+  if (principalKey(previous.requester) !== principalKey(request.requester)) return `it resubmits ${previous.id}, which another researcher requested`;
+  if (previous.state !== 'returned') return `it resubmits ${previous.id}, which is ${previous.state}, not returned`;
+  if (previous.resubmittedAs !== undefined && previous.resubmittedAs !== request.id)
+    return `${previous.id} was already resubmitted as ${previous.resubmittedAs}`;
+  return undefined;
+}
+
+/** The returned request marked as answered by its resubmission (its state stays returned; the thread is kept). */
+export function markResubmitted(previous: OutputRequest, next: OutputRequest, actor: string, time: Date): OutputRequest {
+  if (previous.resubmittedAs === next.id) return previous;
+  return {
+    ...previous,
+    resubmittedAs: next.id,
+    history: [
+      ...previous.history,
+      { time: time.toISOString(), actor, action: 'resubmit', from: previous.state, to: previous.state, reason: `resubmitted as ${next.id}` },
+    ],
+  };
 }

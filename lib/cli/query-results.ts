@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { QueryRecord } from '../query/provenance';
 import { UsageError } from './command';
 
 const QUERY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -18,12 +19,26 @@ export function queryResultPath(workdir: string, projectId: string, queryExecuti
   return path.join(path.resolve(workdir), 'results', projectId, `${queryExecutionId}.csv`);
 }
 
-/** Keeps one result (CSV text), readable by the owner only, like the rest of the workdir. */
-export function saveQueryResult(workdir: string, projectId: string, queryExecutionId: string, csv: string): string {
+/**
+ * Keeps one result (CSV text), readable by the owner only, like the rest of the workdir,
+ * and beside it the platform's record of how it was made (`<query id>.json`).
+ */
+export function saveQueryResult(workdir: string, projectId: string, queryExecutionId: string, csv: string, record?: QueryRecord): string {
   const file = queryResultPath(workdir, projectId, queryExecutionId);
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   fs.writeFileSync(file, csv, { mode: 0o600 });
+  if (record) fs.writeFileSync(file.replace(/\.csv$/, '.json'), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
   return file;
+}
+
+/** The record of how a kept result was made, or undefined for a result kept without one. */
+export function readQueryRecord(workdir: string, projectId: string, queryExecutionId: string): QueryRecord | undefined {
+  const file = queryResultPath(workdir, projectId, queryExecutionId).replace(/\.csv$/, '.json');
+  if (!fs.existsSync(file)) return undefined;
+  const record = JSON.parse(fs.readFileSync(file, 'utf8')) as QueryRecord;
+  if (record.queryExecutionId !== queryExecutionId || record.projectId !== projectId)
+    throw new UsageError(`${file} is not the record of query ${queryExecutionId}`);
+  return record;
 }
 
 /** The kept result of one of the project's queries, or a clear error naming what to run. */

@@ -7,26 +7,66 @@
 import { z } from 'zod';
 import { iamPrincipalArn } from './primitives';
 
+/*
+ * The defaults are ACRO's (the output checker of the SACRO project, DARE UK), from
+ * AI-SDC/ACRO `acro/default.yaml` (commit 07a27282): safe_threshold 10, safe_dof_threshold
+ * 10, safe_nk_n 2, safe_nk_k 0.90, safe_pratio_p 0.10, check_missing_values False,
+ * survival_safe_threshold 10, zeros_are_disclosive True; and the comparisons of
+ * `acro/sdcchecks.py` (commit 012b3e0a): a cell fails the threshold when its count is below
+ * safe_threshold, the NK rule when the n largest make up k or more of the total, the
+ * p-ratio rule when (total - largest - second) / largest is below p, a model when its
+ * residual degrees of freedom are below safe_dof_threshold; negative values send
+ * dominance to review. Where the platform is stricter, the constant says so (and
+ * lib/airlock/README.md "Where the platform is stricter than ACRO").
+ */
+
 /**
- * Counts from 1 to this value (inclusive) are suppressed; zero is kept. 7 is the issue's
- * default; ACRO, the SACRO project's output checker, uses 10. Raise it per deployment
+ * Counts from 1 to this value (inclusive) are suppressed. ACRO's safe_threshold is 10 and
+ * fails counts below it (1-9); here 10 itself is suppressed too (stricter by one: with
+ * rounding to 5, a released 10 would otherwise be a true 8 to 12). Raise it per deployment
  * with the data access committee; never lower it without them.
  */
-export const DEFAULT_SUPPRESSION_THRESHOLD = 7;
+export const DEFAULT_SUPPRESSION_THRESHOLD = 10;
 
-/** Unsuppressed counts are rounded to the nearest multiple of this (halves up). */
+/** Unsuppressed counts are rounded to the nearest multiple of this (halves up). ACRO does not round. */
 export const DEFAULT_ROUNDING_BASE = 5;
 
 /**
  * Dominance (n, k) rule for magnitude tables: a cell is sensitive when its n largest
- * contributions make up more than k% of the cell total. The defaults n = 2, k = 90 are
- * those of ACRO (AI-SDC/ACRO `acro/default.yaml`: safe_nk_n 2, safe_nk_k 0.90), the
- * output checker of the SACRO project (DARE UK) that implements the ESSnet "Guidelines
- * for the checking of output based on microdata research" (Brandt et al., 2010) and the
- * Handbook on Statistical Disclosure Control (Hundepool et al., 2012, §4.2: (n, k) rules,
- * with n typically 1-3 and k 75-90). A stricter (2, 85) is also common: set k per deployment.
+ * contributions make up k% or more of the cell total (ACRO safe_nk_n 2, safe_nk_k 0.90,
+ * failing at >= k). The rule comes from the ESSnet "Guidelines for the checking of output
+ * based on microdata research" (Brandt et al., 2010) and the Handbook on Statistical
+ * Disclosure Control (Hundepool et al., 2012, §4.2: n typically 1-3, k 75-90). k is a
+ * percentage here (ACRO writes 0.90).
  */
 export const DEFAULT_DOMINANCE = { n: 2, k: 90 } as const;
+
+/**
+ * p-ratio (prior-posterior) rule: a magnitude cell is sensitive when the contributions
+ * other than the two largest add up to less than p% of the largest, so the second largest
+ * contributor could estimate the largest within p% (ACRO safe_pratio_p 0.10). Percent here.
+ */
+export const DEFAULT_P_RATIO = 10;
+
+/** A regression (or other model) with fewer residual degrees of freedom than this is disclosive (ACRO safe_dof_threshold 10). */
+export const DEFAULT_REGRESSION_DOF = 10;
+
+/**
+ * A survival table's rows where fewer than this many people leave the risk set (events and
+ * censoring) have their survival figures suppressed (ACRO survival_safe_threshold 10; here,
+ * as for counts, the threshold itself is suppressed too).
+ */
+export const DEFAULT_SURVIVAL_THRESHOLD = 10;
+
+/**
+ * What happens to a cell the rule flags: `review` sends the file to a reviewer, who must
+ * record a note to approve it; `release` lets it through. Zeros: ACRO zeros_are_disclosive
+ * True (a zero says nobody in a group has an attribute: group disclosure). Negative values:
+ * ACRO sends dominance with negatives to review. Missing values (NA, NaN, blank in a
+ * numeric column): ACRO check_missing_values is False; the platform reviews them (stricter).
+ */
+export const FLAG_ACTIONS = ['review', 'release'] as const;
+export type FlagAction = (typeof FLAG_ACTIONS)[number];
 
 /**
  * A file above this size is refused before it is read: a results table that large is
@@ -54,10 +94,22 @@ export const airlockSchema = z
     dominance: z
       .strictObject({
         n: z.int().min(1).max(10).default(DEFAULT_DOMINANCE.n),
-        /** Percent of the cell total, more than 0 and at most 100. */
+        /** Percent of the cell total, more than 0 and at most 100: the n largest making up k% or more is sensitive. */
         k: z.number().gt(0).max(100).default(DEFAULT_DOMINANCE.k),
       })
       .default({ ...DEFAULT_DOMINANCE }),
+    /** p-ratio rule, percent (ACRO safe_pratio_p 0.10 = 10). */
+    pRatio: z.number().min(0).max(100).default(DEFAULT_P_RATIO),
+    /** Residual degrees of freedom below this make a model output disclosive (ACRO safe_dof_threshold). */
+    regressionDof: z.int().min(1).max(1000).default(DEFAULT_REGRESSION_DOF),
+    /** Survival table rows where 1..this many people leave the risk set are suppressed (ACRO survival_safe_threshold). */
+    survivalThreshold: z.int().min(1).max(1000).default(DEFAULT_SURVIVAL_THRESHOLD),
+    /** Zero counts (and 0% / 100%): review (ACRO zeros_are_disclosive) or release. */
+    zeros: z.enum(FLAG_ACTIONS).default('review'),
+    /** Negative values where counts or contributions are expected: review (as ACRO) or release. */
+    negativeValues: z.enum(FLAG_ACTIONS).default('review'),
+    /** Missing values (NA, NaN, blank) in numeric columns: review (stricter than ACRO's default) or release. */
+    missingValues: z.enum(FLAG_ACTIONS).default('review'),
     maxFileBytes: z.int().min(1).max(1024 * 1024 * 1024).default(DEFAULT_MAX_FILE_BYTES),
     rowLevelMinRows: z.int().min(2).max(1_000_000).default(DEFAULT_ROW_LEVEL_MIN_ROWS),
     /**
@@ -81,6 +133,12 @@ export interface AirlockSettings {
   readonly suppressionThreshold: number;
   readonly roundingBase: number;
   readonly dominance: { readonly n: number; readonly k: number };
+  readonly pRatio: number;
+  readonly regressionDof: number;
+  readonly survivalThreshold: number;
+  readonly zeros: FlagAction;
+  readonly negativeValues: FlagAction;
+  readonly missingValues: FlagAction;
   readonly maxFileBytes: number;
   readonly rowLevelMinRows: number;
   readonly reviewers: readonly string[];
@@ -91,6 +149,12 @@ export const DEFAULT_AIRLOCK_SETTINGS: AirlockSettings = {
   suppressionThreshold: DEFAULT_SUPPRESSION_THRESHOLD,
   roundingBase: DEFAULT_ROUNDING_BASE,
   dominance: { ...DEFAULT_DOMINANCE },
+  pRatio: DEFAULT_P_RATIO,
+  regressionDof: DEFAULT_REGRESSION_DOF,
+  survivalThreshold: DEFAULT_SURVIVAL_THRESHOLD,
+  zeros: 'review',
+  negativeValues: 'review',
+  missingValues: 'review',
   maxFileBytes: DEFAULT_MAX_FILE_BYTES,
   rowLevelMinRows: DEFAULT_ROW_LEVEL_MIN_ROWS,
   reviewers: [],

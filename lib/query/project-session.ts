@@ -118,6 +118,12 @@ export class ProjectSession {
     return this.guard.projectId;
   }
 
+  /** The query engine and its version, for a result's provenance. */
+  async engine(): Promise<{ name: string; version: string }> {
+    const reader = await this.connection.runAndReadAll('SELECT version()');
+    return { name: 'duckdb', version: String(reader.getRows()[0][0]) };
+  }
+
   /** Runs one SELECT as the project; throws QueryRefused (with no data) when it reaches beyond the approval. */
   async query(sql: string, options: { maxRows?: number } = {}): Promise<QueryResult> {
     const serialized = await this.connection.runAndReadAll(`SELECT json_serialize_sql(${sqlString(sql)}) AS tree`);

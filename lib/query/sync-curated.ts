@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
+import { MANIFEST_PREFIX } from '../ingest/layout';
 
 export interface SyncResult {
   readonly downloaded: number;
@@ -15,14 +16,15 @@ export interface SyncResult {
   readonly removed: number;
 }
 
-/** Mirrors every `*.parquet` object of the bucket under `cacheDir` (by key), removing stale copies. */
+/** Mirrors every `*.parquet` object and batch manifest of the bucket under `cacheDir` (by key), removing stale copies. */
 export async function syncCurated(client: S3Client, bucket: string, cacheDir: string): Promise<SyncResult> {
   const wanted = new Map<string, number>();
   let token: string | undefined;
   do {
     const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
     for (const obj of page.Contents ?? []) {
-      if (obj.Key?.endsWith('.parquet')) wanted.set(obj.Key, obj.Size ?? -1);
+      // The Parquet objects, and the batches' commit manifests (a query's provenance names them).
+      if (obj.Key?.endsWith('.parquet') || (obj.Key?.startsWith(`${MANIFEST_PREFIX}/`) && obj.Key.endsWith('.json'))) wanted.set(obj.Key, obj.Size ?? -1);
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);

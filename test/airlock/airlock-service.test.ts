@@ -41,7 +41,12 @@ function setup() {
 
 async function releasedRequest() {
   const s = setup();
-  const req = await s.airlock.request({ projectId: PROJECT, files: [{ path: s.input }], statement: 'Emergency bed need by area', requester: REQUESTER });
+  const req = await s.airlock.request({
+    projectId: PROJECT,
+    files: [{ path: s.input, description: 'Counts by area from a test query' }],
+    statement: 'Emergency bed need by area',
+    requester: REQUESTER,
+  });
   if (!req.ok) throw new Error(req.refusal.message);
   const id = req.value.id;
   const checked = await s.airlock.check(id);
@@ -60,7 +65,11 @@ const mode = (p: string) => fs.statSync(p).mode & 0o777;
 describe('a release through both reviewers', () => {
   test('store layout, permissions, egress copy and the audit events', async () => {
     const s = setup();
-    const req = await s.airlock.request({ projectId: PROJECT, files: [{ path: s.input }], requester: REQUESTER });
+    const req = await s.airlock.request({
+      projectId: PROJECT,
+      files: [{ path: s.input, description: 'Counts by area from a test query' }],
+      requester: REQUESTER,
+    });
     expect(req.ok).toBe(true);
     if (!req.ok) return;
     const id = req.value.id;
@@ -108,7 +117,9 @@ describe('a release through both reviewers', () => {
       outcome: 'changed',
       settings: { suppressionThreshold: 7, roundingBase: 5 },
     });
-    expect(manifest.files[0].checks).toContainEqual({ id: 'secondary_suppression', outcome: 'changed', cellsChanged: 3 });
+    expect(manifest.files[0].checks).toContainEqual({ id: 'secondary', outcome: 'changed', cellsChanged: 3 });
+    expect(manifest.files[0].description).toBe('Counts by area from a test query');
+    expect(manifest.disclosureControl.rules.join('\n')).toMatch(/ACRO safe_nk_n 2, safe_nk_k 0.90/);
     expect(JSON.stringify(manifest)).not.toMatch(/"from"/); // no cell values leave in the manifest
     expect(signature).toMatchObject({ algorithm: 'ECDSA_SHA_256', keyId: expect.stringMatching(/^local:[0-9a-f]{64}$/) });
 
@@ -126,8 +137,8 @@ describe('a release through both reviewers', () => {
   test('the default audit sink appends one JSON record per line', async () => {
     const s = setup();
     const airlock = new AirlockService({ config, workdir: s.workdir, settings: SETTINGS });
-    await airlock.request({ projectId: PROJECT, files: [{ path: s.input }], requester: REQUESTER });
-    await airlock.request({ projectId: 'kcl-covid-recovery', files: [{ path: s.input }] });
+    await airlock.request({ projectId: PROJECT, files: [{ path: s.input, description: 'Counts by area from a test query' }], requester: REQUESTER });
+    await airlock.request({ projectId: 'kcl-covid-recovery', files: [{ path: s.input, description: 'Counts by area from a test query' }] });
     const lines = fs
       .readFileSync(path.join(s.workdir, 'airlock', 'events.jsonl'), 'utf8')
       .trim()
@@ -204,7 +215,11 @@ describe('verify', () => {
 describe('bad input: refused with a reason and an audit record; nothing released', () => {
   test('a file changed inside the airlock after approval is refused at release', async () => {
     const s = setup();
-    const req = await s.airlock.request({ projectId: PROJECT, files: [{ path: s.input }], requester: REQUESTER });
+    const req = await s.airlock.request({
+      projectId: PROJECT,
+      files: [{ path: s.input, description: 'Counts by area from a test query' }],
+      requester: REQUESTER,
+    });
     if (!req.ok) throw new Error('submit failed');
     const id = req.value.id;
     await s.airlock.check(id);
@@ -223,7 +238,7 @@ describe('bad input: refused with a reason and an audit record; nothing released
 
   test('a request for an expired project', async () => {
     const s = setup();
-    const req = await s.airlock.request({ projectId: 'kcl-covid-recovery', files: [{ path: s.input }] });
+    const req = await s.airlock.request({ projectId: 'kcl-covid-recovery', files: [{ path: s.input, description: 'Counts by area from a test query' }] });
     expect(req.ok).toBe(false);
     if (!req.ok) expect(req.refusal.message).toMatch(/"kcl-covid-recovery" has expired/);
     expect(fs.readdirSync(path.join(s.workdir, 'airlock', 'requests'))).toEqual([]);
@@ -232,7 +247,11 @@ describe('bad input: refused with a reason and an audit record; nothing released
   test('a huge file is refused by its size without being read', async () => {
     const s = setup();
     const airlock = new AirlockService({ config, workdir: s.workdir, settings: { ...SETTINGS, maxFileBytes: 50 }, sink: (e) => void s.events.push(e) });
-    const req = await airlock.request({ projectId: PROJECT, files: [{ path: s.input }], requester: REQUESTER });
+    const req = await airlock.request({
+      projectId: PROJECT,
+      files: [{ path: s.input, description: 'Counts by area from a test query' }],
+      requester: REQUESTER,
+    });
     expect(req.ok).toBe(false);
     expect(s.events[0]).toMatchObject({ eventName: 'SubmitOutputRequest', errorCode: 'EntityTooLarge' });
   });
@@ -240,7 +259,11 @@ describe('bad input: refused with a reason and an audit record; nothing released
   test('a file that is not a table is returned by the check', async () => {
     const s = setup();
     fs.writeFileSync(s.input, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00])); // a zip header
-    const req = await s.airlock.request({ projectId: PROJECT, files: [{ path: s.input }], requester: REQUESTER });
+    const req = await s.airlock.request({
+      projectId: PROJECT,
+      files: [{ path: s.input, description: 'Counts by area from a test query' }],
+      requester: REQUESTER,
+    });
     if (!req.ok) throw new Error('submit failed');
     const checked = await s.airlock.check(req.value.id);
     expect(checked.ok && checked.value.request.state).toBe('returned');
@@ -253,7 +276,11 @@ describe('bad input: refused with a reason and an audit record; nothing released
     const s = setup();
     const settings = { ...SETTINGS, reviewers: [...SETTINGS.reviewers, REQUESTER] };
     const airlock = new AirlockService({ config, workdir: s.workdir, settings, sink: (e) => void s.events.push(e) });
-    const req = await airlock.request({ projectId: PROJECT, files: [{ path: s.input }], requester: REQUESTER });
+    const req = await airlock.request({
+      projectId: PROJECT,
+      files: [{ path: s.input, description: 'Counts by area from a test query' }],
+      requester: REQUESTER,
+    });
     if (!req.ok) throw new Error('submit failed');
     await airlock.check(req.value.id);
     expect((await airlock.review(req.value.id, REQUESTER, 'approve')).ok).toBe(false);
@@ -274,7 +301,9 @@ describe('bad input: refused with a reason and an audit record; nothing released
         throw new Error('audit trail unavailable');
       },
     });
-    await expect(airlock.request({ projectId: PROJECT, files: [{ path: s.input }], requester: REQUESTER })).rejects.toThrow(/audit trail unavailable/);
+    await expect(
+      airlock.request({ projectId: PROJECT, files: [{ path: s.input, description: 'Counts by area from a test query' }], requester: REQUESTER }),
+    ).rejects.toThrow(/audit trail unavailable/);
     expect(fs.readdirSync(path.join(s.workdir, 'airlock', 'requests'))).toEqual([]);
   });
 });

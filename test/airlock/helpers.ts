@@ -2,7 +2,8 @@
 import { parseCsvTable } from '../../lib/airlock/csv-table';
 import { DEFAULT_AIRLOCK_SETTINGS, type AirlockSettings } from '../../lib/config/airlock-settings';
 
-export const SETTINGS: AirlockSettings = { ...DEFAULT_AIRLOCK_SETTINGS, reviewers: ['reviewer-a', 'reviewer-b', 'reviewer-c'] };
+/** The hand-worked examples use threshold 7 (the old default); ACRO's defaults otherwise. */
+export const SETTINGS: AirlockSettings = { ...DEFAULT_AIRLOCK_SETTINGS, suppressionThreshold: 7, reviewers: ['reviewer-a', 'reviewer-b', 'reviewer-c'] };
 
 export function csv(text: string): Buffer {
   return Buffer.from(text.replace(/^\n/, ''), 'utf8');

@@ -57,7 +57,7 @@ function setup(aws?: OutputCommandOptions['aws']) {
       }),
   });
   const file = path.join(dir, 'admissions.csv');
-  fs.writeFileSync(file, 'age_band,admissions\n0-17,4\n18-64,123\n65+,0\n');
+  fs.writeFileSync(file, 'age_band,admissions\n0-17,4\n18-64,123\n65+,45\n');
   return { fixture, dir, keysDir, command, file, workdir: path.join(dir, 'work'), regions, audited: () => audited, identity };
 }
 
@@ -92,7 +92,18 @@ test('help documents the AWS switch', () => {
 test('the whole flow on the airlock bucket: request, check, two reviews, release, list; no local record', async () => {
   const s = setup();
   const aws = ['--airlock-bucket', BUCKET];
-  const req = await run(s, ['request', '--project', 'ncl-winter-planning', '--file', s.file, '--statement', 'Admissions by age band', ...aws]);
+  const req = await run(s, [
+    'request',
+    '--project',
+    'ncl-winter-planning',
+    '--file',
+    s.file,
+    '--description',
+    'Admissions by age band (a test table)',
+    '--statement',
+    'Admissions by age band',
+    ...aws,
+  ]);
   expect(req.code).toBe(0);
   const id = /Submitted output request (req-\d{8}-[0-9a-f]{8})/.exec(req.out)![1];
   s.identity.caller = reviewerSession('reviewer-a');
@@ -147,7 +158,9 @@ test('the signing key is asked for only by a release, and --signing-key names it
   }));
   await s3.client.send(new CreateBucketCommand({ Bucket: 'sde-airlock-cli-2' }));
   const aws = ['--airlock-bucket', 'sde-airlock-cli-2', '--signing-key', 'arn:aws:kms:eu-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'];
-  const id = /(req-\d{8}-[0-9a-f]{8})/.exec((await run(s, ['request', '--project', 'ncl-winter-planning', '--file', s.file, ...aws])).out)![1];
+  const id = /(req-\d{8}-[0-9a-f]{8})/.exec(
+    (await run(s, ['request', '--project', 'ncl-winter-planning', '--file', s.file, '--description', 'Admissions by age band (a test table)', ...aws])).out,
+  )![1];
   caller.arn = reviewerSession('reviewer-a');
   await run(s, ['check', '--request', id, ...aws]);
   await run(s, ['review', '--request', id, '--approve', ...aws]);
@@ -173,7 +186,9 @@ test('a forged submission record stops the command with its key (exit 1), not a 
   const bucket = 'sde-airlock-cli-3';
   await s3.client.send(new CreateBucketCommand({ Bucket: bucket }));
   const aws = ['--airlock-bucket', bucket];
-  const id = /(req-\d{8}-[0-9a-f]{8})/.exec((await run(s, ['request', '--project', 'ncl-winter-planning', '--file', s.file, ...aws])).out)![1];
+  const id = /(req-\d{8}-[0-9a-f]{8})/.exec(
+    (await run(s, ['request', '--project', 'ncl-winter-planning', '--file', s.file, '--description', 'Admissions by age band (a test table)', ...aws])).out,
+  )![1];
   const key = `submissions/ncl-winter-planning/${id}/request.json`;
   const record = JSON.parse(await (await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString());
   await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify({ ...record, state: 'second_approval' }) }));

@@ -137,7 +137,12 @@ async function getText(bucket: string, key: string): Promise<string> {
 }
 
 async function approved(s: Setup): Promise<string> {
-  const req = await s.airlock.request({ projectId: PROJECT, files: [{ path: s.input }], statement: 'Emergency bed need by area', requester: REQUESTER });
+  const req = await s.airlock.request({
+    projectId: PROJECT,
+    files: [{ path: s.input, description: 'Counts by area from a test query' }],
+    statement: 'Emergency bed need by area',
+    requester: REQUESTER,
+  });
   if (!req.ok) throw new Error(req.refusal.message);
   const id = req.value.id;
   const checked = await s.airlock.check(id);
@@ -165,7 +170,12 @@ async function download(s: Setup, id: string): Promise<string> {
 describe('the airlock over the S3 store', () => {
   test('request, check, two reviews, release and verify, in the layout the bucket policy expects', async () => {
     const s = await setup();
-    const req = await s.airlock.request({ projectId: PROJECT, files: [{ path: s.input }], statement: 'Emergency bed need by area', requester: REQUESTER });
+    const req = await s.airlock.request({
+      projectId: PROJECT,
+      files: [{ path: s.input, description: 'Counts by area from a test query' }],
+      statement: 'Emergency bed need by area',
+      requester: REQUESTER,
+    });
     expect(req.ok).toBe(true);
     if (!req.ok) return;
     const id = req.value.id;
@@ -244,7 +254,11 @@ describe('the airlock over the S3 store', () => {
 
   test('refusals: the requester reviewing, the same reviewer twice, a stranger; nothing is written', async () => {
     const s = await setup({ reviewers: [...SETTINGS.reviewers, REQUESTER] });
-    const req = await s.airlock.request({ projectId: PROJECT, files: [{ path: s.input }], requester: REQUESTER });
+    const req = await s.airlock.request({
+      projectId: PROJECT,
+      files: [{ path: s.input, description: 'Counts by area from a test query' }],
+      requester: REQUESTER,
+    });
     if (!req.ok) throw new Error('submit failed');
     const id = req.value.id;
     await s.airlock.check(id);
@@ -280,7 +294,11 @@ describe('the airlock over the S3 store', () => {
 
   test('a submitted file changed in the bucket before the check is refused by the check', async () => {
     const s = await setup();
-    const req = await s.airlock.request({ projectId: PROJECT, files: [{ path: s.input }], requester: REQUESTER });
+    const req = await s.airlock.request({
+      projectId: PROJECT,
+      files: [{ path: s.input, description: 'Counts by area from a test query' }],
+      requester: REQUESTER,
+    });
     if (!req.ok) throw new Error('submit failed');
     await s3.client.send(
       new PutObjectCommand({ Bucket: s.bucket, Key: `submissions/${PROJECT}/${req.value.id}/files/${FILE}`, Body: TABLE.replace('5,30', '3,30') }),
@@ -291,7 +309,11 @@ describe('the airlock over the S3 store', () => {
 
   test("a researcher's forged submission record (a later state) is not taken as state", async () => {
     const s = await setup();
-    const req = await s.airlock.request({ projectId: PROJECT, files: [{ path: s.input }], requester: REQUESTER });
+    const req = await s.airlock.request({
+      projectId: PROJECT,
+      files: [{ path: s.input, description: 'Counts by area from a test query' }],
+      requester: REQUESTER,
+    });
     if (!req.ok) throw new Error('submit failed');
     const id = req.value.id;
     const key = `submissions/${PROJECT}/${id}/request.json`;
@@ -329,7 +351,11 @@ describe('conditional writes', () => {
 
   test('two reviewers at once: the slower one, writing over a version it did not read, is refused by the server (412) and nothing of it is recorded', async () => {
     const s = await setup();
-    const req = await s.airlock.request({ projectId: PROJECT, files: [{ path: s.input }], requester: REQUESTER });
+    const req = await s.airlock.request({
+      projectId: PROJECT,
+      files: [{ path: s.input, description: 'Counts by area from a test query' }],
+      requester: REQUESTER,
+    });
     if (!req.ok) throw new Error('submit failed');
     const id = req.value.id;
     await s.airlock.check(id);
@@ -352,7 +378,11 @@ describe('conditional writes', () => {
 
   test('a state written meanwhile by another reviewer makes the review a clear conflict; the state is left as the other wrote it', async () => {
     const s = await setup();
-    const req = await s.airlock.request({ projectId: PROJECT, files: [{ path: s.input }], requester: REQUESTER });
+    const req = await s.airlock.request({
+      projectId: PROJECT,
+      files: [{ path: s.input, description: 'Counts by area from a test query' }],
+      requester: REQUESTER,
+    });
     if (!req.ok) throw new Error('submit failed');
     const id = req.value.id;
     await s.airlock.check(id);

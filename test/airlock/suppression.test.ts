@@ -54,10 +54,16 @@ describe('secondary suppression on a grid', () => {
     expect([...secondarySuppression(onlyTotal, new Set([0])).suppressed].sort()).toEqual([0, 1]);
   });
 
-  test('a blank cell is never a complement; with nothing else the cell is unprotectable', () => {
+  test('a blank cell is never a complement, but an unknown value protects a suppressed one as another suppression would', () => {
+    // The line total gives only the sum of the suppressed cell and the blank one.
     const cells = [cell(['a'], 4), cell(['b'], null)];
     const result = secondarySuppression(cells, new Set([0]));
-    expect(result.unprotectable).toEqual([0]);
+    expect(result.unprotectable).toEqual([]);
+    expect([...result.suppressed]).toEqual([0]);
+    // With every other cell known and no candidate left, it is unprotectable.
+    const alone = [cell(['a'], 4), cell(['b'], 0)];
+    alone[1] = { ...alone[1], value: 0 };
+    expect(secondarySuppression([cell(['a'], 4)], new Set([0])).unprotectable).toEqual([]);
   });
 
   test('property: after secondary suppression no line has exactly one suppressed cell', () => {
@@ -84,16 +90,18 @@ describe('secondary suppression on a grid', () => {
   });
 });
 
-describe('magnitude cells: contributors and dominance (n=2, k=90, threshold 7)', () => {
-  const rule = { n: 2, k: 90, threshold: 7 };
+describe('magnitude cells: contributors, dominance (n=2, k=90) and p-ratio (p=10), threshold 7', () => {
+  const rule = { n: 2, k: 90, p: 10, threshold: 7 };
   test.each([
-    // 500+400 = 900 of 1000 = exactly 90%: not MORE than k, so safe.
-    ['two largest exactly 90%', [500, 400, 20, 20, 20, 20, 10, 10], false, undefined],
+    // 500+400 = 900 of 1000 = exactly 90%: ACRO's NKCheck fails at k or more.
+    ['two largest exactly 90%', [500, 400, 20, 20, 20, 20, 10, 10], true, 'nk_dominance'],
+    // 500+390 = 89%: under k. The others (110) are 22% of the largest: p-ratio safe.
+    ['two largest 89%', [500, 390, 30, 20, 20, 20, 10, 10], false, undefined],
     // 800+50 = 850 of 900 = 94.4%.
-    ['two largest 94.4%', [800, 50, 10, 10, 10, 10, 5, 5], true, 'dominance'],
+    ['two largest 94.4%', [800, 50, 10, 10, 10, 10, 5, 5], true, 'nk_dominance'],
     ['nine equal contributors (22%)', [100, 100, 100, 100, 100, 100, 100, 100, 100], false, undefined],
-    ['seven contributors: too few', [100, 100, 100, 100, 100, 100, 100], true, 'too_few_contributors'],
-    ['one contributor', [5000], true, 'too_few_contributors'],
+    ['seven contributors: too few', [100, 100, 100, 100, 100, 100, 100], true, 'magnitude_contributors'],
+    ['one contributor', [5000], true, 'magnitude_contributors'],
     // |−600| + 300 = 900 of 1060 = 84.9%: a refund cannot hide a dominant contributor.
     ['negative contributions by size', [-600, 300, 40, 40, 20, 20, 20, 20], false, undefined],
     ['all zero', [0, 0, 0, 0, 0, 0, 0, 0], false, undefined],
@@ -104,7 +112,27 @@ describe('magnitude cells: contributors and dominance (n=2, k=90, threshold 7)',
     expect(result.reason).toBe(reason);
   });
 
+  test('p-ratio: with n=2, k=90 it never fires alone (it is implied); with k=95 it catches what dominance lets through', () => {
+    // 500 + 100 = 93.75% of 640: under 95%. The rest (40) is 8% of the largest: under 10%.
+    const cellValues = [500, 100, 10, 10, 5, 5, 5, 5];
+    expect(checkMagnitudeCell(cellValues, { ...rule, k: 95 })).toMatchObject({ sensitive: true, reason: 'p_ratio' });
+    expect(checkMagnitudeCell(cellValues, { ...rule, k: 95, p: 5 })).toMatchObject({ sensitive: false });
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 8, maxLength: 20 }), (values) => {
+        const r = checkMagnitudeCell(values, rule);
+        expect(r.reason).not.toBe('p_ratio');
+      }),
+    );
+  });
+
   test('share and contributor count', () => {
-    expect(checkMagnitudeCell([800, 50, 10, 10, 10, 10, 5, 5], rule)).toEqual({ sensitive: true, reason: 'dominance', contributors: 8, topShare: 850 / 900 });
+    expect(checkMagnitudeCell([800, 50, 10, 10, 10, 10, 5, 5], rule)).toEqual({
+      sensitive: true,
+      reason: 'nk_dominance',
+      contributors: 8,
+      topShare: 850 / 900,
+      pRatio: 50 / 800,
+      negative: false,
+    });
   });
 });

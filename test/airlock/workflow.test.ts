@@ -41,7 +41,7 @@ const submit = (over: Partial<Parameters<typeof submitRequest>[0]> = {}, c: Subm
       requester: REQUESTER,
       statement: 'Bed need by age band',
       time: T(0),
-      files: [{ name: 'beds.csv', submitted: SUBMITTED }],
+      files: [{ name: 'beds.csv', submitted: SUBMITTED, description: 'Beds by area: a count per area' }],
       ...over,
     },
     c,
@@ -155,13 +155,15 @@ describe('refusals: each with a reason and an audit event, and nothing changes',
 
   test.each([
     ['no files', { files: [] }, /at least one file/],
-    ['a path as a file name', { files: [{ name: '../etc/passwd', submitted: SUBMITTED }] }, /file name/],
+    ['a path as a file name', { files: [{ name: '../etc/passwd', submitted: SUBMITTED, description: 'a table of counts' }] }, /file name/],
+    ['a file without a description', { files: [{ name: 'beds.csv', submitted: SUBMITTED }] }, /describe file "beds.csv": what it is and how it was made/],
+    ['a description too short to say anything', { files: [{ name: 'beds.csv', submitted: SUBMITTED, description: 'table' }] }, /describe file/],
     [
       'two files with one name',
       {
         files: [
-          { name: 'a.csv', submitted: SUBMITTED },
-          { name: 'A.csv', submitted: SUBMITTED },
+          { name: 'a.csv', submitted: SUBMITTED, description: 'a table of counts' },
+          { name: 'A.csv', submitted: SUBMITTED, description: 'a table of counts' },
         ],
       },
       /two files are named/,
@@ -198,7 +200,7 @@ describe('refusals: each with a reason and an audit event, and nothing changes',
     const byColleague = ok(submit({ requester: colleague }, { ...submitCtx, projectResearchers: [REQUESTER, REVIEWER_C, colleague] }));
     const checkedByColleague = ok(act(byColleague, checkAction(), withTeam));
     expect(refusedWith(act(checkedByColleague, approve(REVIEWER_C), withTeam), 'reviewer_is_project_researcher', 'AccessDenied')).toMatch(
-      /a researcher of project "ncl-winter-planning" cannot approve its outputs/,
+      /a researcher of project "ncl-winter-planning" cannot approve, classify or override for its outputs/,
     );
     // A reviewer who is not on this project's team still can.
     expect(act(checkedByColleague, approve('reviewer-a'), withTeam).ok).toBe(true);
@@ -214,7 +216,8 @@ describe('refusals: each with a reason and an audit event, and nothing changes',
   test('actions in the wrong state', () => {
     const submitted = ok(submit());
     refusedWith(act(submitted, approve('reviewer-a')), 'invalid_state', 'InvalidRequestStateException');
-    refusedWith(act(checked(), checkAction()), 'invalid_state', 'InvalidRequestStateException');
+    // Checking again is allowed from the review states (it clears the approvals), never after a decision.
+    expect(ok(act(ok(act(checked(), approve('reviewer-a'))), checkAction())).approvals).toEqual([]);
     refusedWith(act(ok(act(checked(), approve('reviewer-a'))), release()), 'invalid_state', 'InvalidRequestStateException');
     refusedWith(act(approvedTwice(), approve(REVIEWER_C, 4)), 'invalid_state', 'InvalidRequestStateException');
     const released = ok(act(approvedTwice(), release()));

@@ -2,12 +2,17 @@
  * `sde output`: the safe-outputs airlock (see lib/airlock/README.md), on the local runtime
  * or, with `--airlock-bucket NAME`, on AWS (the AirlockStack's bucket and signing key).
  *
- *   sde output request --project ID (--file PATH | --query-id ID) ... [--statement TEXT] [--as PRINCIPAL]
- *   sde output check   --request ID
- *   sde output review  --request ID --as REVIEWER --approve | --return | --reject [--reason TEXT]
- *   sde output release --request ID [--as PRINCIPAL]
- *   sde output verify  MANIFEST [--public-key PEM]
- *   sde output list    [--project ID] [--format text|json]
+ *   sde output request   --project ID (--file PATH | --query-id ID) ... --description [FILE:]TEXT ... [--statement TEXT] [--as PRINCIPAL]
+ *   sde output check     --request ID
+ *   sde output show      --request ID
+ *   sde output classify  --request ID --as REVIEWER --file NAME --column COL --role ROLE [--statistic KIND] --reason TEXT
+ *   sde output override  --request ID --as REVIEWER --file NAME --finding ID --reason TEXT
+ *   sde output review    --request ID --as REVIEWER --approve [--note TEXT] | --return | --reject [--reason TEXT]
+ *   sde output resubmit  --request ID (--file PATH | --query-id ID) ... --description [FILE:]TEXT ... [--as PRINCIPAL]
+ *   sde output release   --request ID [--as PRINCIPAL]
+ *   sde output reproduce --request ID
+ *   sde output verify    MANIFEST [--public-key PEM]
+ *   sde output list      [--project ID] [--format text|json]
  *
  * Every action, allowed or refused, produces an audit event; locally the command hands it
  * to the sink given to createOutputCommand (by default <workdir>/airlock/events.jsonl). On
@@ -19,7 +24,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { AuditSink } from '../../airlock/audit-events';
 import type { AwsActor } from '../../airlock/aws-identity';
 import type { KmsSend } from '../../airlock/kms-signer';
-import { AirlockInputError, AirlockService, verifyWithWorkdirKey, type Outcome } from '../../airlock/airlock-service';
+import { AirlockInputError, AirlockService, verifyWithWorkdirKey, type OutputFileInput, type Outcome } from '../../airlock/airlock-service';
+import type { FileReport } from '../../airlock/report';
 import type { S3Send } from '../../airlock/s3-store';
 import type { ManifestSigner } from '../../airlock/signing';
 import { AIRLOCK_DIR, AirlockConflictError, AirlockStoreError, type AirlockStore } from '../../airlock/store';
@@ -30,9 +36,11 @@ import type { OutputRequest } from '../../airlock/workflow';
 import { loadConfig } from '../../config/loader';
 import type { SdeConfig } from '../../config/model';
 import { Command, CONFIG_OPTION, TODAY_OPTION, UsageError, WORKDIR_OPTION } from '../command';
-import { findQueryResult } from '../query-results';
+import { findQueryResult, readQueryRecord } from '../query-results';
+import { COLUMN_ROLES, STATISTIC_KINDS, type ColumnRole, type StatisticKind } from '../../airlock/table-shape';
+import { RULES } from '../../airlock/rules';
 
-const ACTIONS = ['request', 'check', 'review', 'release', 'verify', 'list'] as const;
+const ACTIONS = ['request', 'check', 'show', 'classify', 'override', 'review', 'resubmit', 'release', 'reproduce', 'verify', 'list'] as const;
 type Action = (typeof ACTIONS)[number];
 
 export interface OutputCommandOptions {
@@ -159,7 +167,7 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
   return {
     name: 'output',
     summary: 'the safe-outputs airlock: request, check, review (two people), release and verify research outputs',
-    usage: 'request|check|review|release|verify|list [options]',
+    usage: 'request|check|show|classify|override|review|resubmit|release|reproduce|verify|list [options]',
     description: [
       'Moves a research output from a project out of the environment only after automatic disclosure checks',
       'and the approval of two different reviewers named in platform.yaml (airlock.reviewers), neither of them',
@@ -177,26 +185,41 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
       'Two reviewers acting at once cannot both win: the state is written with S3 conditional writes, and the loser',
       'is told to run the command again.',
       '',
-      '  sde output request --project ID (--file PATH | --query-id ID) ... [--statement TEXT] [--as PRINCIPAL]',
-      '                     [--count-columns [FILE:]COLS] [--magnitude-columns [FILE:]COLS] [--contributions [FILE:]PATH]',
-      '  sde output check   --request ID              run the disclosure checks; a report per file',
-      '  sde output review  --request ID --as REVIEWER --approve | --return --reason TEXT | --reject --reason TEXT',
-      '  sde output release --request ID              after two approvals: copy out and sign',
-      '  sde output verify  MANIFEST [--public-key PEM]  (needs no config)',
-      '  sde output list    [--project ID] [--format text|json]',
+      '  sde output request   --project ID (--file PATH | --query-id ID) ... --description [FILE:]TEXT ... [--statement TEXT]',
+      '                       [--count-columns [FILE:]COLS] [--magnitude-columns [FILE:]COLS] [--contributions [FILE:]PATH]',
+      '  sde output check     --request ID            run the disclosure checks (again); a report per file',
+      '  sde output show      --request ID            the request, its files, findings and history (the whole thread)',
+      '  sde output classify  --request ID --as REVIEWER --file NAME --column COL --role category|count|statistic|magnitude',
+      "                       [--statistic KIND] --reason TEXT   a reviewer decides a column's role; the files are checked again",
+      '  sde output override  --request ID --as REVIEWER --file NAME --finding ID --reason TEXT',
+      '                       a reviewer records why a disclosive finding (differencing, degrees of freedom) does not disclose',
+      '  sde output review    --request ID --as REVIEWER --approve [--note TEXT] | --return --reason TEXT | --reject --reason TEXT',
+      '  sde output resubmit  --request ID (--file PATH | --query-id ID) ... --description [FILE:]TEXT ...  answer a returned request',
+      '  sde output release   --request ID            after two approvals: copy out and sign',
+      "  sde output reproduce --request ID            run the request's sde query outputs again and compare their SHA-256",
+      '  sde output verify    MANIFEST [--public-key PEM]  (needs no config)',
+      '  sde output list      [--project ID] [--format text|json]',
       '',
-      'Checks: counts 1..threshold suppressed (zero kept), secondary suppression so no row or column has exactly',
-      'one suppressed cell, other counts rounded; row-level output (pseudonyms, NHS numbers, full postcodes,',
-      'dates of birth, one row per person) refused; magnitude tables checked with the dominance (n, k) rule',
-      'given their contributions. Count columns are inferred (whole-number columns not named like a category)',
-      "unless --count-columns names them. --query-id ID requests the kept result of one of the project's",
-      'sde query runs (locally; not with --airlock-bucket).',
+      "Checks (ACRO defaults, platform.yaml airlock:): the platform decides each column's role from the data; every",
+      'numeric column (1.0, 3e0, 01, 1,204, -3, any digits) is a count unless a reviewer classifies it otherwise.',
+      'Counts 1..threshold suppressed, secondary suppression, other counts rounded; means, medians, percentages and',
+      'rates checked against their group sizes, minimum and maximum suppressed; dominance (n, k) and p-ratio on',
+      'magnitudes given their contributions; residual degrees of freedom of model outputs; survival tables and',
+      "histograms; zeros, negatives, missing values and free text to a reviewer; differencing against the project's",
+      'earlier releases. Row-level output is refused. Only CSV tables are checked automatically: any other file goes',
+      'to a reviewer, who must approve it with --note. --query-id ID requests the kept result of one of the',
+      "project's sde query runs (locally), with how it was made (query hash, curated objects, engine).",
       '',
       'Exit status: 0 done; 1 refused (the reason is printed and audited) or verify failed; 2 bad usage.',
     ].join('\n'),
     options: {
       project: { type: 'string', valueName: 'ID', description: 'request/list: the project' },
-      file: { type: 'string', multiple: true, valueName: 'PATH', description: 'request: an output file (CSV); repeat for several' },
+      file: {
+        type: 'string',
+        multiple: true,
+        valueName: 'PATH',
+        description: 'request/resubmit: an output file (CSV; anything else goes to a reviewer); repeat for several. classify/override: the file name',
+      },
       'query-id': {
         type: 'string',
         multiple: true,
@@ -204,6 +227,21 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
         description: "request: the kept result of one of the project's sde query runs; repeat for several",
       },
       statement: { type: 'string', valueName: 'TEXT', description: 'request: what the output is and why it is needed' },
+      description: {
+        type: 'string',
+        multiple: true,
+        valueName: '[FILE:]TEXT',
+        description: 'request/resubmit: what each file is and how it was made (required for every file)',
+      },
+      note: {
+        type: 'string',
+        valueName: 'TEXT',
+        description: 'review --approve: what you checked and why it is safe (required when the checks left findings)',
+      },
+      column: { type: 'string', valueName: 'COL', description: 'classify: the column' },
+      role: { type: 'string', valueName: 'ROLE', description: `classify: ${COLUMN_ROLES.join(', ')}` },
+      statistic: { type: 'string', valueName: 'KIND', description: `classify --role statistic: ${STATISTIC_KINDS.join(', ')}` },
+      finding: { type: 'string', valueName: 'ID', description: 'override: the finding (its id in the report)' },
       as: {
         type: 'string',
         valueName: 'PRINCIPAL',
@@ -214,9 +252,19 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
       approve: { type: 'boolean', description: 'review: approve' },
       return: { type: 'boolean', description: 'review: return to the researcher (with --reason)' },
       reject: { type: 'boolean', description: 'review: reject (with --reason)' },
-      reason: { type: 'string', valueName: 'TEXT', description: 'review: why (required to return or reject)' },
-      'count-columns': { type: 'string', multiple: true, valueName: '[FILE:]COLS', description: 'request: the count columns, comma-separated (else inferred)' },
-      'magnitude-columns': { type: 'string', multiple: true, valueName: '[FILE:]COLS', description: 'request: magnitude (sum) columns, checked by dominance' },
+      reason: { type: 'string', valueName: 'TEXT', description: 'review/classify/override: why (required to return, reject, classify or override)' },
+      'count-columns': {
+        type: 'string',
+        multiple: true,
+        valueName: '[FILE:]COLS',
+        description: 'request: columns to check as counts as well (labels only add checks; every numeric column is a count anyway)',
+      },
+      'magnitude-columns': {
+        type: 'string',
+        multiple: true,
+        valueName: '[FILE:]COLS',
+        description: 'request: magnitude (sum) columns: the dominance checks are added',
+      },
       contributions: {
         type: 'string',
         multiple: true,
@@ -311,23 +359,66 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
       try {
         switch (act) {
           case 'request':
+          case 'resubmit':
             if (bucket !== undefined && values['query-id'] !== undefined) {
               throw new UsageError(
                 "--query-id takes a result kept by the local sde query; on AWS, download the query's result from the project's Athena results and give it with --file",
               );
             }
-            return await runRequest(airlock, workdir, values, out, err);
+            return await runRequest(airlock, workdir, values, out, err, act === 'resubmit' ? one(values, 'request', act) : undefined);
+          case 'show':
+            return await showRequest(airlock, one(values, 'request', act), format, out);
+          case 'classify': {
+            const reviewer = actor === undefined ? one(values, 'as', act) : (await who(values.as as string | undefined))!;
+            const role = one(values, 'role', act);
+            if (!(COLUMN_ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be one of ${COLUMN_ROLES.join(', ')}, not "${role}"`);
+            const statistic = values.statistic as string | undefined;
+            if (statistic !== undefined && !(STATISTIC_KINDS as readonly string[]).includes(statistic))
+              throw new UsageError(`--statistic must be one of ${STATISTIC_KINDS.join(', ')}, not "${statistic}"`);
+            const fileName = oneFile(values, act);
+            const outcome = await airlock.classify(one(values, 'request', act), reviewer, {
+              file: fileName,
+              column: one(values, 'column', act),
+              role: role as ColumnRole,
+              ...(statistic === undefined ? {} : { statistic: statistic as StatisticKind }),
+              reason: (values.reason as string | undefined) ?? '',
+            });
+            if (!outcome.ok) return refusedLines(outcome, err);
+            printChecked(outcome.value.reports, outcome.value.request.id, airlock, out);
+            out(`Request ${outcome.value.request.id} is ${stateWords(outcome.value.request)}: the files were checked again and the approvals start over.`);
+            return outcome.value.request.state === 'returned' ? 1 : 0;
+          }
+          case 'override': {
+            const reviewer = actor === undefined ? one(values, 'as', act) : (await who(values.as as string | undefined))!;
+            const outcome = await airlock.override(one(values, 'request', act), reviewer, {
+              file: oneFile(values, act),
+              finding: one(values, 'finding', act),
+              reason: (values.reason as string | undefined) ?? '',
+            });
+            if (!outcome.ok) return refusedLines(outcome, err);
+            out(`Recorded why ${values.finding as string} does not disclose; request ${outcome.value.id} is ${stateWords(outcome.value)}.`);
+            return 0;
+          }
+          case 'reproduce': {
+            if (bucket !== undefined) throw new UsageError('sde output reproduce runs the queries on the local runtime: leave out --airlock-bucket');
+            const { reproduceRequest } = require('../../local/runners/reproduce') as typeof import('../../local/runners/reproduce');
+            const results = await reproduceRequest({ config, workdir, store: airlock.store, requestId: one(values, 'request', act) });
+            let failed = 0;
+            for (const r of results) {
+              const line = `${r.file}: ${r.status === 'match' ? 'reproduced (same SHA-256)' : r.status === 'differs' ? 'DIFFERS' : 'not reproducible'}${
+                r.expectedSha256 ? ` (recorded ${r.expectedSha256.slice(0, 12)}…${r.gotSha256 ? `, now ${r.gotSha256.slice(0, 12)}…` : ''})` : ''
+              }`;
+              (r.status === 'differs' ? err : out)(line);
+              for (const n of r.notes) (r.status === 'differs' ? err : out)(`    ${n}`);
+              if (r.status === 'differs') failed++;
+            }
+            return failed > 0 ? 1 : 0;
+          }
           case 'check': {
             const outcome = await airlock.check(one(values, 'request', act));
             if (!outcome.ok) return refusedLines(outcome, err);
             const { request, reports } = outcome.value;
-            for (const report of reports) {
-              out(
-                `${report.file}: ${report.outcome}${report.changes.length > 0 ? ` (${report.changes.length} cell${report.changes.length === 1 ? '' : 's'} changed)` : ''}`,
-              );
-              for (const r of report.refusals) out(`    refused: ${r.reason}`);
-              out(`    report: ${airlock.store.reportPath(request.id, report.file, 'txt')}`);
-            }
+            printChecked(reports, request.id, airlock, out);
             if (request.state === 'returned') {
               err(`Request ${request.id} was returned: ${request.decision?.reason ?? ''}`);
               return 1;
@@ -339,7 +430,12 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
             const chosen = (['approve', 'return', 'reject'] as const).filter((d) => values[d] === true);
             if (chosen.length !== 1) throw new UsageError('say exactly one of --approve, --return or --reject');
             const reviewer = actor === undefined ? one(values, 'as', act) : (await who(values.as as string | undefined))!;
-            const outcome = await airlock.review(one(values, 'request', act), reviewer, chosen[0], values.reason as string | undefined);
+            const outcome = await airlock.review(
+              one(values, 'request', act),
+              reviewer,
+              chosen[0],
+              (chosen[0] === 'approve' ? values.note : values.reason) as string | undefined,
+            );
             if (!outcome.ok) return refusedLines(outcome, err);
             out(`Request ${outcome.value.id} is ${stateWords(outcome.value)}.`);
             return 0;
@@ -443,23 +539,75 @@ function verify(
   return report.ok ? 0 : 1;
 }
 
+function oneFile(values: Record<string, unknown>, action: Action): string {
+  const files = (values.file as string[] | undefined) ?? [];
+  if (files.length !== 1) throw new UsageError(`sde output ${action} needs one --file NAME (the file's name in the request)`);
+  return path.basename(files[0]);
+}
+
+function printChecked(reports: readonly FileReport[], id: string, airlock: AirlockService, out: (l: string) => void): void {
+  for (const report of reports) {
+    const changed = report.changes.filter((c) => c.action !== 'normalised').length;
+    out(`${report.file}: ${report.outcome}${changed > 0 ? ` (${changed} cell${changed === 1 ? '' : 's'} changed)` : ''}`);
+    for (const r of report.refusals) out(`    refused: ${r.reason}`);
+    for (const f of report.findings)
+      out(`    ${f.severity === 'disclosive' ? 'DISCLOSIVE' : 'review'} ${f.id} (${RULES[f.rule].title}): ${f.message.slice(0, 200)}`);
+    out(`    report: ${airlock.store.reportPath(id, report.file, 'txt')}`);
+  }
+}
+
+async function showRequest(airlock: AirlockService, id: string, format: string, out: (l: string) => void): Promise<number> {
+  const thread = await airlock.thread(id);
+  if (format === 'json') {
+    out(JSON.stringify(thread, null, 2));
+    return 0;
+  }
+  for (const r of thread) {
+    out(`${r.id}  ${r.projectId}  ${stateWords(r)}  requested by ${r.requester} at ${r.submittedAt}${r.resubmits ? `  (resubmits ${r.resubmits})` : ''}`);
+    if (r.statement) out(`  statement: ${r.statement}`);
+    for (const f of r.files) {
+      out(`  file ${f.name} (${f.submitted.bytes} bytes): ${f.checked?.outcome ?? 'not checked'}`);
+      if (f.description) out(`    description: ${f.description}`);
+      if (f.provenance)
+        out(
+          `    made by sde query ${f.provenance.queryExecutionId} (query sha256 ${f.provenance.querySha256.slice(0, 12)}…, ${f.provenance.curatedObjects.length} curated object(s), ${f.provenance.engine.name} ${f.provenance.engine.version})`,
+        );
+      for (const c of f.classifications ?? [])
+        out(`    column ${c.column} classified ${c.role}${c.statistic ? ` (${c.statistic})` : ''} by ${c.reviewer}: ${c.reason}`);
+      for (const x of f.checked?.findings ?? []) {
+        const o = (r.overrides ?? []).find((v) => v.file === f.name && v.finding === x.id);
+        out(`    finding ${x.id}: ${x.severity} (${RULES[x.rule].title}, ${x.cells} cell(s))${o ? `; overridden by ${o.reviewer}: ${o.reason}` : ''}`);
+      }
+    }
+    for (const h of r.history) out(`  ${h.time}  ${h.actor}  ${h.action}${h.from ? ` ${h.from} ->` : ''} ${h.to}${h.reason ? `: ${h.reason}` : ''}`);
+  }
+  return 0;
+}
+
 async function runRequest(
   airlock: AirlockService,
   workdir: string,
   values: Record<string, unknown>,
   out: (l: string) => void,
   err: (l: string) => void,
+  resubmits?: string,
 ): Promise<number> {
-  const projectId = one(values, 'project', 'request');
+  const previous = resubmits === undefined ? undefined : await airlock.read(resubmits);
+  const projectId = previous?.projectId ?? one(values, 'project', 'request');
+  if (previous && values.project !== undefined && values.project !== projectId)
+    throw new UsageError(`request ${resubmits} is of project ${projectId}, not ${String(values.project)}`);
   const queryIds = (values['query-id'] as string[] | undefined) ?? [];
-  const paths = [...((values.file as string[] | undefined) ?? []), ...queryIds.map((id) => findQueryResult(workdir, projectId, id))];
-  if (paths.length === 0) throw new UsageError('sde output request needs at least one --file PATH or --query-id ID');
+  const fromQueries = queryIds.map((id) => ({ path: findQueryResult(workdir, projectId, id), record: readQueryRecord(workdir, projectId, id) }));
+  const paths = [...((values.file as string[] | undefined) ?? []), ...fromQueries.map((q) => q.path)];
+  if (paths.length === 0) throw new UsageError(`sde output ${resubmits ? 'resubmit' : 'request'} needs at least one --file PATH or --query-id ID`);
   const names = paths.map((p) => path.basename(p));
   const counts = perFile((values['count-columns'] as string[] | undefined) ?? [], names, 'count-columns');
   const magnitudes = perFile((values['magnitude-columns'] as string[] | undefined) ?? [], names, 'magnitude-columns');
   const contributions = perFile((values.contributions as string[] | undefined) ?? [], names, 'contributions');
+  const descriptions = perFile((values.description as string[] | undefined) ?? [], names, 'description');
   if (contributions.has(undefined) && paths.length > 1)
     throw new UsageError('with several files, say which one the contributions are for: --contributions FILE:PATH');
+  if (descriptions.has(undefined) && paths.length > 1) throw new UsageError('with several files, describe each: --description FILE:TEXT for each file');
   const files = paths.map((p, i) => {
     const name = names[i];
     const countColumns = columns(counts.get(name) ?? counts.get(undefined));
@@ -469,11 +617,28 @@ async function runRequest(
         ? undefined
         : { ...(countColumns ? { countColumns } : {}), ...(magnitudeColumns ? { magnitudeColumns } : {}) };
     const contributionsPath = contributions.get(name) ?? contributions.get(undefined);
-    return { path: p, ...(spec ? { spec } : {}), ...(contributionsPath ? { contributionsPath } : {}) };
+    const description = descriptions.get(name) ?? descriptions.get(undefined);
+    const record = fromQueries.find((q) => q.path === p)?.record;
+    const { sql, projectId: _p, ...provenance } = record ?? { sql: undefined, projectId: undefined };
+    return {
+      path: p,
+      ...(description === undefined ? {} : { description }),
+      ...(record ? { provenance: provenance as NonNullable<OutputFileInput['provenance']>, queryText: sql } : {}),
+      ...(spec ? { spec } : {}),
+      ...(contributionsPath ? { contributionsPath } : {}),
+    };
   });
-  const outcome = await airlock.request({ projectId, files, statement: values.statement as string | undefined, requester: values.as as string | undefined });
+  const outcome = await airlock.request({
+    projectId,
+    files,
+    statement: (values.statement as string | undefined) ?? previous?.statement,
+    requester: (values.as as string | undefined) ?? previous?.requester,
+    ...(resubmits === undefined ? {} : { resubmits }),
+  });
   if (!outcome.ok) return refusedLines(outcome, err);
-  out(`Submitted output request ${outcome.value.id} for project ${projectId} (${files.length} file${files.length === 1 ? '' : 's'}).`);
+  out(
+    `Submitted output request ${outcome.value.id} for project ${projectId} (${files.length} file${files.length === 1 ? '' : 's'})${resubmits ? `, answering ${resubmits}` : ''}.`,
+  );
   out(`Next: sde output check --request ${outcome.value.id}`);
   return 0;
 }

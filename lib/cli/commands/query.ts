@@ -51,8 +51,21 @@ export const queryCommand: Command = {
       err(
         `${shown.rows.length} row${shown.rows.length === 1 ? '' : 's'}${truncated ? ` (more not shown: raise --max-rows)` : ''}; ${result.bytesScanned} bytes scanned`,
       );
-      // Kept, as Athena keeps results, so the output airlock can take exactly this result.
-      saveQueryResult(workdir, projectId, result.queryExecutionId, formatCsv(shown));
+      // Kept, as Athena keeps results, so the output airlock can take exactly this result,
+      // with the platform's record of how it was made (the release manifest carries it).
+      const csv = formatCsv(shown);
+      const { sha256Text } = require('../../query/provenance') as typeof import('../../query/provenance');
+      saveQueryResult(workdir, projectId, result.queryExecutionId, csv, {
+        queryExecutionId: result.queryExecutionId,
+        projectId,
+        sql,
+        querySha256: sha256Text(sql),
+        engine: result.engine,
+        curatedObjects: result.curatedObjects,
+        maxRows,
+        ranAt: new Date().toISOString(),
+        resultSha256: sha256Text(csv),
+      });
       err(`query id ${result.queryExecutionId} (to ask for its release: sde output request --project ${projectId} --query-id ${result.queryExecutionId})`);
       return 0;
     } catch (e) {

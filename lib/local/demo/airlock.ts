@@ -63,7 +63,12 @@ export async function runAirlockDemo(options: {
 
   const req = await airlock.request({
     projectId: project.id,
-    files: [{ path: table }],
+    files: [
+      {
+        path: table,
+        description: 'Emergency admissions by age band and sex: a COUNT(*) over hospital_episodes grouped by age band and sex (synthetic demo table)',
+      },
+    ],
     statement: 'Synthetic admissions by age band and sex (demo)',
     requester,
   });
@@ -85,7 +90,12 @@ export async function runAirlockDemo(options: {
   const verified = airlock.verify(released.value.manifestPath).ok;
   out(`airlock: released ${id} after two reviewers; manifest ${released.value.manifestPath} (${verified ? 'verified' : 'NOT verified'})`);
 
-  const bad = await airlock.request({ projectId: project.id, files: [{ path: listing }], statement: 'A listing (demo: must be refused)', requester });
+  const bad = await airlock.request({
+    projectId: project.id,
+    files: [{ path: listing, description: 'A listing of people with their age band (demo: must be refused)' }],
+    statement: 'A listing (demo: must be refused)',
+    requester,
+  });
   if (bad.ok) {
     const c = await airlock.check(bad.value.id);
     if (c.ok && c.value.request.state === 'returned') {

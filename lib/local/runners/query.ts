@@ -11,6 +11,7 @@ import { startLocalS3 } from '../s3-api/server';
 import { bucketNames, workdirLayout } from '../workdir';
 import { ProjectSession, QueryResult } from '../../query/project-session';
 import { QueryRefused } from '../../query/sql-guard';
+import { curatedObjectsOf, type CuratedObject } from '../../query/provenance';
 import { syncCurated } from '../../query/sync-curated';
 
 export interface LocalQueryOptions {
@@ -46,6 +47,10 @@ export async function syncCuratedCache(config: SdeConfig, workdir: string): Prom
 /** A query's result with the id it is recorded under (Athena's QueryExecutionId). */
 export interface ProjectQueryResult extends QueryResult {
   readonly queryExecutionId: string;
+  /** The engine that ran it (for the result's provenance). */
+  readonly engine: { readonly name: string; readonly version: string };
+  /** The curated objects of the tables it read (for the result's provenance). */
+  readonly curatedObjects: readonly CuratedObject[];
 }
 
 export async function runLocalQuery(options: LocalQueryOptions): Promise<ProjectQueryResult> {
@@ -72,7 +77,7 @@ export async function queryAsProject(options: LocalQueryOptions & { readonly cur
       projectQueryEvent(env, { ...who, queryString: options.sql, bytesScanned: result.bytesScanned, tables: result.tables, database, queryExecutionId }),
     );
     for (const table of result.tables) audit.append(dataAccessEvent(env, { ...who, database, table, queryExecutionId }));
-    return { ...result, queryExecutionId };
+    return { ...result, queryExecutionId, engine: await session.engine(), curatedObjects: curatedObjectsOf(options.curatedRoot, result.tables) };
   } catch (e) {
     if (e instanceof QueryRefused) audit.append(projectQueryEvent(env, { ...who, queryString: options.sql, database, refused: { message: e.message } }));
     throw e;
