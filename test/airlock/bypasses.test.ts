@@ -34,7 +34,7 @@ function released(result: FileCheckResult, row: number, column: string): string 
 }
 
 /** Caught: held for a reviewer, or every listed cell withheld from the released file. */
-function caught(result: FileCheckResult, cells: readonly [number, string][]): boolean {
+function caught(result: FileCheckResult, cells: readonly (readonly [number, string])[]): boolean {
   return held(result) || cells.every(([r, c]) => released(result, r, c) === '[c]');
 }
 

@@ -184,3 +184,48 @@ test('explicit count columns, per file', async () => {
   expect(check.out).toMatch(/admissions.csv: review/);
   expect(check.out).toMatch(/review mixed_column:age_band/);
 });
+
+test('the review flow through the CLI: a note, a classification, a return and a resubmission, and the thread shown', async () => {
+  const s = setup(SETTINGS);
+  fs.writeFileSync(s.file, 'year,admissions\n2024,150\n2025,0\n2026,170\n');
+  const req = await run(s, ['request', '--project', 'ncl-winter-planning', '--file', s.file, '--description', 'Admissions by year (a test table)']);
+  const id = /(req-\d{8}-[0-9a-f]{8})/.exec(req.out)![1];
+  const check = await run(s, ['check', '--request', id]);
+  expect(check.out).toMatch(/review numeric_category:year/);
+  expect(check.out).toMatch(/review zeros:admissions/);
+  const bare = await run(s, ['review', '--request', id, '--as', 'reviewer-a', '--approve']);
+  expect(bare.code).toBe(1);
+  expect(bare.err).toMatch(/approve with --note/);
+  const classify = await run(s, [
+    'classify',
+    '--request',
+    id,
+    '--as',
+    'reviewer-a',
+    '--file',
+    'admissions.csv',
+    '--column',
+    'year',
+    '--role',
+    'category',
+    '--reason',
+    'calendar year',
+  ]);
+  expect(classify.code).toBe(0);
+  expect(classify.out).toMatch(/checked again/);
+  await expect(run(s, ['classify', '--request', id, '--as', 'reviewer-a', '--file', 'admissions.csv', '--column', 'year', '--role', 'date'])).rejects.toThrow(
+    /--role must be one of/,
+  );
+  const back = await run(s, ['review', '--request', id, '--as', 'reviewer-b', '--return', '--reason', 'drop 2025: no data yet']);
+  expect(back.code).toBe(0);
+  fs.writeFileSync(s.file, 'year,admissions\n2024,150\n2026,170\n');
+  const again = await run(s, ['resubmit', '--request', id, '--file', s.file, '--description', 'Admissions by year, without 2025']);
+  expect(again.out).toMatch(new RegExp(`answering ${id}`));
+  const next = /Submitted output request (req-\d{8}-[0-9a-f]{8})/.exec(again.out)![1];
+  await run(s, ['check', '--request', next]);
+  const show = await run(s, ['show', '--request', next]);
+  expect(show.out).toMatch(new RegExp(`${id} .*returned`));
+  expect(show.out).toMatch(/reviewer-b {2}return checked -> returned: drop 2025: no data yet/);
+  expect(show.out).toMatch(new RegExp(`${next} .*resubmits ${id}`));
+  expect(show.out).toMatch(/column year classified category by reviewer-a: calendar year/);
+});
