@@ -16,6 +16,7 @@ import { ingestCommand } from './commands/ingest';
 import { createOutputCommand } from './commands/output';
 import { queryCommand } from './commands/query';
 import { registerCommand } from './commands/register';
+import { riskCommand } from './commands/risk';
 import { satreCommand } from './commands/satre';
 import { synthCommand } from './commands/synth';
 import { validateCommand } from './commands/validate';
@@ -44,6 +45,7 @@ export const COMMANDS: readonly Command[] = [
   billCommand,
   governanceReportCommand,
   satreCommand,
+  riskCommand,
 ];
 
 export interface CliIo {

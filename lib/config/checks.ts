@@ -154,6 +154,7 @@ export function checkProject(
   platform: PlatformConfig,
   datasets: ReadonlyMap<string, DatasetConfig>,
   today: string,
+  options: { readonly riskGate?: boolean } = {},
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const { file } = project;
@@ -195,6 +196,7 @@ export function checkProject(
     });
   }
   problems.push(...checkCitizenMembers(project, platform));
+  if (options.riskGate ?? true) problems.push(...checkDisclosureRisk(project, platform, today));
   if (active && Object.keys(project.datasets).length === 0) {
     problems.push({ file, field: 'datasets', message: 'an active project is granted no dataset', fix: 'add the datasets and columns the approval names, or set status: expired' });
   }
@@ -260,6 +262,70 @@ export function checkCitizenMembers(project: Sourced<ProjectConfig>, platform: P
   return problems;
 }
 
+/**
+ * An approval's re-identification risk against platform.yaml's ceiling, validated like
+ * the citizen quorum: an active approval records the risk `sde risk` measured, and one
+ * above the ceiling records the committee's acceptance of at least that risk.
+ */
+export function checkDisclosureRisk(project: Sourced<ProjectConfig>, platform: PlatformConfig, today: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const { file, approval } = project;
+  const gate = platform.disclosureRisk;
+  const risk = approval.disclosureRisk;
+  const acceptance = approval.riskAcceptance;
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  if (risk) {
+    if (risk.shareBelow10 < risk.shareBelow5)
+      problems.push({
+        file,
+        field: 'approval.disclosureRisk.shareBelow10',
+        message: `is ${risk.shareBelow10}, less than shareBelow5 (${risk.shareBelow5}): everyone in a class under 5 is in a class under 10`,
+        fix: 'copy both figures from the same sde risk report',
+      });
+    if (risk.measuredOn > today)
+      problems.push({ file, field: 'approval.disclosureRisk.measuredOn', message: `is ${risk.measuredOn}, in the future`, fix: 'record the date sde risk ran' });
+  }
+  if (acceptance) {
+    if (acceptance.date > today)
+      problems.push({ file, field: 'approval.riskAcceptance.date', message: `is ${acceptance.date}, in the future`, fix: 'record the acceptance after the committee meets' });
+    if (risk && acceptance.date < risk.measuredOn)
+      problems.push({
+        file,
+        field: 'approval.riskAcceptance.date',
+        message: `is ${acceptance.date}, before the risk was measured (${risk.measuredOn}): the committee accepted a figure it had not seen`,
+        fix: 'record the acceptance of the meeting that considered the measured figure',
+      });
+  }
+  if (!gate || project.status !== 'active' || Object.keys(project.datasets).length === 0) return problems;
+  if (!risk) {
+    if (gate.requireAssessment)
+      problems.push({
+        file,
+        field: 'approval.disclosureRisk',
+        message: 'is missing, but platform.yaml (disclosureRisk) requires every active approval to record its measured re-identification risk',
+        fix: `run sde risk --project ${project.id} and record its figures (measuredOn, source, people, shareBelow5, shareBelow10, measure)`,
+      });
+    return problems;
+  }
+  if (risk.shareBelow5 > gate.ceiling) {
+    if (!acceptance)
+      problems.push({
+        file,
+        field: 'approval.riskAcceptance',
+        message: `is missing, but ${pct(risk.shareBelow5)} of people are in classes under 5 (${risk.measure}), over platform.yaml's ceiling of ${pct(gate.ceiling)}`,
+        fix: "record the committee's acceptance (reference, date, acceptedShareBelow5, reason), or narrow the grant (coarser quasi-identifiers, no pseudonym) and measure again with sde risk",
+      });
+    else if (acceptance.acceptedShareBelow5 < risk.shareBelow5)
+      problems.push({
+        file,
+        field: 'approval.riskAcceptance.acceptedShareBelow5',
+        message: `is ${pct(acceptance.acceptedShareBelow5)}, but the measured risk is ${pct(risk.shareBelow5)}: the acceptance does not cover it`,
+        fix: 'take the measured figure back to the committee, or narrow the grant and measure again',
+      });
+  }
+  return problems;
+}
+
 function checkRowFilter(file: string, field: string, text: string, dataset: DatasetConfig): ConfigProblem[] {
   let expr;
   try {
@@ -292,6 +358,7 @@ export function checkConfig(
   datasets: readonly Sourced<DatasetConfig>[],
   projects: readonly Sourced<ProjectConfig>[],
   today: string,
+  options: { readonly riskGate?: boolean } = {},
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const [name, list] of duplicates(datasets, (d) => d.name)) {
@@ -312,6 +379,6 @@ export function checkConfig(
   }
   for (const dataset of datasets) problems.push(...checkDataset(dataset));
   const byName = new Map(datasets.map((d) => [d.name, d]));
-  for (const project of projects) problems.push(...checkProject(project, platform, byName, today));
+  for (const project of projects) problems.push(...checkProject(project, platform, byName, today, options));
   return problems;
 }

@@ -157,6 +157,18 @@ export const platformSchema = z.strictObject({
   }),
   /** Output checking: disclosure thresholds and the reviewers (lib/airlock/README.md). */
   airlock: airlockSchema.optional(),
+  /**
+   * The re-identification risk an approval may carry without a recorded acceptance
+   * (`sde risk`, docs/disclosure-risk.md): the share of people in equivalence classes of
+   * fewer than 5 over the grant's quasi-identifiers (the worst measure). Absent: no gate.
+   */
+  disclosureRisk: z
+    .strictObject({
+      ceiling: z.number().min(0).max(1),
+      /** Every active approval must record its measured risk (approval.disclosureRisk). */
+      requireAssessment: z.boolean().default(true),
+    })
+    .optional(),
   /** The public transparency register's website (RegisterStack). */
   register: z
     .strictObject({
@@ -263,6 +275,29 @@ export const projectSchema = z.strictObject({
      * built from it stay free of personal data.
      */
     citizenMembers: z.array(citizenMemberRef).optional(),
+    /** The approval's measured re-identification risk, as `sde risk` reported it. */
+    disclosureRisk: z
+      .strictObject({
+        measuredOn: isoDate,
+        /** What it was measured on (for the synthetic example: the population and seed). */
+        source: nonEmpty,
+        people: z.int().min(0),
+        /** Share of people in classes of fewer than 5 / 10, the worst measure of the grant. */
+        shareBelow5: z.number().min(0).max(1),
+        shareBelow10: z.number().min(0).max(1),
+        measure: nonEmpty,
+      })
+      .optional(),
+    /** The committee's acceptance of a risk above platform.yaml's disclosureRisk.ceiling. */
+    riskAcceptance: z
+      .strictObject({
+        reference: nonEmpty,
+        date: isoDate,
+        /** The highest share below 5 the committee accepts for this grant. */
+        acceptedShareBelow5: z.number().min(0).max(1),
+        reason: nonEmpty,
+      })
+      .optional(),
   }),
   period: z.strictObject({ start: isoDate, end: isoDate }),
   researchers: z.array(iamPrincipalArn).min(1, { error: 'name at least one researcher principal' }),

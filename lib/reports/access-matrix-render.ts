@@ -1,13 +1,38 @@
 /** Renders the access matrix as Markdown (for pull requests) and HTML (for committee members). */
-import { AccessMatrix, CLASS_LABELS, MatrixColumn, STATE_LABELS } from './access-matrix';
+import { AccessMatrix, CLASS_LABELS, MatrixColumn, MatrixProject, STATE_LABELS } from './access-matrix';
 import { escapeHtml, htmlPage } from './html';
 
 const MARK: Record<MatrixColumn['curatedClass'], string> = { pseudonym: ' (P)', quasi_identifier: ' (Q)', sensitive: ' (S)', other: '', partition: '' };
 
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/** The approval's re-identification risk in one line: measured (if given), else recorded; against the ceiling and any acceptance. */
+export function riskSummary(p: MatrixProject): string {
+  const r = p.disclosureRisk;
+  const figure = r.measured ?? r.recorded;
+  if (!figure) return 'not measured';
+  const source = r.measured ? `measured ${r.measured.measuredOn}` : `recorded ${r.recorded!.measuredOn}`;
+  const over = r.ceiling !== undefined && figure.shareBelow5 > r.ceiling;
+  const gate =
+    r.ceiling === undefined
+      ? ''
+      : !over
+        ? `; within the ceiling of ${pct(r.ceiling)}`
+        : r.accepted && r.accepted.acceptedShareBelow5 >= figure.shareBelow5
+          ? `; over the ceiling of ${pct(r.ceiling)}, accepted (${r.accepted.reference})`
+          : `; OVER the ceiling of ${pct(r.ceiling)} without an acceptance`;
+  return `${pct(figure.shareBelow5)} of ${figure.people} people in classes under 5, ${pct(figure.shareBelow10)} under 10 (${source}: ${figure.measure})${gate}`;
+}
+
 export function renderAccessMatrixMarkdown(m: AccessMatrix): string {
-  const lines = [`# Access matrix: ${m.platform}`, '', `As of ${m.asOf}. (P) pseudonym from a direct identifier, (Q) quasi-identifier, (S) sensitive.`, ''];
-  lines.push(`| project | organisation | tier | purpose | period | status | ${m.datasets.map((d) => d.name).join(' | ')} |`);
-  lines.push(`| --- | --- | --- | --- | --- | --- |${m.datasets.map(() => ' --- |').join('')}`);
+  const lines = [
+    `# Access matrix: ${m.platform}`,
+    '',
+    `As of ${m.asOf}. (P) pseudonym from a direct identifier, (Q) quasi-identifier, (S) sensitive. Re-identification risk: the share of people in equivalence classes of fewer than 5 (and 10) over the granted quasi-identifiers, the worst measure (sde risk).`,
+    '',
+  ];
+  lines.push(`| project | organisation | tier | purpose | period | status | re-identification risk | ${m.datasets.map((d) => d.name).join(' | ')} |`);
+  lines.push(`| --- | --- | --- | --- | --- | --- | --- |${m.datasets.map(() => ' --- |').join('')}`);
   for (const p of m.projects) {
     const cells = m.datasets.map((d) => {
       const grant = p.datasets.find((g) => g.dataset === d.name);
@@ -15,7 +40,9 @@ export function renderAccessMatrixMarkdown(m: AccessMatrix): string {
       const columns = grant.columns.map((c) => `${c.name}${MARK[c.curatedClass]}`).join(', ');
       return grant.rowFilter ? `${columns}; rows where \`${grant.rowFilter}\`` : columns;
     });
-    lines.push(`| ${p.id} | ${p.organisation} | ${p.tierLabel} | ${p.purpose} | ${p.period.start} to ${p.period.end} | ${p.state} | ${cells.join(' | ')} |`);
+    lines.push(
+      `| ${p.id} | ${p.organisation} | ${p.tierLabel} | ${p.purpose} | ${p.period.start} to ${p.period.end} | ${p.state} | ${riskSummary(p)} | ${cells.join(' | ')} |`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -43,7 +70,9 @@ export function renderAccessMatrixHtml(m: AccessMatrix): string {
         })
         .join('');
       const stateClass = p.state === 'active' ? 'state-active' : 'state-inactive';
-      return `<tr><th scope="row"><a href="#${escapeHtml(p.id)}">${escapeHtml(p.title)}</a></th><td class="${stateClass}">${escapeHtml(STATE_LABELS[p.state])}</td>${cells}</tr>`;
+      const risk = p.disclosureRisk.measured ?? p.disclosureRisk.recorded;
+      const riskCell = risk ? `${pct(risk.shareBelow5)} under 5` : 'not measured';
+      return `<tr><th scope="row"><a href="#${escapeHtml(p.id)}">${escapeHtml(p.title)}</a></th><td class="${stateClass}">${escapeHtml(STATE_LABELS[p.state])}</td><td>${escapeHtml(riskCell)}</td>${cells}</tr>`;
     })
     .join('\n');
   const details = m.projects
@@ -67,6 +96,7 @@ ${g.columns.map(columnRow).join('\n')}
 <dt>Purpose</dt><dd>${escapeHtml(p.purpose === 'research' ? 'Research' : 'Planning')}: ${escapeHtml(p.summary)}</dd>
 <dt>Approved</dt><dd>${escapeHtml(p.approval.committee)}, ${escapeHtml(p.approval.date)}, reference ${escapeHtml(p.approval.reference)}, with ${escapeHtml(p.approval.citizenMembersPresent)} citizen members present</dd>
 <dt>Period</dt><dd>${escapeHtml(p.period.start)} to ${escapeHtml(p.period.end)}: <span class="${p.state === 'active' ? 'state-active' : 'state-inactive'}">${escapeHtml(STATE_LABELS[p.state])}</span></dd>
+<dt>Re-identification risk</dt><dd>${escapeHtml(riskSummary(p))}${p.disclosureRisk.accepted ? `. The committee accepted this risk (${escapeHtml(p.disclosureRisk.accepted.reference)}, ${escapeHtml(p.disclosureRisk.accepted.date)}): ${escapeHtml(p.disclosureRisk.accepted.reason)}` : ''}</dd>
 </dl>
 ${grants}
 </section>`;
@@ -78,7 +108,7 @@ ${grants}
 <h2>Overview</h2>
 <div class="table-wrap"><table>
 <caption>Projects and the datasets they may read</caption>
-<thead><tr><th scope="col">Project</th><th scope="col">Status</th>${m.datasets.map((d) => `<th scope="col">${escapeHtml(d.title)}</th>`).join('')}</tr></thead>
+<thead><tr><th scope="col">Project</th><th scope="col">Status</th><th scope="col">Re-identification risk</th>${m.datasets.map((d) => `<th scope="col">${escapeHtml(d.title)}</th>`).join('')}</tr></thead>
 <tbody>
 ${overview}
 </tbody></table></div>
@@ -87,6 +117,7 @@ ${overview}
 <dl>
 ${glossary}
 <dt>row filter</dt><dd>A project may be limited to some rows only, for example emergency admissions only.</dd>
+<dt>re-identification risk</dt><dd>How many of the people in the data a project is given could be singled out: the share of people who share their combination of quasi-identifiers (and, where records are linked, their whole history of them) with fewer than 5 others. A project above the platform's ceiling needs the committee's recorded acceptance of that risk.</dd>
 </dl>
 <h2>Projects in detail</h2>
 ${details}

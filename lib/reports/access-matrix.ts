@@ -5,6 +5,7 @@
  */
 import { curatedColumns, CuratedClass } from '../config/curated';
 import { projectAccess, projectState, ProjectState, SdeConfig } from '../config/model';
+import type { RiskReport, RiskVerdict } from '../governance/disclosure-risk';
 
 export interface MatrixColumn {
   readonly name: string;
@@ -28,6 +29,31 @@ export interface MatrixProject {
   readonly datasets: readonly { readonly dataset: string; readonly title: string; readonly columns: readonly MatrixColumn[]; readonly rowFilter?: string }[];
   /** What the approval names, whatever the state: shown for expired and not-yet-started projects. */
   readonly approvedDatasets: readonly string[];
+  /** The approval's re-identification risk: as recorded in it, and as measured by sde risk (when given). */
+  readonly disclosureRisk: MatrixRisk;
+}
+
+export interface MatrixRisk {
+  readonly ceiling?: number;
+  /** approval.disclosureRisk. */
+  readonly recorded?: {
+    readonly shareBelow5: number;
+    readonly shareBelow10: number;
+    readonly measuredOn: string;
+    readonly measure: string;
+    readonly people: number;
+  };
+  /** approval.riskAcceptance. */
+  readonly accepted?: { readonly acceptedShareBelow5: number; readonly reference: string; readonly date: string; readonly reason: string };
+  /** From a risk report (sde risk --format json). */
+  readonly measured?: {
+    readonly shareBelow5: number;
+    readonly shareBelow10: number;
+    readonly measuredOn: string;
+    readonly measure: string;
+    readonly people: number;
+    readonly verdict: RiskVerdict;
+  };
 }
 
 export interface AccessMatrix {
@@ -63,7 +89,7 @@ export const STATE_LABELS: Record<ProjectState, string> = {
   suspended: 'Suspended: no access',
 };
 
-export function buildAccessMatrix(config: SdeConfig): AccessMatrix {
+export function buildAccessMatrix(config: SdeConfig, risk?: RiskReport): AccessMatrix {
   return {
     platform: config.platform.displayName,
     asOf: config.today,
@@ -85,6 +111,7 @@ export function buildAccessMatrix(config: SdeConfig): AccessMatrix {
           state: projectState(p, config.today),
           approval: p.approval,
           approvedDatasets: Object.keys(p.datasets).sort(),
+          disclosureRisk: matrixRisk(config, p, risk),
           datasets: projectAccess(config, p).map((grant) => {
             const byName = new Map(curatedColumns(grant.dataset).map((c) => [c.name, c]));
             return {
@@ -101,5 +128,28 @@ export function buildAccessMatrix(config: SdeConfig): AccessMatrix {
           }),
         };
       }),
+  };
+}
+
+function matrixRisk(config: SdeConfig, p: SdeConfig['projects'][number], report: RiskReport | undefined): MatrixRisk {
+  const r = p.approval.disclosureRisk;
+  const a = p.approval.riskAcceptance;
+  const m = report?.projects.find((x) => x.projectId === p.id);
+  return {
+    ...(config.platform.disclosureRisk ? { ceiling: config.platform.disclosureRisk.ceiling } : {}),
+    ...(r ? { recorded: { shareBelow5: r.shareBelow5, shareBelow10: r.shareBelow10, measuredOn: r.measuredOn, measure: r.measure, people: r.people } } : {}),
+    ...(a ? { accepted: { acceptedShareBelow5: a.acceptedShareBelow5, reference: a.reference, date: a.date, reason: a.reason } } : {}),
+    ...(m?.worst
+      ? {
+          measured: {
+            shareBelow5: m.worst.shareBelow5,
+            shareBelow10: m.worst.shareBelow10,
+            measuredOn: report!.measuredOn,
+            measure: m.worst.label,
+            people: m.worst.people,
+            verdict: m.gate.verdict,
+          },
+        }
+      : {}),
   };
 }

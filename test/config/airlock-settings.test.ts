@@ -19,10 +19,17 @@ function withAirlock(airlock: unknown): ConfigFixture {
 describe('airlock settings', () => {
   test('without an airlock block: the defaults, and no reviewers (nothing can be approved)', () => {
     const config = loadConfig(withAirlock(undefined).dir, { today: TEST_TODAY });
+    // ACRO's defaults (AI-SDC/ACRO acro/default.yaml), and no reviewers.
     expect(airlockSettings(config.platform)).toEqual({
-      suppressionThreshold: 7,
+      suppressionThreshold: 10,
       roundingBase: 5,
       dominance: { n: 2, k: 90 },
+      pRatio: 10,
+      regressionDof: 10,
+      survivalThreshold: 10,
+      zeros: 'review',
+      negativeValues: 'review',
+      missingValues: 'review',
       maxFileBytes: 10 * 1024 * 1024,
       rowLevelMinRows: 20,
       reviewers: [],
@@ -37,7 +44,20 @@ describe('airlock settings', () => {
   });
 
   test('every threshold can be set', () => {
-    const airlock = { suppressionThreshold: 10, roundingBase: 10, dominance: { n: 1, k: 85 }, maxFileBytes: 1000, rowLevelMinRows: 50, reviewers: ['a1', 'b2'] };
+    const airlock = {
+      suppressionThreshold: 12,
+      roundingBase: 10,
+      dominance: { n: 1, k: 85 },
+      pRatio: 15,
+      regressionDof: 20,
+      survivalThreshold: 15,
+      zeros: 'release',
+      negativeValues: 'release',
+      missingValues: 'release',
+      maxFileBytes: 1000,
+      rowLevelMinRows: 50,
+      reviewers: ['a1', 'b2'],
+    };
     const config = loadConfig(withAirlock(airlock).dir, { today: TEST_TODAY });
     expect(airlockSettings(config.platform)).toEqual(airlock);
   });
@@ -49,6 +69,8 @@ describe('airlock settings', () => {
     ['an unknown key', { reviewers: ['a1', 'b2'], treshold: 5 }, 'airlock.treshold', /treshold/],
     ['k above 100', { reviewers: ['a1', 'b2'], dominance: { n: 2, k: 120 } }, 'airlock.dominance.k', /100/],
     ['a zero threshold', { reviewers: ['a1', 'b2'], suppressionThreshold: 0 }, 'airlock.suppressionThreshold', /1/],
+    ['an unknown action for zeros', { reviewers: ['a1', 'b2'], zeros: 'suppress' }, 'airlock.zeros', /not allowed/],
+    ['a p-ratio over 100%', { reviewers: ['a1', 'b2'], pRatio: 150 }, 'airlock.pRatio', /100/],
   ])('platform.yaml with %s is refused, naming the file and the field', (_name, airlock, field, message) => {
     const f = withAirlock(airlock);
     const { problems } = validateConfigDir(f.dir, { today: TEST_TODAY });

@@ -199,6 +199,41 @@ describe('refused configurations: each names the file and the field', () => {
       change: (f) => f.edit('projects/medisight-prescribing.yaml', (d) => (d.approval.citizenMembersPresent = 1)),
     },
     {
+      name: 'an approval over the disclosure-risk ceiling without a risk acceptance',
+      file: 'projects/ncl-winter-planning.yaml',
+      field: 'approval.riskAcceptance',
+      message: /is missing, but 100.0% of people are in classes under 5 .* over platform.yaml's ceiling of 5.0%/,
+      change: (f) => f.edit('projects/ncl-winter-planning.yaml', (d) => delete d.approval.riskAcceptance),
+    },
+    {
+      name: 'a risk acceptance that does not cover the measured risk',
+      file: 'projects/ucl-multimorbidity.yaml',
+      field: 'approval.riskAcceptance.acceptedShareBelow5',
+      message: /does not cover it/,
+      change: (f) => f.edit('projects/ucl-multimorbidity.yaml', (d) => (d.approval.riskAcceptance.acceptedShareBelow5 = 0.5)),
+    },
+    {
+      name: 'an active approval without its measured risk when platform.yaml requires it',
+      file: 'projects/medisight-prescribing.yaml',
+      field: 'approval.disclosureRisk',
+      message: /requires every active approval to record its measured re-identification risk/,
+      change: (f) => f.edit('projects/medisight-prescribing.yaml', (d) => delete d.approval.disclosureRisk),
+    },
+    {
+      name: 'a risk accepted before it was measured',
+      file: 'projects/ncl-winter-planning.yaml',
+      field: 'approval.riskAcceptance.date',
+      message: /before the risk was measured/,
+      change: (f) => f.edit('projects/ncl-winter-planning.yaml', (d) => (d.approval.riskAcceptance.date = '2026-11-01')),
+    },
+    {
+      name: 'risk figures that cannot both be true',
+      file: 'projects/medisight-prescribing.yaml',
+      field: 'approval.disclosureRisk.shareBelow10',
+      message: /less than shareBelow5/,
+      change: (f) => f.edit('projects/medisight-prescribing.yaml', (d) => (d.approval.disclosureRisk.shareBelow10 = 0.0001)),
+    },
+    {
       name: 'an approval dated in the future',
       file: 'projects/medisight-prescribing.yaml',
       field: 'approval.date',
@@ -299,6 +334,31 @@ describe('refused configurations: each names the file and the field', () => {
   test('not a directory', () => {
     const { problems } = validateConfigDir('/definitely/not/here', { today: TEST_TODAY });
     expect(problems).toEqual([expect.objectContaining({ message: 'is not a configuration directory' })]);
+  });
+});
+
+describe('the disclosure-risk gate', () => {
+  test('within the ceiling no acceptance is needed; lowering the ceiling below a recorded figure needs one', () => {
+    expect(problemsOf(fixture())).toEqual([]);
+    const lower = fixture().edit('platform.yaml', (d) => (d.disclosureRisk.ceiling = 0.001));
+    expect(problemsOf(lower)).toEqual([expect.objectContaining({ file: expect.stringMatching(/medisight-prescribing.yaml$/), field: 'approval.riskAcceptance' })]);
+  });
+
+  test('without disclosureRisk in platform.yaml there is no gate (a deployment opts in)', () => {
+    const none = fixture().edit('platform.yaml', (d) => delete d.disclosureRisk);
+    none.edit('projects/ncl-winter-planning.yaml', (d) => delete d.approval.riskAcceptance);
+    expect(problemsOf(none)).toEqual([]);
+  });
+
+  test('an expired approval is not held to the gate', () => {
+    const f = fixture();
+    expect(problemsOf(f.edit('projects/kcl-covid-recovery.yaml', (d) => delete d.approval.disclosureRisk))).toEqual([]);
+  });
+
+  test('sde risk loads a config that lacks the figures the gate needs (riskGate: false)', () => {
+    const f = fixture().edit('projects/ncl-winter-planning.yaml', (d) => delete d.approval.riskAcceptance);
+    expect(() => loadConfig(f.dir, { today: TEST_TODAY })).toThrow(ConfigError);
+    expect(loadConfig(f.dir, { today: TEST_TODAY, riskGate: false }).projects).toHaveLength(4);
   });
 });
 

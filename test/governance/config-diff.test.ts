@@ -31,6 +31,9 @@ function changed() {
       date: '2027-07-01',
       citizenMembersPresent: 2,
       citizenMembers: ['CM-04', 'CM-09'],
+      // The extension keeps the grant's measured risk and its acceptance.
+      disclosureRisk: d.approval.disclosureRisk,
+      riskAcceptance: d.approval.riskAcceptance,
     };
     d.datasets.gp_events.columns.push('gp_practice_code');
     d.datasets.demographics.columns = d.datasets.demographics.columns.filter((c: string) => c !== 'ethnicity');

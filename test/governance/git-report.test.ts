@@ -100,6 +100,8 @@ test('an extension with a new approval naming the citizen members passes', async
         date: '2026-11-12',
         citizenMembersPresent: 2,
         citizenMembers: ['CM-02', 'CM-09'],
+        disclosureRisk: d.approval.disclosureRisk,
+        riskAcceptance: d.approval.riskAcceptance,
       };
     });
     const r = await run('validate', '--config', config, '--today', TODAY, '--since', 'v1');

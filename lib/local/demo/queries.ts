@@ -11,8 +11,11 @@ import { projectAccess, projectState, type SdeConfig } from '../../config/model'
 import type { ProjectConfig } from '../../config/schema';
 import { queryAsProject, syncCuratedCache } from '../runners/query';
 import { QueryRefused } from '../../query/sql-guard';
+import { riskReport, type RiskReport } from '../../governance/disclosure-risk';
+import { renderRiskText } from '../../governance/risk-render';
 import { buildAccessMatrix } from '../../reports/access-matrix';
 import { renderAccessMatrixHtml, renderAccessMatrixMarkdown } from '../../reports/access-matrix-render';
+import { duckdbRiskRunner } from '../runners/risk';
 import { workdirLayout } from '../workdir';
 
 export interface DemoQuery {
@@ -71,6 +74,8 @@ export interface DemoQueryOutcome extends DemoQuery {
 export interface DemoQueriesResult {
   readonly outcomes: readonly DemoQueryOutcome[];
   readonly accessMatrixFiles: readonly string[];
+  /** The approvals' re-identification risk, measured on the demo's curated data. */
+  readonly risk: RiskReport;
 }
 
 export async function runDemoQueries(options: {
@@ -102,10 +107,25 @@ export async function runDemoQueries(options: {
 
   const out = workdirLayout(workdir).out;
   fs.mkdirSync(out, { recursive: true });
-  const matrix = buildAccessMatrix(config);
+  // The risk each approval carries, measured by the platform on the data it grants (sde risk).
+  const runner = await duckdbRiskRunner(config, curatedRoot);
+  let risk: RiskReport;
+  try {
+    const measurable = config.projects.filter((p) => ['active', 'not_started'].includes(projectState(p, config.today)));
+    risk = await riskReport(config, measurable, runner, 'duckdb (local curated copy)');
+  } finally {
+    runner.close();
+  }
+  fs.writeFileSync(path.join(out, 'risk.json'), `${JSON.stringify(risk, null, 2)}\n`);
+  fs.writeFileSync(path.join(out, 'risk.txt'), renderRiskText(risk));
+  log('Re-identification risk of each approval (share of people in classes under 5, the worst measure; out/risk.txt):');
+  for (const p of risk.projects) log(`  ${p.projectId}: ${p.gate.message}`);
+  log('  (the approvals record figures measured on 50,000 synthetic people: sde demo --people 50000, then sde risk, reproduces them;');
+  log('   a smaller population makes every class smaller, so a grant can cross the ceiling here that does not there)');
+  const matrix = buildAccessMatrix(config, risk);
   const files = [path.join(out, 'access-matrix.md'), path.join(out, 'access-matrix.html')];
   fs.writeFileSync(files[0], renderAccessMatrixMarkdown(matrix));
   fs.writeFileSync(files[1], renderAccessMatrixHtml(matrix));
   log(`Access matrix for the data access committee: ${files.map((f) => path.relative(workdir, f)).join(', ')}`);
-  return { outcomes, accessMatrixFiles: files };
+  return { outcomes, accessMatrixFiles: files, risk };
 }
