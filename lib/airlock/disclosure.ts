@@ -382,13 +382,15 @@ function suppress(ctx: Ctx, r: number, column: string, rule: RuleId, why: string
 function flagCell(ctx: Ctx, r: number, col: ColumnInfo, cell: CellValue, asCount: boolean): void {
   const { run, settings } = ctx;
   const where = [{ row: r + 1, column: col.name }];
-  if (cell.kind === 'missing' && settings.missingValues === 'review') {
+  // A blank count can be a zero in disguise (an empty group); a blank statistic is usually
+  // "not applicable" (a model's summary row). Written-out NA, NaN or infinity always needs a look.
+  if (cell.kind === 'missing' && settings.missingValues === 'review' && (asCount || !cell.blank)) {
     run.find(
       'missing',
       'review',
       col.name,
       where,
-      `column "${col.name}" is numeric but has missing values (blank, NA, NaN, null or infinity): a reviewer checks they disclose nothing (an empty group, a division by zero)`,
+      `column "${col.name}" has missing values (${asCount ? 'blank, ' : ''}NA, NaN, null or infinity): a reviewer checks they disclose nothing (an empty group, a division by zero)`,
     );
   } else if (cell.kind === 'text') {
     run.find(

@@ -95,7 +95,8 @@ export type CellValue =
       readonly disguised: boolean;
     }
   | { readonly kind: 'suppressed' }
-  | { readonly kind: 'missing' }
+  /** No value: a blank cell, or NA, NaN, null, infinity, ... written out. */
+  | { readonly kind: 'missing'; readonly blank: boolean }
   | { readonly kind: 'text'; readonly numbers: readonly number[] };
 
 const CURRENCY = /^[£$€¥₹]\s?|\s?[£$€¥₹]$/g;
@@ -199,7 +200,7 @@ export function textWords(text: string): string[] {
 export function readCell(raw: string): CellValue {
   const text = normaliseCell(raw);
   const lower = text.toLowerCase();
-  if (MISSING_MARKS.has(lower)) return { kind: 'missing' };
+  if (MISSING_MARKS.has(lower)) return { kind: 'missing', blank: text === '' };
   if (SUPPRESSION_MARKS.has(lower)) return { kind: 'suppressed' };
   const n = numberOf(text, raw);
   if (n) return n;
