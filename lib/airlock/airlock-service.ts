@@ -210,6 +210,7 @@ export class AirlockService {
                 classifications: f.classifications,
                 contributions: await this.store.readContributions(current.id, f.name),
                 memory,
+                words: { statement: current.statement, ...(f.description === undefined ? {} : { description: f.description }) },
               },
               this.settings,
             )

@@ -61,6 +61,11 @@ export interface FileCheckInput {
   readonly contributions?: Uint8Array;
   /** What the project released before (and the other files of the request): differencing. */
   readonly memory?: readonly MemoryTable[];
+  /**
+   * The requester's words that leave with the release (the request's statement and the file's
+   * description go into the manifest): a count can hide there too.
+   */
+  readonly words?: { readonly statement?: string; readonly description?: string };
 }
 
 export interface FileCheckResult {
@@ -247,6 +252,9 @@ export function checkOutputFile(input: FileCheckInput, settings: AirlockSettings
   linkToSuppressedCounts(ctx, countSuppressedRows);
   protectMagnitudes(ctx);
   flagTextAndCategories(ctx);
+  flagRepeatedRows(ctx);
+  protectRemainders(ctx);
+  flagRequesterWords(ctx);
   const memory = memoryTable(shape, `file ${input.name}`, (r) => groupSize(shape, r));
   checkDifferencing(ctx, memory);
   roundCounts(ctx);
@@ -316,6 +324,11 @@ interface Ctx {
 }
 
 const num = (c: CellValue): number | null => (c.kind === 'number' ? c.value : null);
+
+/** The largest absolute value in a column. */
+function columnMax(shape: TableShape, col: ColumnInfo): number {
+  return Math.max(0, ...shape.cells.map((row) => Math.abs(num(row[col.index]) ?? 0)));
+}
 
 /**
  * The number of people a row's statistics are over: the smallest non-zero count of the
@@ -563,13 +576,23 @@ function checkStatistics(ctx: Ctx): void {
       }
       const v = Math.abs(cell.value);
       if ((col.statistic === 'percentage' || col.statistic === 'proportion' || col.statistic === 'rate') && col.scale !== undefined) {
-        const numerator = Math.round((v * n) / col.scale);
-        const complement = n - numerator;
-        if (numerator >= 1 && numerator <= threshold) {
-          if (suppress(ctx, r, col.name, 'percentage_numerator', `about ${numerator} of the ${n} people (1 to ${threshold} is too few)`)) numerators++;
-        } else if (v <= col.scale && complement >= 1 && complement <= threshold) {
-          if (suppress(ctx, r, col.name, 'percentage_numerator', `all but about ${complement} of the ${n} people (1 to ${threshold} is too few)`)) numerators++;
-        } else if ((v === 0 || v === col.scale) && settings.zeros === 'review') {
+        // A "share" may be written out of 1 or of 100: every scale the column's values allow is tried.
+        const scales = col.statistic === 'rate' ? [col.scale] : [...new Set([col.scale, ...(columnMax(shape, col) <= 1.0001 ? [1] : []), 100])];
+        let done = false;
+        for (const scale of scales) {
+          if (done || v > scale * 1.0001) continue;
+          const numerator = Math.round((v * n) / scale);
+          const complement = n - numerator;
+          if (numerator >= 1 && numerator <= threshold) {
+            if (suppress(ctx, r, col.name, 'percentage_numerator', `about ${numerator} of the ${n} people (1 to ${threshold} is too few)`)) numerators++;
+            done = true;
+          } else if (complement >= 1 && complement <= threshold) {
+            if (suppress(ctx, r, col.name, 'percentage_numerator', `all but about ${complement} of the ${n} people (1 to ${threshold} is too few)`))
+              numerators++;
+            done = true;
+          }
+        }
+        if (!done && (v === 0 || v === col.scale) && settings.zeros === 'review') {
           run.find('zeros', 'review', col.name, [{ row: r + 1, column: col.name }], `column "${col.name}" says nobody or everybody in a group (0 or 100%)`);
         }
       } else if (col.statistic === 'rate') {
@@ -901,10 +924,12 @@ function proseReason(text: string, header: boolean): string | undefined {
   if (words.length >= (header ? 4 : 5)) return `reads as a sentence (${words.length} words)`;
   if (header) {
     if (/[=:]\s*\d/.test(normaliseCell(text))) return 'gives a number (n=..., x: ...)';
+    if (words.length >= 1 && numbers.some((n) => n >= 1 && n <= 10) && !/^[a-z]+(_\d+)+$/i.test(normaliseCell(text))) return 'mixes words and a small number';
     if (words.some((w) => NUMBER_WORDS.has(w)) && words.length >= 2) return 'has a number in words';
     return undefined;
   }
   if (words.length >= 1 && numbers.length >= 1) return 'mixes words and numbers';
+  if (/^[<>≤≥]=?\s*\d/.test(normaliseCell(text))) return 'gives a number as a bound (<5): how small a group is';
   if (words.length >= 2 && words.some((w) => NUMBER_WORDS.has(w))) return 'has a number in words';
   return undefined;
 }
@@ -952,6 +977,97 @@ function flagTextAndCategories(ctx: Ctx): void {
     );
   }
   run.set('free_text', texts > 0 ? 'needs_review' : 'passed', `${plural(texts, 'cell')} of free text`);
+}
+
+/**
+ * Rows whose categories repeat: a table that lists the same group twice counts people by
+ * repetition (a listing dressed as a table), whatever its numbers say.
+ */
+function flagRepeatedRows(ctx: Ctx): void {
+  const { run, shape } = ctx;
+  const cats = shape.columns.filter((c) => c.role === 'category');
+  if (cats.length === 0) return;
+  const seen = new Map<string, number>();
+  const repeated: { row: number; column: string }[] = [];
+  shape.text.forEach((row, r) => {
+    const key = JSON.stringify(cats.map((c) => row[c.index].toLowerCase()));
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, r);
+    else repeated.push({ row: r + 1, column: cats[0].name });
+  });
+  if (repeated.length > 0)
+    run.find(
+      'row_level',
+      'review',
+      undefined,
+      repeated,
+      `${plural(repeated.length, 'row')} repeat${repeated.length === 1 ? 's' : ''} the categories of an earlier row: how often a group appears is itself a count (aggregate the table so each group appears once)`,
+      'repeated_rows',
+    );
+}
+
+/**
+ * A total that leaves a small remainder: when a total row (or column) is 1..threshold more
+ * than the cells it totals, the table hides a small group that subtraction reveals; the
+ * total is suppressed (and secondary suppression is not needed: the group is not shown).
+ */
+function protectRemainders(ctx: Ctx): void {
+  const { shape, settings, table } = ctx;
+  const threshold = settings.suppressionThreshold;
+  const counts = shape.columns.filter((c) => shape.countColumns.includes(c.name));
+  const n = (r: number, c: ColumnInfo) => num(shape.cells[r][c.index]);
+  // Total columns, row by row.
+  for (const total of counts.filter((c) => shape.totalColumns.includes(c.name))) {
+    const parts = counts.filter((c) => !shape.totalColumns.includes(c.name));
+    if (parts.length === 0) continue;
+    shape.cells.forEach((_, r) => {
+      const t = n(r, total);
+      const values = parts.map((p) => n(r, p));
+      if (t === null || values.some((v) => v === null)) return;
+      const rest = Math.abs(t) - values.reduce<number>((a, b) => a + Math.abs(b ?? 0), 0);
+      if (rest >= 1 && rest <= threshold)
+        suppress(ctx, r, total.name, 'threshold', `the total is ${rest} more than the cells it adds up: a hidden group of 1 to ${threshold}`);
+    });
+  }
+  // Total rows of a table with one category.
+  const cats = shape.columns.filter((c) => c.role === 'category');
+  if (cats.length !== 1) return;
+  const totalRows = new Set(shape.totalRows);
+  for (const t of totalRows) {
+    for (const c of counts) {
+      const tv = n(t, c);
+      const values = table.rows
+        .map((_, r) => r)
+        .filter((r) => !totalRows.has(r))
+        .map((r) => n(r, c));
+      if (tv === null || values.some((v) => v === null)) continue;
+      const rest = Math.abs(tv) - values.reduce<number>((a, b) => a + Math.abs(b ?? 0), 0);
+      if (rest >= 1 && rest <= threshold)
+        suppress(ctx, t, c.name, 'threshold', `the total is ${rest} more than the rows it adds up: a hidden group of 1 to ${threshold}`);
+    }
+  }
+}
+
+/** The statement and the description leave in the release manifest: numbers in them go to a reviewer. */
+function flagRequesterWords(ctx: Ctx): void {
+  const words = ctx.run.input.words;
+  if (!words) return;
+  for (const [what, text] of [
+    ['statement', words.statement],
+    ['description', words.description],
+  ] as const) {
+    if (text === undefined) continue;
+    const small = textNumbers(text).filter((v) => v >= 1 && v <= ctx.settings.suppressionThreshold);
+    if (small.length > 0)
+      ctx.run.find(
+        'free_text',
+        'review',
+        undefined,
+        [],
+        `the request's ${what} (which the release manifest carries out) holds ${small.length === 1 ? 'the small number' : 'the small numbers'} ${small.join(', ')}: a reviewer checks it is not a count`,
+        what,
+      );
+  }
 }
 
 function checkDifferencing(ctx: Ctx, current: MemoryTable): void {

@@ -285,6 +285,25 @@ export function countValue(value: string): number | null {
   return numericValue(value);
 }
 
+/**
+ * A column of fractions that adds up to 100 (or 1), with or without a total of 100 (or 1)
+ * among them, is a distribution: percentages (proportions) of a whole, whatever the header.
+ */
+function shareByContent(values: readonly number[]): { kind: StatisticKind; scale: number } | undefined {
+  if (values.length < 2 || values.some((v) => v < 0)) return undefined;
+  const sum = values.reduce((a, b) => a + b, 0);
+  const max = Math.max(...values);
+  const near = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol;
+  for (const [scale, kind] of [
+    [100, 'percentage'],
+    [1, 'proportion'],
+  ] as const) {
+    const tol = scale * 0.006;
+    if (max <= scale + tol && (near(sum, scale, tol) || (near(max, scale, tol) && near(sum, 2 * scale, 2 * tol)))) return { kind, scale };
+  }
+  return undefined;
+}
+
 function looksLikeYears(values: readonly number[]): boolean {
   return values.length > 0 && values.every((v) => Number.isInteger(v) && v >= 1900 && v <= 2100);
 }
@@ -380,20 +399,24 @@ export function classifyTable(table: Table, spec: TableSpec = {}, classification
       };
     }
     if (!whole) {
-      const stat = byHeader ?? { kind: 'unknown' as StatisticKind };
+      const stat = byHeader ?? shareByContent(numbers.map((n) => n.value)) ?? { kind: 'unknown' as StatisticKind };
+      // Every value a hair from a whole number (3.0001): counts dressed as a statistic, checked as counts too.
+      const nearWhole = numbers.every((n) => Math.abs(n.value - Math.round(n.value)) <= 0.01) && stat.kind !== 'percentage' && stat.kind !== 'proportion';
       return {
         ...base,
         role: magnitude && !byHeader ? ('magnitude' as const) : ('statistic' as const),
         statistic: stat.kind,
         ...(stat.scale !== undefined ? { scale: stat.scale } : {}),
-        alsoCount: labelledCounts.has(index),
+        alsoCount: labelledCounts.has(index) || nearWhole,
         magnitude,
         looksCategorical: false,
-        why: byHeader
-          ? `numbers with fractions, named a ${stat.kind}`
-          : magnitude
-            ? 'numbers with fractions, named an amount'
-            : 'numbers with fractions (not counts)',
+        why: nearWhole
+          ? 'numbers a hair from whole numbers: checked as counts too'
+          : byHeader
+            ? `numbers with fractions, named a ${stat.kind}`
+            : magnitude
+              ? 'numbers with fractions, named an amount'
+              : 'numbers with fractions (not counts)',
       };
     }
     // Whole numbers: a count, whatever the header says; a statistic header adds its checks.

@@ -197,3 +197,50 @@ describe('free text', () => {
     expect(check(text).report.findings.filter((f) => f.rule === 'free_text')).toEqual([]);
   });
 });
+
+describe('statistics recognised by their content', () => {
+  test('fractions adding up to 100 are percentages whatever the header: 2.5% of 120 people is 3', () => {
+    const r = check('area,patients,share_of_cases\nA,120,2.5\nB,200,47.5\nC,210,50.0\n');
+    // The header says nothing; the column adds up to 100: its numerator is checked.
+    const r2 = check('area,patients,value\nA,120,2.5\nB,200,47.5\nC,210,50.0\n');
+    for (const x of [r, r2]) expect(x.report.changes.find((c) => c.row === 1 && c.rule === 'percentage_numerator')).toBeDefined();
+  });
+
+  test('fractions adding up to 1 are proportions', () => {
+    const r = check('area,patients,value\nA,400,0.01\nB,200,0.49\nC,210,0.5\n');
+    expect(r.report.changes.find((c) => c.row === 1 && c.rule === 'percentage_numerator')).toBeDefined();
+  });
+});
+
+describe('counts hidden in the shape of the table or in the words around it', () => {
+  test('a total 3 more than the rows it adds up hides a group of 3: the total is suppressed', () => {
+    const r = check('age_band,admissions\n18-64,250\n65+,200\nTotal,453\n');
+    expect(cell(r.output, 3, 'admissions')).toBe('[c]');
+    const wide = check('area,F,M,total\nA,150,160,312\nB,170,180,350\n');
+    expect(cell(wide.output, 1, 'total')).toBe('[c]');
+    expect(cell(wide.output, 2, 'total')).toBe('350');
+  });
+
+  test('rows that repeat their categories count people by repetition', () => {
+    expect(rules(check('area,flag\nBarnet,1000\nBarnet,1000\nCamden,1000\n'))).toContain('row_level:review');
+  });
+
+  test('a count dressed as a statistic (3.0001 over a large n) is checked as a count too', () => {
+    const r = check('area,patients,mean_score\nA,500,3.0001\nB,500,150.0002\nC,500,160.0001\n');
+    expect(cell(r.output, 1, 'mean_score')).toBe('[c]');
+  });
+
+  test('a number given as a bound (<5) goes to a reviewer', () => {
+    expect(rules(check('area,deaths\nBarnet,<5\nCamden,<5\n'))).toContain('free_text:review');
+  });
+
+  test('a header that mixes words and a small number goes to a reviewer; age_0_4 style names do not', () => {
+    expect(rules(check('area,deaths 3\nA,150\nB,160\n'))).toContain('free_text:review');
+    expect(check('area,age_0_4,age_5_9\nA,150,160\nB,170,180\n').report.findings.filter((f) => f.rule === 'free_text')).toEqual([]);
+  });
+
+  test('the statement and the description leave in the manifest: a small number in them goes to a reviewer', () => {
+    const r = check('area,n\nA,150\nB,160\n', { words: { statement: 'Admissions by area', description: 'Admissions by area; Barnet had 2 deaths' } });
+    expect(r.report.findings.map((f) => f.id)).toEqual(['free_text:description']);
+  });
+});

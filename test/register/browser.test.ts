@@ -101,11 +101,11 @@ test('shows every project from the config with its status, and each month of use
   // ncl: 12 queries of 1 MB in October; 3 queries and 2 refusals in November (withheld).
   expect(await tableRows(page, 'How Winter emergency admissions planning for North Central London used the data, by month')).toEqual([
     ['October 2026', '12', '0', '12 MB', '0'],
-    ['November 2026', 'fewer than 8', 'fewer than 8', 'not shown (few queries)', '0'],
+    ['November 2026', 'fewer than 11', 'fewer than 11', 'not shown (few queries)', '0'],
   ]);
-  // ucl: 8 queries (one unmeasured) and 1 release in November.
+  // ucl: 8 queries (one unmeasured) and 1 release in November, under the threshold of 10.
   expect(await tableRows(page, 'How Patterns of multiple long-term conditions and prescribing in London used the data, by month')).toEqual([
-    ['November 2026', '8', '0', '14 MB (some queries not measured)', 'fewer than 8'],
+    ['November 2026', 'fewer than 11', '0', 'not shown (few queries)', 'fewer than 11'],
   ]);
   await expect(page.locator('section[aria-labelledby="ncl-winter-planning"]').textContent()).resolves.toContain(
     'First used on 3 October 2026; last used on 3 November 2026.',

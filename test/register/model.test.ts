@@ -56,7 +56,7 @@ describe('the register of the example config', () => {
       ['ucl-multimorbidity', 'active'],
     ]);
     expect(register.asOf).toBe(TEST_TODAY);
-    expect(register.disclosure.threshold).toBe(7); // platform.yaml airlock.suppressionThreshold
+    expect(register.disclosure.threshold).toBe(10); // platform.yaml airlock.suppressionThreshold
   });
 
   test('says who, why, on what legal basis and approval, for how long', () => {
@@ -103,8 +103,8 @@ describe('the register of the example config', () => {
       },
       {
         month: '2026-11',
-        queries: { fewerThan: 8 },
-        refusedQueries: { fewerThan: 8 },
+        queries: { fewerThan: 11 },
+        refusedQueries: { fewerThan: 11 },
         dataScannedBytes: null,
         dataScanned: 'not shown (few queries)',
         outputsReleased: { count: 0 },
@@ -117,11 +117,12 @@ describe('the register of the example config', () => {
     expect(ucl.months).toEqual([
       {
         month: '2026-11',
-        queries: { count: 8 },
+        // 8 queries: under the threshold of 10, so the count and the data scanned are withheld.
+        queries: { fewerThan: 11 },
         refusedQueries: { count: 0 },
-        dataScannedBytes: 14_000_000,
-        dataScanned: '14 MB (some queries not measured)',
-        outputsReleased: { fewerThan: 8 },
+        dataScannedBytes: null,
+        dataScanned: 'not shown (few queries)',
+        outputsReleased: { fewerThan: 11 },
       },
     ]);
   });
@@ -195,7 +196,7 @@ describe('the data files', () => {
       'ucl-multimorbidity',
     ]);
     expect(lines[3]).toMatch(/,2026-10,12,0,12000000,0$/);
-    expect(lines[4]).toMatch(/,2026-11,fewer than 8,fewer than 8,,0$/);
+    expect(lines[4]).toMatch(/,2026-11,fewer than 11,fewer than 11,,0$/);
   });
 
   test('register.csv neutralises spreadsheet formulas coming from the config', () => {

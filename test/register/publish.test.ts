@@ -112,7 +112,8 @@ test('on AWS: bytes scanned from Athena, kept from the published register once A
       Body: gzipSync(JSON.stringify({ Records: trail })),
     }),
   );
-  const snapshot = registerConfigSnapshot(config);
+  // The worked figures below (9 and 10 queries a month) are shown at the old threshold of 7.
+  const snapshot = registerConfigSnapshot({ ...config, platform: { ...config.platform, airlock: { ...config.platform.airlock!, suppressionThreshold: 7 } } });
   const all = new Map(
     [...september, ...november].map((r) => [String(r.responseElements!.queryExecutionId), execution(String(r.responseElements!.queryExecutionId), 2_000_000)]),
   );

@@ -317,6 +317,23 @@ function disclosive(): CorpusEntry[] {
     name: 'listing.csv',
     bytes: csv(`ref,diagnosis\n${Array.from({ length: 25 }, (_, i) => `R${i},${i % 3 ? 'asthma' : 'copd'}`).join('\n')}\n`),
   });
+  // Counts hidden in the table's shape.
+  add({ family: 'hidden in the shape', name: 'totals.csv', bytes: csv('age_band,admissions\n18-64,250\n65+,200\nTotal,453\n'), cells: [[3, 'admissions']] });
+  add({ family: 'hidden in the shape', name: 'totals.csv', bytes: csv('area,F,M,total\nA,150,160,312\nB,170,180,350\n'), cells: [[1, 'total']] });
+  add({ family: 'hidden in the shape', name: 'repeated.csv', bytes: csv('area,flag\nBarnet,1000\nBarnet,1000\nCamden,1000\n') });
+  add({
+    family: 'hidden in the shape',
+    name: 'dressed.csv',
+    bytes: csv('area,patients,mean_score\nA,500,3.0001\nB,500,150.0002\nC,500,160.0001\n'),
+    cells: [[1, 'mean_score']],
+  });
+  add({ family: 'hidden in the shape', name: 'bounds.csv', bytes: csv('area,deaths\nBarnet,<5\nCamden,<5\n') });
+  add({
+    family: 'hidden in the shape',
+    name: 'distribution.csv',
+    bytes: csv('area,patients,value\nA,120,2.5\nB,200,47.5\nC,210,50.0\n'),
+    cells: [[1, 'value']],
+  });
   // Wide tables with year columns.
   add({
     family: 'columns named by year',
