@@ -325,6 +325,59 @@ describe('the airlock over the S3 store', () => {
     expect(await keys(s.bucket, 'released/')).toEqual([]);
   });
 
+  test('classify, return and resubmit over the bucket: the returned request is marked with If-Match, the thread is kept', async () => {
+    const s = await setup();
+    const req = await s.airlock.request({
+      projectId: PROJECT,
+      files: [{ path: s.input, description: 'Counts by area from a test query' }],
+      requester: REQUESTER,
+    });
+    if (!req.ok) throw new Error(req.refusal.message);
+    const first = req.value.id;
+    await s.airlock.check(first);
+    const classified = await s.airlock.classify(first, 'reviewer-a', {
+      file: 'beds-by-area.csv',
+      column: 'F',
+      role: 'count',
+      reason: 'female patients, a count',
+    });
+    expect(classified.ok && classified.value.request.files[0].classifications?.[0]).toMatchObject({ column: 'F', reviewer: 'reviewer-a' });
+    expect((await s.airlock.review(first, 'reviewer-b', 'return', 'split the totals out')).ok).toBe(true);
+    fs.writeFileSync(s.input, 'area,F,M\nA,150,160\nB,170,180\n');
+    const again = await s.airlock.request({
+      projectId: PROJECT,
+      files: [{ path: s.input, description: 'Counts by area, without totals' }],
+      requester: REQUESTER,
+      resubmits: first,
+    });
+    if (!again.ok) throw new Error(again.refusal.message);
+    const checked = await s.airlock.check(again.value.id);
+    expect(checked.ok && checked.value.request.state).toBe('checked');
+    const thread = await s.airlock.thread(again.value.id);
+    expect(thread.map((r) => r.id)).toEqual([first, again.value.id]);
+    expect(thread[0]).toMatchObject({ state: 'returned', resubmittedAs: again.value.id });
+    // The mark was a conditional update of the returned request's state, as every update is.
+    const marks = s.sent.filter((c) => c.method === 'PUT' && c.key === `requests/${first}/request.json`);
+    expect(marks.at(-1)?.ifMatch).toBeDefined();
+  });
+
+  test("a researcher's submission record cannot claim a query provenance or a reviewer's classification", async () => {
+    const s = await setup();
+    const req = await s.airlock.request({
+      projectId: PROJECT,
+      files: [{ path: s.input, description: 'Counts by area from a test query' }],
+      requester: REQUESTER,
+    });
+    if (!req.ok) throw new Error(req.refusal.message);
+    const key = `submissions/${PROJECT}/${req.value.id}/request.json`;
+    const forged = {
+      ...req.value,
+      files: req.value.files.map((f) => ({ ...f, classifications: [{ column: 'F', role: 'category', reviewer: 'reviewer-a', time: '', reason: 'x' }] })),
+    };
+    await s3.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: key, Body: JSON.stringify(forged) }));
+    await expect(s.airlock.check(req.value.id)).rejects.toThrow(/its files carry reviewers' classifications/);
+  });
+
   test("an unknown request id is the user's mistake, named with the bucket", async () => {
     const s = await setup();
     await expect(s.airlock.check('req-20261122-00000000')).rejects.toThrow(`there is no output request req-20261122-00000000 in s3://${s.bucket}`);
