@@ -89,7 +89,18 @@ describe('a query result, requested for release by its id', () => {
     const id = /query id ([0-9a-f-]{36})/.exec(q.err)![1];
     const kept = fs.readFileSync(path.join(workdir, 'results', 'medisight-prescribing', `${id}.csv`), 'utf8');
     expect(kept.trimEnd()).toBe(q.out);
-    const r = await sde('output', 'request', '--project', 'medisight-prescribing', '--query-id', id, '--statement', 'Items by BNF code', '--description', 'Items by BNF code: a COUNT grouped by code');
+    const r = await sde(
+      'output',
+      'request',
+      '--project',
+      'medisight-prescribing',
+      '--query-id',
+      id,
+      '--statement',
+      'Items by BNF code',
+      '--description',
+      'Items by BNF code: a COUNT grouped by code',
+    );
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^Submitted output request \S+ for project medisight-prescribing \(1 file\)/);

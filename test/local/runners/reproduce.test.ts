@@ -48,7 +48,16 @@ test('a query result is reproduced byte for byte; after a new batch it differs, 
     curatedObjects: [expect.objectContaining({ dataset: 'hospital_episodes', batchId: 'batch-0001' })],
   });
 
-  const req = await sde('output', 'request', '--project', 'ncl-winter-planning', '--query-id', queryId, '--description', 'Episodes by sex: the count of emergency episodes');
+  const req = await sde(
+    'output',
+    'request',
+    '--project',
+    'ncl-winter-planning',
+    '--query-id',
+    queryId,
+    '--description',
+    'Episodes by sex: the count of emergency episodes',
+  );
   expect(req.code).toBe(0);
   const id = /(req-\d{8}-[0-9a-f]{8})/.exec(req.out)![1];
   const show = await sde('output', 'show', '--request', id);
@@ -64,7 +73,11 @@ test('a query result is reproduced byte for byte; after a new batch it differs, 
   const s3 = await startLocalS3({ directory: workdirLayout(workdir).s3, buckets: [bucketNames(config).curated] });
   try {
     await s3.client.send(
-      new PutObjectCommand({ Bucket: bucketNames(config).curated, Key: 'hospital_episodes/load_date=2026-11-20/batch-0002.parquet', Body: fs.readFileSync(file) }),
+      new PutObjectCommand({
+        Bucket: bucketNames(config).curated,
+        Key: 'hospital_episodes/load_date=2026-11-20/batch-0002.parquet',
+        Body: fs.readFileSync(file),
+      }),
     );
   } finally {
     await s3.stop();
@@ -75,7 +88,7 @@ test('a query result is reproduced byte for byte; after a new batch it differs, 
   expect(later.err).toMatch(/curated data: hospital_episodes\/load_date=2026-11-20\/batch-0002.parquet \(batch batch-0002\) is new/);
 });
 
-test('a result edited after the query ran is not accepted as that query\'s result', async () => {
+test("a result edited after the query ran is not accepted as that query's result", async () => {
   const q = await sde('query', '--project', 'ncl-winter-planning', '--sql', SQL, '--format', 'csv');
   const queryId = /query id ([0-9a-f-]{36})/.exec(q.err)![1];
   fs.appendFileSync(path.join(workdir, 'results', 'ncl-winter-planning', `${queryId}.csv`), '9,1\r\n');

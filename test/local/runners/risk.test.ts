@@ -49,7 +49,9 @@ test('sde risk: each active approval measured; one over the ceiling without an a
 
   const matrix = await sde('access-matrix', '--risk', file);
   expect(matrix.code).toBe(0);
-  expect(matrix.out).toMatch(/\| medisight-prescribing \|.*100.0% of 14 people in classes under 5, 100.0% under 10 \(measured 2026-11-22: prescriptions: gp_practice_code, issue_month\); OVER the ceiling of 5.0% without an acceptance/);
+  expect(matrix.out).toMatch(
+    /\| medisight-prescribing \|.*100.0% of 14 people in classes under 5, 100.0% under 10 \(measured 2026-11-22: prescriptions: gp_practice_code, issue_month\); OVER the ceiling of 5.0% without an acceptance/,
+  );
   expect(matrix.out).toMatch(/\| ncl-winter-planning \|.*over the ceiling of 5.0%, accepted \(DAC-2026-014-R1\)/);
 });
 
@@ -63,10 +65,14 @@ test('sde risk --project, as text, and --show-sql', async () => {
   expect((await sde('risk', '--project', 'nope')).code).toBe(2);
 });
 
-test('the access matrix shows each approval\'s recorded risk without a report', async () => {
+test("the access matrix shows each approval's recorded risk without a report", async () => {
   const r = await sde('access-matrix');
-  expect(r.out).toMatch(/\| ucl-multimorbidity \|.*100.0% of 48969 people in classes under 5, 100.0% under 10 \(recorded 2026-11-20: demographics \+ gp_events \+ prescriptions linked/);
-  expect(r.out).toMatch(/\| medisight-prescribing \|.*0.1% of 29438 people in classes under 5, 0.1% under 10 \(recorded 2026-11-20: .*\); within the ceiling of 5.0%/);
+  expect(r.out).toMatch(
+    /\| ucl-multimorbidity \|.*100.0% of 48969 people in classes under 5, 100.0% under 10 \(recorded 2026-11-20: demographics \+ gp_events \+ prescriptions linked/,
+  );
+  expect(r.out).toMatch(
+    /\| medisight-prescribing \|.*0.1% of 29438 people in classes under 5, 0.1% under 10 \(recorded 2026-11-20: .*\); within the ceiling of 5.0%/,
+  );
   const html = await sde('access-matrix', '--format', 'html', '--out', path.join(workdir, 'matrix.html'));
   expect(html.code).toBe(0);
   expect(fs.readFileSync(path.join(workdir, 'matrix.html'), 'utf8')).toMatch(/The committee accepted this risk \(DAC-2026-014-R1, 2026-11-21\)/);
