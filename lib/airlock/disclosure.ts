@@ -254,6 +254,7 @@ export function checkOutputFile(input: FileCheckInput, settings: AirlockSettings
   flagTextAndCategories(ctx);
   flagRepeatedRows(ctx);
   protectRemainders(ctx);
+  flagSparseTable(ctx);
   flagRequesterWords(ctx);
   const memory = memoryTable(shape, `file ${input.name}`, (r) => groupSize(shape, r));
   checkDifferencing(ctx, memory);
@@ -613,6 +614,15 @@ function checkStatistics(ctx: Ctx): void {
         );
       }
     });
+    if (col.role === 'statistic' && col.statistic === 'unknown' && col.decidedBy === 'platform' && !col.alsoCount) {
+      run.find(
+        'unknown_statistic',
+        'review',
+        col.name,
+        [],
+        `column "${col.name}" holds fractions that are not named as a mean, median, percentage, rate or spread: a reviewer says what it is (sde output classify --column "${col.name}" --role statistic --statistic KIND) or checks every value`,
+      );
+    }
     if (noGroup.length > 0) {
       run.find(
         'no_group_size',
@@ -930,7 +940,7 @@ function proseReason(text: string, header: boolean): string | undefined {
   }
   if (words.length >= 1 && numbers.length >= 1) return 'mixes words and numbers';
   if (/^[<>≤≥]=?\s*\d/.test(normaliseCell(text))) return 'gives a number as a bound (<5): how small a group is';
-  if (words.length >= 2 && words.some((w) => NUMBER_WORDS.has(w))) return 'has a number in words';
+  if (words.some((w) => NUMBER_WORDS.has(w)) && (words.length >= 2 || /^\p{L}+$/u.test(normaliseCell(text)))) return 'has a number in words';
   return undefined;
 }
 
@@ -983,6 +993,27 @@ function flagTextAndCategories(ctx: Ctx): void {
  * Rows whose categories repeat: a table that lists the same group twice counts people by
  * repetition (a listing dressed as a table), whatever its numbers say.
  */
+/**
+ * A table whose rows are mostly suppressed: each row still shows which combination of
+ * categories exists (someone has it), so a sparse table of rare combinations is a listing in
+ * all but its counts. Half the rows or more with every count suppressed goes to a reviewer.
+ */
+function flagSparseTable(ctx: Ctx): void {
+  const { run, shape, out } = ctx;
+  const counts = shape.countColumns.map((c) => ctx.table.columns.indexOf(c));
+  if (counts.length === 0 || shape.categoryColumns.length === 0 || out.length < 4) return;
+  const empty = out.flatMap((row, r) => (counts.every((c) => row[c] === SUPPRESSED_MARK) ? [{ row: r + 1, column: shape.countColumns[0] }] : []));
+  if (empty.length * 2 >= out.length)
+    run.find(
+      'row_level',
+      'review',
+      undefined,
+      empty,
+      `${empty.length} of ${out.length} rows have every count suppressed: their categories alone show which combinations of people exist (a listing in all but its counts); coarsen the categories`,
+      'sparse',
+    );
+}
+
 function flagRepeatedRows(ctx: Ctx): void {
   const { run, shape } = ctx;
   const cats = shape.columns.filter((c) => c.role === 'category');

@@ -25,6 +25,7 @@ export const RULE_IDS = [
   'percentage_numerator',
   'min_max',
   'no_group_size',
+  'unknown_statistic',
   'regression_dof',
   'histogram',
   'survival',
@@ -139,6 +140,12 @@ export const RULES: Record<RuleId, RuleInfo> = {
     title: 'statistics without a group size',
     text: () => 'a statistic with no count in its row to say how many people it covers goes to a reviewer',
     source: 'ACRO computes the counts behind every statistic it checks; the airlock needs them in the table',
+  },
+  unknown_statistic: {
+    title: 'numbers the checker cannot name',
+    text: () =>
+      'a column of fractions that is not named or shaped as a mean, median, percentage, rate or spread goes to a reviewer (a count plus noise is a fraction too)',
+    source: 'platform rule: what the checker cannot judge goes to a reviewer, never to automatic release',
   },
   regression_dof: {
     title: 'residual degrees of freedom',

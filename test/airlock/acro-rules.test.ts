@@ -244,3 +244,25 @@ describe('counts hidden in the shape of the table or in the words around it', ()
     expect(r.report.findings.map((f) => f.id)).toEqual(['free_text:description']);
   });
 });
+
+describe('more disguises', () => {
+  test('counts written in words go to a reviewer', () => {
+    expect(rules(check('area,admissions,deaths\nBarnet,150,three\nCamden,160,twelve\n'))).toContain('free_text:review');
+  });
+
+  test('fractions the checker cannot name (a count plus noise) go to a reviewer', () => {
+    expect(rules(check('area,n,deaths\nBarnet,500,3.4\nCamden,500,150.7\n'))).toContain('unknown_statistic:review');
+  });
+
+  test('a sparse table, mostly suppressed, shows which rare combinations exist: to a reviewer', () => {
+    const rows = Array.from({ length: 8 }, (_, i) => `E0100000${i},${['F', 'M'][i % 2]},${i < 6 ? 1 : 150}`).join('\n');
+    expect(rules(check(`lsoa,sex,n\n${rows}\n`))).toContain('row_level:review');
+  });
+
+  test('a total however it is worded: its remainder is protected', () => {
+    for (const label of ['All areas', 'London total', 'Grand total', 'Everyone']) {
+      const r = check(`area,admissions\nBarnet,250\nCamden,200\n${label},453\n`);
+      expect(cell(r.output, 3, 'admissions')).toBe('[c]');
+    }
+  });
+});

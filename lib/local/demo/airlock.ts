@@ -16,7 +16,20 @@ import type { AirlockSettings } from '../../config/airlock-settings';
 export const DEMO_REVIEWERS = ['demo-reviewer-1', 'demo-reviewer-2'] as const;
 
 /** A synthetic aggregate output: admissions by age band and sex, with one small cell. */
-const DEMO_TABLE = ['age_band,sex,admissions', '0-17,F,4', '0-17,M,12', '18-64,F,230', '18-64,M,198', '65+,F,311', '65+,M,287', ''].join('\n');
+const DEMO_TABLE = [
+  'age_band,sex,admissions',
+  '0-17,F,4',
+  '0-17,M,32',
+  '18-39,F,118',
+  '18-39,M,96',
+  '40-64,F,230',
+  '40-64,M,198',
+  '65-79,F,311',
+  '65-79,M,287',
+  '80+,F,402',
+  '80+,M,356',
+  '',
+].join('\n');
 /** A synthetic listing: a pseudonym column makes it row-level output. */
 const DEMO_LISTING = ['person_pseudonym,age_band', `${'ab'.repeat(32)},18-64`, `${'cd'.repeat(32)},65+`, ''].join('\n');
 
@@ -80,10 +93,11 @@ export async function runAirlockDemo(options: {
   const report = checked.value.reports[0];
   out(`airlock: checked: ${report.outcome}, ${report.changes.length} cell(s) changed (report in ${airlock.store.reportPath(id, report.file, 'txt')})`);
   note('the requester reviewing their own request', await airlock.review(id, requester, 'approve'));
-  const first = await airlock.review(id, reviewers[0], 'approve');
+  // A note says what the reviewer checked: required whenever the checks leave findings.
+  const first = await airlock.review(id, reviewers[0], 'approve', 'Checked the suppressed cells and the rounding; no findings left');
   if (!first.ok) throw new Error(`the demo approval was refused: ${first.refusal.message}`);
   note('a second approval by the same reviewer', await airlock.review(id, reviewers[0], 'approve'));
-  const second = await airlock.review(id, reviewers[1], 'approve');
+  const second = await airlock.review(id, reviewers[1], 'approve', 'Agree: aggregate counts, small cells suppressed with their complements');
   if (!second.ok) throw new Error(`the demo approval was refused: ${second.refusal.message}`);
   const released = await airlock.release(id);
   if (!released.ok) throw new Error(`the demo release was refused: ${released.refusal.message}`);

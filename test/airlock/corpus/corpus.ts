@@ -334,6 +334,19 @@ function disclosive(): CorpusEntry[] {
     bytes: csv('area,patients,value\nA,120,2.5\nB,200,47.5\nC,210,50.0\n'),
     cells: [[1, 'value']],
   });
+  add({ family: 'hidden in the shape', name: 'words.csv', bytes: csv('area,admissions,deaths\nBarnet,150,three\nCamden,160,twelve\n') });
+  add({ family: 'hidden in the shape', name: 'noise.csv', bytes: csv('area,n,deaths\nBarnet,500,3.4\nCamden,500,150.7\n') });
+  add({
+    family: 'hidden in the shape',
+    name: 'all-areas.csv',
+    bytes: csv('area,admissions\nBarnet,250\nCamden,200\nAll areas,453\n'),
+    cells: [[3, 'admissions']],
+  });
+  add({
+    family: 'hidden in the shape',
+    name: 'sparse.csv',
+    bytes: csv(`lsoa,sex,n\n${Array.from({ length: 8 }, (_, i) => `E0100000${i},${['F', 'M'][i % 2]},${i < 6 ? 1 : 150}`).join('\n')}\n`),
+  });
   // Wide tables with year columns.
   add({
     family: 'columns named by year',
