@@ -927,6 +927,9 @@ const NUMBER_WORDS = new Set([
   'unique',
 ]);
 
+/** A cell that is one of these words alone is a count written in words ("single" alone is a marital status). */
+const CARDINALS = new Set([...NUMBER_WORDS].filter((w) => !['single', 'sole', 'only', 'once', 'twice', 'unique', 'few', 'couple', 'handful'].includes(w)));
+
 /** Why a text (a cell or a header) may carry a number or a description past the checks, or undefined. */
 function proseReason(text: string, header: boolean): string | undefined {
   const words = textWords(text);
@@ -940,7 +943,8 @@ function proseReason(text: string, header: boolean): string | undefined {
   }
   if (words.length >= 1 && numbers.length >= 1) return 'mixes words and numbers';
   if (/^[<>≤≥]=?\s*\d/.test(normaliseCell(text))) return 'gives a number as a bound (<5): how small a group is';
-  if (words.some((w) => NUMBER_WORDS.has(w)) && (words.length >= 2 || /^\p{L}+$/u.test(normaliseCell(text)))) return 'has a number in words';
+  if (words.some((w) => NUMBER_WORDS.has(w)) && words.length >= 2) return 'has a number in words';
+  if (/^\p{L}+$/u.test(normaliseCell(text)) && CARDINALS.has(words[0])) return 'is a number in words';
   return undefined;
 }
 

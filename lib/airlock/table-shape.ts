@@ -96,7 +96,7 @@ export interface TableShape {
 }
 
 /** "Total", "All", "All ages", "Grand total", "London total", "Everyone", ...: a margin row, however it is worded. */
-const TOTAL_LABEL = /^(total|totals|all|overall|sum|everyone|everybody)$|^(all|total|grand total|overall)\b|\btotals?$/i;
+const TOTAL_LABEL = /^(total|totals|all|overall|sum|everyone|everybody)$|^(all|grand total|overall)\b|\btotals?$/i;
 
 /** A header's words: NFKC, camelCase split, lower case, split at anything not a letter or digit. */
 export function headerTokens(header: string): string[] {

@@ -266,3 +266,9 @@ describe('more disguises', () => {
     }
   });
 });
+
+test('ordinary words are not numbers: marital status "Single", a procedure named "Total hip replacement"', () => {
+  const r = check('marital_status,procedure,n\nSingle,Total hip replacement,150\nMarried,Knee arthroscopy,160\n');
+  expect(r.report.findings).toEqual([]);
+  expect(r.report.table?.totals).toEqual([]);
+});
