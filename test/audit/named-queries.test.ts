@@ -202,8 +202,27 @@ describe('named queries over the real CloudTrail records (AWS docs, OTRF, Stratu
     }
   });
 
-  test('root-account-activity finds nothing (no root use in these records)', async () => {
-    expect((await run('root-account-activity')).rows).toEqual([]);
+  test('root-account-activity finds the root user creating a bucket (the AWS documentation example), and nothing else', async () => {
+    const r = await run('root-account-activity');
+    expect(r.rows).toEqual([
+      expect.objectContaining({
+        event_time: '2016-02-20T01:09:13Z',
+        event_source: 's3.amazonaws.com',
+        event_name: 'CreateBucket',
+        principal: 'arn:aws:iam::123456789012:root',
+        event_id: '24ba271e-d595-4e66-a7fd-9c16cbf8abae',
+      }),
+    ]);
+    // Root sessions acting through a service (invokedBy) are not the root user's own calls.
+    const viaService = records.map((x) =>
+      x.userIdentity?.type === 'Root' ? { ...x, userIdentity: { ...x.userIdentity, invokedBy: 'support.amazonaws.com' } } : x,
+    );
+    const other = await AuditEngine.open(viaService, ctx);
+    try {
+      expect((await other.run('root-account-activity')).rows).toEqual([]);
+    } finally {
+      other.close();
+    }
   });
 });
 
