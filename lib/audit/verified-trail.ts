@@ -15,7 +15,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CloudTrailRecord } from './cloudtrail-record';
-import { describeReadResult } from './cloudtrail-reader';
+import { describeReadResult, readTrail } from './cloudtrail-reader';
 import { dedupeByEventId, describeDeduplication } from './dedupe';
 import { plural } from './findings';
 import { AUDIT_KEY_DIR, SignedHead } from './signed-heads';
@@ -89,7 +89,22 @@ export async function readVerifiedTrail(location: string, options: ReadVerifiedO
       lines: [problem],
     };
   }
-  if (!fs.statSync(root).isDirectory()) throw new Error(`${location}: give the folder of the trail, not a file (a single file cannot be verified)`);
+  if (!fs.statSync(root).isDirectory()) {
+    const problem = `${location} is a single file: it carries no hash chain or digest to be verified against (give the folder it came from)`;
+    if (!options.allowUnverified) throw new UnverifiedTrailError(location, [problem]);
+    const read = await readTrail(root);
+    const deduped = dedupeByEventId(read.records, (r) => r.record);
+    const records = deduped.items.map((r) => r.record);
+    return {
+      records,
+      attestation: { verified: false, checkedAt: new Date().toISOString(), method: 'none', records: records.length, problems: 1 },
+      lines: [
+        `${location}: ${describeReadResult(read).join('\n')}`,
+        ...describeDeduplication(deduped),
+        `WARNING: ${problem}; used anyway (--allow-unverified)`,
+      ],
+    };
+  }
 
   const report = await verifyTrail(root, options);
   const read = report.read!;

@@ -4,6 +4,7 @@
  */
 import type { ParseArgsConfig } from 'node:util';
 import type { VerifyOptions } from '../audit/verify';
+import { UnverifiedTrailError } from '../audit/verified-trail';
 import { loadVerifyInputs, VerifyInputError } from '../audit/verify-inputs';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { readonly description: string; readonly valueName?: string };
@@ -90,5 +91,20 @@ export function verifyOptionsFrom(values: CommandContext['values']): VerifyOptio
   } catch (e) {
     if (e instanceof VerifyInputError) throw new UsageError(e.message);
     throw e;
+  }
+}
+
+/**
+ * Runs a reader that verifies the audit trail first (bills, the register). A trail that
+ * does not verify is a finding, not a crash: its problems go to stderr and the result is
+ * undefined (the command exits 1).
+ */
+export async function unlessUnverified<T>(err: (line: string) => void, read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (e) {
+    if (!(e instanceof UnverifiedTrailError)) throw e;
+    err(e.message);
+    return undefined;
   }
 }

@@ -502,7 +502,7 @@ describe('verify: CloudTrail digest files', () => {
     const { kinds, text } = await verifyDigestsAfter(
       () => undefined,
       { publicKeys: keys },
-      () => signedTrail(key, gappy),
+      () => signedTrail(key, gappy, BUCKET, false),
     );
     expect(kinds).toEqual(['digest-gap']);
     expect(text).toMatch(/no digest covers 2026-05-01T12:00:00Z to 2026-05-01T13:00:00Z/);

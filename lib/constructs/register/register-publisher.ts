@@ -109,7 +109,8 @@ export class RegisterPublisher extends Construct {
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Regenerates the public transparency register: reads the CloudTrail prefix and query statistics, writes the three register files.',
+      description:
+        'Regenerates the public transparency register: verifies and reads the CloudTrail prefix, reads query statistics, writes the three register files.',
     });
     // A named managed policy (HIPAA and NIST want permissions reviewable as named policies,
     // not inline), holding every permission: the function gets its role without policy
@@ -117,7 +118,7 @@ export class RegisterPublisher extends Construct {
     const workgroups = stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workgroupNamePattern });
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       description:
-        'Transparency register publisher: read the audit trail prefix and project query statistics, read the published register.json, write index.html, register.json and register.csv, log, dead-letter.',
+        'Transparency register publisher: read the audit trail prefix (logs and digests), CloudTrail public keys and project query statistics, read the published register.json, write index.html, register.json and register.csv, log, dead-letter.',
       roles: [this.role],
       statements: [
         new iam.PolicyStatement({
@@ -133,6 +134,8 @@ export class RegisterPublisher extends Construct {
           resources: [props.auditKey.keyArn],
           conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
         }),
+        // CloudTrail's public keys, to check the digest signatures of the trail before counting it.
+        new iam.PolicyStatement({ sid: 'ReadCloudTrailPublicKeys', actions: ['cloudtrail:ListPublicKeys'], resources: ['*'] }),
         // Bytes scanned, which CloudTrail does not record: query metadata of the project workgroups only.
         new iam.PolicyStatement({ sid: 'ReadQueryStatistics', actions: ['athena:BatchGetQueryExecution'], resources: [workgroups] }),
         // The published register.json holds the data scanned of months Athena has forgotten
@@ -248,6 +251,11 @@ export class RegisterPublisher extends Construct {
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
       reason: `Read-only (s3:GetObject) on the CloudTrail prefix of the audit bucket: CloudTrail names its log files by account, region, day and a random suffix, so they cannot be listed in advance.`,
     }));
+    Validations.of(this.policy.node.defaultChild as CfnResource).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'cloudtrail:ListPublicKeys only, which has no resource-level permissions (the Service Authorization Reference lists no resource type for it): it returns the public keys CloudTrail signs digest files with, which are public, so the function can check the trail before publishing from it.',
+    });
     acknowledgeOnceResolved(this, this.policy.node.defaultChild as CfnResource, workgroups, (resource) => ({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
       reason: `Read-only query metadata (athena:BatchGetQueryExecution, for bytes scanned) of the project workgroups only: every one is named ${props.workgroupNamePattern} (lib/config/naming.ts), so the security team's workgroup does not match, and a list of every project's workgroup would outgrow a managed policy.`,

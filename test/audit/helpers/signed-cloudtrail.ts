@@ -73,15 +73,18 @@ export function signDigest(digest: Record<string, unknown>, text: string, key: K
 }
 
 /**
- * One log file per hour, and one digest per hour covering it: digest n runs from the
- * start of the hour to the start of the next, and chains to digest n-1.
+ * One log file per delivery, and one digest covering it, chained to the one before: the
+ * digest ends at the top of the hour after the delivery and, when `contiguous`, starts
+ * where the previous one ended (so deliveries days apart still make one unbroken chain);
+ * otherwise it starts at the top of the delivery's hour.
  */
-export function signedTrail(key: CloudTrailKey, hours: readonly HourOfRecords[], bucket = BUCKET): TrailObject[] {
+export function signedTrail(key: CloudTrailKey, hours: readonly HourOfRecords[], bucket = BUCKET, contiguous = true): TrailObject[] {
   const objects: TrailObject[] = [];
-  let previous: { key: string; text: string; signature: string } | undefined;
+  let previous: { key: string; text: string; signature: string; end: string } | undefined;
   for (const hour of hours) {
-    const start = `${hour.delivered.slice(0, 13)}:00:00Z`;
-    const end = new Date(Date.parse(start) + 3_600_000).toISOString().replace('.000Z', 'Z');
+    const hourStart = `${hour.delivered.slice(0, 13)}:00:00Z`;
+    const start = contiguous && previous ? previous.end : hourStart;
+    const end = new Date(Date.parse(hourStart) + 3_600_000).toISOString().replace('.000Z', 'Z');
     const log = JSON.stringify({ Records: hour.records });
     const lk = logKey(hour.delivered.slice(0, 10), hour.delivered.slice(11, 16).replace(':', ''));
     objects.push({ key: lk, body: gzipSync(log) });
@@ -106,7 +109,7 @@ export function signedTrail(key: CloudTrailKey, hours: readonly HourOfRecords[],
     const text = JSON.stringify(digest);
     const signature = signDigest(digest, text, key.privateKey);
     objects.push({ key: dk, body: gzipSync(text), metadata: { signature, 'signature-algorithm': 'SHA256withRSA' } });
-    previous = { key: dk, text, signature };
+    previous = { key: dk, text, signature, end };
   }
   return objects;
 }
@@ -144,5 +147,26 @@ export function s3Record(eventID: string, eventTime: string, key = 'ring.txt'): 
     requestParameters: { bucketName: 'data-bucket', key },
     eventID,
     eventCategory: 'Data',
+  };
+}
+
+/** A stand-in CloudTrail client: ListPublicKeys answers with the key, as the SDK returns it (DER bytes, Dates). */
+export function standInCloudTrail(...keys: CloudTrailKey[]) {
+  const calls: { StartTime?: Date; EndTime?: Date }[] = [];
+  return {
+    calls,
+    send: async (command: { input: { StartTime?: Date; EndTime?: Date } }) => {
+      calls.push(command.input);
+      return {
+        PublicKeyList: keys.flatMap((k) =>
+          k.listPublicKeys.PublicKeyList.map((p) => ({
+            Value: new Uint8Array(Buffer.from(p.Value, 'base64')),
+            Fingerprint: p.Fingerprint,
+            ValidityStartTime: new Date(p.ValidityStartTime * 1000),
+            ValidityEndTime: new Date(p.ValidityEndTime * 1000),
+          })),
+        ),
+      };
+    },
   };
 }

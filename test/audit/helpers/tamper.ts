@@ -58,3 +58,13 @@ export function rewriteTrail(auditDir: string, records: readonly CloudTrailRecor
 
 export const chainFile = (auditDir: string) => path.join(auditDir, CHAIN_FILE);
 export const headsFile = (auditDir: string) => path.join(auditDir, HEADS_FILE);
+
+/** Slips one forged record into the first record file, as anyone able to write the folder could (no chain entry, no head). */
+export function slipRecordIn(auditDir: string, forge: (records: CloudTrailRecord[]) => CloudTrailRecord): CloudTrailRecord {
+  const file = recordFiles(auditDir)[0];
+  const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { Records: CloudTrailRecord[] };
+  const forged = forge(doc.Records);
+  doc.Records.push(forged);
+  fs.writeFileSync(file, JSON.stringify(doc));
+  return forged;
+}
