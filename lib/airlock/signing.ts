@@ -52,6 +52,8 @@ export interface LocalKeyPair {
   readonly publicKeyPem: string;
   /** SHA-256 (hex) of the public key's DER SubjectPublicKeyInfo. */
   readonly fingerprint: string;
+  /** True when this call generated the pair (there was none before). */
+  readonly created: boolean;
 }
 
 /**
@@ -63,18 +65,25 @@ export function ensureLocalKeyPair(keysDir: string): LocalKeyPair {
   fs.mkdirSync(keysDir, { recursive: true, mode: 0o700 });
   const privateFile = path.join(keysDir, PRIVATE_KEY_FILE);
   const publicFile = path.join(keysDir, PUBLIC_KEY_FILE);
+  let created = false;
   if (!fs.existsSync(privateFile)) {
     const { privateKey, publicKey } = generateKeyPairSync('ec', {
       namedCurve: 'P-256',
       privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
       publicKeyEncoding: { type: 'spki', format: 'pem' },
     });
-    // 'wx': if another process created the key meanwhile, keep theirs.
+    // Written whole under a temporary name, then linked into place: a process that finds the
+    // key finds all of it, and if another process made one meanwhile, theirs is kept.
+    const tmp = path.join(keysDir, `.${PRIVATE_KEY_FILE}.${process.pid}.${Date.now()}.tmp`);
+    fs.writeFileSync(tmp, privateKey, { mode: 0o600, flag: 'wx' });
     try {
-      fs.writeFileSync(privateFile, privateKey, { mode: 0o600, flag: 'wx' });
+      fs.linkSync(tmp, privateFile);
       fs.writeFileSync(publicFile, publicKey, { mode: 0o644 });
+      created = true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    } finally {
+      fs.rmSync(tmp, { force: true });
     }
   }
   const mode = fs.statSync(privateFile).mode & 0o777;
@@ -83,7 +92,7 @@ export function ensureLocalKeyPair(keysDir: string): LocalKeyPair {
   // The public key is always derived from the private one, so a replaced public file cannot mislead.
   const publicKeyPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
   if (!fs.existsSync(publicFile) || fs.readFileSync(publicFile, 'utf8') !== publicKeyPem) fs.writeFileSync(publicFile, publicKeyPem, { mode: 0o644 });
-  return { privateKey, publicKeyPem, fingerprint: publicKeyFingerprint(publicKeyPem) };
+  return { privateKey, publicKeyPem, fingerprint: publicKeyFingerprint(publicKeyPem), created };
 }
 
 /** The local signing key of the airlock (see ensureLocalKeyPair), as a manifest signer. */

@@ -62,6 +62,10 @@ export interface TrustedAuditKey {
 export interface AuditHeadSigner {
   readonly privateKey: KeyObject;
   readonly fingerprint: string;
+  /** The public half, as a trusted key: the writer checks the last head before signing a new one. */
+  readonly trusted: TrustedAuditKey;
+  /** The key pair was made just now: the workdir never signed a head before. */
+  readonly created: boolean;
 }
 
 /** The bytes a head signature covers: canonical JSON, so a re-serialised heads file still verifies. */
@@ -121,8 +125,14 @@ export function parseHeadLine(line: string): SignedHead | undefined {
 
 /** The writer's signer: the workdir's audit key pair, created on first use. */
 export function localAuditSigner(workdir: string): AuditHeadSigner {
-  const pair = ensureLocalKeyPair(path.resolve(workdir, AUDIT_KEY_DIR));
-  return { privateKey: pair.privateKey, fingerprint: pair.fingerprint };
+  const keyDir = path.resolve(workdir, AUDIT_KEY_DIR);
+  const pair = ensureLocalKeyPair(keyDir);
+  return {
+    privateKey: pair.privateKey,
+    fingerprint: pair.fingerprint,
+    trusted: trustedKeyFromPem(pair.publicKeyPem, `the workdir's audit key (${keyDir})`),
+    created: pair.created,
+  };
 }
 
 export function trustedKeyFromPem(pem: string, source: string): TrustedAuditKey {

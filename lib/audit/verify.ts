@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { checkDigests, CloudTrailPublicKey, DigestCheckResult, DigestFile } from './cloudtrail-digest';
 import { DIGEST_DIR, listTrailFiles, readTrail, ReadResult, TrailRecord } from './cloudtrail-reader';
-import { error, FindingKind, plural, VerifyFinding } from './findings';
+import { error, FindingKind, plural, VerifyFinding, warning } from './findings';
 import { ChainEntry, chainHash, GENESIS, parseChainLine } from './hash-chain';
 import { CHAIN_FILE } from './local-audit-writer';
 import { HEADS_FILE, parseHeadLine, SignedHead, TrustedAuditKey, trustedKeyFromPem, verifyHeadSignature, workdirAuditKey } from './signed-heads';
@@ -252,11 +252,20 @@ function checkHeads(
   });
 
   for (let i = 1; i < valid.length; i++) {
-    if (valid[i].seq < valid[i - 1].seq || valid[i].signedAt < valid[i - 1].signedAt) {
+    const [before, after] = [valid[i - 1], valid[i]];
+    if (after.seq < before.seq) {
       findings.push(
         error(
           'heads-out-of-order',
-          `the head covering entry ${valid[i].seq} (signed ${valid[i].signedAt}) comes after the one covering entry ${valid[i - 1].seq} (signed ${valid[i - 1].signedAt}): heads were reordered or replayed`,
+          `the head covering entry ${after.seq} (signed ${after.signedAt}) comes after the one covering entry ${before.seq} (signed ${before.signedAt}): heads were reordered or replayed`,
+        ),
+      );
+    } else if (after.signedAt < before.signedAt) {
+      // The sequence is what orders heads; a time going back is the clock's doing, or worth a look.
+      findings.push(
+        warning(
+          'heads-out-of-order',
+          `the head covering entry ${after.seq} was signed at ${after.signedAt}, before the one covering entry ${before.seq} (${before.signedAt}): the clock went back`,
         ),
       );
     }

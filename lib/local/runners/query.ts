@@ -68,10 +68,11 @@ export async function queryAsProject(options: LocalQueryOptions & { readonly cur
     session = await ProjectSession.open({ config: options.config, projectId: options.projectId, curatedRoot: options.curatedRoot });
     const result = await session.query(options.sql, { maxRows: options.maxRows });
     const queryExecutionId = randomUUID();
-    audit.append(
+    // One write batch, one signed head: the query and the table accesses it made.
+    audit.appendAll([
       projectQueryEvent(env, { ...who, queryString: options.sql, bytesScanned: result.bytesScanned, tables: result.tables, database, queryExecutionId }),
-    );
-    for (const table of result.tables) audit.append(dataAccessEvent(env, { ...who, database, table, queryExecutionId }));
+      ...result.tables.map((table) => dataAccessEvent(env, { ...who, database, table, queryExecutionId })),
+    ]);
     return { ...result, queryExecutionId };
   } catch (e) {
     if (e instanceof QueryRefused) audit.append(projectQueryEvent(env, { ...who, queryString: options.sql, database, refused: { message: e.message } }));
