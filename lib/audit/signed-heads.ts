@@ -160,30 +160,37 @@ export function workdirAuditKey(auditDir: string): TrustedAuditKey | undefined {
   return trustedKeyFromPem(pem, `the workdir's audit key (${keyDir})`);
 }
 
-/** A head as the register publishes it: the signed head and the public key that checks it. */
-export interface PublishedHead {
-  readonly head: SignedHead;
-  readonly publicKeyPem: string;
+/**
+ * What a register published about the trail it was built from: for a local trail, the
+ * signed head and the public key that checks it; for CloudTrail, the newest digest whose
+ * signature verified.
+ */
+export interface PublishedAnchor {
+  readonly head?: SignedHead;
+  readonly publicKeyPem?: string;
+  readonly newestDigest?: { readonly location: string; readonly endTime: string };
 }
 
 /**
- * Reads a head published earlier: a register.json (its `auditTrail.signedHead` and
- * `auditTrail.publicKey`) or a file holding `{ "signedHead": ..., "publicKey": ... }`.
+ * Reads what a register published earlier: a register.json (its `auditTrail`), or a file
+ * holding `{ "signedHead": ..., "publicKey": ... }`.
  */
-export function readPublishedHead(file: string): PublishedHead {
+export function readPublishedHead(file: string): PublishedAnchor {
   let doc: unknown;
   try {
     doc = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
     throw new Error(`${file}: cannot be read as JSON (${(e as NodeJS.ErrnoException).code ?? 'not JSON'})`, { cause: e });
   }
-  const d = doc as { auditTrail?: { signedHead?: unknown; publicKey?: unknown }; signedHead?: unknown; publicKey?: unknown } | null;
-  const holder = d !== null && typeof d === 'object' && d.auditTrail !== undefined ? d.auditTrail : d;
+  const d = doc as { auditTrail?: Record<string, unknown> | null } | null;
+  const holder = (d !== null && typeof d === 'object' && 'auditTrail' in d ? d.auditTrail : d) as Record<string, unknown> | null;
   const head = asSignedHead(holder?.signedHead);
-  if (!head || typeof holder?.publicKey !== 'string') {
-    throw new Error(
-      `${file}: holds no published audit head (expected a register.json with auditTrail.signedHead and auditTrail.publicKey, from a register built from a verified local trail)`,
-    );
+  const digest = holder?.newestDigest as { location?: unknown; endTime?: unknown } | undefined;
+  if (head && typeof holder?.publicKey === 'string') return { head, publicKeyPem: holder.publicKey };
+  if (digest && typeof digest.location === 'string' && typeof digest.endTime === 'string') {
+    return { newestDigest: { location: digest.location, endTime: digest.endTime } };
   }
-  return { head, publicKeyPem: holder.publicKey };
+  throw new Error(
+    `${file}: holds no published audit anchor (expected a register.json whose auditTrail has a signedHead and publicKey, or a newestDigest: a register built from a verified trail)`,
+  );
 }

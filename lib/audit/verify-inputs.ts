@@ -13,7 +13,7 @@ export interface VerifyInputFiles {
   readonly publicKeys?: readonly string[];
   /** A PEM public key: the local audit key's public half. */
   readonly auditKey?: string;
-  /** register.json files published earlier. */
+  /** register.json files published earlier (their auditTrail: a signed head, or CloudTrail's newest digest). */
   readonly published?: readonly string[];
 }
 

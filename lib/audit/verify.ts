@@ -25,13 +25,20 @@ import { DIGEST_DIR, listTrailFiles, readTrail, ReadResult, TrailRecord } from '
 import { error, FindingKind, plural, VerifyFinding, warning } from './findings';
 import { ChainEntry, chainHash, GENESIS, parseChainLine } from './hash-chain';
 import { CHAIN_FILE } from './local-audit-writer';
-import { HEADS_FILE, parseHeadLine, SignedHead, TrustedAuditKey, trustedKeyFromPem, verifyHeadSignature, workdirAuditKey } from './signed-heads';
+import {
+  HEADS_FILE,
+  parseHeadLine,
+  PublishedAnchor,
+  SignedHead,
+  TrustedAuditKey,
+  trustedKeyFromPem,
+  verifyHeadSignature,
+  workdirAuditKey,
+} from './signed-heads';
 
 export type { FindingKind, VerifyFinding } from './findings';
 
-export interface PublishedHeadInput {
-  readonly head: SignedHead;
-  readonly publicKeyPem: string;
+export interface PublishedHeadInput extends PublishedAnchor {
   /** Where it came from (a file name), for the report. */
   readonly source: string;
 }
@@ -41,7 +48,7 @@ export interface VerifyOptions {
   readonly publicKeys?: readonly CloudTrailPublicKey[];
   /** The key the local trail's heads must be signed with. @default a published head's key, else the workdir's own audit key */
   readonly auditKey?: TrustedAuditKey;
-  /** Heads published earlier (the register's): the chain must still hold each. */
+  /** What registers published earlier: the local chain must still hold each signed head, a CloudTrail copy each newest digest. */
   readonly published?: readonly PublishedHeadInput[];
 }
 
@@ -199,7 +206,9 @@ function checkRecordsAgainstChain(entries: readonly ChainEntry[], records: reado
 
 /** The trusted key: given, else a published head's, else the workdir's own; a mismatch between them is an error. */
 function trustedKey(auditDir: string, options: VerifyOptions, findings: VerifyFinding[]): TrustedAuditKey | undefined {
-  const publishedKeys = (options.published ?? []).map((p) => trustedKeyFromPem(p.publicKeyPem, `the key published with ${p.source}`));
+  const publishedKeys = (options.published ?? []).flatMap((p) =>
+    p.publicKeyPem === undefined ? [] : [trustedKeyFromPem(p.publicKeyPem, `the key published with ${p.source}`)],
+  );
   const workdir = workdirAuditKey(auditDir);
   const trusted = options.auditKey ?? publishedKeys[0] ?? workdir;
   for (const other of [...publishedKeys, ...(workdir ? [workdir] : [])]) {
@@ -313,6 +322,12 @@ function checkHeads(
   }
 
   for (const p of options.published ?? []) {
+    if (p.head === undefined || p.publicKeyPem === undefined) {
+      findings.push(
+        error('published-head-mismatch', `${p.source} was published from CloudTrail digests, not from a local trail: it cannot vouch for this one`),
+      );
+      continue;
+    }
     const pubKey = trustedKeyFromPem(p.publicKeyPem, p.source);
     if (!verifyHeadSignature(p.head, pubKey)) {
       findings.push(
@@ -381,7 +396,29 @@ export function verifyDigests(root: string, options: VerifyOptions = {}): Digest
     }
   });
   const result = checkDigests({ digests, logFiles, resolve, locatedAt: (rel, _bucket, key) => sameObject(rel, key), publicKeys: options.publicKeys });
-  return { ...result, findings: [...unreadable, ...result.findings] };
+  // A digest a register published as its newest must still be here, and still verify.
+  const published: VerifyFinding[] = [];
+  for (const p of options.published ?? []) {
+    if (p.newestDigest === undefined) {
+      published.push(
+        error('published-head-mismatch', `${p.source} was published from a local trail, not from CloudTrail digests: it cannot vouch for this copy`),
+      );
+      continue;
+    }
+    const here = resolve(undefined, p.newestDigest.location);
+    const newest = result.newestAuthenticated;
+    if (here === undefined) {
+      published.push(
+        error(
+          'truncated',
+          `digest ${p.newestDigest.location} (ending ${p.newestDigest.endTime}), the newest ${p.source} was built from, is not here: the copy was cut before it`,
+        ),
+      );
+    } else if (newest === undefined || newest.endTime < p.newestDigest.endTime) {
+      published.push(error('published-head-mismatch', `digest ${here}, published as verified in ${p.source}, does not verify here`));
+    }
+  }
+  return { ...result, findings: [...unreadable, ...result.findings, ...published] };
 }
 
 function isDigestFile(rel: string): boolean {

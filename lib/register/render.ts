@@ -3,6 +3,7 @@
  * programs read it (register.json, register.csv). All three come from the same model, so
  * they can never disagree.
  */
+import { plural } from '../audit/findings';
 import { formatCsv } from '../reports/format';
 import { escapeHtml, htmlPage } from '../reports/html';
 import { countText, Register, RegisterProject } from './model';
@@ -113,7 +114,11 @@ function auditTrailSection(r: Register): string {
   const head = a.signedHead
     ? `<p>The audit trail's latest signed head: entry ${escapeHtml(String(a.signedHead.seq))}, hash <code>${escapeHtml(a.signedHead.sha256)}</code>, signed ${time(a.signedHead.signedAt, a.signedHead.signedAt)} with the key whose fingerprint is <code>${escapeHtml(a.signedHead.key)}</code>. Keep a copy of this register's register.json: with it anyone can check later that the trail still holds everything this register counted (<code>sde audit verify --published register.json</code>).</p>`
     : '';
-  return `<p>The use figures come from ${escapeHtml(String(a.records))} audit records, last verified on ${when} against ${how}.</p>${head}`;
+  const pending =
+    (a.pendingLogFiles ?? 0) > 0
+      ? ` Records delivered since CloudTrail's last digest (${escapeHtml(plural(a.pendingLogFiles ?? 0, 'file'))}) are not counted yet: they will be once a digest covers them.`
+      : '';
+  return `<p>The use figures come from ${escapeHtml(String(a.records))} audit records, last verified on ${when} against ${how}.${pending}</p>${head}`;
 }
 
 export function renderRegisterHtml(r: Register): string {

@@ -287,7 +287,7 @@ describe('verify: the local hash chain and its signed heads', () => {
         () => undefined,
         (dir) => {
           const p = publishedFrom(dir);
-          return { published: [{ ...p, head: { ...p.head, seq: 3 } }] };
+          return { published: [{ ...p, head: { ...p.head!, seq: 3 } }] };
         },
       );
       expect(kinds).toEqual(['published-head-mismatch']);
@@ -486,6 +486,27 @@ describe('verify: CloudTrail digest files', () => {
     expect(kinds).toEqual(['digest-unsigned']);
     expect(text).toMatch(/aws s3api head-object --bucket audit-bucket --key AWSLogs\/.*20260501T130000Z\.json\.gz/);
     expect(report.digests?.verifiedLogFiles.size).toBe(2);
+  });
+
+  test('a copy cut after the newest digest a register published verifies alone, but not against that register', async () => {
+    const cut = (tmp: TempDir) => {
+      // The attacker drops the last hour and, to keep the copy verifying, saves the now-newest
+      // digest's signature (found in the dropped digest) as its metadata sidecar.
+      const dropped = readJsonGz(tmp.path(newest));
+      fs.rmSync(tmp.path(newest));
+      fs.rmSync(tmp.path(`${newest}.metadata.json`));
+      fs.rmSync(tmp.path(logKey('2026-05-01', '1205')));
+      tmp.write(
+        `${middle}.metadata.json`,
+        JSON.stringify({ Metadata: { signature: dropped.previousDigestSignature, 'signature-algorithm': 'SHA256withRSA' } }),
+      );
+    };
+    const register: PublishedHeadInput = { newestDigest: { location: newest, endTime: '2026-05-01T13:00:00Z' }, source: 'register.json' };
+    expect((await verifyDigestsAfter(cut)).report.ok).toBe(true);
+    const against = await verifyDigestsAfter(cut, { publicKeys: keys, published: [register] });
+    expect(against.kinds).toEqual(['truncated']);
+    expect(against.text).toMatch(/the newest register\.json was built from, is not here: the copy was cut before it/);
+    expect((await verifyDigestsAfter(() => undefined, { publicKeys: keys, published: [register] })).report.ok).toBe(true);
   });
 
   test('a digest moved from where CloudTrail delivered it is refused', async () => {

@@ -151,6 +151,8 @@ test('log files delivered after the newest digest wait for the next run; a forge
   // records 0-2: two queries and a Lake Formation access (not counted); the late file's queries are not counted yet.
   expect(result).toMatchObject({ logFilesVerified: 1, logFilesPending: 1, recordsRead: 2 });
   expect(result.auditTrail.pendingLogFiles).toBe(1);
+  const page = await (await s3.client.send(new GetObjectCommand({ Bucket: 'pending-register', Key: 'index.html' }))).Body!.transformToString();
+  expect(page).toMatch(/Records delivered since CloudTrail's last digest \(1 file\) are not counted yet/);
   const slipped = 'AWSLogs/111122223333/CloudTrail/eu-west-2/2026/11/03/111122223333_CloudTrail_eu-west-2_20261103T1005Z_slip.json.gz';
   await s3.client.send(new PutObjectCommand({ Bucket: 'pending-audit', Key: slipped, Body: gzipSync(JSON.stringify({ Records: records.slice(6, 7) })) }));
   await expect(run()).rejects.toThrow(/not-in-digest: .*_20261103T1005Z_slip\.json\.gz is listed in no digest/);
