@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -96,6 +96,11 @@ export class RegisterPublisher extends Construct {
       // One run at a time: two overlapping runs would race each other's uploads.
       reservedConcurrentExecutions: 1,
       deadLetterQueue: this.deadLetterQueue,
+      // CloudTrail's public keys, to check the trail's digest signatures before counting anything.
+      unscopedActions: {
+        actions: ['cloudtrail:ListPublicKeys'],
+        why: 'the public keys CloudTrail signs digest files with, to check the trail before publishing from it',
+      },
       noVpcReason:
         "It only calls the S3 API (list and read the CloudTrail prefix, read and write the public register files), CloudTrail's public keys and Athena query metadata under a role scoped to exactly that, and has no inbound path; a VPC would add network plumbing, not a control. Its code is built from the reviewed repository at synth.",
     });
@@ -103,8 +108,6 @@ export class RegisterPublisher extends Construct {
     const workgroups = stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workgroupNamePattern });
     const s3ViaService = { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } };
     const readTrail = new iam.PolicyStatement({ sid: 'ReadTrail', actions: ['s3:GetObject'], resources: [props.auditBucket.arnForObjects(`${auditPrefix}*`)] });
-    // CloudTrail's public keys, to check the trail's digest signatures before counting anything.
-    const readPublicKeys = new iam.PolicyStatement({ sid: 'ReadCloudTrailPublicKeys', actions: ['cloudtrail:ListPublicKeys'], resources: ['*'] });
     // Bytes scanned, which CloudTrail does not record: query metadata of the project workgroups only.
     const readQueryStatistics = new iam.PolicyStatement({ sid: 'ReadQueryStatistics', actions: ['athena:BatchGetQueryExecution'], resources: [workgroups] });
     const statements = [
@@ -116,7 +119,6 @@ export class RegisterPublisher extends Construct {
       }),
       readTrail,
       new iam.PolicyStatement({ sid: 'DecryptTrail', actions: ['kms:Decrypt'], resources: [props.auditKey.keyArn], conditions: s3ViaService }),
-      readPublicKeys,
       readQueryStatistics,
       // The published register.json holds the data scanned of months Athena has forgotten
       // (45 days of history); listing makes a first run's missing file a 404, not a 403.
@@ -152,12 +154,6 @@ export class RegisterPublisher extends Construct {
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
       reason: `Read-only (s3:GetObject) on the CloudTrail prefix of the audit bucket: CloudTrail names its log files by account, region, day and a random suffix, so they cannot be listed in advance.`,
     }));
-    // The same policy may hold the shared function's X-Ray grant, acknowledged for the same rule: one reason covers both.
-    Validations.of(policyOf(readPublicKeys)).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only cloudtrail:ListPublicKeys (and, from the shared function construct, xray:PutTraceSegments and xray:PutTelemetryRecords), none of which IAM can scope to a resource: the keys CloudTrail signs digest files with are public, and the function checks the trail with them before publishing from it.',
-    });
     acknowledgeOnceResolved(this, policyOf(readQueryStatistics), workgroups, (resource) => ({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
       reason: `Read-only query metadata (athena:BatchGetQueryExecution, for bytes scanned) of the project workgroups only: every one is named ${props.workgroupNamePattern} (lib/config/naming.ts), so the security team's workgroup does not match, and a list of every project's workgroup would outgrow a managed policy.`,
