@@ -51,14 +51,19 @@ export interface VerifiedTrail {
   readonly lines: string[];
 }
 
+const SHOWN_PROBLEMS = 20;
+
 /** The trail did not verify and the caller did not allow unverified records: nothing may be published. */
 export class UnverifiedTrailError extends Error {
   constructor(
     readonly location: string,
     readonly problems: readonly string[],
   ) {
+    // A tampered trail can have thousands of problems: the first few say what happened.
+    const shown = problems.slice(0, SHOWN_PROBLEMS).map((p) => `  ${p}`);
+    if (problems.length > SHOWN_PROBLEMS) shown.push(`  ... and ${problems.length - SHOWN_PROBLEMS} more`);
     super(
-      `${location}: the audit trail did not verify, so nothing is published from it (${plural(problems.length, 'problem')}):\n${problems.map((p) => `  ${p}`).join('\n')}\nRun \`sde audit verify\` for the whole report; to publish anyway, marked as unverified, pass --allow-unverified.`,
+      `${location}: the audit trail did not verify, so nothing is published from it (${plural(problems.length, 'problem')}):\n${shown.join('\n')}\nRun \`sde audit verify\` for the whole report; to publish anyway, marked as unverified, pass --allow-unverified.`,
     );
   }
 }
