@@ -28,6 +28,8 @@ export const LOCAL_SOURCE_IP = '127.0.0.1';
 
 /** The `additionalEventData` key naming the project an action was done for. */
 export const SDE_PROJECT_FIELD = 'sdeProjectId';
+/** additionalEventData field: `FAILED` for a query accepted and then failed (Athena's final state). */
+export const SDE_QUERY_STATE_FIELD = 'sdeQueryState';
 
 export interface LocalAuditEnv {
   readonly accountId: string;
@@ -198,6 +200,11 @@ export interface ProjectQuery extends Common {
   readonly database?: string;
   /** Set when the query was refused: the message the researcher was shown. */
   readonly refused?: { readonly message: string };
+  /**
+   * Set when the query was accepted but failed (a mistake in the SQL). Athena records the
+   * StartQueryExecution as a success and the query then fails; it is not charged.
+   */
+  readonly failed?: boolean;
   /** @default a random UUID */
   readonly queryExecutionId?: string;
 }
@@ -227,8 +234,9 @@ export function projectQueryEvent(env: LocalAuditEnv, q: ProjectQuery): CloudTra
     responseElements: refused ? null : { queryExecutionId: q.queryExecutionId ?? randomUUID() },
     additionalEventData: {
       [SDE_PROJECT_FIELD]: q.projectId,
-      sdeBytesScanned: refused ? 0 : (q.bytesScanned ?? 0),
+      sdeBytesScanned: refused || q.failed ? 0 : (q.bytesScanned ?? 0),
       sdeTables: [...(q.tables ?? [])],
+      ...(q.failed ? { [SDE_QUERY_STATE_FIELD]: 'FAILED' } : {}),
     },
     requestID: base.requestID,
     eventID: base.eventID,

@@ -2,6 +2,7 @@
  * One local query end to end: fetch the curated zone from the local S3 API into the
  * workdir's cache, open the project's DuckDB session, run the SQL, close everything.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { dataAccessEvent, LocalAuditWriter, localAuditEnv, projectQueryEvent } from '../../audit/local-audit-writer';
@@ -9,7 +10,7 @@ import type { SdeConfig } from '../../config/model';
 import { curatedDatabaseName } from '../../config/naming';
 import { startLocalS3 } from '../s3-api/server';
 import { bucketNames, workdirLayout } from '../workdir';
-import { ProjectSession, QueryResult } from '../../query/project-session';
+import { ProjectSession, QueryFailed, QueryResult } from '../../query/project-session';
 import { QueryRefused } from '../../query/sql-guard';
 import { syncCurated } from '../../query/sync-curated';
 
@@ -42,14 +43,31 @@ export async function syncCuratedCache(config: SdeConfig, workdir: string): Prom
   return curatedRoot;
 }
 
-/** Syncs the curated zone, then runs one audited query as the project (see queryAsProject). */
 /** A query's result with the id it is recorded under (Athena's QueryExecutionId). */
 export interface ProjectQueryResult extends QueryResult {
   readonly queryExecutionId: string;
 }
 
+/** The workdir's curated zone holds nothing: there is no data to query yet. */
+export class NothingIngested extends Error {
+  constructor(workdir: string) {
+    super(
+      `Nothing has been ingested into ${workdir} yet, so there is no curated data to query. ` +
+        'Run `sde demo` to load a synthetic population, or `sde ingest --dataset NAME --file FILE` to load an extract ' +
+        '(with the same --workdir), then query again.',
+    );
+    this.name = 'NothingIngested';
+  }
+}
+
+function holdsParquet(dir: string): boolean {
+  return fs.existsSync(dir) && fs.readdirSync(dir, { recursive: true, withFileTypes: true }).some((e) => e.isFile() && e.name.endsWith('.parquet'));
+}
+
+/** Syncs the curated zone, then runs one audited query as the project (see queryAsProject). */
 export async function runLocalQuery(options: LocalQueryOptions): Promise<ProjectQueryResult> {
   const curatedRoot = await syncCuratedCache(options.config, options.workdir);
+  if (!holdsParquet(curatedRoot)) throw new NothingIngested(options.workdir);
   return queryAsProject({ ...options, curatedRoot });
 }
 
@@ -75,6 +93,8 @@ export async function queryAsProject(options: LocalQueryOptions & { readonly cur
     return { ...result, queryExecutionId };
   } catch (e) {
     if (e instanceof QueryRefused) audit.append(projectQueryEvent(env, { ...who, queryString: options.sql, database, refused: { message: e.message } }));
+    if (e instanceof QueryFailed)
+      audit.append(projectQueryEvent(env, { ...who, queryString: options.sql, database, failed: true, queryExecutionId: randomUUID() }));
     throw e;
   } finally {
     session?.close();
