@@ -6,6 +6,7 @@ import { curatedColumns, curatedNameOf, DIRECT_IDENTIFIER_RULES, grantableColumn
 import type { Sourced } from './model';
 import type { ConfigProblem } from './problems';
 import { parseRowFilter, RowFilterSyntaxError, rowFilterColumns } from './row-filter';
+import { arnAccount } from './primitives';
 import type { DatasetConfig, PlatformConfig, ProjectConfig } from './schema';
 
 function duplicates<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
@@ -195,6 +196,7 @@ export function checkProject(
     });
   }
   problems.push(...checkCitizenMembers(project, platform));
+  problems.push(...checkResearchers(project, platform));
   if (active && Object.keys(project.datasets).length === 0) {
     problems.push({ file, field: 'datasets', message: 'an active project is granted no dataset', fix: 'add the datasets and columns the approval names, or set status: expired' });
   }
@@ -257,6 +259,42 @@ export function checkCitizenMembers(project: Sourced<ProjectConfig>, platform: P
       fix: `list the roster references of the citizen members at the approving meeting (at least ${governance.minimumCitizenMembers}), e.g. citizenMembers: [CM-01, CM-04]`,
     });
   }
+  return problems;
+}
+
+/**
+ * The accounts the platform runs in: `aws.account`, or, for environment-agnostic
+ * templates, the accounts of its Lake Formation administrators.
+ */
+export function platformAccounts(platform: PlatformConfig): ReadonlySet<string> {
+  return new Set(platform.aws.account !== undefined ? [platform.aws.account] : platform.admins.map(arnAccount));
+}
+
+/**
+ * Each researcher is one person (a roster reference listed once), and a principal in
+ * another account must present the external id agreed with that account: otherwise
+ * anyone that account lets assume roles could act as the project (the confused deputy).
+ */
+function checkResearchers(project: Sourced<ProjectConfig>, platform: PlatformConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const { file } = project;
+  const home = platformAccounts(platform);
+  const seen = new Set<string>();
+  project.researchers.forEach((r, i) => {
+    // AWS compares source identities exactly; two spellings of one reference would be two people.
+    const key = r.id.toLowerCase();
+    if (seen.has(key)) problems.push({ file, field: `researchers[${i}].id`, message: `"${r.id}" is listed twice`, fix: 'list each person once' });
+    seen.add(key);
+    const account = arnAccount(r.principal);
+    if (!home.has(account) && r.externalId === undefined) {
+      problems.push({
+        file,
+        field: `researchers[${i}].externalId`,
+        message: `is missing, but the principal is in account ${account}, outside the platform's (${[...home].join(', ')})`,
+        fix: 'agree an external id with that organisation (a random string, not a secret) and add externalId: <it>; their sign-in must pass it when assuming the project role',
+      });
+    }
+  });
   return problems;
 }
 
