@@ -60,6 +60,8 @@ export interface LocalPrincipal {
   readonly sessionName: string;
   /** @default false */
   readonly mfaAuthenticated?: boolean;
+  /** The person the session was opened for (a researcher's id): CloudTrail's sessionContext.sourceIdentity. @default none */
+  readonly sourceIdentity?: string;
 }
 
 /** CloudTrail's time form: UTC, whole seconds. */
@@ -92,14 +94,19 @@ export function assumedRoleIdentity(env: LocalAuditEnv, principal: LocalPrincipa
         userName: principal.roleName,
       },
       attributes: { creationDate: cloudTrailTime(time), mfaAuthenticated: String(principal.mfaAuthenticated ?? false) },
+      ...(principal.sourceIdentity === undefined ? {} : { sourceIdentity: principal.sourceIdentity }),
     },
     ...(invokedBy === undefined ? {} : { invokedBy }),
   };
 }
 
-/** The researcher role session of a project. */
-export function projectPrincipal(env: LocalAuditEnv, projectId: string, sessionName: string): LocalPrincipal {
-  return { roleName: env.projectRoleName(projectId), sessionName, mfaAuthenticated: true };
+/**
+ * The researcher role session of a project. On AWS the role's trust admits a session only
+ * when its name and its source identity are one of the project's researchers' ids, so the
+ * local record names the person the same way.
+ */
+export function projectPrincipal(env: LocalAuditEnv, projectId: string, researcher: string): LocalPrincipal {
+  return { roleName: env.projectRoleName(projectId), sessionName: researcher, mfaAuthenticated: true, sourceIdentity: researcher };
 }
 
 interface Common {

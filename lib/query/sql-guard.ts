@@ -26,7 +26,8 @@ export type RefusalKind =
   | 'function_not_allowed'
   | 'column_not_approved'
   | 'reserved_name'
-  | 'construct_not_allowed';
+  | 'construct_not_allowed'
+  | 'not_a_researcher';
 
 export class QueryRefused extends Error {
   constructor(

@@ -23,7 +23,11 @@ export const queryCommand: Command = {
     sql: { type: 'string', valueName: 'SQL', description: 'one SELECT statement' },
     format: { type: 'string', default: 'table', valueName: 'table|csv|json', description: 'output format' },
     'max-rows': { type: 'string', default: '1000', valueName: 'N', description: 'return at most N rows' },
-    as: { type: 'string', default: 'local-researcher', valueName: 'NAME', description: 'who is running it (recorded in the audit trail)' },
+    as: {
+      type: 'string',
+      valueName: 'ID',
+      description: "the researcher running it, by their id in the project's config (default: its first researcher); recorded as the session's source identity",
+    },
     ...CONFIG_OPTION,
     ...WORKDIR_OPTION,
     ...TODAY_OPTION,
@@ -47,7 +51,7 @@ export const queryCommand: Command = {
     const { saveQueryResult } = require('../query-results') as typeof import('../query-results');
     try {
       const workdir = path.resolve(values.workdir as string);
-      const result = await runLocalQuery({ config, workdir, projectId, sql, maxRows: maxRows + 1, sessionName: values.as as string });
+      const result = await runLocalQuery({ config, workdir, projectId, sql, maxRows: maxRows + 1, researcher: values.as as string | undefined });
       for (const table of result.emptyTables ?? []) err(`Note: no data has been ingested into table ${table} yet.`);
       const truncated = result.rows.length > maxRows;
       const shown = truncated ? { ...result, rows: result.rows.slice(0, maxRows) } : result;

@@ -20,8 +20,12 @@ export interface LocalQueryOptions {
   readonly projectId: string;
   readonly sql: string;
   readonly maxRows?: number;
-  /** Who runs it: the role session name recorded in the audit trail. @default 'local-researcher' */
-  readonly sessionName?: string;
+  /**
+   * The researcher running it: their id among the project's researchers (config
+   * `researchers[].id`), recorded as the session's name and source identity, as on AWS.
+   * @default the project's first researcher
+   */
+  readonly researcher?: string;
 }
 
 /** Where the local curated zone is cached for DuckDB, inside the workdir. */
@@ -79,10 +83,19 @@ export async function queryAsProject(options: LocalQueryOptions & { readonly cur
   const layout = workdirLayout(options.workdir);
   const env = localAuditEnv(options.config);
   const audit = LocalAuditWriter.open(layout.root, env);
-  const who = { projectId: options.projectId, sessionName: options.sessionName ?? 'local-researcher' };
+  const project = options.config.projects.find((p) => p.id === options.projectId);
+  const researcher = options.researcher ?? project?.researchers[0]?.id ?? 'unknown';
+  const who = { projectId: options.projectId, sessionName: researcher };
   const database = curatedDatabaseName(options.config);
   let session: ProjectSession | undefined;
   try {
+    // On AWS someone else cannot open a session of the project role at all (its trust names the people).
+    if (project && !project.researchers.some((r) => r.id === researcher)) {
+      throw new QueryRefused(
+        'not_a_researcher',
+        `"${researcher}" is not one of the named researchers of project ${project.id} (${project.researchers.map((r) => r.id).join(', ')}).`,
+      );
+    }
     session = await ProjectSession.open({ config: options.config, projectId: options.projectId, curatedRoot: options.curatedRoot });
     const result = await session.query(options.sql, { maxRows: options.maxRows });
     const queryExecutionId = randomUUID();

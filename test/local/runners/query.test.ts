@@ -96,6 +96,21 @@ describe('sde query', () => {
     expect([billed.usage, billed.failed]).toEqual([[], 1]);
   });
 
+  test('the query runs as a named researcher of the project, recorded as the source identity; anyone else is refused', async () => {
+    const sql = "SELECT count(*) AS n FROM prescriptions WHERE bnf_code <> 'as-test'";
+    const ok = await sde('query', '--project', 'medisight-prescribing', '--as', 'MSA-R-0044', '--sql', sql);
+    expect(ok.code).toBe(0);
+    const stranger = await sde('query', '--project', 'medisight-prescribing', '--as', 'NCL-R-0014', '--sql', sql);
+    expect(stranger.code).toBe(1);
+    expect(stranger.err).toBe('Refused: "NCL-R-0014" is not one of the named researchers of project medisight-prescribing (MSA-R-0031, MSA-R-0044).');
+    const records = (await readTrail(path.join(workdir, AUDIT_DIR))).records.map((r) => r.record);
+    const mine = records.filter((r) => r.eventName === 'StartQueryExecution' && r.requestParameters?.queryString === sql);
+    expect(mine.map((r) => [r.userIdentity?.sessionContext?.sourceIdentity, r.errorCode])).toEqual([
+      ['MSA-R-0044', undefined],
+      ['NCL-R-0014', 'AccessDenied'],
+    ]);
+  });
+
   test('missing options are usage errors', async () => {
     expect((await sde('query', '--sql', 'SELECT 1')).code).toBe(2);
     expect((await sde('query', '--project', 'x')).code).toBe(2);
