@@ -150,11 +150,17 @@ function whyNotGrantable(dataset: DatasetConfig, column: string): { message: str
   };
 }
 
+/** How the checks treat a project still marked active after its period ended (LoadOptions.lapsedProjects). */
+export interface CheckOptions {
+  readonly lapsedProjects: 'refuse' | 'revoke';
+}
+
 export function checkProject(
   project: Sourced<ProjectConfig>,
   platform: PlatformConfig,
   datasets: ReadonlyMap<string, DatasetConfig>,
   today: string,
+  options: CheckOptions = { lapsedProjects: 'refuse' },
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const { file } = project;
@@ -179,7 +185,7 @@ export function checkProject(
       fix: 'add the project after the approval is recorded, with the meeting date',
     });
   }
-  if (active && project.period.end < today) {
+  if (active && project.period.end < today && options.lapsedProjects === 'refuse') {
     problems.push({
       file,
       field: 'period.end',
@@ -330,6 +336,7 @@ export function checkConfig(
   datasets: readonly Sourced<DatasetConfig>[],
   projects: readonly Sourced<ProjectConfig>[],
   today: string,
+  options: CheckOptions = { lapsedProjects: 'refuse' },
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const [name, list] of duplicates(datasets, (d) => d.name)) {
@@ -350,6 +357,6 @@ export function checkConfig(
   }
   for (const dataset of datasets) problems.push(...checkDataset(dataset));
   const byName = new Map(datasets.map((d) => [d.name, d]));
-  for (const project of projects) problems.push(...checkProject(project, platform, byName, today));
+  for (const project of projects) problems.push(...checkProject(project, platform, byName, today, options));
   return problems;
 }

@@ -41,6 +41,11 @@ export function approvalWindow(project: Pick<ProjectConfig, 'period'>): { readon
   return { from: `${project.period.start}T00:00:00Z`, until: next.toISOString().replace('.000Z', 'Z') };
 }
 
+/** Projects still marked active whose approved period has ended: they receive nothing, and their file should say expired. */
+export function lapsedProjects(config: SdeConfig): Sourced<ProjectConfig>[] {
+  return config.projects.filter((p) => p.status === 'active' && p.period.end < config.today);
+}
+
 /** The projects that receive grants today. */
 export function grantedProjects(config: SdeConfig): Sourced<ProjectConfig>[] {
   return config.projects.filter((p) => projectState(p, config.today) === 'active');

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ConfigError, loadConfig, projectAccess, projectState, validateConfigDir } from '../../lib/config';
+import { ConfigError, lapsedProjects, loadConfig, projectAccess, projectState, validateConfigDir } from '../../lib/config';
 import { ConfigFixture, EXAMPLE_CONFIG, SECOND_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
 
 const fixtures: ConfigFixture[] = [];
@@ -344,6 +344,21 @@ describe('project states and access', () => {
     expect(projectState(medisight, '2027-10-01')).toBe('expired');
     expect(projectState(medisight, '2026-09-30')).toBe('not_started');
     expect(projectState({ ...medisight, status: 'suspended' }, TEST_TODAY)).toBe('suspended');
+  });
+
+  test('a project still marked active after its end date never blocks the deployment that removes its access', () => {
+    const fixture = new ConfigFixture().edit('projects/kcl-covid-recovery.yaml', (d) => delete d.status);
+    try {
+      // `sde validate` asks for the file to say what is true...
+      expect(() => loadConfig(fixture.dir, { today: TEST_TODAY })).toThrow(/ended on 2025-07-31, but status is active/);
+      // ...while a deployment goes ahead, with the project treated as expired: nothing granted.
+      const config = loadConfig(fixture.dir, { today: TEST_TODAY, lapsedProjects: 'revoke' });
+      const kcl = config.projects.find((p) => p.id === 'kcl-covid-recovery')!;
+      expect(lapsedProjects(config).map((p) => p.id)).toEqual(['kcl-covid-recovery']);
+      expect([projectState(kcl, TEST_TODAY), projectAccess(config, kcl)]).toEqual(['expired', []]);
+    } finally {
+      fixture.cleanup();
+    }
   });
 
   test('an active project gets exactly its approved columns and row filter', () => {
