@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { allowAlarmsToPublishWith } from '../shared/alarm-topic-key-statement';
+import { allowAlarmsToPublishWith } from '../shared/key-policy';
 import { ACCESS_DENIED_ALARM_THRESHOLD, ALARM_PERIOD_MINUTES } from '../../audit/audit-settings';
 import { accessDeniedCodeVariants } from '../../audit/cloudtrail-record';
 

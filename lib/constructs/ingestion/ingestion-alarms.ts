@@ -7,7 +7,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { allowAlarmsToPublishWith } from '../shared/alarm-topic-key-statement';
+import { allowAlarmsToPublishWith } from '../shared/key-policy';
 
 export interface IngestionAlarmsProps {
   readonly deadLetterQueue: sqs.IQueue;
