@@ -6,7 +6,8 @@
  * so the public reads what the platform enforces and records. Pure: no I/O.
  *
  * What can never be in it, by construction (test/register/privacy.test.ts):
- * - researchers: the config's researcher ARNs and every record's userIdentity are never read;
+ * - researchers: the config's researchers (ids and principals) and every record's userIdentity
+ *   (source identity included) are never read, so it counts no people either;
  * - pseudonyms, query text and row values: only record counts, bytes and dates are taken;
  * - small counts: every activity count from 1 to the disclosure threshold is replaced by
  *   "fewer than N" (the airlock's `suppressionThreshold`, so the platform has one rule for

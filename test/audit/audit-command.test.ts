@@ -43,13 +43,14 @@ test('--list names every query with its parameters', async () => {
   expect(r.code).toBe(0);
   expect(r.out).toMatch(/^data-access-by-principal --param principal=VALUE$/m);
   expect(r.out).toMatch(/^outside-approved-period --param project=\[VALUE, '' for all\]$/m);
-  expect(r.out.split('\n').filter((l) => !l.startsWith(' '))).toHaveLength(8);
+  expect(r.out).toMatch(/^data-access-by-person --param person=VALUE$/m);
+  expect(r.out.split('\n').filter((l) => !l.startsWith(' '))).toHaveLength(9);
 });
 
 test('runs a query over the local trail of a workdir, as a table', async () => {
   const r = await sde('--query', 'access-denied', '--workdir', workdir, ...common);
   expect(r.code).toBe(0);
-  expect(r.out.split('\n')[0]).toMatch(/^event_time\s+event_source\s+event_name\s+principal\s+error_code/);
+  expect(r.out.split('\n')[0]).toMatch(/^event_time\s+event_source\s+event_name\s+principal\s+source_identity\s+error_code/);
   expect(r.out).toMatch(/StartQueryExecution .*AccessDenied/);
   expect(r.err).toMatch(/^read 7 records from 2 files$/m);
   expect(r.err).toMatch(/^2 rows$/m);
@@ -59,7 +60,7 @@ test('runs a query over a folder of real CloudTrail files, as CSV, and reports w
   const r = await sde('--query', 'access-denied', '--trail', REAL_TRAIL, '--format', 'csv', ...common);
   expect(r.code).toBe(0);
   const lines = r.out.split('\n');
-  expect(lines[0]).toBe('event_time,event_source,event_name,principal,error_code,aws_region,source_ip,event_id,error_message');
+  expect(lines[0]).toBe('event_time,event_source,event_name,principal,source_identity,error_code,aws_region,source_ip,event_id,error_message');
   expect(lines).toHaveLength(52);
   expect(r.err).toMatch(/read 444 records from 8 files; skipped 2 records and 0 whole files/);
   expect(r.err).toMatch(/cloudtrail-log-file-examples\.Records\.json: insight: 2 skipped/);

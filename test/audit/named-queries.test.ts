@@ -245,7 +245,11 @@ describe('named queries over local records from a demo run', () => {
         eventSource: 'sts.amazonaws.com',
         eventName: 'AssumeRole',
         eventCategory: 'Management',
-        requestParameters: { roleArn: `arn:aws:iam::${env.accountId}:role/onelondon-sde-project-ucl-multimorbidity`, roleSessionName: 'ucl-researcher' },
+        requestParameters: {
+          roleArn: `arn:aws:iam::${env.accountId}:role/onelondon-sde-project-ucl-multimorbidity`,
+          roleSessionName: 'UCL-R-0210',
+          sourceIdentity: 'UCL-R-0210',
+        },
       },
       {
         ...base,
@@ -311,6 +315,23 @@ describe('named queries over local records from a demo run', () => {
       'GetDataAccess:ok',
       'StartQueryExecution:AccessDenied',
     ]);
+  });
+
+  test('data-access-by-person finds what one person did, by the source identity, exactly', async () => {
+    const r = await engine.run('data-access-by-person', { person: 'ncl-icb-analyst' });
+    expect(r.rows.map((x) => `${x.event_name}:${x.source_identity}:${x.error_code ?? 'ok'}`)).toEqual([
+      'StartQueryExecution:ncl-icb-analyst:ok',
+      'GetDataAccess:ncl-icb-analyst:ok',
+      'StartQueryExecution:ncl-icb-analyst:AccessDenied',
+    ]);
+    // AWS compares source identities exactly: another case, or part of one, is someone else.
+    expect((await engine.run('data-access-by-person', { person: 'NCL-ICB-ANALYST' })).rows).toEqual([]);
+    expect((await engine.run('data-access-by-person', { person: 'ncl-icb' })).rows).toEqual([]);
+  });
+
+  test('assume-project-role names the person each session was asked for', async () => {
+    const r = await engine.run('assume-project-role', { project: 'ucl-multimorbidity' });
+    expect(r.rows.map((x) => `${x.project_id}:${x.source_identity}`)).toEqual(['ucl-multimorbidity:UCL-R-0210']);
   });
 
   test('outside-approved-period finds the expired project, by the project field and by its role', async () => {

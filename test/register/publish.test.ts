@@ -161,7 +161,7 @@ test('log files delivered after the newest digest wait for the next run; a forge
 test('the snapshot built into the Lambda carries no researcher, and gives the same register as the config', () => {
   const snapshot = registerConfigSnapshot(config);
   const text = JSON.stringify(snapshot);
-  for (const arn of config.projects.flatMap((p) => p.researchers)) expect(text).not.toContain(arn);
+  for (const trace of config.projects.flatMap((p) => p.researchers.flatMap((r) => [r.id, r.principal]))) expect(text).not.toContain(trace);
   for (const arn of config.platform.admins) expect(text).not.toContain(arn);
   expect(buildRegister(configFromSnapshot(JSON.parse(text), TEST_TODAY), records)).toEqual(buildRegister(config, records));
 });

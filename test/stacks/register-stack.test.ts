@@ -219,7 +219,11 @@ describe('RegisterStack template', () => {
     const snapshot = fs.readFileSync(path.join(outdir, asset!, REGISTER_SNAPSHOT_FILE), 'utf8');
     expect(JSON.parse(snapshot)).toEqual(JSON.parse(JSON.stringify(registerConfigSnapshot(config))));
     expect(bundle).toContain(REGISTER_SNAPSHOT_FILE);
-    const people = [...config.projects.flatMap((p) => p.researchers), ...config.platform.admins, ...(config.platform.airlock?.reviewers ?? [])];
+    const people = [
+      ...config.projects.flatMap((p) => p.researchers.flatMap((r) => [r.id, r.principal])),
+      ...config.platform.admins,
+      ...(config.platform.airlock?.reviewers ?? []),
+    ];
     expect(people.length).toBeGreaterThan(0);
     for (const text of [bundle, snapshot]) for (const arn of people) expect(text).not.toContain(arn);
   });
