@@ -156,7 +156,7 @@ describe('statistics, extremes and free text', () => {
 describe('end to end', () => {
   const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
   const PROJECT = 'ncl-winter-planning';
-  const REQUESTER = 'arn:aws:iam::111122223333:role/ncl-icb-analyst';
+  const REQUESTER = 'NCL-R-0014'; // a researcher of ncl-winter-planning (config researchers[].id)
   const roots: string[] = [];
   afterAll(() => roots.forEach((r) => fs.rmSync(r, { recursive: true, force: true })));
 

@@ -15,7 +15,9 @@ import { EXAMPLE_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
 
 const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
 const PROJECT = 'ncl-winter-planning';
-const REQUESTER = 'arn:aws:iam::111122223333:role/ncl-icb-analyst';
+const REQUESTER = 'NCL-R-0014'; // a researcher of ncl-winter-planning (config researchers[].id)
+const OTHER_RESEARCHER = 'NCL-R-0022';
+/** A reviewer who signs in through one of the project's researcher principals. */
 const COLLEAGUE = 'arn:aws:iam::111122223333:user/ncl-icb-lead-analyst';
 const SETTINGS = { ...DEFAULT_AIRLOCK_SETTINGS, reviewers: ['reviewer-a', 'reviewer-b', COLLEAGUE] };
 const roots: string[] = [];
@@ -135,7 +137,7 @@ test('returned with comments, resubmitted, the history of both rounds kept', asy
   const back = await s.airlock.review(first, 'reviewer-a', 'return', 'please drop area A: it is empty by construction');
   expect(back.ok && back.value.state).toBe('returned');
   // Not by someone else, not from a request that was not returned.
-  const stranger = await s.submit('round.csv', 'area,admissions\nB,150\nC,160\n', COLLEAGUE, first);
+  const stranger = await s.submit('round.csv', 'area,admissions\nB,150\nC,160\n', OTHER_RESEARCHER, first);
   expect(refusal(await s.airlock.check(stranger))).toBe('bad_resubmission');
   const second = await s.submit('round.csv', 'area,admissions\nB,150\nC,160\n', REQUESTER, first);
   const c = await s.checked(second);

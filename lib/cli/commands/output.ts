@@ -244,9 +244,9 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
       finding: { type: 'string', valueName: 'ID', description: 'override: the finding (its id in the report)' },
       as: {
         type: 'string',
-        valueName: 'PRINCIPAL',
+        valueName: 'WHO',
         description:
-          "who acts: request (default: the project's first researcher), review (required locally), release; on AWS review and release act as your reviewer role",
+          "who acts: request (a researcher's id; default: the project's first researcher), review (a reviewer principal, required locally), release; on AWS you request as the person you signed in as, and review and release as your reviewer role",
       },
       request: { type: 'string', valueName: 'ID', description: 'check/review/release: the request id' },
       approve: { type: 'boolean', description: 'review: approve' },
@@ -348,14 +348,20 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
         });
         actor = awsActor(callerArn, { platformName: config.platform.name, reviewers: airlock.settings.reviewers });
       }
-      /** Who reviews or releases: locally --as; on AWS the caller's identity (a different --as is refused). */
-      const who = async (claimed: string | undefined): Promise<string | undefined> => {
-        if (actor === undefined) return claimed;
-        const { actingAs } = await import('../../airlock/aws-identity');
-        const resolved = actingAs(actor, claimed);
-        if (!resolved.ok) throw new UsageError(resolved.message);
-        return resolved.who;
-      };
+      /**
+       * Who acts: locally --as; on AWS the caller's identity (a different --as is refused): a
+       * reviewer or release service by its role, a researcher by the person the session was opened for.
+       */
+      const resolveAs =
+        (how: 'actingAs' | 'requestingAs') =>
+        async (claimed: string | undefined): Promise<string | undefined> => {
+          if (actor === undefined) return claimed;
+          const resolved = (await import('../../airlock/aws-identity'))[how](actor, claimed);
+          if (!resolved.ok) throw new UsageError(resolved.message);
+          return resolved.who;
+        };
+      const who = resolveAs('actingAs');
+      const requester = resolveAs('requestingAs');
       try {
         switch (act) {
           case 'request':
@@ -365,7 +371,15 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
                 "--query-id takes a result kept by the local sde query; on AWS, download the query's result from the project's Athena results and give it with --file",
               );
             }
-            return await runRequest(airlock, workdir, values, out, err, act === 'resubmit' ? one(values, 'request', act) : undefined);
+            return await runRequest(
+              airlock,
+              workdir,
+              values,
+              out,
+              err,
+              await requester(values.as as string | undefined),
+              act === 'resubmit' ? one(values, 'request', act) : undefined,
+            );
           case 'show':
             return await showRequest(airlock, one(values, 'request', act), format, out);
           case 'classify': {
@@ -590,6 +604,7 @@ async function runRequest(
   values: Record<string, unknown>,
   out: (l: string) => void,
   err: (l: string) => void,
+  requester: string | undefined,
   resubmits?: string,
 ): Promise<number> {
   const previous = resubmits === undefined ? undefined : await airlock.read(resubmits);
@@ -632,7 +647,7 @@ async function runRequest(
     projectId,
     files,
     statement: (values.statement as string | undefined) ?? previous?.statement,
-    requester: (values.as as string | undefined) ?? previous?.requester,
+    requester: requester ?? previous?.requester,
     ...(resubmits === undefined ? {} : { resubmits }),
   });
   if (!outcome.ok) return refusedLines(outcome, err);

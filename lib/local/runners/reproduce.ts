@@ -26,8 +26,11 @@ export async function reproduceRequest(options: {
   readonly workdir: string;
   readonly store: AirlockStore;
   readonly requestId: string;
-  /** Who runs it (the audit trail's session name). @default 'sde-output-reproduce' */
-  readonly sessionName?: string;
+  /**
+   * The researcher it runs as (queries run only as a named researcher of the project, and
+   * the audit trail records them). @default the request's requester
+   */
+  readonly researcher?: string;
 }): Promise<ReproducedFile[]> {
   const request = await options.store.read(options.requestId);
   const out: ReproducedFile[] = [];
@@ -55,7 +58,7 @@ export async function reproduceRequest(options: {
       projectId: request.projectId,
       sql: f.queryText,
       maxRows: p.maxRows + 1,
-      sessionName: options.sessionName ?? 'sde-output-reproduce',
+      researcher: options.researcher ?? request.requester,
       curatedRoot,
     });
     const rows = result.rows.slice(0, p.maxRows);
