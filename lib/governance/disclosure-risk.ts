@@ -17,7 +17,7 @@
  * record, and through the pseudonym every other record of theirs.
  */
 import { curatedColumns } from '../config/curated';
-import type { SdeConfig, Sourced } from '../config/model';
+import { projectState, type SdeConfig, type Sourced } from '../config/model';
 import { curatedDatabaseName } from '../config/naming';
 import { parseRowFilter, rowFilterSql } from '../config/row-filter';
 import type { ProjectConfig } from '../config/schema';
@@ -198,7 +198,8 @@ export async function measureProjectRisk(config: SdeConfig, project: Sourced<Pro
   return projectRiskFromRows(query, await runner.run(query.sql));
 }
 
-export type RiskVerdict = 'within_ceiling' | 'accepted' | 'over_ceiling' | 'not_measured';
+/** not_held: over the ceiling, but the approval has no access (expired or suspended), so the gate does not apply. */
+export type RiskVerdict = 'within_ceiling' | 'accepted' | 'over_ceiling' | 'not_held' | 'not_measured';
 
 export interface RiskGate {
   readonly projectId: string;
@@ -229,6 +230,14 @@ export function judgeRisk(config: SdeConfig, project: ProjectConfig, risk: Proje
       verdict: 'accepted',
       measured,
       message: `${pct(measured)} of people in classes under 5, over the ceiling of ${pct(ceiling)}, accepted up to ${pct(accepted)} (${project.approval.riskAcceptance!.reference})${drift}`,
+    };
+  const state = projectState(project, config.today);
+  if (state !== 'active' && state !== 'not_started')
+    return {
+      ...base,
+      verdict: 'not_held',
+      measured,
+      message: `${pct(measured)} of people in classes under 5, over the ceiling of ${pct(ceiling)}; the project is ${state}, so it is not held to the gate`,
     };
   return {
     ...base,

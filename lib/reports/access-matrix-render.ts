@@ -16,11 +16,13 @@ export function riskSummary(p: MatrixProject): string {
   const gate =
     r.ceiling === undefined
       ? ''
-      : !over
-        ? `; within the ceiling of ${pct(r.ceiling)}`
-        : r.accepted && r.accepted.acceptedShareBelow5 >= figure.shareBelow5
-          ? `; over the ceiling of ${pct(r.ceiling)}, accepted (${r.accepted.reference})`
-          : `; OVER the ceiling of ${pct(r.ceiling)} without an acceptance`;
+      : p.state === 'expired' || p.state === 'suspended'
+        ? `; no access now, so not held to the ceiling of ${pct(r.ceiling)}`
+        : !over
+          ? `; within the ceiling of ${pct(r.ceiling)}`
+          : r.accepted && r.accepted.acceptedShareBelow5 >= figure.shareBelow5
+            ? `; over the ceiling of ${pct(r.ceiling)}, accepted (${r.accepted.reference})`
+            : `; OVER the ceiling of ${pct(r.ceiling)} without an acceptance`;
   return `${pct(figure.shareBelow5)} of ${figure.people} people in classes under 5, ${pct(figure.shareBelow10)} under 10 (${source}: ${figure.measure})${gate}`;
 }
 

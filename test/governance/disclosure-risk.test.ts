@@ -289,5 +289,7 @@ describe('the verdict', () => {
     expect(judgeRisk(config, withoutAcceptance, risk(0.9))).toMatchObject({ verdict: 'over_ceiling', message: expect.stringMatching(/no risk acceptance/) });
     const partly = { ...ncl, approval: { ...ncl.approval, riskAcceptance: { ...ncl.approval.riskAcceptance!, acceptedShareBelow5: 0.5 } } };
     expect(judgeRisk(config, partly, risk(0.9)).message).toMatch(/beyond the 50.0% the approval accepts/);
+    const expired = config.projects.find((p) => p.id === 'kcl-covid-recovery')!;
+    expect(judgeRisk(config, expired, risk(0.9))).toMatchObject({ verdict: 'not_held', message: expect.stringMatching(/expired, so it is not held/) });
   });
 });
