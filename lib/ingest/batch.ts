@@ -174,8 +174,8 @@ export interface ProcessChunkInput {
   readonly key: Buffer;
   /** The national data opt-out list; required when the dataset applies it. */
   readonly optOut?: OptOutSet;
-  /** Normalised postcode -> LSOA, for `postcode_lsoa` columns. */
-  readonly lsoaLookup?: ReadonlyMap<string, string>;
+  /** Postcode-to-LSOA lookups by file name, for `postcode_lsoa` columns (see core/lsoa-lookup.ts). */
+  readonly lookups?: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /** Where temporary files go (a private folder is made inside and removed). @default os.tmpdir() */
   readonly tmpDir?: string;
   /** DuckDB threads for the Parquet conversion. @default 1 */
@@ -211,7 +211,7 @@ export async function processChunk(input: ProcessChunkInput): Promise<ChunkResul
     return { batchId: plan.batchId, index: spec.index, counts: emptyCounts(), bytesRead: 0 };
   }
   // Compiled before any byte is read: a missing opt-out list or key fails here, not mid-file.
-  const pipeline = createPipeline(dataset, { key: input.key, loadDate: plan.loadDate, optOut: input.optOut, lsoaLookup: input.lsoaLookup });
+  const pipeline = createPipeline(dataset, { key: input.key, loadDate: plan.loadDate, optOut: input.optOut, lookups: input.lookups });
   const work = fs.mkdtempSync(path.join(input.tmpDir ?? os.tmpdir(), 'sde-ingest-'));
   let writer: ParquetPartWriter | undefined;
   let rejected: RejectedWriter | undefined;

@@ -57,6 +57,8 @@ export interface RowCounts {
   readonly rowsWritten: number;
   readonly rowsRejected: number;
   readonly rowsOptedOut: number;
+  /** Written rows with no NHS number to check against the opt-out list (kept by the dataset's choice). */
+  readonly rowsWithoutNhsNumber: number;
   readonly rejectedByReason: Partial<Record<RowProblemCode, number>>;
 }
 
