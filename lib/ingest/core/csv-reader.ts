@@ -124,6 +124,19 @@ function encodingMismatch(detail: string, encoding: SourceEncoding, fix: string)
 
 const SINGLE_BYTE: ReadonlySet<SourceEncoding> = new Set(['latin1', 'windows-1252']);
 
+/**
+ * Windows-1252's characters for bytes 0x80-0x9F (WHATWG's table: the five bytes it leaves
+ * undefined stay C1 controls, which normalisation then refuses). Node's TextDecoder reads
+ * this label as Latin-1, so the table is applied here.
+ */
+const WINDOWS_1252_HIGH =
+  '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
+
+function decodeWindows1252(b: Buffer): string {
+  const text = b.toString('latin1');
+  return /[\x80-\x9f]/.test(text) ? text.replace(/[\x80-\x9f]/g, (c) => WINDOWS_1252_HIGH[c.charCodeAt(0) - 0x80]) : text;
+}
+
 function nulShare(sample: Buffer): number {
   let nul = 0;
   for (let i = 0; i < sample.length; i++) if (sample[i] === 0) nul++;
@@ -194,7 +207,6 @@ class Decoder {
   private firstC1 = -1;
   /** The start of a UTF-8 sequence cut at the end of the last block, checked with the next. */
   private utf8Tail: Buffer | undefined;
-  private readonly windows1252 = new TextDecoder('windows-1252');
 
   constructor(
     private readonly encoding: SourceEncoding,
@@ -217,7 +229,7 @@ class Decoder {
     if (SINGLE_BYTE.has(this.encoding)) {
       this.watchSingleByte(b, final);
       this.offset += b.length;
-      return this.encoding === 'latin1' ? b.toString('latin1') : this.windows1252.decode(b, { stream: !final });
+      return this.encoding === 'latin1' ? b.toString('latin1') : decodeWindows1252(b);
     }
     if (this.encoding === 'utf-16le') {
       let end = b.length;

@@ -24,7 +24,7 @@
  * placeholders, further systems or list options are one more case here and in the schema.
  */
 import type { ColumnFormat, ListFormat } from '../../config/schema';
-import { findIdentifierInValue, nhsNumberWindow } from './identifiers';
+import { compactDateWindow, findIdentifierInValue, nhsNumberWindow } from './identifiers';
 import { nhsCheckDigit, normaliseNhsNumber } from './nhs-number';
 import { normalisePostcode } from './postcode';
 
@@ -124,15 +124,16 @@ export function verhoeffCheckDigit(digits: string): number {
  * concept is 00 (an international id) or 10 (an extension's, with a 7-digit namespace).
  * A column of clinical codes holds concepts, so description (01, 11) and relationship
  * (02, 12) ids are refused. An id that is ten digits passing the NHS number check, or whose
- * item identifier holds ten such digits, is refused too: such a value is an NHS number
- * more surely than it is a concept.
+ * item identifier (the digits before the partition and namespace) holds ten such digits or
+ * eight that make a date, is refused too: such a value is an identifier more surely than a
+ * concept (no concept issued so far has an item identifier of eight digits or more).
  */
 function snomed(value: string): string | undefined {
   if (!SNOMED.test(value) || !passesVerhoeff(value)) return undefined;
   const partition = value.slice(-3, -1);
   if (partition !== '00' && partition !== '10') return undefined;
   const item = partition === '10' ? value.slice(0, -10) : value.slice(0, -3);
-  if (nhsNumberWindow(value.length === 10 ? value : item) >= 0) return undefined;
+  if (nhsNumberWindow(value.length === 10 ? value : item) >= 0 || compactDateWindow(item) >= 0) return undefined;
   return value;
 }
 
@@ -164,18 +165,21 @@ function recordId(value: string): string | undefined {
   return findIdentifierInValue(value) === undefined ? value : undefined;
 }
 
-/** BNF codes are mostly digits: one that holds ten passing Modulus 11 is an NHS number in a code's clothing. */
+/**
+ * BNF codes are mostly digits: one whose digits hold ten passing Modulus 11, eight making a
+ * date or a phone number is an identifier in a code's clothing.
+ */
 function bnf(value: string): string | undefined {
   const normalised = code(BNF)(value);
   if (normalised === undefined) return undefined;
-  return normalised.length >= 10 && nhsNumberWindow(normalised.replace(/\D/g, '')) >= 0 ? undefined : normalised;
+  return normalised.length >= 8 && findIdentifierInValue(normalised) !== undefined ? undefined : normalised;
 }
 
-/** ODS codes are short: the one identifier that fits in six letters and digits is a postcode run together. */
+/** ODS codes are short: the one identifier that fits in six letters and digits is a postcode run together (`XN10AA`). */
 function odsCode(value: string): string | undefined {
   const normalised = code(ODS)(value);
   if (normalised === undefined || normalised.length < 5) return normalised;
-  return normalisePostcode(normalised) === undefined ? normalised : undefined;
+  return findIdentifierInValue(normalised) === undefined ? normalised : undefined;
 }
 
 const NAMED: Readonly<Record<Exclude<ColumnFormat & string, 'free_text'>, FormatRule>> = {

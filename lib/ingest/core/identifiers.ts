@@ -247,13 +247,17 @@ function classOf(c: string): TokenKind {
   return LETTER.test(c) ? 'word' : 'sep';
 }
 
-/** Words split where lower case meets upper case (`seenApril` -> `seen`, `April`), so a glued month or name is found. */
+/** Words split where lower case meets upper case, as in camel case (`seenApril`, `DOBJanuary`), so a glued month or name is found. */
 function pushWord(out: Token[], text: string, start: number, end: number): void {
   let from = start;
   for (let i = start + 1; i < end; i++) {
     const prev = text[i - 1];
     const cur = text[i];
-    if (prev >= 'a' && prev <= 'z' && cur >= 'A' && cur <= 'Z') {
+    const next = i + 1 < end ? text[i + 1] : '';
+    const upper = (c: string) => c >= 'A' && c <= 'Z';
+    const lower = (c: string) => c >= 'a' && c <= 'z';
+    // `seenApril` -> seen|April; `DOBJanuary` -> DOB|January.
+    if ((lower(prev) && upper(cur)) || (upper(prev) && upper(cur) && lower(next))) {
       pushOneWord(out, text, from, i);
       from = i;
     }
@@ -264,7 +268,30 @@ function pushWord(out: Token[], text: string, start: number, end: number): void 
 function pushOneWord(out: Token[], text: string, start: number, end: number): void {
   const word = text.slice(start, end);
   const lower = word.toLowerCase();
-  out.push({ kind: 'word', start, end, text: word, lower, number: readNumberWords(lower) });
+  out.push({ kind: 'word', start, end, text: word, lower, number: readNumberWords(lower) ?? gluedNumberRun(lower) });
+}
+
+/**
+ * A word that holds three or more number words in a row glued to other letters
+ * (`Refninesixonesix...`) is read as those digits: no ordinary word does that.
+ */
+function gluedNumberRun(lower: string): NumberReading | undefined {
+  if (lower.length < 9) return undefined;
+  let best = '';
+  for (let i = 0; i < lower.length; i++) {
+    let digits = '';
+    let words = 0;
+    let at = i;
+    for (;;) {
+      const part = WORD_PARTS.find((p) => (p.kind === 'unit' || p.kind === 'teen' || p.kind === 'tens') && lower.startsWith(p.word, at));
+      if (part === undefined) break;
+      digits += part.kind === 'tens' ? `${part.value}0` : String(part.value);
+      words++;
+      at += part.word.length;
+    }
+    if (words >= 3 && digits.length > best.length) best = digits;
+  }
+  return best.length > 0 ? { digits: best, ordinal: false } : undefined;
 }
 
 function tokenise(text: string): Token[] {
@@ -331,6 +358,11 @@ function isPhoneDigits(digits: string, plus: boolean): boolean {
   if (/^(?:00)?44(?:0)?[1-9]\d{8,9}$/.test(digits)) return true;
   // Any other country, written with a leading + or 00: E.164 allows up to 15 digits.
   return (plus && digits.length >= 8 && digits.length <= 15) || /^00[1-9]\d{6,13}$/.test(digits);
+}
+
+/** Somewhere in the digits, a UK number (0, a non-zero digit, eight or more digits) or one after 44. */
+function holdsPhoneDigits(digits: string): boolean {
+  return /0[1-9]\d{8}|44[1-9]\d{8}/.test(digits);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -506,9 +538,14 @@ function writtenDates(tokens: readonly Token[], out: IdentifierSpan[]): void {
     }
     // An ordinal suffix straight after the last number belongs to it.
     if (right + 1 < tokens.length && ORDINAL_SUFFIX.has(tokens[right + 1].lower) && tokens[right + 1].start === tokens[right].end) right++;
+    // A day is a number from 1 to 31, or the end (before the month) or start (after it) of
+    // other digits glued to it (`A110 September`, `51 January`, `1231 December`); a plausible year is a year.
+    const isDay = (d: string) => Number(d) >= 1 && Number(d) <= 31;
     const hasDay = numbers.some((n) => {
-      const v = Number(n.number!.digits);
-      return n.number!.digits.length <= 2 && v >= 1 && v <= 31;
+      const d = n.number!.digits;
+      if (isDay(d)) return true;
+      if (n.kind !== 'digits' || (d.length === 4 && Number(d) >= EARLIEST_YEAR && Number(d) <= LATEST_YEAR)) return false;
+      return n.start < t.start ? isDay(d.slice(-2)) || isDay(d.slice(-1)) : isDay(d.slice(0, 2)) || isDay(d.slice(0, 1));
     });
     if (hasDay) out.push({ start: tokens[left].start, end: tokens[right].end, kind: 'date' });
   }
@@ -564,12 +601,13 @@ function numericDates(tokens: readonly Token[], out: IdentifierSpan[]): void {
 // ---------------------------------------------------------------------------------------
 
 /** Any run of characters that are neither letters nor digits, or none. */
-const S = '[^\\p{L}\\p{N}]*';
-const NOT_ALNUM_BEFORE = '(?<![\\p{L}\\p{N}])';
-const NOT_ALNUM_AFTER = '(?![\\p{L}\\p{N}])';
+const SEPS = '[^\\p{L}\\p{N}]*';
+const NOT_LETTER_BEFORE = '(?<!\\p{L})';
+const NOT_LETTER_AFTER = '(?!\\p{L})';
 
-/** The postcode's characters with any separators between every one of them (`S E 5 8 A F`, `SE5-8AF`). */
-function spacedPostcodeSource(): string {
+/** The postcode's characters with any separators between every one of them (`S E 5 8 A F`, `SE5-8AF`); with `every`, at least one between each. */
+function spacedPostcodeSource(every = false): string {
+  const S = every ? '[^\\p{L}\\p{N}]+' : SEPS;
   const A = '[A-PR-UWYZ]';
   const B = '[A-HK-Y]';
   const C = '[A-HJKPS-UW]';
@@ -582,12 +620,19 @@ function spacedPostcodeSource(): string {
 }
 
 const POSTCODE_PATTERNS: readonly RegExp[] = [
-  // Whole, any case, any separators anywhere in it (or none).
-  new RegExp(`${NOT_ALNUM_BEFORE}${spacedPostcodeSource()}${NOT_ALNUM_AFTER}`, 'giu'),
+  // Whole, any case, any separators anywhere in it (or none), not inside a word (digits may touch it: `m11rw9`).
+  new RegExp(`${NOT_LETTER_BEFORE}${spacedPostcodeSource()}${NOT_LETTER_AFTER}`, 'giu'),
+  // Its characters spaced out (`S E 5 8 A F`), with a word glued after it (see postcodeSpans).
+  new RegExp(`${NOT_LETTER_BEFORE}${spacedPostcodeSource()}`, 'giu'),
+  // Every character set apart, glued to words on either side (`xE C 1 V 1 Y D`).
+  new RegExp(spacedPostcodeSource(true), 'giu'),
   // Glued onto a word, with a separator between the halves, any case.
   new RegExp(`${POSTCODE_OUTWARD}[^\\p{L}\\p{N}]+${POSTCODE_INWARD}`, 'giu'),
-  // Glued, no separator: capitals only (lower case without a space is where words meet doses: `paracetamol500mg`).
+  // Glued, no separator: capitals anywhere; any case where a word starts or ends with it
+  // (`Refse53fh`, `se50aax`), not inside one, where letters meet doses and times (`every12hrs`).
   new RegExp(`${POSTCODE_OUTWARD}${POSTCODE_INWARD}`, 'gu'),
+  new RegExp(`${POSTCODE_OUTWARD}${POSTCODE_INWARD}${NOT_LETTER_AFTER}`, 'giu'),
+  new RegExp(`${NOT_LETTER_BEFORE}${POSTCODE_OUTWARD}${POSTCODE_INWARD}`, 'giu'),
 ];
 
 const EMAIL_LOCAL = "[\\p{L}\\p{N}._%+'-]+";
@@ -609,6 +654,18 @@ function regexSpans(text: string, patterns: readonly RegExp[], kind: IdentifierK
       if (m[0].length > 0) out.push({ start: m.index, end: m.index + m[0].length, kind });
     }
   }
+}
+
+/**
+ * Postcodes; a match of the pattern that allows a word glued after it counts only when
+ * separators are inside it (`B 3 3 6 R Wx`): run together, that is where words meet doses.
+ */
+function postcodeSpans(text: string, out: IdentifierSpan[]): void {
+  const found: IdentifierSpan[] = [];
+  regexSpans(text, POSTCODE_PATTERNS.slice(0, 1), 'postcode', out);
+  regexSpans(text, POSTCODE_PATTERNS.slice(1, 2), 'postcode', found);
+  for (const span of found) if (/[^\p{L}\p{N}]/u.test(text.slice(span.start, span.end))) out.push(span);
+  regexSpans(text, POSTCODE_PATTERNS.slice(2), 'postcode', out);
 }
 
 /** The ` at ` form only counts when the dot is written as a word or glued (`home.Next` is not a domain but `nhs.net` is). */
@@ -671,17 +728,7 @@ const NEVER_NAMES = new Set([
   'and',
 ]);
 /** Words that do not follow a title as a name (`Dr to review`). */
-const NOT_AFTER_TITLE = new Set([
-  ...(STOPWORDS as string[]),
-  'review',
-  'reviewed',
-  'called',
-  'aware',
-  'informed',
-  'happy',
-  'notes',
-  'letter',
-]);
+const NOT_AFTER_TITLE = new Set([...(STOPWORDS as string[]), 'review', 'reviewed', 'called', 'aware', 'informed', 'happy', 'notes', 'letter']);
 
 const isCapitalised = (t: Token) => /^\p{Lu}/u.test(t.text);
 const isAllCaps = (t: Token) => t.text.length > 1 && t.text === t.text.toUpperCase() && t.text !== t.text.toLowerCase();
@@ -714,7 +761,9 @@ function nameSpans(tokens: readonly Token[], out: IdentifierSpan[]): void {
       for (let n = 0; n < 3 && k >= 0; n++) {
         const w = tokens[k];
         const name = isCapitalised(w) ? !NEVER_NAMES.has(w.lower) || n === 0 : !isCapitalised(t) && n === 0 && !NOT_AFTER_TITLE.has(w.lower);
-        if (!name || NOT_AFTER_TITLE.has(w.lower) || MONTHS[w.lower] !== undefined) break;
+        // A scrub token already in the text (`[POSTCODE]`) is not a name: scrubbing twice changes nothing.
+        const inToken = w.start > 0 && tokens[k - 1]?.text.endsWith('[');
+        if (!name || inToken || NOT_AFTER_TITLE.has(w.lower) || MONTHS[w.lower] !== undefined) break;
         out.push({ start: w.start, end: w.end, kind: 'name' });
         k = nextWord(tokens, k);
       }
@@ -766,7 +815,7 @@ export function findIdentifierSpans(text: string): IdentifierSpan[] {
   const tokens = tokenise(view);
   const spans: IdentifierSpan[] = [];
   emailSpans(view, spans);
-  regexSpans(view, POSTCODE_PATTERNS, 'postcode', spans);
+  postcodeSpans(view, spans);
   writtenDates(tokens, spans);
   numericDates(tokens, spans);
   digitRuns(view, tokens, FREE_TEXT_MIN_DIGITS, spans);
@@ -809,7 +858,7 @@ export function findIdentifierInValue(value: string): IdentifierKind | undefined
   }
   if (digits.length >= 10 && nhsNumberWindow(digits) >= 0) return 'nhsNumber';
   if (digits.length >= 8 && compactDateWindow(digits) >= 0) return 'date';
-  if (digits.length >= 10 && isPhoneDigits(digits, value.includes('+'))) return 'phone';
+  if (digits.length >= 10 && holdsPhoneDigits(digits)) return 'phone';
   if (letters > 0 && digits.length > 0 && COMPACT_POSTCODE.test(value.replace(/[^A-Za-z0-9]/g, '').toUpperCase())) return 'postcode';
   if (!slow && groups < 3 && (letters < 2 || !hasReadableWord(value))) return undefined;
   return findIdentifierSlowly(value);
@@ -842,10 +891,13 @@ function findIdentifierSlowly(value: string): IdentifierKind | undefined {
   const tokens = tokenise(view);
   let digits = '';
   // Number words glued into a key (`EPninefourthree`) are read wherever they stand in a letter run.
-  for (const t of tokens) digits += t.number !== undefined ? t.number.digits : t.kind === 'word' ? gluedNumberWords(t.lower) : '';
+  for (const t of tokens) {
+    if (t.kind === 'digits') digits += t.text;
+    else if (t.kind === 'word') digits += readNumberWords(t.lower)?.digits ?? gluedNumberWords(t.lower);
+  }
   if (digits.length >= 10 && nhsNumberWindow(digits) >= 0) return 'nhsNumber';
   if (digits.length >= 8 && compactDateWindow(digits) >= 0) return 'date';
-  if (digits.length >= 10 && isPhoneDigits(digits, view.includes('+'))) return 'phone';
+  if (digits.length >= 10 && holdsPhoneDigits(digits)) return 'phone';
   if (/[@＠]/.test(view)) return 'email';
   const spans: IdentifierSpan[] = [];
   emailSpans(view, spans);
