@@ -159,17 +159,15 @@ test('property: the London example datasets, rows from the synthetic population,
   const templates = new Map(population.datasets.map((d) => [d.dataset, parseCsv(fs.readFileSync(d.file, 'utf8')).slice(1, 31)] as const));
   await fc.assert(
     fc.asyncProperty(
-      fc
-        .constantFrom(...config.datasets)
-        .chain((ds) =>
-          fc.tuple(
-            fc.constant(ds),
-            fc.array(fc.record({ row: fc.nat(29), column: fc.nat(ds.columns.length - 1), planted: glued(disguisedIdentifier) }), {
-              minLength: 1,
-              maxLength: 8,
-            }),
-          ),
+      fc.constantFrom(...config.datasets).chain((ds) =>
+        fc.tuple(
+          fc.constant(ds),
+          fc.array(fc.record({ row: fc.nat(29), column: fc.nat(ds.columns.length - 1), planted: glued(disguisedIdentifier) }), {
+            minLength: 1,
+            maxLength: 8,
+          }),
         ),
+      ),
       async ([ds, plants]) => {
         const rows = templates.get(ds.name)!;
         const lines = plants.map((p) => {
