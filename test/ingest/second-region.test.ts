@@ -18,7 +18,6 @@ import { ConfigFixture, SECOND_CONFIG, TEST_TODAY } from '../helpers/config-fixt
 import { MemoryStore } from './helpers/memory-store';
 import { readParquet } from './helpers/read-parquet';
 import { BUCKETS, runBatch } from './helpers/run-batch';
-import { KEY } from './core/datasets';
 
 const config = loadConfig(SECOND_CONFIG, { today: TEST_TODAY });
 const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-second-'));
