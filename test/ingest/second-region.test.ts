@@ -115,3 +115,21 @@ test('sde ingest stops with a clear error, not a stack trace, when a postcode_ls
   fixture.cleanup();
   fs.rmSync(workdir, { recursive: true, force: true });
 });
+
+test('sde ingest of a file whose name is too long for the local S3 API stops with a clear error, not a stack trace', async () => {
+  const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-long-name-'));
+  const file = path.join(workdir, `${'a'.repeat(236)}.csv`);
+  fs.copyFileSync(population.datasets.find((d) => d.dataset === 'maternity_bookings')!.file, file);
+  const err: string[] = [];
+  const code = await runCli(
+    ['ingest', '--dataset', 'maternity_bookings', '--file', file, '--config', SECOND_CONFIG, '--workdir', workdir, '--opt-out', population.optOutFile],
+    {
+      out: () => undefined,
+      err: (l) => err.push(l),
+    },
+  );
+  expect(code).toBe(2);
+  expect(err.join('\n')).toMatch(/240 bytes.*rename the file/);
+  expect(err.join('\n')).not.toMatch(/\n\s+at /);
+  fs.rmSync(workdir, { recursive: true, force: true });
+});

@@ -19,6 +19,7 @@ import { readOptOutList } from '../../ingest/core/opt-out';
 import { AuditedObjectStore } from './audited-object-store';
 import { progressBar } from '../progress';
 import { LocalS3, startLocalS3 } from '../s3-api/server';
+import { keyPartTooLong, MAX_LOCAL_KEY_PART_BYTES } from '../s3-api/s3rver-key-length';
 import { uploadFile } from '../s3-api/upload';
 import { bucketNames, ensurePseudonymKey, workdirLayout, WorkdirLayout } from '../workdir';
 
@@ -159,6 +160,9 @@ export interface LocalIngestResult {
 
 export class MissingOptOutList extends Error {}
 
+/** The file's landing name is longer than the local S3 API can store: a user's fix (rename the file). */
+export class LandingNameTooLong extends Error {}
+
 /** `sde ingest`: lands one file in the landing bucket and ingests it. */
 export async function runLocalIngest(options: LocalIngestOptions): Promise<LocalIngestResult> {
   const { config } = options;
@@ -179,6 +183,12 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
   try {
     // As a supplier delivers: <dataset>/<date>-<file name>.
     const landed = { bucket: buckets.landing, key: `${dataset.name}/${config.today}-${path.basename(options.file)}` };
+    if (keyPartTooLong(landed.key) !== undefined) {
+      throw new LandingNameTooLong(
+        `the file name ${path.basename(options.file).slice(0, 40)}... is ${Buffer.byteLength(path.basename(options.file))} bytes; it lands as ${config.today}-<file name>, ` +
+          `which the local S3 API stores as a file name of at most ${MAX_LOCAL_KEY_PART_BYTES} bytes: rename the file (on AWS, S3 takes names up to 1,024 bytes)`,
+      );
+    }
     await uploadFile(s3.client, { bucket: landed.bucket, key: landed.key, file: options.file, contentType: 'text/csv' });
     const size = fs.statSync(options.file).size;
     const bar = options.progress ? progressBar(`Ingesting ${dataset.name}`, size) : undefined;
