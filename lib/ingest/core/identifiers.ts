@@ -420,15 +420,6 @@ function chains(tokens: readonly Token[], throughWords: boolean): Chain[] {
   return out;
 }
 
-/** The chain's tokens that hold digits [from, to) of its digit string. */
-function chainSpan(chain: Chain, from: number, to: number): { start: number; end: number } {
-  let first = 0;
-  while (first + 1 < chain.tokens.length && chain.offsets[first + 1] <= from) first++;
-  let last = first;
-  while (last + 1 < chain.tokens.length && chain.offsets[last + 1] < to) last++;
-  return { start: chain.tokens[first].start, end: chain.tokens[last].end };
-}
-
 /** A chain's start widened to a `+` just before it, or to an opening bracket whose closing one is inside the chain (`(020) 7946 0123`). */
 function widenStart(text: string, start: number, end: number): number {
   if (start > 0 && text[start - 1] === '+') return start - 1;
@@ -455,7 +446,16 @@ function digitRuns(text: string, tokens: readonly Token[], minDigits: number, ou
   }
 }
 
-/** Ten digits passing Modulus 11, or eight that are a date, read through separators and single letters or joining words. */
+/** The chain's tokens that hold digits [from, to) of its digit string. */
+function chainSpan(chain: Chain, from: number, to: number): { start: number; end: number } {
+  let first = 0;
+  while (first + 1 < chain.tokens.length && chain.offsets[first + 1] <= from) first++;
+  let last = first;
+  while (last + 1 < chain.tokens.length && chain.offsets[last + 1] < to) last++;
+  return { start: chain.tokens[first].start, end: chain.tokens[last].end };
+}
+
+/** Ten digits passing Modulus 11, or eight that are a date, read through separators and single letters or joining words (`943 a 476 b 5919`). */
 function disguisedNumbers(tokens: readonly Token[], out: IdentifierSpan[]): void {
   for (const chain of chains(tokens, true)) {
     const { digits } = chain;
@@ -605,9 +605,9 @@ const SEPS = '[^\\p{L}\\p{N}]*';
 const NOT_LETTER_BEFORE = '(?<!\\p{L})';
 const NOT_LETTER_AFTER = '(?!\\p{L})';
 
-/** The postcode's characters with any separators between every one of them (`S E 5 8 A F`, `SE5-8AF`); with `every`, at least one between each. */
-function spacedPostcodeSource(every = false): string {
-  const S = every ? '[^\\p{L}\\p{N}]+' : SEPS;
+/** The postcode's characters with separators between every one of them (`S E 5 8 A F`). */
+function spacedPostcodeSource(): string {
+  const S = '[^\\p{L}\\p{N}]+';
   const A = '[A-PR-UWYZ]';
   const B = '[A-HK-Y]';
   const C = '[A-HJKPS-UW]';
@@ -620,19 +620,15 @@ function spacedPostcodeSource(every = false): string {
 }
 
 const POSTCODE_PATTERNS: readonly RegExp[] = [
-  // Whole, any case, any separators anywhere in it (or none), not inside a word (digits may touch it: `m11rw9`).
-  new RegExp(`${NOT_LETTER_BEFORE}${spacedPostcodeSource()}${NOT_LETTER_AFTER}`, 'giu'),
-  // Its characters spaced out (`S E 5 8 A F`), with a word glued after it (see postcodeSpans).
-  new RegExp(`${NOT_LETTER_BEFORE}${spacedPostcodeSource()}`, 'giu'),
-  // Every character set apart, glued to words on either side (`xE C 1 V 1 Y D`).
-  new RegExp(spacedPostcodeSource(true), 'giu'),
+  // Whole, any case, any separators between its halves (or none), not inside a word (digits may touch it: `m11rw9`).
+  new RegExp(`${NOT_LETTER_BEFORE}(?:GIR${SEPS}0AA|${POSTCODE_OUTWARD}${SEPS}${POSTCODE_INWARD})${NOT_LETTER_AFTER}`, 'giu'),
+  // Every character set apart, glued to words on either side (`xE C 1 V 1 Y D`, `B 3 3 6 R Wx`).
+  new RegExp(spacedPostcodeSource(), 'giu'),
   // Glued onto a word, with a separator between the halves, any case.
   new RegExp(`${POSTCODE_OUTWARD}[^\\p{L}\\p{N}]+${POSTCODE_INWARD}`, 'giu'),
-  // Glued, no separator: capitals anywhere; any case where a word starts or ends with it
-  // (`Refse53fh`, `se50aax`), not inside one, where letters meet doses and times (`every12hrs`).
-  new RegExp(`${POSTCODE_OUTWARD}${POSTCODE_INWARD}`, 'gu'),
-  new RegExp(`${POSTCODE_OUTWARD}${POSTCODE_INWARD}${NOT_LETTER_AFTER}`, 'giu'),
-  new RegExp(`${NOT_LETTER_BEFORE}${POSTCODE_OUTWARD}${POSTCODE_INWARD}`, 'giu'),
+  // Glued, no separator, in any case, even inside a word (`xl89ndx`, `WARDSE58AF`): no English
+  // word holds a digit, so the cost is the rare glued dose or time (`every12hrs` holds Y1 2HR).
+  new RegExp(`${POSTCODE_OUTWARD}${POSTCODE_INWARD}`, 'giu'),
 ];
 
 const EMAIL_LOCAL = "[\\p{L}\\p{N}._%+'-]+";
@@ -654,18 +650,6 @@ function regexSpans(text: string, patterns: readonly RegExp[], kind: IdentifierK
       if (m[0].length > 0) out.push({ start: m.index, end: m.index + m[0].length, kind });
     }
   }
-}
-
-/**
- * Postcodes; a match of the pattern that allows a word glued after it counts only when
- * separators are inside it (`B 3 3 6 R Wx`): run together, that is where words meet doses.
- */
-function postcodeSpans(text: string, out: IdentifierSpan[]): void {
-  const found: IdentifierSpan[] = [];
-  regexSpans(text, POSTCODE_PATTERNS.slice(0, 1), 'postcode', out);
-  regexSpans(text, POSTCODE_PATTERNS.slice(1, 2), 'postcode', found);
-  for (const span of found) if (/[^\p{L}\p{N}]/u.test(text.slice(span.start, span.end))) out.push(span);
-  regexSpans(text, POSTCODE_PATTERNS.slice(2), 'postcode', out);
 }
 
 /** The ` at ` form only counts when the dot is written as a word or glued (`home.Next` is not a domain but `nhs.net` is). */
@@ -710,6 +694,7 @@ const COMMON = new Set<string>(COMMON_WORDS);
 const NEVER_NAMES = new Set([
   ...Object.keys(MONTHS),
   'ward',
+  'temp',
   'bay',
   'bed',
   'clinic',
@@ -815,7 +800,7 @@ export function findIdentifierSpans(text: string): IdentifierSpan[] {
   const tokens = tokenise(view);
   const spans: IdentifierSpan[] = [];
   emailSpans(view, spans);
-  postcodeSpans(view, spans);
+  regexSpans(view, POSTCODE_PATTERNS, 'postcode', spans);
   writtenDates(tokens, spans);
   numericDates(tokens, spans);
   digitRuns(view, tokens, FREE_TEXT_MIN_DIGITS, spans);
