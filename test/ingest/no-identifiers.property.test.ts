@@ -113,7 +113,7 @@ async function ingest(ds: DatasetConfig, lines: string[], key = KEY) {
   return { manifest, content };
 }
 
-/** Every curated value but the pseudonym (64 hex characters hold digit runs by chance), as text. */
+/** Every curated value but the pseudonym (random characters hold digit runs by chance), as text. */
 function curatedTexts(content: { columns: { name: string }[]; rows: unknown[][] }): string[] {
   const skip = content.columns.findIndex((c) => c.name === PSEUDONYM);
   return content.rows.flatMap((r) => r.filter((_, i) => i !== skip).map((v) => (v === null ? '' : String(v))));

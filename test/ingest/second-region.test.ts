@@ -84,7 +84,7 @@ test('social care: the person is the pseudonymised client id; rows without an NH
   expect(manifest.rowsWithoutNhsNumber).toBeLessThan(manifest.rowsWritten);
   // Pseudonyms: no client id in clear, one pseudonym per client.
   const ids = content.rows.map((r) => String(r[col('person_id')]));
-  expect(ids.every((p) => /^[0-9a-f]+$/.test(p) && !p.startsWith('CL'))).toBe(true);
+  expect(ids.every((p) => /^[A-Za-z0-9_-]{22}$/.test(p) && !p.startsWith('CL'))).toBe(true);
   expect(new Set(ids).size).toBeLessThan(ids.length);
   // Every postcode drawn from the lookup maps to its LSOA.
   const lsoas = new Set(parseLsoaLookup(fs.readFileSync(path.join(SECOND_CONFIG, 'reference', 'postcode-lsoa.csv')), 'lookup').values());

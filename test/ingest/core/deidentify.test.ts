@@ -11,6 +11,7 @@ import {
   postcodeLsoa,
   postcodeOutward,
   pseudonymise,
+  pseudonymiseRecordId,
 } from '../../../lib/ingest/core/deidentify';
 import { compileRowValidator } from '../../../lib/ingest/core/validate-row';
 import { dataset, EPISODES, episodeFields, KEY, LOAD_DATE, OTHER_KEY, testNhsNumber } from './datasets';
@@ -18,9 +19,15 @@ import { dataset, EPISODES, episodeFields, KEY, LOAD_DATE, OTHER_KEY, testNhsNum
 describe('pseudonymise', () => {
   const nhs = testNhsNumber(1);
 
-  test('is HMAC-SHA256 of the normalised NHS number under the key, lowercase hex', () => {
-    expect(pseudonymise(KEY, nhs)).toBe(createHmac('sha256', KEY).update(nhs).digest('hex'));
-    expect(pseudonymise(KEY, nhs)).toMatch(/^[0-9a-f]{64}$/);
+  test('is HMAC-SHA256 of the normalised NHS number under the key, truncated to 128 bits, as 22 characters of base64url', () => {
+    expect(pseudonymise(KEY, nhs)).toBe(createHmac('sha256', KEY).update(nhs).digest().subarray(0, 16).toString('base64url'));
+    expect(pseudonymise(KEY, nhs)).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+
+  test('a record key is pseudonymised in its scope (the dataset): never equal to an NHS number pseudonym, nor across scopes', () => {
+    expect(pseudonymiseRecordId(KEY, 'council_a', 'C000123')).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(pseudonymiseRecordId(KEY, 'council_a', 'C000123')).not.toBe(pseudonymiseRecordId(KEY, 'council_b', 'C000123'));
+    expect(pseudonymiseRecordId(KEY, 'council_a', nhs)).not.toBe(pseudonymise(KEY, nhs));
   });
 
   test('the written form does not matter: spaces and hyphens are normalised away', () => {
