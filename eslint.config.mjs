@@ -99,7 +99,7 @@ export default tseslint.config(
   {
     // The CLI loads a command's heavy modules (DuckDB, the S3 API, the CDK) only when that
     // command runs, so `sde --help` and `sde validate` start fast: a lazy require.
-    files: ['lib/cli/**/*.ts', 'bin/sde.js'],
+    files: ['lib/cli/**/*.ts', 'bin/sde.js', 'bin/prerequisites.js'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {

@@ -14,7 +14,8 @@
  *
  * Pure: the caller supplies time and ids; nothing is written here (see the CLI's sink).
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { cloudTrailTime, stableIamUniqueId } from '../audit/cloudtrail-record';
 
 export const AIRLOCK_EVENT_SOURCE = 'sde-airlock.local';
 export const AIRLOCK_EVENT_VERSION = '1.09';
@@ -67,19 +68,6 @@ export interface AirlockAuditEvent {
 /** An audit sink: where the CLI hands each event (the local hash-chained writer, a file, a test array). */
 export type AuditSink = (event: AirlockAuditEvent) => void | Promise<void>;
 
-/** CloudTrail's time form: UTC, whole seconds. */
-export function cloudTrailTime(time: Date): string {
-  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-function uniqueId(prefix: string, seed: string): string {
-  const digest = createHash('sha256').update(seed).digest();
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let id = prefix;
-  for (let i = 0; i < 17; i++) id += alphabet[digest[i] % alphabet.length];
-  return id;
-}
-
 const ROLE_ARN = /^arn:(aws[\w-]*):iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/;
 const USER_ARN = /^arn:(aws[\w-]*):iam::(\d{12}):user\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/;
 
@@ -92,7 +80,7 @@ export function principalIdentity(env: AirlockAuditEnv, principal: string): Reco
   const role = ROLE_ARN.exec(principal);
   if (role) {
     const [, partition, account, name] = role;
-    const roleId = uniqueId('AROA', principal);
+    const roleId = stableIamUniqueId('AROA', principal);
     return {
       type: 'AssumedRole',
       principalId: `${roleId}:sde-airlock`,
@@ -104,11 +92,11 @@ export function principalIdentity(env: AirlockAuditEnv, principal: string): Reco
   const user = USER_ARN.exec(principal);
   if (user) {
     const [, , account, name] = user;
-    return { type: 'IAMUser', principalId: uniqueId('AIDA', principal), arn: principal, accountId: account, userName: name };
+    return { type: 'IAMUser', principalId: stableIamUniqueId('AIDA', principal), arn: principal, accountId: account, userName: name };
   }
   return {
     type: 'IAMUser',
-    principalId: uniqueId('AIDA', principal),
+    principalId: stableIamUniqueId('AIDA', principal),
     arn: `arn:aws:iam::${env.accountId}:user/${principal}`,
     accountId: env.accountId,
     userName: principal,

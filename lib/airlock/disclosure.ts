@@ -21,7 +21,7 @@ import { checkMagnitudeCell } from './dominance';
 import { rowLevelFindings } from './identifiers';
 import type { CellChange, CheckEntry, CheckSettings, FileDigest, FileOutcome, FileReport, RefusalEntry } from './report';
 import type { AirlockSettings } from '../config/airlock-settings';
-import { GridCell, isPrimarySuppressed, roundToBase, secondarySuppression } from './suppression';
+import { GridCell, isPrimarySuppressed, roundToBase, secondarySuppression, type SecondaryResult } from './suppression';
 import { classifyTable, countValue, isSuppressedMark, isTotalLabel, numericValue, SUPPRESSED_MARK, type TableShape, type TableSpec } from './table-shape';
 
 export interface FileCheckInput {
@@ -257,7 +257,44 @@ function protectCounts(run: Run, table: Table, shape: TableShape, out: string[][
       (alreadySuppressed > 0 ? `; ${alreadySuppressed} already suppressed by the requester` : ''),
   );
 
-  const secondary = secondarySuppression(cells, primary);
+  const secondary = applySecondarySuppression(run, table, shape, out, { cells, refs }, primary, {
+    check: 'secondary_suppression',
+    unprotectable: (ref) =>
+      `the suppressed cell in row ${ref.row + 1}, ${ref.column} is the only suppressed cell of a line with no other cell that could be suppressed to protect it`,
+  });
+  run.set(
+    'secondary_suppression',
+    secondary.unprotectable.length > 0 ? 'refused' : secondary.steps.length > 0 ? 'changed' : 'passed',
+    secondary.steps.length > 0
+      ? `${secondary.steps.length} more cell${secondary.steps.length === 1 ? '' : 's'} suppressed so that no row or column has exactly one suppressed cell`
+      : 'no row or column has exactly one suppressed cell',
+  );
+  for (const i of secondary.suppressed) suppressedRows.add(refs[i].row);
+  return suppressedRows;
+}
+
+function lineName(shape: TableShape, dimension: number): string {
+  if (shape.categoryColumns.length === 0) return dimension === 0 ? 'the column total' : 'the row total';
+  if (dimension < shape.categoryColumns.length) return `the total over "${shape.categoryColumns[dimension]}"`;
+  return 'the row total across the columns';
+}
+
+/**
+ * Secondary suppression on one grid (counts or magnitudes): suppresses the complements that
+ * keep every primary-suppressed cell from being worked out from a line total, records each
+ * as a change, refuses the cells no complement can protect, and writes the marks into `out`.
+ */
+function applySecondarySuppression(
+  run: Run,
+  table: Table,
+  shape: TableShape,
+  out: string[][],
+  grid: { readonly cells: readonly GridCell[]; readonly refs: readonly GridRef[] },
+  primary: ReadonlySet<number>,
+  how: { readonly check: 'secondary_suppression' | 'dominance'; readonly unprotectable: (ref: GridRef) => string },
+): SecondaryResult {
+  const { refs } = grid;
+  const secondary = secondarySuppression(grid.cells, primary);
   for (const step of secondary.steps) {
     const ref = refs[step.cell];
     const protectedRef = refs[step.protects];
@@ -272,34 +309,10 @@ function protectCounts(run: Run, table: Table, shape: TableShape, out: string[][
     });
   }
   for (const i of secondary.unprotectable) {
-    run.refuse(
-      'secondary_suppression',
-      'unprotectable',
-      `the suppressed cell in row ${refs[i].row + 1}, ${refs[i].column} is the only suppressed cell of a line with no other cell that could be suppressed to protect it`,
-      {
-        row: refs[i].row + 1,
-        column: refs[i].column,
-      },
-    );
+    run.refuse(how.check, 'unprotectable', how.unprotectable(refs[i]), { row: refs[i].row + 1, column: refs[i].column });
   }
-  run.set(
-    'secondary_suppression',
-    secondary.unprotectable.length > 0 ? 'refused' : secondary.steps.length > 0 ? 'changed' : 'passed',
-    secondary.steps.length > 0
-      ? `${secondary.steps.length} more cell${secondary.steps.length === 1 ? '' : 's'} suppressed so that no row or column has exactly one suppressed cell`
-      : 'no row or column has exactly one suppressed cell',
-  );
-  for (const i of secondary.suppressed) {
-    out[refs[i].row][table.columns.indexOf(refs[i].column)] = SUPPRESSED_MARK;
-    suppressedRows.add(refs[i].row);
-  }
-  return suppressedRows;
-}
-
-function lineName(shape: TableShape, dimension: number): string {
-  if (shape.categoryColumns.length === 0) return dimension === 0 ? 'the column total' : 'the row total';
-  if (dimension < shape.categoryColumns.length) return `the total over "${shape.categoryColumns[dimension]}"`;
-  return 'the row total across the columns';
+  for (const i of secondary.suppressed) out[refs[i].row][table.columns.indexOf(refs[i].column)] = SUPPRESSED_MARK;
+  return secondary;
 }
 
 function linkToSuppressedCounts(run: Run, table: Table, shape: TableShape, out: string[][], rows: ReadonlySet<number>): void {
@@ -442,32 +455,10 @@ function protectMagnitudes(run: Run, table: Table, shape: TableShape, out: strin
     run.set('dominance', 'refused', `${problems} cell${problems === 1 ? '' : 's'} could not be checked against the contributions`);
     return;
   }
-  const secondary = secondarySuppression(cells, primary);
-  for (const step of secondary.steps) {
-    const ref = refs[step.cell];
-    const p = refs[step.protects];
-    run.changes.push({
-      row: ref.row + 1,
-      column: ref.column,
-      action: 'suppressed',
-      rule: 'secondary',
-      from: table.rows[ref.row][table.columns.indexOf(ref.column)].trim(),
-      to: SUPPRESSED_MARK,
-      why: `otherwise the suppressed cell in row ${p.row + 1}, ${p.column} could be worked out from ${lineName(shape, step.dimension)}`,
-    });
-  }
-  for (const i of secondary.unprotectable) {
-    run.refuse(
-      'dominance',
-      'unprotectable',
-      `the suppressed magnitude cell in row ${refs[i].row + 1}, ${refs[i].column} cannot be protected by suppressing another cell of its line`,
-      {
-        row: refs[i].row + 1,
-        column: refs[i].column,
-      },
-    );
-  }
-  for (const i of secondary.suppressed) out[refs[i].row][table.columns.indexOf(refs[i].column)] = SUPPRESSED_MARK;
+  const secondary = applySecondarySuppression(run, table, shape, out, { cells, refs }, primary, {
+    check: 'dominance',
+    unprotectable: (ref) => `the suppressed magnitude cell in row ${ref.row + 1}, ${ref.column} cannot be protected by suppressing another cell of its line`,
+  });
   run.set(
     'dominance',
     secondary.unprotectable.length > 0 ? 'refused' : sensitive + secondary.steps.length > 0 ? 'changed' : 'passed',

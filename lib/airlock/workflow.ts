@@ -28,8 +28,6 @@ import type { TableSpec } from './table-shape';
 export const REQUEST_STATES = ['submitted', 'checked', 'first_approval', 'second_approval', 'released', 'returned', 'rejected'] as const;
 export type RequestState = (typeof REQUEST_STATES)[number];
 
-export const FINAL_STATES: readonly RequestState[] = ['released', 'returned', 'rejected'];
-
 export interface CheckedFile {
   readonly outcome: FileOutcome;
   /** The file that may be released (absent when refused). */

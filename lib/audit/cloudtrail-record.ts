@@ -7,6 +7,7 @@
  * IPs), and CloudTrail adds fields over time. So the type is deliberately open: only the
  * three fields every query needs are required, everything else is read leniently.
  */
+import { createHash } from 'node:crypto';
 
 /** A CloudTrail event record as delivered (`Records[]` element). */
 export interface CloudTrailRecord {
@@ -121,6 +122,20 @@ export function accessDeniedCodeVariants(): string[] {
   return ACCESS_DENIED_CODES.flatMap((c) => [c, `Client.${c}`]);
 }
 
-export function isAccessDenied(errorCode: string | undefined): boolean {
-  return errorCode !== undefined && accessDeniedCodeVariants().includes(errorCode);
+/** CloudTrail's time form: UTC, whole seconds. */
+export function cloudTrailTime(time: Date): string {
+  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * A stable, made-up IAM unique id (`prefix` such as AROA for a role or AIDA for a user, then
+ * 17 characters derived from `seed`), so records written locally look like AWS's and the
+ * same principal always gets the same id.
+ */
+export function stableIamUniqueId(prefix: string, seed: string): string {
+  const digest = createHash('sha256').update(seed).digest();
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let id = prefix;
+  for (let i = 0; i < 17; i++) id += alphabet[digest[i] % alphabet.length];
+  return id;
 }

@@ -7,16 +7,18 @@
  *   allowed or refused (`errorCode: AccessDenied`), with the bytes scanned;
  * - Lake Formation `GetDataAccess` for each table an allowed query reads (what Athena
  *   asks Lake Formation for on AWS);
- * - an output release: S3 `PutObject` of a checked output to the release location.
+ *
+ * Output releases are recorded by the airlock itself, under its own event source
+ * (lib/airlock/audit-events.ts), into the same trail.
  *
  * The SDE-specific facts ride in `additionalEventData` (a free-form field in real
  * records too), under `sde*` keys: `sdeProjectId` names the project the action was done
  * for. Pure: no I/O; the writer appends what these return.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { SdeConfig } from '../config/model';
 import { projectRoleName, projectWorkgroupName } from '../config/naming';
-import type { CloudTrailRecord, UserIdentity } from './cloudtrail-record';
+import { cloudTrailTime, stableIamUniqueId, type CloudTrailRecord, type UserIdentity } from './cloudtrail-record';
 
 /** Written by CloudTrail in 2024-2025 records; the local writer uses the same. */
 export const LOCAL_EVENT_VERSION = '1.09';
@@ -60,22 +62,8 @@ export interface LocalPrincipal {
   readonly mfaAuthenticated?: boolean;
 }
 
-/** CloudTrail's time form: UTC, whole seconds. */
-export function cloudTrailTime(time: Date): string {
-  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-/** A stable, fake IAM unique id for a role (AROA + 17 characters), so local records look real. */
-function roleUniqueId(roleName: string): string {
-  const digest = createHash('sha256').update(roleName).digest();
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let id = 'AROA';
-  for (let i = 0; i < 17; i++) id += alphabet[digest[i] % alphabet.length];
-  return id;
-}
-
 export function assumedRoleIdentity(env: LocalAuditEnv, principal: LocalPrincipal, time: Date, invokedBy?: string): UserIdentity {
-  const roleId = roleUniqueId(principal.roleName);
+  const roleId = stableIamUniqueId('AROA', principal.roleName);
   return {
     type: 'AssumedRole',
     principalId: `${roleId}:${principal.sessionName}`,
@@ -146,7 +134,7 @@ export interface IngestionWrite extends Common {
   readonly principal?: LocalPrincipal;
 }
 
-/** Ingestion committing a curated object: an S3 PutObject data event. */
+/** Ingestion committing a curated object: an S3 PutObject data event (SSE-KMS, signed with SigV4). */
 export function ingestionWriteEvent(env: LocalAuditEnv, e: IngestionWrite): CloudTrailRecord {
   const time = e.time ?? new Date();
   const principal = e.principal ?? { roleName: `${env.platformName}-ingest`, sessionName: 'local-ingest' };
@@ -282,56 +270,5 @@ export function dataAccessEvent(env: LocalAuditEnv, d: TableDataAccess): CloudTr
     managementEvent: true,
     recipientAccountId: base.recipientAccountId,
     eventCategory: 'Management',
-  };
-}
-
-export interface OutputRelease extends Common {
-  readonly projectId: string;
-  /** Where the released output is written, e.g. the results bucket. */
-  readonly bucket: string;
-  /** e.g. `releases/<project>/<file>` */
-  readonly key: string;
-  readonly bytes: number;
-  /** The output checker who approved the release. @default the `<platform>-output-checker` role */
-  readonly checker?: LocalPrincipal;
-}
-
-/** A checked output released to the project: S3 PutObject by the output checker. */
-export function outputReleaseEvent(env: LocalAuditEnv, r: OutputRelease): CloudTrailRecord {
-  const time = r.time ?? new Date();
-  const base = envelope(env, time, r.eventID);
-  const checker = r.checker ?? { roleName: `${env.platformName}-output-checker`, sessionName: 'local-output-check', mfaAuthenticated: true };
-  return {
-    eventVersion: base.eventVersion,
-    userIdentity: assumedRoleIdentity(env, checker, time),
-    eventTime: base.eventTime,
-    eventSource: 's3.amazonaws.com',
-    eventName: 'PutObject',
-    awsRegion: base.awsRegion,
-    sourceIPAddress: base.sourceIPAddress,
-    userAgent: base.userAgent,
-    requestParameters: {
-      bucketName: r.bucket,
-      Host: `${r.bucket}.s3.${env.region}.amazonaws.com`,
-      key: r.key,
-      'x-amz-server-side-encryption': 'aws:kms',
-    },
-    responseElements: { 'x-amz-server-side-encryption': 'aws:kms' },
-    additionalEventData: {
-      SignatureVersion: 'SigV4',
-      AuthenticationMethod: 'AuthHeader',
-      bytesTransferredIn: r.bytes,
-      bytesTransferredOut: 0,
-      [SDE_PROJECT_FIELD]: r.projectId,
-      sdeAction: 'output-release',
-    },
-    requestID: base.requestID,
-    eventID: base.eventID,
-    readOnly: false,
-    resources: s3Resources(env, r.bucket, r.key),
-    eventType: base.eventType,
-    managementEvent: false,
-    recipientAccountId: base.recipientAccountId,
-    eventCategory: 'Data',
   };
 }

@@ -62,13 +62,8 @@ export function summariseAudit(records: readonly CloudTrailRecord[]): AuditSumma
         if (activity) activity.releases++;
       }
     } else if (r.eventSource === 's3.amazonaws.com' && OBJECT_CREATING_CALLS.has(r.eventName) && r.errorCode === undefined) {
-      // On AWS a release is the write into the egress prefix.
-      if (extra.sdeAction === 'output-release') {
-        releases++;
-        if (activity) activity.releases++;
-      } else {
-        ingestionWrites++;
-      }
+      // Locally only ingestion writes to the S3 API (the airlock keeps its files in the workdir).
+      ingestionWrites++;
     }
   }
   return { records: records.length, ingestionWrites, queriesAllowed, queriesRefused, releases, byProject };

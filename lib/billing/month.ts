@@ -26,11 +26,6 @@ export function parseMonth(text: string): BillingMonth | undefined {
   return { id: text, first: `${text}-01`, last: `${text}-${String(days).padStart(2, '0')}`, days };
 }
 
-/** The month a date or timestamp (ISO, UTC) falls in. */
-export function monthOf(isoTime: string): string {
-  return isoTime.slice(0, 7);
-}
-
 /** The month before `month` (a monthly job bills the month that has just ended). */
 export function previousMonth(month: BillingMonth): BillingMonth {
   const [y, m] = month.id.split('-').map(Number);

@@ -6,8 +6,6 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 import { ResourceTypeScopedCfnGuardValidator } from './cfn-guard-by-resource-type';
 
-export const COMPLIANCE_PACKS = ['AwsSolutions', 'HIPAA.Security', 'NIST.800.53.R5', 'Control Tower proactive controls (cfn-guard)'] as const;
-
 export function addComplianceGates(app: App): void {
   Validations.of(app).addPlugins(
     new AwsSolutionsChecks(app),

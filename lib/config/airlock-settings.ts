@@ -1,13 +1,10 @@
 /**
- * The airlock's settings: disclosure-control thresholds and the output reviewers.
- *
- * They belong in platform.yaml under `airlock:` (see lib/airlock/README.md for the
- * block to add to platformSchema). Until that block is wired, `airlockSettings` reads
- * `platform.airlock` leniently and falls back to the defaults below, which have no
+ * The airlock's settings: disclosure-control thresholds and the output reviewers, the
+ * `airlock:` block of platform.yaml (validated with the rest of it by platformSchema; see
+ * lib/airlock/README.md). Without the block the defaults below apply, which have no
  * reviewers, so nothing can be approved or released: the safe failure.
  */
 import { z } from 'zod';
-import { ConfigError } from './problems';
 import { iamPrincipalArn } from './primitives';
 
 /**
@@ -108,23 +105,10 @@ export function principalKey(principal: string): string {
 }
 
 /**
- * The airlock settings of a platform config: `platform.airlock` validated with
- * airlockSchema, or the defaults when the block is absent. A present but invalid block is
- * a ConfigError naming the field and the fix, like every other config problem.
+ * The airlock settings of a loaded platform config: its `airlock:` block, which the loader
+ * has already validated (every problem reported with the file, the field and the fix) and
+ * completed with the defaults, or the defaults with no reviewers when the block is absent.
  */
-export function airlockSettings(platform: { readonly airlock?: unknown; readonly file?: string }): AirlockSettings {
-  const raw = platform.airlock;
-  if (raw === undefined) return DEFAULT_AIRLOCK_SETTINGS;
-  const parsed = airlockSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => ({
-        file: platform.file ?? 'platform.yaml',
-        field: ['airlock', ...issue.path.map(String)].join('.'),
-        message: issue.message,
-        fix: 'correct the airlock block of platform.yaml (see lib/airlock/README.md)',
-      })),
-    );
-  }
-  return parsed.data;
+export function airlockSettings(platform: { readonly airlock?: AirlockConfig }): AirlockSettings {
+  return platform.airlock ?? DEFAULT_AIRLOCK_SETTINGS;
 }

@@ -3,4 +3,4 @@ export * from './curated';
 export * from './model';
 export * from './problems';
 export * from './row-filter';
-export { loadConfig, validateConfigDir, validateConfigFiles, LoadOptions } from './loader';
+export { loadConfig, validateConfigDir, validateConfigFiles, type LoadOptions } from './loader';

@@ -160,6 +160,23 @@ const tierSchema = z.strictObject({
   multiplier: z.number().positive({ error: 'must be more than zero' }).refine(priceDecimals, priceDecimalsError).default(1),
 });
 
+/**
+ * How long the audit trail is kept under S3 Object Lock in COMPLIANCE mode (nobody, not
+ * even the account root, can delete it or shorten the period before then), in calendar
+ * years: `retention.auditYears`.
+ *
+ * Eight years, chosen from the NHS England Records Management Code of Practice for
+ * Health and Social Care (2021, updated 2023): its retention schedule keeps adult health
+ * records for 8 years after the last entry, and an access audit trail is the evidence of
+ * who saw the records derived from them, so it should live at least as long as a
+ * challenge about that use can arise (the GP Good Practice Guidelines likewise keep
+ * access audit trails 8 years "for probity"). The Code asks for review, not automatic
+ * destruction, at the end of a retention period: nothing expires the trail after 8
+ * years; a records manager decides. Confirm the period with your Data Protection Officer
+ * and records manager before the first deployment.
+ */
+export const DEFAULT_AUDIT_RETENTION_YEARS = 8;
+
 export const platformSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9-]{2,30}$/, {
     error: 'must be 3-31 characters of a-z, 0-9 and -, starting with a letter (it prefixes stack and resource names)',
@@ -186,9 +203,9 @@ export const platformSchema = z.strictObject({
       queryResultsDays: z.int().min(1).max(3650).default(30),
       accessLogsDays: z.int().min(90).max(3650).default(2555),
       /** Audit trail retention under S3 Object Lock COMPLIANCE mode: it can never be shortened once set. */
-      auditYears: z.int().min(1).max(100).default(8),
+      auditYears: z.int().min(1).max(100).default(DEFAULT_AUDIT_RETENTION_YEARS),
     })
-    .default({ landingDays: 7, quarantineDays: 90, queryResultsDays: 30, accessLogsDays: 2555, auditYears: 8 }),
+    .default({ landingDays: 7, quarantineDays: 90, queryResultsDays: 30, accessLogsDays: 2555, auditYears: DEFAULT_AUDIT_RETENTION_YEARS }),
   alerts: z.strictObject({
     securityEmails: z.array(email).min(1, { error: 'name at least one security team e-mail address' }),
   }),
@@ -351,6 +368,5 @@ export const projectSchema = z.strictObject({
 export type PlatformConfig = z.infer<typeof platformSchema>;
 export type ColumnConfig = z.infer<typeof columnSchema>;
 export type DatasetConfig = z.infer<typeof datasetSchema>;
-export type ProjectDatasetConfig = z.infer<typeof projectDatasetSchema>;
 export type ProjectConfig = z.infer<typeof projectSchema>;
 export type Tier = z.infer<typeof tierSchema>;

@@ -3,7 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { auditRetentionYears, TRAIL_LOG_GROUP_RETENTION_DAYS } from '../audit/audit-settings';
+import { TRAIL_LOG_GROUP_RETENTION_DAYS } from '../audit/audit-settings';
 import { auditQueryContext } from '../audit/named-queries';
 import type { SdeConfig } from '../config/model';
 import { AccessLogBucket } from '../constructs/storage/access-log-bucket';
@@ -95,7 +95,7 @@ export class AuditStack extends Stack {
     super(scope, id, props);
     const { config, dataLake } = props;
     const { platform } = config;
-    this.retentionYears = auditRetentionYears(config);
+    this.retentionYears = platform.retention.auditYears;
     this.addStackDependency(dataLake, 'the trail records the data zones, and the audit grants need the Lake Formation settings');
 
     this.key = new PlatformKey(this, 'AuditKey', {

@@ -111,6 +111,8 @@ export class IngestionStack extends Stack {
       logKey: this.key,
       metricsNamespace: `${platform.name}/ingestion`,
       configFile,
+      noVpcReason:
+        'The data lake has no VPC: the function reaches only S3, Secrets Manager and SQS through IAM-scoped, TLS-only AWS APIs, has no inbound path, and its role can write only its own prefixes.',
     };
     this.plan = new PlatformFunction(this, 'Plan', {
       ...common,

@@ -94,13 +94,13 @@ describe('local records have the shape of real CloudTrail records', () => {
     });
   });
 
-  test('an output release is a PutObject by the output checker, for the project', () => {
+  test("an output release is the airlock's own record in the same trail, for the project", () => {
     expect(records[6]).toMatchObject({
-      eventName: 'PutObject',
-      requestParameters: { key: 'releases/ncl-winter-planning/beds-by-age.csv' },
-      additionalEventData: { [SDE_PROJECT_FIELD]: 'ncl-winter-planning', sdeAction: 'output-release' },
-      userIdentity: { sessionContext: { sessionIssuer: { userName: 'onelondon-sde-output-checker' } } },
+      eventSource: 'sde-airlock.local',
+      eventName: 'ReleaseOutput',
+      additionalEventData: { [SDE_PROJECT_FIELD]: 'ncl-winter-planning', sdeAction: 'output-release', sdeState: 'released' },
     });
+    expect(records[6].errorCode).toBeUndefined();
   });
 });
 

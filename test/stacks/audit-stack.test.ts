@@ -5,7 +5,8 @@ import { CfnResource } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { createApp } from '../../lib/app';
-import { ACCESS_DENIED_ALARM_THRESHOLD, auditRetentionYears, DEFAULT_AUDIT_RETENTION_YEARS } from '../../lib/audit/audit-settings';
+import { ACCESS_DENIED_ALARM_THRESHOLD } from '../../lib/audit/audit-settings';
+import { DEFAULT_AUDIT_RETENTION_YEARS } from '../../lib/config/schema';
 import { AUDIT_TABLE } from '../../lib/audit/audit-table';
 import { NAMED_QUERIES } from '../../lib/audit/named-queries';
 import { loadConfig } from '../../lib/config';
@@ -192,8 +193,8 @@ describe('AuditStack template', () => {
         ...exampleConfig,
         platform: { ...exampleConfig.platform, retention: { ...exampleConfig.platform.retention, auditYears: 10 } },
       } as SdeConfig;
-      expect(auditRetentionYears(config)).toBe(10);
       const other = build(config, false).audit;
+      expect(other.retentionYears).toBe(10);
       expect(
         Template.fromStack(other).toJSON().Resources[other.getLogicalId(other.bucket.node.defaultChild as CfnResource)].Properties.ObjectLockConfiguration.Rule
           .DefaultRetention.Years,

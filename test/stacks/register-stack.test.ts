@@ -163,12 +163,13 @@ describe('RegisterStack template', () => {
     for (const hash of inlineStyleHashes(page)) expect(registerStyleHashes()).toContain(hash);
   });
 
-  test('the function runs on the newest Node.js runtime aws-cdk-lib offers, one at a time, with a dead-letter queue', () => {
+  test('the function is the shared PlatformFunction: newest Node.js runtime, one at a time, traced, with a dead-letter queue', () => {
     const version = (name: string) => Number(/^nodejs(\d+)\.x$/.exec(name)?.[1] ?? 0);
     const newest = Math.max(...lambda.Runtime.ALL.filter((r) => r.family === lambda.RuntimeFamily.NODEJS).map((r) => version(r.name)));
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: `nodejs${newest}.x`,
       ReservedConcurrentExecutions: 1,
+      TracingConfig: { Mode: 'Active' },
       DeadLetterConfig: { TargetArn: Match.anyValue() },
       LoggingConfig: { LogGroup: Match.anyValue() },
       Environment: { Variables: { AUDIT_BUCKET: Match.anyValue(), AUDIT_PREFIX: 'AWSLogs/', REGISTER_BUCKET: { Ref: siteBucketId } } },
@@ -207,7 +208,7 @@ describe('RegisterStack template', () => {
   });
 
   test('the bundle carries the config snapshot and no researcher, admin or reviewer', () => {
-    const code = resources[register.getLogicalId(register.publisher.function.node.defaultChild as CfnResource)].Properties.Code;
+    const code = resources[register.getLogicalId(register.publisher.function.function.node.defaultChild as CfnResource)].Properties.Code;
     const asset = fs.readdirSync(outdir).find((d) => d.startsWith('asset.') && code.S3Key.startsWith(d.slice('asset.'.length)));
     expect(asset).toBeDefined();
     const bundle = fs.readFileSync(path.join(outdir, asset!, 'index.js'), 'utf8');

@@ -477,6 +477,3 @@ async function runRequest(
   out(`Next: sde output check --request ${outcome.value.id}`);
   return 0;
 }
-
-/** The command with the default audit sink (<workdir>/airlock/events.jsonl). */
-export const outputCommand: Command = createOutputCommand();

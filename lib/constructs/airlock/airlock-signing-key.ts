@@ -2,6 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { denyGrantsExceptForAwsServices } from '../shared/key-policy';
 
 export interface AirlockSigningKeyProps {
   /** Alias, e.g. `alias/onelondon-sde/airlock-signing`. */
@@ -35,16 +36,7 @@ export class AirlockSigningKey extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     // As PlatformKey: nobody hands signing rights around through grants instead of the key policy.
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'DenyGrantsExceptForAwsServices',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['kms:CreateGrant'],
-        resources: ['*'],
-        conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-      }),
-    );
+    denyGrantsExceptForAwsServices(this.key);
   }
 
   /** kms:Sign with ECDSA_SHA_256 only. */

@@ -1,9 +1,9 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledgeNoCrossRegionReplication, sendEventsToEventBridge } from '../storage/bucket-controls';
+import { platformBucket } from '../storage/bucket-controls';
 
 export interface AuditBucketProps {
   /** The audit key: CloudTrail encrypts log files with it, and it is the bucket default. */
@@ -41,19 +41,12 @@ export class AuditBucket extends Construct {
     if (!Number.isInteger(props.retentionYears) || props.retentionYears < 1 || props.retentionYears > 100) {
       throw new Error(`AuditBucket: retentionYears must be a whole number of years from 1 to 100, not ${props.retentionYears}`);
     }
-    this.bucket = new s3.Bucket(this, 'Bucket', {
+    this.bucket = platformBucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: props.encryptionKey,
       bucketKeyEnabled: true,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: true,
       serverAccessLogsBucket: props.accessLogsBucket,
       serverAccessLogsPrefix: `${id.toLowerCase()}/`,
-      objectLockEnabled: true,
-      removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [
         {
           id: 'audit-storage-classes',
@@ -71,9 +64,6 @@ export class AuditBucket extends Construct {
       objectLockEnabled: 'Enabled',
       rule: { defaultRetention: { mode: 'COMPLIANCE', years: props.retentionYears } },
     };
-
-    sendEventsToEventBridge(this.bucket);
-    acknowledgeNoCrossRegionReplication(this.bucket);
 
     // Belt and braces with the lock: even once a version's retention has passed, nobody
     // deletes audit records by hand; ending the retention is a reviewed change to this policy.

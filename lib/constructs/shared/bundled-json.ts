@@ -20,11 +20,7 @@ export function stageBundledJson(prefix: string, value: unknown): string {
   return file;
 }
 
+/** Quotes a path for the bash command lines CDK's local bundling runs. */
 export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The afterBundling command that copies a staged file into the bundle as `name`. */
-export function copyIntoBundle(file: string, outputDir: string, name: string): string {
-  return `cp ${shellQuote(file)} ${shellQuote(path.join(outputDir, name))}`;
 }

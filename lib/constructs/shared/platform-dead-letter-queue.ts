@@ -12,10 +12,11 @@ export interface PlatformDeadLetterQueueProps {
 }
 
 /**
- * Where ingestion failures wait to be looked at: events EventBridge could not deliver,
- * and batches the state machine gave up on. Messages name the landed object and the
- * error, never row data. Encrypted with a customer-managed key, TLS-only, kept for the
- * longest time SQS allows, and retained on stack deletion (a failure must not vanish).
+ * Where a job's failures wait to be looked at (ingestion, billing, the register
+ * publisher): events EventBridge could not deliver, failed asynchronous invocations, and
+ * batches a state machine gave up on. Messages name the object or the run and the error,
+ * never row data. Encrypted with a customer-managed key, TLS-only, kept for the longest
+ * time SQS allows, and retained on stack deletion (a failure must not vanish).
  */
 export class PlatformDeadLetterQueue extends Construct {
   readonly queue: sqs.Queue;

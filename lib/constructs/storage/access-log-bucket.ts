@@ -1,7 +1,7 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledgeNoCrossRegionReplication, sendEventsToEventBridge } from './bucket-controls';
+import { platformBucket } from './bucket-controls';
 
 export interface AccessLogBucketProps {
   /** Delete server access logs after this many days. @default 2555 (7 years) */
@@ -21,15 +21,8 @@ export class AccessLogBucket extends Construct {
   constructor(scope: Construct, id: string, props: AccessLogBucketProps = {}) {
     super(scope, id);
     const retentionDays = props.retentionDays ?? 2555;
-    this.bucket = new s3.Bucket(this, 'Bucket', {
+    this.bucket = platformBucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: true,
-      objectLockEnabled: true,
-      removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [
         {
           id: 'expire-access-logs',
@@ -40,9 +33,6 @@ export class AccessLogBucket extends Construct {
         },
       ],
     });
-
-    sendEventsToEventBridge(this.bucket);
-    acknowledgeNoCrossRegionReplication(this.bucket);
 
     const cfnBucket = this.bucket.node.defaultChild as s3.CfnBucket;
     const kmsReason =

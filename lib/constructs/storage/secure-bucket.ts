@@ -1,9 +1,9 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledgeNoCrossRegionReplication, sendEventsToEventBridge } from './bucket-controls';
+import { platformBucket } from './bucket-controls';
 
 export interface SecureBucketProps {
   /** Customer-managed key that encrypts every object (SSE-KMS with an S3 bucket key). */
@@ -39,21 +39,12 @@ export class SecureBucket extends Construct {
         ? undefined
         : [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(props.infrequentAccessAfterDays) }];
 
-    this.bucket = new s3.Bucket(this, 'Bucket', {
+    this.bucket = platformBucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: props.encryptionKey,
       bucketKeyEnabled: true,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: true,
       serverAccessLogsBucket: props.accessLogsBucket,
       serverAccessLogsPrefix: props.accessLogsPrefix ?? `${id.toLowerCase()}/`,
-      // Object Lock (no default retention) lets security place a legal hold on evidence
-      // during an investigation; it can only be switched on when a bucket is created.
-      objectLockEnabled: true,
-      removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [
         {
           id: 'zone-retention',
@@ -70,9 +61,6 @@ export class SecureBucket extends Construct {
         })),
       ],
     });
-
-    sendEventsToEventBridge(this.bucket);
-    acknowledgeNoCrossRegionReplication(this.bucket);
 
     // Defence in depth on top of the default encryption: refuse uploads that ask for
     // another key or for SSE-S3, so nobody can store data the platform key does not protect.

@@ -1,6 +1,6 @@
 /**
  * The airlock part of `sde demo` (issue 7): one output released through both reviewers,
- * and refusals of the kinds the issue names, on synthetic aggregate tables. lib/local/demo/demo/demo.ts
+ * and refusals of the kinds the issue names, on synthetic aggregate tables. lib/local/demo/demo.ts
  * can call `runAirlockDemo` after the platform is up; it needs only the config and workdir.
  */
 import * as fs from 'node:fs';

@@ -1,17 +1,11 @@
 /**
  * A local audit trail as a demo run writes it: ingestion commits, queries allowed and
- * refused (with Lake Formation data access for the allowed ones), an output release.
+ * refused (with Lake Formation data access for the allowed ones), and an output release
+ * as the airlock records it (its own event source, into the same trail).
  */
+import { airlockEvent } from '../../../lib/airlock/audit-events';
 import type { SdeConfig } from '../../../lib/config/model';
-import {
-  dataAccessEvent,
-  ingestionWriteEvent,
-  LocalAuditEnv,
-  localAuditEnv,
-  LocalAuditWriter,
-  outputReleaseEvent,
-  projectQueryEvent,
-} from '../../../lib/audit/local-audit-writer';
+import { dataAccessEvent, ingestionWriteEvent, LocalAuditEnv, localAuditEnv, LocalAuditWriter, projectQueryEvent } from '../../../lib/audit/local-audit-writer';
 import type { CloudTrailRecord } from '../../../lib/audit/cloudtrail-record';
 
 export const LOCAL_CURATED_BUCKET = 'onelondon-sde-curated';
@@ -81,14 +75,19 @@ export function writeDemoTrail(config: SdeConfig, workdir: string): LocalRun {
       refused: { message: 'project kcl-covid-recovery is expired' },
       time: at('2026-11-21T11:00:00Z'),
     }),
-    // A checked output is released to NCL.
-    outputReleaseEvent(env, {
-      projectId: 'ncl-winter-planning',
-      bucket: 'onelondon-sde-results',
-      key: 'releases/ncl-winter-planning/beds-by-age.csv',
-      bytes: 2_048,
-      time: at('2026-11-21T15:00:00Z'),
-    }),
+    // The airlock releases a checked output to NCL, after two reviewers approved it.
+    airlockEvent(
+      { accountId: env.accountId, region: env.region },
+      {
+        name: 'ReleaseOutput',
+        time: at('2026-11-21T15:00:00Z'),
+        actor: 'output-reviewer-2',
+        requestId: 'req-20261121-beds',
+        projectId: 'ncl-winter-planning',
+        parameters: { files: ['beds-by-age.csv'] },
+        state: 'released',
+      },
+    ) as unknown as CloudTrailRecord,
   ];
   for (const r of records) writer.append(r);
   return { env, writer, records };
