@@ -7,7 +7,18 @@
  */
 import type { Context } from 'aws-lambda';
 import { loadPlan, processChunk } from '../../lib/ingest/batch';
-import { buckets, datasetNamed, logger, lookupsFor, metrics, MetricUnit, objectStore, optOutList, pseudonymisationKey, run } from '../../lib/ingest/lambda-runtime';
+import {
+  buckets,
+  datasetNamed,
+  logger,
+  lookupsFor,
+  metrics,
+  MetricUnit,
+  objectStore,
+  optOutList,
+  pseudonymisationKey,
+  run,
+} from '../../lib/ingest/lambda-runtime';
 import type { BatchRef } from './plan';
 
 export interface ChunkEvent {
