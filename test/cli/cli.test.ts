@@ -38,7 +38,8 @@ describe('sde validate', () => {
   test('exits 1 on a bad config and prints every problem with file, field and fix', async () => {
     const r = await run('validate', '--config', badConfig.dir, '--today', TEST_TODAY);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/2 problems found/);
+    // The kept name is refused twice: a direct identifier in clear, and a string kept with no value domain.
+    expect(r.err).toMatch(/3 problems found/);
     expect(r.err).toMatch(/ucl-multimorbidity\.yaml: approval: is missing\n\s+fix: /);
     expect(r.err).toMatch(/prescriptions\.yaml: columns\[2\] \(prescriber_name\)\.rule: .*direct identifier.*\n\s+fix: /);
   });
@@ -48,7 +49,7 @@ describe('sde validate', () => {
     expect(r.code).toBe(1);
     const parsed = JSON.parse(r.out);
     expect(parsed.valid).toBe(false);
-    expect(parsed.problems).toHaveLength(2);
+    expect(parsed.problems).toHaveLength(3);
     expect(parsed.problems[0]).toEqual(expect.objectContaining({ file: expect.any(String), field: expect.any(String), fix: expect.any(String) }));
   });
 
