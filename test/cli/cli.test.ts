@@ -25,6 +25,18 @@ describe('sde validate', () => {
     expect(r.out).toMatch(/projects: 4 \(3 active, 1 expired/);
   });
 
+  test('refuses a vocabulary code that reads as an identifier (ingestion never accepts a value as it)', async () => {
+    const f = new ConfigFixture().edit('vocabularies/medicines.yaml', (d) => d.codes.push('Take 943 476 5919 daily'));
+    try {
+      const r = await run('validate', '--config', f.dir, '--today', TEST_TODAY);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/prescriptions\.yaml: columns\[6\] \(medicine_name\)\.format: 1 of its codes read as an identifier/);
+      expect(r.err).not.toContain('943 476 5919');
+    } finally {
+      f.cleanup();
+    }
+  });
+
   test('validates a configuration directory outside the repository', async () => {
     const outside = new ConfigFixture(SECOND_CONFIG);
     try {
