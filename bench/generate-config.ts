@@ -156,7 +156,10 @@ function project(i: number, seed: number, today: string, datasets: readonly Gene
     lawfulBasis: { article6: 'UK GDPR Article 6(1)(e)', article9: 'UK GDPR Article 9(2)(j)', commonLawDuty: 'De-personalised data only' },
     approval: { committee: 'Generated Data Access Committee', reference: `GEN-${pad(i + 1, 4)}`, date: approval, citizenMembersPresent: int(r, 2, 5) },
     period: { start, end },
-    researchers: Array.from({ length: int(r, 1, 3) }, (_, n) => `arn:aws:iam::111122223333:role/${id}-researcher-${n + 1}`),
+    researchers: Array.from({ length: int(r, 1, 3) }, (_, n) => ({
+      id: `GEN-${pad(i + 1, 4)}-R${n + 1}`,
+      principal: `arn:aws:iam::111122223333:role/${id}-researcher-${n + 1}`,
+    })),
     datasets: grants,
     limits: { bytesScannedPerQuery: pick(r, [10_000_000_000, 50_000_000_000, 100_000_000_000]), monthlyBudgetUsd: int(r, 50, 2000) },
   };

@@ -4,13 +4,18 @@
 import { refuseUnsupportedNode } from './prerequisites';
 import { createStacks, newSdeApp } from '../lib/app';
 import { addComplianceGates } from '../lib/compliance/gates';
-import { ConfigError, loadConfig } from '../lib/config';
+import { ConfigError, lapsedProjects, loadConfig } from '../lib/config';
 
 refuseUnsupportedNode();
 const app = newSdeApp();
 const configDir: string = app.node.tryGetContext('config') ?? process.env.SDE_CONFIG ?? 'config';
 try {
-  createStacks(app, loadConfig(configDir));
+  // A project past its end date never blocks the deployment that removes its access.
+  const config = loadConfig(configDir, { lapsedProjects: 'revoke' });
+  for (const p of lapsedProjects(config)) {
+    process.stderr.write(`note: ${p.file}: project ${p.id}'s approved period ended on ${p.period.end}: deploying it with no access; set status: expired\n`);
+  }
+  createStacks(app, config);
 } catch (e) {
   if (!(e instanceof ConfigError)) throw e;
   process.stderr.write(`${e.message}\n`);

@@ -44,7 +44,6 @@ export function createStacks(app: App, config: SdeConfig): SdeStacks {
   // The airlock's bucket policy names project roles by pattern; each workspace grants its
   // own role the project's airlock rights, so the airlock deploys first.
   const airlock = createAirlockStack(app, config, { env, tags });
-  const workspaces = createWorkspaceStacks(app, config, dataLake, { env, tags, airlock: airlock.store });
   const audit = new AuditStack(app, 'Audit', {
     stackName: stackName(config, 'audit'),
     description: `${config.platform.displayName}: tamper-evident audit (CloudTrail, Object Lock store, security queries, alarms)`,
@@ -55,6 +54,8 @@ export function createStacks(app: App, config: SdeConfig): SdeStacks {
     // Every output request, review and release is an object event in the airlock bucket.
     airlockBucket: airlock.bucket,
   });
+  // A project deployed past its approved period is reported on the security alert topic.
+  const workspaces = createWorkspaceStacks(app, config, dataLake, { env, tags, airlock: airlock.store, alarmTopic: audit.alarms.topic });
   // Ingestion alarms go to the audit stack's security alert topic.
   const ingestion = createIngestionStack(app, config, dataLake, { env, tags, alarmTopic: audit.alarms.topic });
   // The public register counts project use from the audit stack's trail.

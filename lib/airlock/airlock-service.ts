@@ -14,6 +14,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { projectState, type SdeConfig } from '../config/model';
+import { projectRoleName } from '../config/naming';
 import { AIRLOCK_LOCAL_ACCOUNT, AIRLOCK_LOCAL_REGION, type AirlockAuditEnv, type AirlockAuditEvent, type AuditSink } from './audit-events';
 import { checkOutputFile, digest, sha256Hex, type FileCheckResult } from './disclosure';
 import { buildManifest, RELEASED_FILES_DIR } from './manifest';
@@ -135,7 +136,11 @@ export class AirlockService {
   }
 
   private auditEnv(): AirlockAuditEnv {
-    return { accountId: this.config.platform.aws.account ?? AIRLOCK_LOCAL_ACCOUNT, region: this.config.platform.aws.region ?? AIRLOCK_LOCAL_REGION };
+    return {
+      accountId: this.config.platform.aws.account ?? AIRLOCK_LOCAL_ACCOUNT,
+      region: this.config.platform.aws.region ?? AIRLOCK_LOCAL_REGION,
+      projectRoleName: (id) => projectRoleName(this.config, id),
+    };
   }
 
   private context(projectId: string): WorkflowContext {
@@ -144,7 +149,8 @@ export class AirlockService {
       projectState: project ? projectState(project, this.config.today) : 'unknown',
       reviewers: this.settings.reviewers,
       audit: this.auditEnv(),
-      projectResearchers: project?.researchers ?? [],
+      projectResearchers: project?.researchers.map((r) => r.id) ?? [],
+      projectPrincipals: project?.researchers.map((r) => r.principal) ?? [],
     };
   }
 
@@ -158,7 +164,7 @@ export class AirlockService {
   /** `sde output request`: copies the files into the airlock and records the request. */
   async request(input: { projectId: string; files: readonly OutputFileInput[]; statement?: string; requester?: string }): Promise<Outcome<OutputRequest>> {
     const project = this.config.projects.find((p) => p.id === input.projectId);
-    const requester = input.requester ?? project?.researchers[0] ?? 'unknown';
+    const requester = input.requester ?? project?.researchers[0]?.id ?? 'unknown';
     const time = this.now();
     const id = newRequestId(time);
     const contents = new Map<string, Uint8Array>();
@@ -192,7 +198,7 @@ export class AirlockService {
     }
     const result = submitRequest(
       { id, projectId: input.projectId, requester, statement: input.statement ?? '', time, files },
-      { ...this.context(input.projectId), projectResearchers: project?.researchers ?? [], maxFileBytes: this.settings.maxFileBytes },
+      { ...this.context(input.projectId), projectResearchers: project?.researchers.map((r) => r.id) ?? [], maxFileBytes: this.settings.maxFileBytes },
     );
     return this.commit(result, async (r) => {
       await this.store.create(r, contents, contributions);

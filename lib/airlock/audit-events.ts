@@ -36,6 +36,12 @@ export type AirlockEventName =
 export interface AirlockAuditEnv {
   readonly accountId: string;
   readonly region: string;
+  /**
+   * A project's researcher role (lib/config/naming.ts): a researcher, named by their id,
+   * acts through it, with their id as the session's source identity, as on AWS.
+   * @default - a name that is not an ARN appears as an IAM user
+   */
+  readonly projectRoleName?: (projectId: string) => string;
   /** @default randomUUID */
   readonly newId?: () => string;
 }
@@ -76,7 +82,7 @@ const USER_ARN = /^arn:(aws[\w-]*):iam::(\d{12}):user\/(?:[\w+=,.@-]+\/)*([\w+=,
  * through roles on AWS), a user as an IAM user, and a local name (the local runtime has no
  * IAM) as an IAM user of the record's account.
  */
-export function principalIdentity(env: AirlockAuditEnv, principal: string): Record<string, unknown> {
+export function principalIdentity(env: AirlockAuditEnv, principal: string, projectId?: string): Record<string, unknown> {
   const role = ROLE_ARN.exec(principal);
   if (role) {
     const [, partition, account, name] = role;
@@ -93,6 +99,22 @@ export function principalIdentity(env: AirlockAuditEnv, principal: string): Reco
   if (user) {
     const [, , account, name] = user;
     return { type: 'IAMUser', principalId: stableIamUniqueId('AIDA', principal), arn: principal, accountId: account, userName: name };
+  }
+  if (projectId !== undefined && env.projectRoleName !== undefined) {
+    // A researcher by id: a session of the project role whose source identity is the person.
+    const name = env.projectRoleName(projectId);
+    const roleArn = `arn:aws:iam::${env.accountId}:role/${name}`;
+    const roleId = stableIamUniqueId('AROA', roleArn);
+    return {
+      type: 'AssumedRole',
+      principalId: `${roleId}:${principal}`,
+      arn: `arn:aws:sts::${env.accountId}:assumed-role/${name}/${principal}`,
+      accountId: env.accountId,
+      sessionContext: {
+        sessionIssuer: { type: 'Role', principalId: roleId, arn: roleArn, accountId: env.accountId, userName: name },
+        sourceIdentity: principal,
+      },
+    };
   }
   return {
     type: 'IAMUser',
@@ -127,7 +149,8 @@ export function airlockEvent(env: AirlockAuditEnv, e: AirlockEventInput): Airloc
     awsRegion: env.region,
     sourceIPAddress: '127.0.0.1',
     userAgent: 'sde-airlock',
-    userIdentity: principalIdentity(env, e.actor),
+    // Requests are made by researchers; every later step by reviewers and the release service.
+    userIdentity: principalIdentity(env, e.actor, e.name === 'SubmitOutputRequest' ? e.projectId : undefined),
     requestParameters: { requestId: e.requestId, projectId: e.projectId, ...(e.parameters ?? {}) },
     responseElements: refused ? null : { requestId: e.requestId, state: e.state ?? null },
     additionalEventData: {

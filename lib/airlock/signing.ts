@@ -7,7 +7,7 @@
  * workdir does the same, with the same encodings, so one verifier serves both: give it
  * the public key (PEM) you trust.
  */
-import { createHash, createPublicKey, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { canonicalJson, prettyCanonicalJson } from './canonical-json';
@@ -45,39 +45,63 @@ export function publicKeyFingerprint(publicKeyPem: string): string {
 export const PRIVATE_KEY_FILE = 'signing-key.pem';
 export const PUBLIC_KEY_FILE = 'signing-public-key.pem';
 
+/** A local ECDSA P-256 key pair, as `ensureLocalKeyPair` returns it. */
+export interface LocalKeyPair {
+  /** Never printed or logged. */
+  readonly privateKey: KeyObject;
+  readonly publicKeyPem: string;
+  /** SHA-256 (hex) of the public key's DER SubjectPublicKeyInfo. */
+  readonly fingerprint: string;
+  /** True when this call generated the pair (there was none before). */
+  readonly created: boolean;
+}
+
 /**
- * The local signing key: generated once into `keysDir` (private key 0600, never printed
- * or logged), then reused, so every local release is signed by the same key.
+ * A local signing key pair: generated once into `keysDir` (private key 0600, never printed
+ * or logged), then reused. Shared by the airlock (release manifests) and the audit trail
+ * (signed chain heads), each with its own folder and so its own key.
  */
-export function localSigner(keysDir: string): ManifestSigner {
+export function ensureLocalKeyPair(keysDir: string): LocalKeyPair {
   fs.mkdirSync(keysDir, { recursive: true, mode: 0o700 });
   const privateFile = path.join(keysDir, PRIVATE_KEY_FILE);
   const publicFile = path.join(keysDir, PUBLIC_KEY_FILE);
+  let created = false;
   if (!fs.existsSync(privateFile)) {
     const { privateKey, publicKey } = generateKeyPairSync('ec', {
       namedCurve: 'P-256',
       privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
       publicKeyEncoding: { type: 'spki', format: 'pem' },
     });
-    // 'wx': if another process created the key meanwhile, keep theirs.
+    // Written whole under a temporary name, then linked into place: a process that finds the
+    // key finds all of it, and if another process made one meanwhile, theirs is kept.
+    const tmp = path.join(keysDir, `.${PRIVATE_KEY_FILE}.${process.pid}.${Date.now()}.tmp`);
+    fs.writeFileSync(tmp, privateKey, { mode: 0o600, flag: 'wx' });
     try {
-      fs.writeFileSync(privateFile, privateKey, { mode: 0o600, flag: 'wx' });
+      fs.linkSync(tmp, privateFile);
       fs.writeFileSync(publicFile, publicKey, { mode: 0o644 });
+      created = true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    } finally {
+      fs.rmSync(tmp, { force: true });
     }
   }
   const mode = fs.statSync(privateFile).mode & 0o777;
   if (mode !== 0o600) throw new Error(`${privateFile} must be readable by its owner only (mode 600, found ${mode.toString(8)}): run chmod 600 on it`);
-  const privateKeyPem = fs.readFileSync(privateFile, 'utf8');
+  const privateKey = createPrivateKey(fs.readFileSync(privateFile, 'utf8'));
   // The public key is always derived from the private one, so a replaced public file cannot mislead.
-  const publicKeyPem = createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
+  const publicKeyPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
   if (!fs.existsSync(publicFile) || fs.readFileSync(publicFile, 'utf8') !== publicKeyPem) fs.writeFileSync(publicFile, publicKeyPem, { mode: 0o644 });
-  const fingerprint = publicKeyFingerprint(publicKeyPem);
+  return { privateKey, publicKeyPem, fingerprint: publicKeyFingerprint(publicKeyPem), created };
+}
+
+/** The local signing key of the airlock (see ensureLocalKeyPair), as a manifest signer. */
+export function localSigner(keysDir: string): ManifestSigner {
+  const { privateKey, publicKeyPem, fingerprint } = ensureLocalKeyPair(keysDir);
   return {
     keyId: `local:${fingerprint}`,
     publicKeyPem,
-    sign: async (message) => cryptoSign('sha256', message, { key: privateKeyPem, dsaEncoding: 'der' }),
+    sign: async (message) => cryptoSign('sha256', message, { key: privateKey, dsaEncoding: 'der' }),
   };
 }
 

@@ -133,12 +133,17 @@ export interface WorkflowContext {
   readonly reviewers: readonly string[];
   readonly audit: AirlockAuditEnv;
   /**
-   * The project's researcher principals (config). None of them may approve the project's
-   * outputs: whoever a request names as its requester, a researcher-reviewer could
-   * otherwise approve their own team's output (on AWS researchers share the project role,
-   * so the requester's name cannot be proven). @default - none (no such check)
+   * The project's researchers, by their ids (config `researchers[].id`: on AWS each one's
+   * session source identity). Only they may request a release of the project's outputs,
+   * and none of them may approve one. @default - none (no such check)
    */
   readonly projectResearchers?: readonly string[];
+  /**
+   * The principals the project's researchers sign in through (config `researchers[].principal`).
+   * None of them may approve the project's outputs either: a reviewer acting through a
+   * researcher's own principal would be approving their team's work. @default - none
+   */
+  readonly projectPrincipals?: readonly string[];
 }
 
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -192,7 +197,7 @@ export function submitRequest(input: SubmitInput, ctx: SubmitContext): WorkflowR
     return refuse(
       refusal(
         'not_project_researcher',
-        `the requester is not a researcher of project "${input.projectId}": only its researchers can request a release of its outputs`,
+        `the requester "${input.requester}" is not one of the named researchers of project "${input.projectId}": only they can request a release of its outputs`,
       ),
     );
   }
@@ -308,7 +313,7 @@ export function transition(request: OutputRequest, action: WorkflowAction, ctx: 
     }
     if (principalKey(request.requester) === reviewer)
       return refuse(refusal('requester_cannot_review', 'the requester can never review their own request'), reasonParam);
-    if (action.type === 'approve' && (ctx.projectResearchers ?? []).some((r) => principalKey(r) === reviewer)) {
+    if (action.type === 'approve' && [...(ctx.projectResearchers ?? []), ...(ctx.projectPrincipals ?? [])].some((r) => principalKey(r) === reviewer)) {
       return refuse(
         refusal('reviewer_is_project_researcher', `a researcher of project "${request.projectId}" cannot approve its outputs: another reviewer must`),
       );

@@ -11,7 +11,9 @@
  *   (its records are not used, since the file is known to be incomplete);
  * - one record skipped: not valid JSON, not an object, missing eventTime/eventSource/
  *   eventName (or eventTime not in CloudTrail's UTC form), over the size cap, and
- *   CloudTrail Insights events (call-rate summaries, not API calls).
+ *   CloudTrail Insights events (call-rate summaries, not API calls);
+ * - one record read with a change, counted as a note: an export's renamed time field
+ *   (Logstash's `@timestamp`, see cloudtrail-record.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,12 +23,13 @@ import { createGunzip } from 'node:zlib';
 import { checkRecord, CloudTrailRecord } from './cloudtrail-record';
 import { JsonRecordScanner, ScanEvent } from './json-record-scanner';
 import { CHAIN_FILE, LOCK_FILE } from './local-audit-writer';
+import { HEADS_FILE } from './signed-heads';
 
 /** Records bigger than this are skipped: CloudTrail's own limit per event is far below it. */
 export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
 
-/** The local writer's chain and lock files live beside the records but are not records. */
-export const NON_RECORD_FILES: ReadonlySet<string> = new Set([CHAIN_FILE, LOCK_FILE]);
+/** The local writer's chain, signed heads and lock files live beside the records but are not records. */
+export const NON_RECORD_FILES: ReadonlySet<string> = new Set([CHAIN_FILE, HEADS_FILE, LOCK_FILE]);
 
 /** Digest files describe log files; they are checked by `verify`, not read as events. */
 export const DIGEST_DIR = 'CloudTrail-Digest';
@@ -45,6 +48,13 @@ export interface ReadIssue {
   readonly detail: string;
   /** True when the whole file was skipped. */
   readonly fileSkipped: boolean;
+}
+
+/** Records that were read, but not exactly as written: how many, and what was done. */
+export interface ReadNote {
+  readonly file: string;
+  readonly count: number;
+  readonly detail: string;
 }
 
 export interface TrailRecord {
@@ -66,6 +76,8 @@ export interface ReadResult {
   /** Records skipped inside files that were read, plus records of skipped files. */
   readonly recordsSkipped: number;
   readonly issues: readonly ReadIssue[];
+  /** Records read with a change (an export's renamed field), per file and change. */
+  readonly notes: readonly ReadNote[];
 }
 
 export interface ReadOptions {
@@ -88,6 +100,7 @@ export async function readTrail(location: string, options: ReadOptions = {}): Pr
 
   const records: TrailRecord[] = [];
   const issues: ReadIssue[] = [];
+  const notes: ReadNote[] = [];
   let filesRead = 0;
   let filesSkipped = 0;
   let recordsSkipped = 0;
@@ -100,9 +113,10 @@ export async function readTrail(location: string, options: ReadOptions = {}): Pr
       continue;
     }
     filesRead++;
+    notes.push(...outcome.notes);
     outcome.records.forEach((record, index) => records.push({ record, file: rel, index }));
   }
-  return { records, filesRead, filesSkipped, filesIgnored: listing.ignored, recordsSkipped, issues };
+  return { records, filesRead, filesSkipped, filesIgnored: listing.ignored, recordsSkipped, issues, notes };
 }
 
 /** One line per problem, for stderr. Names files and counts only, never record contents. */
@@ -117,13 +131,17 @@ export function describeReadResult(result: ReadResult): string[] {
     const what = issue.fileSkipped ? `file skipped (${issue.count} record${issue.count === 1 ? '' : 's'} in it not used)` : `${issue.count} skipped`;
     lines.push(`  ${issue.file}: ${issue.kind}: ${what}: ${issue.detail}`);
   }
+  for (const note of result.notes) {
+    lines.push(`  ${note.file}: ${note.count} record${note.count === 1 ? '' : 's'} read with a change: ${note.detail}`);
+  }
   if (result.filesIgnored.length > 0) {
     lines.push(`  ${result.filesIgnored.length} file${result.filesIgnored.length === 1 ? '' : 's'} ignored (not named *.json, *.json.gz, *.jsonl or *.ndjson)`);
   }
   return lines;
 }
 
-function listTrailFiles(root: string): { files: string[]; ignored: string[] } {
+/** The record files under `root` the reader would read (and the files it would ignore), sorted. */
+export function listTrailFiles(root: string): { files: string[]; ignored: string[] } {
   const files: string[] = [];
   const ignored: string[] = [];
   const walk = (dir: string) => {
@@ -148,6 +166,7 @@ function listTrailFiles(root: string): { files: string[]; ignored: string[] } {
 interface FileOutcome {
   readonly records: CloudTrailRecord[];
   readonly issues: ReadIssue[];
+  readonly notes: ReadNote[];
   readonly fileSkipped: boolean;
 }
 
@@ -170,8 +189,10 @@ async function readOneFile(abs: string, rel: string, maxChars: number): Promise<
     if (entry) entry.count++;
     else counts.set(kind, { kind, count: 1, detail });
   };
+  const adjusted = new Map<string, number>();
   const skipFile = (kind: IssueKind, detail: string): FileOutcome => ({
     records: [],
+    notes: [],
     fileSkipped: true,
     issues: [{ file: rel, kind, count: records.length + [...counts.values()].reduce((n, c) => n + c.count, 0), detail, fileSkipped: true }],
   });
@@ -191,8 +212,10 @@ async function readOneFile(abs: string, rel: string, maxChars: number): Promise<
           return;
         }
         const check = checkRecord(value);
-        if (check.ok) records.push(check.record);
-        else note(check.kind, `record ${event.ordinal}: ${check.detail}`);
+        if (check.ok) {
+          records.push(check.record);
+          if (check.adjusted !== undefined) adjusted.set(check.adjusted, (adjusted.get(check.adjusted) ?? 0) + 1);
+        } else note(check.kind, `record ${event.ordinal}: ${check.detail}`);
         return;
       }
       case 'not-a-record':
@@ -238,5 +261,6 @@ async function readOneFile(abs: string, rel: string, maxChars: number): Promise<
     records,
     fileSkipped: false,
     issues: [...counts.values()].map((c) => ({ file: rel, kind: c.kind, count: c.count, detail: c.detail, fileSkipped: false })),
+    notes: [...adjusted].map(([detail, count]) => ({ file: rel, count, detail })),
   };
 }

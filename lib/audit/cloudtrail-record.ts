@@ -79,8 +79,51 @@ const EVENT_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 export const INSIGHT_EVENT_TYPE = 'AwsCloudTrailInsight';
 
 export type RecordCheck =
-  | { readonly ok: true; readonly record: CloudTrailRecord }
+  | {
+      readonly ok: true;
+      readonly record: CloudTrailRecord;
+      /** Set when the record was read from an export that renamed a field (see RENAMED_TIME_FIELDS): what was done. */
+      readonly adjusted?: string;
+    }
   | { readonly ok: false; readonly kind: 'not-a-record' | 'missing-fields' | 'insight'; readonly detail: string };
+
+/**
+ * Logstash's CloudTrail codec moves `eventTime` into its own `@timestamp` (the event's
+ * time, with milliseconds) and adds `@version`: such a record is read with its time put
+ * back, in CloudTrail's form. The field is Logstash's event time by definition, so this
+ * is a rename, not a guess.
+ */
+export const LOGSTASH_TIME_FIELD = '@timestamp';
+const LOGSTASH_FIELDS = ['@timestamp', '@version'];
+const LOGSTASH_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,9})?Z$/;
+
+/**
+ * Time fields other exports use whose meaning is not certain (an ingestion time, a local
+ * time zone, epoch milliseconds): such a record is refused with this reason rather than
+ * read with a time that may be wrong.
+ */
+const OTHER_TIME_FIELDS = ['EventTime', 'eventtime', 'event_time', 'timestamp', 'time', '_time', 'Timestamp'];
+
+function withoutLogstashFields(v: Record<string, unknown>, eventTime: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, value] of Object.entries(v)) if (!LOGSTASH_FIELDS.includes(k)) out[k] = value;
+  out.eventTime = eventTime;
+  return out;
+}
+
+/** Why a record without eventTime cannot be read, naming what it holds instead. */
+function missingTimeReason(v: Record<string, unknown>): string | undefined {
+  if (typeof v.CloudTrailEvent === 'string') {
+    return 'a CloudTrail LookupEvents result (the record is the JSON text in CloudTrailEvent): export the records from the trail instead';
+  }
+  if (typeof v['detail-type'] === 'string' && v.detail !== null && typeof v.detail === 'object') {
+    return 'an EventBridge event (the record is in its detail field): read the trail in S3 instead';
+  }
+  const other = OTHER_TIME_FIELDS.find((f) => f in v);
+  return other === undefined
+    ? undefined
+    : `no eventTime but a field "${other}", as an export renames it: its meaning (event or ingestion time, time zone) is not certain, so the record is not read`;
+}
 
 /** Decides whether a parsed JSON value is a usable CloudTrail API-call record. */
 export function checkRecord(value: unknown): RecordCheck {
@@ -91,16 +134,29 @@ export function checkRecord(value: unknown): RecordCheck {
       detail: `a ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value} where a record object was expected`,
     };
   }
-  const v = value as Record<string, unknown>;
+  let v = value as Record<string, unknown>;
   if (v.eventType === INSIGHT_EVENT_TYPE) {
     return { ok: false, kind: 'insight', detail: 'CloudTrail Insights event (a call-rate summary, not an API call)' };
   }
+  let adjusted: string | undefined;
+  if (v.eventTime === undefined && typeof v[LOGSTASH_TIME_FIELD] === 'string') {
+    const m = LOGSTASH_TIME.exec(v[LOGSTASH_TIME_FIELD] as string);
+    if (!m)
+      return { ok: false, kind: 'missing-fields', detail: `no eventTime, and ${LOGSTASH_TIME_FIELD} is not a UTC time written YYYY-MM-DDTHH:MM:SS[.fff]Z` };
+    // CloudTrail writes whole seconds; Logstash adds .000: drop a fraction of zeros only.
+    const fraction = m[2] !== undefined && /[1-9]/.test(m[2]) ? m[2] : '';
+    v = withoutLogstashFields(v, `${m[1]}${fraction}Z`);
+    adjusted = `eventTime taken from Logstash's ${LOGSTASH_TIME_FIELD} (its @timestamp and @version fields dropped)`;
+  }
   const missing = REQUIRED_FIELDS.filter((f) => typeof v[f] !== 'string' || (v[f] as string).length === 0);
-  if (missing.length > 0) return { ok: false, kind: 'missing-fields', detail: `missing ${missing.join(', ')}` };
+  if (missing.length > 0) {
+    const reason = missing.includes('eventTime') ? missingTimeReason(v) : undefined;
+    return { ok: false, kind: 'missing-fields', detail: reason ?? `missing ${missing.join(', ')}` };
+  }
   if (!EVENT_TIME.test(v.eventTime as string)) {
     return { ok: false, kind: 'missing-fields', detail: 'eventTime is not a UTC time written YYYY-MM-DDTHH:MM:SSZ' };
   }
-  return { ok: true, record: v as CloudTrailRecord };
+  return adjusted === undefined ? { ok: true, record: v as CloudTrailRecord } : { ok: true, record: v as CloudTrailRecord, adjusted };
 }
 
 /**

@@ -3,10 +3,11 @@
  * and the previous record's hash, so changing, removing or reordering any record breaks
  * every link after it. Pure functions, shared by the writer and `sde audit verify`.
  *
- * What it does not do: the chain file sits next to the records, so someone who can
- * rewrite both could recompute the whole chain. Compare the head hash `verify` prints
- * with one noted earlier (or published) to detect that, and to detect records cut from
- * the end. On AWS, CloudTrail's signed digest files and the Object Lock bucket cover this.
+ * What it does not do alone: the chain file sits next to the records, so someone who can
+ * rewrite both could recompute the whole chain. The heads the writer signs with the local
+ * audit key (signed-heads.ts) anchor it; a head published in the register catches what
+ * the files alone cannot (records cut from the end with their heads). On AWS, CloudTrail's
+ * signed digest files and the Object Lock bucket do this.
  */
 import { createHash } from 'node:crypto';
 

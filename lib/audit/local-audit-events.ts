@@ -30,6 +30,8 @@ export const LOCAL_SOURCE_IP = '127.0.0.1';
 
 /** The `additionalEventData` key naming the project an action was done for. */
 export const SDE_PROJECT_FIELD = 'sdeProjectId';
+/** additionalEventData field: `FAILED` for a query accepted and then failed (Athena's final state). */
+export const SDE_QUERY_STATE_FIELD = 'sdeQueryState';
 
 export interface LocalAuditEnv {
   readonly accountId: string;
@@ -60,6 +62,8 @@ export interface LocalPrincipal {
   readonly sessionName: string;
   /** @default false */
   readonly mfaAuthenticated?: boolean;
+  /** The person the session was opened for (a researcher's id): CloudTrail's sessionContext.sourceIdentity. @default none */
+  readonly sourceIdentity?: string;
 }
 
 export function assumedRoleIdentity(env: LocalAuditEnv, principal: LocalPrincipal, time: Date, invokedBy?: string): UserIdentity {
@@ -78,14 +82,19 @@ export function assumedRoleIdentity(env: LocalAuditEnv, principal: LocalPrincipa
         userName: principal.roleName,
       },
       attributes: { creationDate: cloudTrailTime(time), mfaAuthenticated: String(principal.mfaAuthenticated ?? false) },
+      ...(principal.sourceIdentity === undefined ? {} : { sourceIdentity: principal.sourceIdentity }),
     },
     ...(invokedBy === undefined ? {} : { invokedBy }),
   };
 }
 
-/** The researcher role session of a project. */
-export function projectPrincipal(env: LocalAuditEnv, projectId: string, sessionName: string): LocalPrincipal {
-  return { roleName: env.projectRoleName(projectId), sessionName, mfaAuthenticated: true };
+/**
+ * The researcher role session of a project. On AWS the role's trust admits a session only
+ * when its name and its source identity are one of the project's researchers' ids, so the
+ * local record names the person the same way.
+ */
+export function projectPrincipal(env: LocalAuditEnv, projectId: string, researcher: string): LocalPrincipal {
+  return { roleName: env.projectRoleName(projectId), sessionName: researcher, mfaAuthenticated: true, sourceIdentity: researcher };
 }
 
 interface Common {
@@ -186,6 +195,11 @@ export interface ProjectQuery extends Common {
   readonly database?: string;
   /** Set when the query was refused: the message the researcher was shown. */
   readonly refused?: { readonly message: string };
+  /**
+   * Set when the query was accepted but failed (a mistake in the SQL). Athena records the
+   * StartQueryExecution as a success and the query then fails; it is not charged.
+   */
+  readonly failed?: boolean;
   /** @default a random UUID */
   readonly queryExecutionId?: string;
 }
@@ -215,8 +229,9 @@ export function projectQueryEvent(env: LocalAuditEnv, q: ProjectQuery): CloudTra
     responseElements: refused ? null : { queryExecutionId: q.queryExecutionId ?? randomUUID() },
     additionalEventData: {
       [SDE_PROJECT_FIELD]: q.projectId,
-      sdeBytesScanned: refused ? 0 : (q.bytesScanned ?? 0),
+      sdeBytesScanned: refused || q.failed ? 0 : (q.bytesScanned ?? 0),
       sdeTables: [...(q.tables ?? [])],
+      ...(q.failed ? { [SDE_QUERY_STATE_FIELD]: 'FAILED' } : {}),
     },
     requestID: base.requestID,
     eventID: base.eventID,

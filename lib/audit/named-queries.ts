@@ -184,16 +184,25 @@ const DATA_ACCESS = `(t.eventcategory = 'Data'
     OR (t.eventsource = 'lakeformation.amazonaws.com' AND t.eventname IN (${list(LAKE_FORMATION_DATA_EVENTS)}))
     OR (t.eventsource = 'athena.amazonaws.com' AND t.eventname IN (${list(ATHENA_DATA_EVENTS)})))`;
 
+/**
+ * The person behind a call: the session's source identity (a project role admits a session
+ * only for one of its named researchers, and the value then follows every call of the
+ * session, also through Athena and Lake Formation); for an AssumeRole, the one it asks for.
+ */
+const SOURCE_IDENTITY = `COALESCE(t.useridentity.sessioncontext.sourceidentity,
+    CASE WHEN t.eventsource = 'sts.amazonaws.com' THEN ${json('requestparameters', '$.sourceIdentity')} END)`;
+
 /** The columns every result starts with. */
 const COMMON = `t.eventtime AS event_time,
   t.eventsource AS event_source,
   t.eventname AS event_name,
   COALESCE(t.useridentity.arn, t.useridentity.principalid, t.useridentity.invokedby, t.useridentity.type) AS principal,
+  ${SOURCE_IDENTITY} AS source_identity,
   t.errorcode AS error_code,
   t.awsregion AS aws_region,
   t.sourceipaddress AS source_ip,
   t.eventid AS event_id`;
-const COMMON_NAMES = 'event_time, event_source, event_name, principal, error_code, aws_region, source_ip, event_id';
+const COMMON_NAMES = 'event_time, event_source, event_name, principal, source_identity, error_code, aws_region, source_ip, event_id';
 
 const OBJECT_KEY = `COALESCE(${json('requestparameters', '$.key')}, ${json('requestparameters', '$.Key')})`;
 const RESOURCE = `COALESCE(
@@ -214,16 +223,29 @@ function projectsTable(ctx: AuditQueryContext): string {
 
 export const NAMED_QUERIES: readonly NamedQueryDefinition[] = [
   {
+    name: 'data-access-by-person',
+    title: 'Every data access by a named researcher',
+    description:
+      "Every data access (S3 and other data events, Lake Formation credential vending, Athena queries) in sessions opened for one person: their id as the project config names them (researchers[].id), which AWS records as the session's source identity and which the caller cannot change. Matched exactly, as AWS compares it.",
+    parameters: [{ name: 'person', description: "the researcher's id (source identity)", required: true, example: 'NCL-R-0014' }],
+    sql: () => `SELECT ${COMMON},
+  ${RESOURCE} AS resource
+FROM ${AUDIT_TABLE} t
+WHERE ${DATA_ACCESS}
+  AND t.useridentity.sessioncontext.sourceidentity = {{person}}
+ORDER BY t.eventtime, t.eventid`,
+  },
+  {
     name: 'data-access-by-principal',
     title: 'Every data access by a principal',
     description:
-      'Every data access (S3 and other data events, Lake Formation credential vending, Athena queries) by a principal: a role, user or session ARN, or any part of one (case-insensitive), matched against the caller, its role and the Lake Formation principal.',
+      'Every data access (S3 and other data events, Lake Formation credential vending, Athena queries) by a principal: a role, user or session ARN, or any part of one (case-insensitive), matched against the caller, its role, the Lake Formation principal and the source identity (for one person exactly, use data-access-by-person).',
     parameters: [{ name: 'principal', description: 'ARN or part of one, e.g. a role name', required: true, example: 'ncl-icb-analyst' }],
     sql: () => `SELECT ${COMMON},
   ${RESOURCE} AS resource
 FROM ${AUDIT_TABLE} t
 WHERE ${DATA_ACCESS}
-  AND strpos(lower(concat_ws(' ', t.useridentity.arn, t.useridentity.principalid, t.useridentity.sessioncontext.sessionissuer.arn, ${json('additionaleventdata', '$.lakeFormationPrincipal')})), lower({{principal}})) > 0
+  AND strpos(lower(concat_ws(' ', t.useridentity.arn, t.useridentity.principalid, t.useridentity.sessioncontext.sessionissuer.arn, t.useridentity.sessioncontext.sourceidentity, ${json('additionaleventdata', '$.lakeFormationPrincipal')})), lower({{principal}})) > 0
 ORDER BY t.eventtime, t.eventid`,
   },
   {
@@ -303,7 +325,7 @@ events AS (
     OR (t.eventsource = 'sts.amazonaws.com' AND t.eventname IN (${list(ASSUME_ROLE_EVENTS)}))
 )
 SELECT p.project_id, p.period_start, p.period_end,
-  e.event_time, e.event_source, e.event_name, e.principal, e.error_code, e.aws_region, e.source_ip, e.event_id
+  e.event_time, e.event_source, e.event_name, e.principal, e.source_identity, e.error_code, e.aws_region, e.source_ip, e.event_id
 FROM events e
 JOIN projects p ON (
   e.sde_project = p.project_id
@@ -319,7 +341,7 @@ ORDER BY e.event_time, e.event_id`,
     name: 'assume-project-role',
     title: 'Assume-role into project roles',
     description:
-      'Every AssumeRole (also SAML and web identity) into a project role, allowed or refused, with the project the role belongs to. Refused calls carry no request parameters, so the role is read from the error message.',
+      'Every AssumeRole (also SAML and web identity) into a project role, allowed or refused, with the project the role belongs to and the person (source identity) the session was asked for. Refused calls carry no request parameters, so the role is read from the error message.',
     parameters: [{ name: 'project', description: "project id, or '' for every project", required: false, example: 'ucl-multimorbidity' }],
     sql: (ctx) => `SELECT ${COMMON_NAMES}, role_arn, project_id, role_session_name
 FROM (

@@ -4,10 +4,10 @@
  */
 import * as path from 'node:path';
 import { AIRLOCK_EVENT_SOURCE } from '../airlock/audit-events';
-import { readTrail } from './cloudtrail-reader';
 import type { CloudTrailRecord } from './cloudtrail-record';
 import { AUDIT_DIR, SDE_PROJECT_FIELD } from './local-audit-writer';
-import { verifyLocalChain } from './verify';
+import { plural } from './findings';
+import { verifyTrail } from './verify';
 
 export interface ProjectActivity {
   queriesAllowed: number;
@@ -69,20 +69,19 @@ export function summariseAudit(records: readonly CloudTrailRecord[]): AuditSumma
   return { records: records.length, ingestionWrites, queriesAllowed, queriesRefused, releases, byProject };
 }
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-
-/** Reads `<workdir>/audit`, checks its chain, and describes it in a few lines. */
+/** Reads `<workdir>/audit`, verifies it (chain and signed heads), and describes it in a few lines. */
 export async function localAuditSummary(workdir: string): Promise<string[]> {
   const dir = path.join(workdir, AUDIT_DIR);
-  const read = await readTrail(dir);
-  const s = summariseAudit(read.records.map((r) => r.record));
-  const chain = await verifyLocalChain(dir);
-  const intact = chain.findings.length === 0;
+  const report = await verifyTrail(dir);
+  const s = summariseAudit((report.read?.records ?? []).map((r) => r.record));
+  const chain = report.localChain;
+  const head = chain?.latestSignedHead;
+  const errors = report.findings.filter((f) => f.severity === 'error').length;
   const lines = [
     `audit: ${plural(s.records, 'record')} in ${dir} (${plural(s.ingestionWrites, 'ingestion write')}, ${plural(s.queriesAllowed, 'query', 'queries')} allowed, ${s.queriesRefused} refused, ${plural(s.releases, 'output release')})`,
-    intact
-      ? `  hash chain intact: ${plural(chain.chainEntries, 'entry', 'entries')}, head ${chain.head?.slice(0, 16) ?? '(empty)'}…`
-      : `  hash chain NOT intact: ${plural(chain.findings.length, 'problem')}; run \`sde audit verify --workdir ${workdir}\``,
+    report.ok && head
+      ? `  verified: hash chain of ${plural(chain.chainEntries, 'entry', 'entries')}, signed head ${head.sha256.slice(0, 16)}… (entry ${head.seq}, key ${head.key.slice(0, 16)}…)`
+      : `  NOT verified: ${plural(errors, 'problem')}; run \`sde audit verify --workdir ${workdir}\``,
   ];
   for (const [project, a] of [...s.byProject].sort(([x], [y]) => x.localeCompare(y))) {
     lines.push(

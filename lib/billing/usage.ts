@@ -13,7 +13,7 @@
  *   charged for what it had scanned (the Athena adapter decides which is which).
  */
 import type { CloudTrailRecord } from '../audit/cloudtrail-record';
-import { SDE_PROJECT_FIELD } from '../audit/local-audit-events';
+import { SDE_PROJECT_FIELD, SDE_QUERY_STATE_FIELD } from '../audit/local-audit-events';
 
 export const BYTES_PER_MB = 1_000_000;
 export const BYTES_PER_TB = 1_000_000_000_000;
@@ -46,6 +46,8 @@ export interface TrailUsage {
   readonly withoutBytes: number;
   /** Refused queries seen (never charged). */
   readonly refused: number;
+  /** Queries accepted that then failed, a mistake in the SQL (never charged, as on Athena). @default 0 */
+  readonly failed?: number;
 }
 
 function stringField(obj: Record<string, unknown> | null | undefined, key: string): string | undefined {
@@ -62,6 +64,7 @@ export function usageFromTrail(records: readonly CloudTrailRecord[], projectOf: 
   const usage: QueryUsage[] = [];
   let withoutBytes = 0;
   let refused = 0;
+  let failed = 0;
   for (const r of records) {
     if (r.eventSource !== 'athena.amazonaws.com' || r.eventName !== 'StartQueryExecution') continue;
     const workgroup = stringField(r.requestParameters, 'workGroup');
@@ -69,6 +72,10 @@ export function usageFromTrail(records: readonly CloudTrailRecord[], projectOf: 
     if (projectId === undefined || workgroup === undefined) continue;
     if (r.errorCode !== undefined) {
       refused++;
+      continue;
+    }
+    if (r.additionalEventData?.[SDE_QUERY_STATE_FIELD] === 'FAILED') {
+      failed++;
       continue;
     }
     const bytes = r.additionalEventData?.sdeBytesScanned;
@@ -79,5 +86,5 @@ export function usageFromTrail(records: readonly CloudTrailRecord[], projectOf: 
     const queryId = stringField(r.responseElements, 'queryExecutionId') ?? r.eventID ?? `${r.eventTime}-${usage.length}`;
     usage.push({ projectId, workgroup, queryId, time: r.eventTime, bytesScanned: bytes });
   }
-  return { usage, withoutBytes, refused };
+  return { usage, withoutBytes, refused, failed };
 }

@@ -6,6 +6,7 @@ import { curatedColumns, curatedNameOf, DIRECT_IDENTIFIER_RULES, grantableColumn
 import type { Sourced } from './model';
 import type { ConfigProblem } from './problems';
 import { parseRowFilter, RowFilterSyntaxError, rowFilterColumns } from './row-filter';
+import { arnAccount } from './primitives';
 import type { ColumnConfig, DatasetConfig, PlatformConfig, ProjectConfig } from './schema';
 
 function duplicates<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
@@ -282,11 +283,17 @@ function whyNotGrantable(dataset: DatasetConfig, column: string): { message: str
   };
 }
 
+/** How the checks treat a project still marked active after its period ended (LoadOptions.lapsedProjects). */
+export interface CheckOptions {
+  readonly lapsedProjects: 'refuse' | 'revoke';
+}
+
 export function checkProject(
   project: Sourced<ProjectConfig>,
   platform: PlatformConfig,
   datasets: ReadonlyMap<string, DatasetConfig>,
   today: string,
+  options: CheckOptions = { lapsedProjects: 'refuse' },
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const { file } = project;
@@ -311,7 +318,7 @@ export function checkProject(
       fix: 'add the project after the approval is recorded, with the meeting date',
     });
   }
-  if (active && project.period.end < today) {
+  if (active && project.period.end < today && options.lapsedProjects === 'refuse') {
     problems.push({
       file,
       field: 'period.end',
@@ -328,6 +335,7 @@ export function checkProject(
     });
   }
   problems.push(...checkCitizenMembers(project, platform));
+  problems.push(...checkResearchers(project, platform));
   if (active && Object.keys(project.datasets).length === 0) {
     problems.push({ file, field: 'datasets', message: 'an active project is granted no dataset', fix: 'add the datasets and columns the approval names, or set status: expired' });
   }
@@ -393,6 +401,42 @@ export function checkCitizenMembers(project: Sourced<ProjectConfig>, platform: P
   return problems;
 }
 
+/**
+ * The accounts the platform runs in: `aws.account`, or, for environment-agnostic
+ * templates, the accounts of its Lake Formation administrators.
+ */
+export function platformAccounts(platform: PlatformConfig): ReadonlySet<string> {
+  return new Set(platform.aws.account !== undefined ? [platform.aws.account] : platform.admins.map(arnAccount));
+}
+
+/**
+ * Each researcher is one person (a roster reference listed once), and a principal in
+ * another account must present the external id agreed with that account: otherwise
+ * anyone that account lets assume roles could act as the project (the confused deputy).
+ */
+function checkResearchers(project: Sourced<ProjectConfig>, platform: PlatformConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const { file } = project;
+  const home = platformAccounts(platform);
+  const seen = new Set<string>();
+  project.researchers.forEach((r, i) => {
+    // AWS compares source identities exactly; two spellings of one reference would be two people.
+    const key = r.id.toLowerCase();
+    if (seen.has(key)) problems.push({ file, field: `researchers[${i}].id`, message: `"${r.id}" is listed twice`, fix: 'list each person once' });
+    seen.add(key);
+    const account = arnAccount(r.principal);
+    if (!home.has(account) && r.externalId === undefined) {
+      problems.push({
+        file,
+        field: `researchers[${i}].externalId`,
+        message: `is missing, but the principal is in account ${account}, outside the platform's (${[...home].join(', ')})`,
+        fix: 'agree an external id with that organisation (a random string, not a secret) and add externalId: <it>; their sign-in must pass it when assuming the project role',
+      });
+    }
+  });
+  return problems;
+}
+
 function checkRowFilter(file: string, field: string, text: string, dataset: DatasetConfig): ConfigProblem[] {
   let expr;
   try {
@@ -425,6 +469,7 @@ export function checkConfig(
   datasets: readonly Sourced<DatasetConfig>[],
   projects: readonly Sourced<ProjectConfig>[],
   today: string,
+  options: CheckOptions = { lapsedProjects: 'refuse' },
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const [name, list] of duplicates(datasets, (d) => d.name)) {
@@ -445,6 +490,6 @@ export function checkConfig(
   }
   for (const dataset of datasets) problems.push(...checkDataset(dataset));
   const byName = new Map(datasets.map((d) => [d.name, d]));
-  for (const project of projects) problems.push(...checkProject(project, platform, byName, today));
+  for (const project of projects) problems.push(...checkProject(project, platform, byName, today, options));
   return problems;
 }

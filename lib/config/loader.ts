@@ -15,6 +15,13 @@ import type { z } from 'zod';
 export interface LoadOptions {
   /** Judge approval periods on this date (YYYY-MM-DD). @default today in UTC (or SDE_TODAY) */
   readonly today?: string;
+  /**
+   * A project still marked active after its period ended: 'refuse' it (`sde validate`, so
+   * the config says what is true), or 'revoke' (a deployment: the project is treated as
+   * expired, so the deployment that removes its role and grants is never blocked; AWS has
+   * already refused its access since the end date). @default 'refuse'
+   */
+  readonly lapsedProjects?: 'refuse' | 'revoke';
 }
 
 const YAML_FILE = /\.ya?ml$/;
@@ -99,7 +106,7 @@ function validateSource(source: ConfigSource, options: LoadOptions): { config?: 
   const projects = readAll(source, source.yamlFiles('projects'), projectSchema, problems);
   const today = options.today ?? todayUtc();
 
-  if (platform) problems.push(...checkConfig(platform, datasets, projects, today));
+  if (platform) problems.push(...checkConfig(platform, datasets, projects, today, { lapsedProjects: options.lapsedProjects ?? 'refuse' }));
   // Grouped by file (stable, so each file's problems keep their order) for easy reading.
   problems.sort((a, b) => a.file.localeCompare(b.file));
   if (problems.length > 0 || !platform || !platformRel) return { problems };

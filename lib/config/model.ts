@@ -30,6 +30,22 @@ export function projectState(project: ProjectConfig, today: string): ProjectStat
   return 'active';
 }
 
+/**
+ * The approval's period as the instants AWS compares `aws:CurrentTime` with: from the
+ * start (00:00 UTC) of its first day up to, not including, the start of the day after its
+ * last, the same days `projectState` counts as active.
+ */
+export function approvalWindow(project: Pick<ProjectConfig, 'period'>): { readonly from: string; readonly until: string } {
+  const next = new Date(`${project.period.end}T00:00:00Z`);
+  next.setUTCDate(next.getUTCDate() + 1);
+  return { from: `${project.period.start}T00:00:00Z`, until: next.toISOString().replace('.000Z', 'Z') };
+}
+
+/** Projects still marked active whose approved period has ended: they receive nothing, and their file should say expired. */
+export function lapsedProjects(config: SdeConfig): Sourced<ProjectConfig>[] {
+  return config.projects.filter((p) => p.status === 'active' && p.period.end < config.today);
+}
+
 /** The projects that receive grants today. */
 export function grantedProjects(config: SdeConfig): Sourced<ProjectConfig>[] {
   return config.projects.filter((p) => projectState(p, config.today) === 'active');

@@ -12,3 +12,8 @@ export const iamPrincipalArn = z
     error: 'must be an IAM role or user ARN, e.g. arn:aws:iam::123456789012:role/NAME',
   });
 
+
+/** The AWS account of an IAM ARN. */
+export function arnAccount(arn: string): string {
+  return arn.split(':')[4];
+}

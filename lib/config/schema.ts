@@ -152,6 +152,27 @@ const citizenMemberRef = z.string().regex(/^[A-Za-z]{1,10}-?\d{1,4}$/, {
   error: "must be a roster reference such as CM-04 (letters, optional '-', digits), not a person's name",
 });
 
+/**
+ * A researcher's reference on their organisation's roster (e.g. NCL-R-014), never a name:
+ * it becomes the source identity of every AWS session they open, so CloudTrail names the
+ * person whichever role they act through. AWS takes 2-64 letters, digits and _+=,.@- .
+ */
+export const researcherId = z.string().regex(/^[A-Za-z0-9_+=,.@-]{2,64}$/, {
+  error: 'must be 2-64 letters, digits or _+=,.@- (a roster reference such as NCL-R-014, not a name: AWS records it as the source identity)',
+});
+
+/** The shared external id a principal in another account passes to assume the project role (sts:ExternalId). */
+const externalId = z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, { error: 'must be 2-1224 letters, digits or _+=,.@:/- (AWS external id characters)' });
+
+/** One approved person: who they are, and the IAM principal they sign in through. */
+export const researcherSchema = z.strictObject({
+  id: researcherId,
+  /** The IAM role or user the person signs in through (their organisation's, or one of this account). */
+  principal: iamPrincipalArn,
+  /** Required when `principal` is in another AWS account than the platform's (lib/config/checks.ts). */
+  externalId: externalId.optional(),
+});
+
 const tierSchema = z.strictObject({
   label: nonEmpty,
   accessFeePerMonth: money,
@@ -196,6 +217,11 @@ export const platformSchema = z.strictObject({
     .default({ encryptDataCatalog: false }),
   /** Lake Formation administrators besides the deploying role (which is always added). */
   admins: z.array(iamPrincipalArn).min(1, { error: 'name at least one Lake Formation administrator' }),
+  /**
+   * The one role besides the ingestion function that may read or change the
+   * pseudonymisation key (a sealed, alarmed emergency role). @default none: only the function
+   */
+  breakGlassRole: iamPrincipalArn.optional(),
   retention: z
     .strictObject({
       landingDays: z.int().min(1).max(365).default(7),
@@ -356,7 +382,8 @@ export const projectSchema = z.strictObject({
     citizenMembers: z.array(citizenMemberRef).optional(),
   }),
   period: z.strictObject({ start: isoDate, end: isoDate }),
-  researchers: z.array(iamPrincipalArn).min(1, { error: 'name at least one researcher principal' }),
+  /** The named people the approval covers, each with the principal they sign in through. */
+  researchers: z.array(researcherSchema).min(1, { error: 'name at least one researcher' }),
   datasets: z.record(identifier, projectDatasetSchema),
   limits: z.strictObject({
     /** Athena's smallest allowed per-query cutoff is 10 MB. */
@@ -369,4 +396,5 @@ export type PlatformConfig = z.infer<typeof platformSchema>;
 export type ColumnConfig = z.infer<typeof columnSchema>;
 export type DatasetConfig = z.infer<typeof datasetSchema>;
 export type ProjectConfig = z.infer<typeof projectSchema>;
+export type ResearcherConfig = z.infer<typeof researcherSchema>;
 export type Tier = z.infer<typeof tierSchema>;

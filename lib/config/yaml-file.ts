@@ -19,7 +19,7 @@ const MISSING_FIELD_FIXES: Record<string, string> = {
   approval:
     'record the data access committee approval: committee, reference, date (YYYY-MM-DD) and citizenMembersPresent. A project without one cannot be granted anything',
   period: 'add the approved period: start and end dates (YYYY-MM-DD)',
-  researchers: 'list the IAM role or user ARNs of the approved researchers',
+  researchers: 'list the approved researchers as people: - id: <roster reference> with principal: <the IAM role or user ARN they sign in through>',
   lawfulBasis: 'add the lawful basis: article6, article9 and commonLawDuty',
   classification: 'classify the column: direct_identifier, quasi_identifier, sensitive or other',
   rule: 'give the column a de-identification rule: drop, pseudonymise, date_to_year, date_to_month, age_band, postcode_outward, postcode_lsoa, scrub_free_text or keep',
@@ -69,6 +69,8 @@ export function zodIssueToProblem(file: string, schema: z.ZodType, issue: z.core
       ? { file, field: '', message: 'the file is empty', fix: 'write the settings this file is for (see the example in config/)' }
       : { file, field: '', message: 'does not hold a mapping of keys to values', fix: 'write the file as key: value lines (see the example in config/)' };
   }
+  const oldShape = oldShapeProblem(file, issue, input);
+  if (oldShape) return oldShape;
   if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) {
     const hint = typeof last === 'string' ? MISSING_FIELD_FIXES[last] : undefined;
     return { file, field, message: 'is missing', fix: hint ?? `add "${String(last)}" (see the example in config/)` };
@@ -85,6 +87,22 @@ export function zodIssueToProblem(file: string, schema: z.ZodType, issue: z.core
     return { file, field, message: `is ${JSON.stringify(valueAt(input, issue.path))}: ${issue.message}`, fix: 'round the price to at most that many decimal places' };
   }
   return { file, field: field || '(top level)', message: issue.message, fix: 'correct the value as the message says' };
+}
+
+/**
+ * A researcher used to be a bare principal ARN; a project now names people, each with the
+ * principal they sign in through. An old entry gets the new shape as its fix, with its own ARN.
+ */
+function oldShapeProblem(file: string, issue: z.core.$ZodIssue, input: unknown): ConfigProblem | undefined {
+  const [top, index] = issue.path;
+  const value = valueAt(input, issue.path);
+  if (top !== 'researchers' || issue.path.length !== 2 || typeof index !== 'number' || typeof value !== 'string') return undefined;
+  return {
+    file,
+    field: fieldPath(issue.path),
+    message: `is "${value}", a principal alone: researchers are now named people, each with the principal they sign in through`,
+    fix: `write it as "- id: <the person's roster reference, e.g. ORG-R-001>" with "principal: ${value}" on the next line (and "externalId: <the id agreed with that account>" if the principal is in another AWS account); see docs/workspaces.md`,
+  };
 }
 
 function valueAt(input: unknown, dataPath: readonly PropertyKey[]): unknown {

@@ -110,10 +110,16 @@ function projectChanges(before: SdeConfig, after: SdeConfig, out: GovernanceChan
     }
     if (p.purpose !== prev.purpose) out.push({ section: 'projects', text: `${name(p)} changed purpose from ${prev.purpose} to ${p.purpose}.` });
     if (p.summary !== prev.summary) out.push({ section: 'projects', text: `${name(p)} has a new plain-English summary: "${p.summary}"` });
-    if (p.researchers.length !== prev.researchers.length) {
+    // People, by their ids (never listed: the report counts them).
+    const ids = new Set(p.researchers.map((r) => r.id));
+    const prevIds = new Set(prev.researchers.map((r) => r.id));
+    const added = [...ids].filter((id) => !prevIds.has(id)).length;
+    const removed = [...prevIds].filter((id) => !ids.has(id)).length;
+    if (added + removed > 0) {
+      const changes = [added > 0 ? `${added} added` : '', removed > 0 ? `${removed} removed` : ''].filter(Boolean).join(', ');
       out.push({
         section: 'projects',
-        text: `${name(p)} now has ${plural(p.researchers.length, 'approved researcher account')} (was ${prev.researchers.length}).`,
+        text: `${name(p)} now has ${plural(ids.size, 'named researcher')} (was ${prevIds.size}: ${changes}).`,
       });
     }
     accessChanges(p, prev, out);

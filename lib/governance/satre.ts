@@ -161,9 +161,9 @@ const REQUIREMENTS: readonly Requirement[] = [
       need(has, 'projectWorkspace', evidence, open, 'a per-project role (with MFA) and workgroup');
       evidence.push(
         `${plural(
-          c.projects.reduce((n, p) => n + p.researchers.length, 0),
-          'researcher principal',
-        )} named in projects/*.yaml, each allowed to assume only its project's role`,
+          new Set(c.projects.flatMap((p) => p.researchers.map((r) => r.id))).size,
+          'named researcher',
+        )} in projects/*.yaml, each admitted to their own projects' roles only, as themselves (the session's source identity), with MFA in the last hour, within the approved period`,
       );
       return { evidence, open };
     },

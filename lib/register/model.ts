@@ -6,7 +6,8 @@
  * so the public reads what the platform enforces and records. Pure: no I/O.
  *
  * What can never be in it, by construction (test/register/privacy.test.ts):
- * - researchers: the config's researcher ARNs and every record's userIdentity are never read;
+ * - researchers: the config's researchers (ids and principals) and every record's userIdentity
+ *   (source identity included) are never read, so it counts no people either;
  * - pseudonyms, query text and row values: only record counts, bytes and dates are taken;
  * - small counts: every activity count from 1 to the disclosure threshold is replaced by
  *   "fewer than N" (the airlock's `suppressionThreshold`, so the platform has one rule for
@@ -14,6 +15,7 @@
  *   when its query count is (a linked figure would reveal the count it sits beside).
  */
 import type { CloudTrailRecord } from '../audit/cloudtrail-record';
+import type { TrailAttestation } from '../audit/verified-trail';
 import { airlockSettings } from '../config/airlock-settings';
 import { curatedColumns, CuratedClass, CuratedColumn, PARTITION_COLUMN } from '../config/curated';
 import { datasetByName, projectState, ProjectState, SdeConfig } from '../config/model';
@@ -74,6 +76,14 @@ export interface Register {
   readonly asOf: string;
   readonly disclosure: { readonly threshold: number; readonly rule: string };
   readonly projects: readonly RegisterProject[];
+  /**
+   * What the use figures were checked against and when: the records were verified (or,
+   * if published anyway, were not), and, for the local trail, its latest signed head and
+   * public key, so that anyone keeping this file can later check the trail was not
+   * rewritten (`sde audit verify --published register.json`). Null when the caller did not
+   * verify (a register built in a test from records in memory).
+   */
+  readonly auditTrail: TrailAttestation | null;
 }
 
 export const ORGANISATION_TYPE_LABELS: Record<(typeof ORGANISATION_TYPES)[number], string> = {
@@ -208,6 +218,8 @@ export interface BuildRegisterOptions {
   readonly bytesByQueryId?: ReadonlyMap<string, number>;
   /** Data scanned as the previous register published it (carry.ts), for months Athena forgot. */
   readonly published?: PublishedScans;
+  /** How the records were verified (lib/audit/verified-trail.ts). @default null: not verified */
+  readonly auditTrail?: TrailAttestation;
 }
 
 /** How the config's projects are recognised in the trail (workgroups, ids, the airlock bucket). */
@@ -264,5 +276,6 @@ export function buildRegister(config: SdeConfig, records: Iterable<CloudTrailRec
           activity: publicActivity(activity.get(p.id), threshold),
         };
       }),
+    auditTrail: options.auditTrail ?? null,
   };
 }

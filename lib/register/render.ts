@@ -3,6 +3,7 @@
  * programs read it (register.json, register.csv). All three come from the same model, so
  * they can never disagree.
  */
+import { plural } from '../audit/findings';
 import { formatCsv } from '../reports/format';
 import { escapeHtml, htmlPage } from '../reports/html';
 import { countText, Register, RegisterProject } from './model';
@@ -85,13 +86,40 @@ ${use}
 
 /**
  * Styles of this page beyond the shared shell: a table caption stays within the screen
- * while its table scrolls sideways at 320 px (the caption names the table for everyone).
+ * while its table scrolls sideways at 320 px (the caption names the table for everyone),
+ * and a long hash (the audit trail's signed head) wraps instead of widening the page.
  * The CSP allows it by hash (csp.ts), so keep it a constant.
  */
 export const REGISTER_STYLE = `
   .table-wrap caption { max-width: calc(100vw - 2rem); }
   .table-wrap:focus { outline: 3px solid #1d4f91; outline-offset: 2px; }
+  code { overflow-wrap: anywhere; }
 `;
+
+/** When and how the records behind the use figures were verified, in words (and the head anyone may keep). */
+function auditTrailSection(r: Register): string {
+  const a = r.auditTrail;
+  if (a === null) {
+    return '<p><strong>The audit records behind the use figures were not verified when this register was built.</strong></p>';
+  }
+  if (a.method === 'no-trail') return '<p>No use of the data has been recorded on this platform yet.</p>';
+  const when = time(a.checkedAt, `${layDate(a.checkedAt.slice(0, 10))} at ${a.checkedAt.slice(11, 16)} UTC`);
+  if (!a.verified) {
+    return `<p class="state-inactive"><strong>Warning: the use figures below come from ${escapeHtml(String(a.records))} audit records that could NOT be verified when checked on ${when} (${escapeHtml(String(a.problems))} problems found). They may be incomplete or altered.</strong></p>`;
+  }
+  const how =
+    a.method === 'local-hash-chain'
+      ? 'their hash chain and its signed head'
+      : `CloudTrail's signed digest files${a.newestDigest ? `, the newest ending ${time(a.newestDigest.endTime, a.newestDigest.endTime)}` : ''}`;
+  const head = a.signedHead
+    ? `<p>The audit trail's latest signed head: entry ${escapeHtml(String(a.signedHead.seq))}, hash <code>${escapeHtml(a.signedHead.sha256)}</code>, signed ${time(a.signedHead.signedAt, a.signedHead.signedAt)} with the key whose fingerprint is <code>${escapeHtml(a.signedHead.key)}</code>. Keep a copy of this register's register.json: with it anyone can check later that the trail still holds everything this register counted (<code>sde audit verify --published register.json</code>).</p>`
+    : '';
+  const pending =
+    (a.pendingLogFiles ?? 0) > 0
+      ? ` Records delivered since CloudTrail's last digest (${escapeHtml(plural(a.pendingLogFiles ?? 0, 'file'))}) are not counted yet: they will be once a digest covers them.`
+      : '';
+  return `<p>The use figures come from ${escapeHtml(String(a.records))} audit records, last verified on ${when} against ${how}.${pending}</p>${head}`;
+}
 
 export function renderRegisterHtml(r: Register): string {
   const overview = r.projects.map(
@@ -100,7 +128,8 @@ export function renderRegisterHtml(r: Register): string {
   );
   const body = `<header><h1>Transparency register</h1>
 <p>${escapeHtml(r.platform.name)}: who uses health and care data, for what and on what approval. As of ${time(r.asOf, layDate(r.asOf))}.</p>
-<p>The same register as data: <a href="register.json">register.json</a> and <a href="register.csv">register.csv</a>.</p></header>
+<p>The same register as data: <a href="register.json">register.json</a> and <a href="register.csv">register.csv</a>.</p>
+${auditTrailSection(r)}</header>
 <main>
 <h2>About this register</h2>
 <p>It is generated every day from the approved configuration and the audit trail that records every use of the data: nobody keeps it by hand.</p>
@@ -145,14 +174,18 @@ const CSV_COLUMNS = [
   'queries_refused',
   'data_scanned_bytes',
   'outputs_released',
+  'audit_verified',
+  'audit_last_verified',
 ] as const;
 
 /**
  * One row per project and month of use (one row with an empty month for a project never
  * used), so a spreadsheet can filter and total by project. Spreadsheet formulas are
- * neutralised by the same writer as query results.
+ * neutralised by the same writer as query results. Every row says whether the audit
+ * records behind it were verified, and when, so a filtered copy still carries it.
  */
 export function renderRegisterCsv(r: Register): string {
+  const audit = r.auditTrail === null ? ['not checked', ''] : [r.auditTrail.verified ? 'yes' : 'NO', r.auditTrail.checkedAt];
   const rows = r.projects.flatMap((p) => {
     const fixed = [
       p.id,
@@ -177,7 +210,7 @@ export function renderRegisterCsv(r: Register): string {
       p.activity.firstUse ?? '',
       p.activity.lastUse ?? '',
     ];
-    if (p.activity.months.length === 0) return [[...fixed, '', '', '', '', '']];
+    if (p.activity.months.length === 0) return [[...fixed, '', '', '', '', '', ...audit]];
     return p.activity.months.map((m) => [
       ...fixed,
       m.month,
@@ -185,6 +218,7 @@ export function renderRegisterCsv(r: Register): string {
       countText(m.refusedQueries),
       m.dataScannedBytes ?? '',
       countText(m.outputsReleased),
+      ...audit,
     ]);
   });
   return formatCsv({ columns: CSV_COLUMNS, rows, tables: [], bytesScanned: 0 });

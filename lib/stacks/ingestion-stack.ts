@@ -237,6 +237,7 @@ export class IngestionStack extends Stack {
     this.chunk.grantObjects(dataLake.curated, ['s3:GetObject', ...write], staging, why.staging);
     this.chunk.grantObjects(dataLake.quarantine, write, datasets, why.quarantine);
     this.pseudonymKey.grantRead(this.chunk);
+    this.pseudonymKey.restrictTo([this.chunk.role], config.platform.breakGlassRole);
 
     this.commit.grantObjects(dataLake.landing, read, datasets, why.landing);
     // GetObjectVersion: the join reads and copies each staged part pinned to one version.

@@ -2,6 +2,7 @@ import { App, CfnResource, CfnWaitConditionHandle, Stack, StackProps } from 'aws
 import { Construct } from 'constructs';
 import { grantedProjects, type SdeConfig } from '../config/model';
 import type { ProjectConfig } from '../config/schema';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { AirlockBucket } from '../constructs/airlock/airlock-bucket';
 import { LakeFormationChain } from '../constructs/workspace/lake-formation-grants';
 import { ProjectWorkspace } from '../constructs/workspace/project-workspace';
@@ -22,6 +23,8 @@ export interface WorkspacesStackProps extends StackProps {
   readonly dataLake: DataLakeStack;
   /** The output airlock's bucket, where each project submits outputs and reads its releases. @default - none */
   readonly airlock?: AirlockBucket;
+  /** The security team's alarm topic: a deployed project past its period is reported there. @default - alarms without an action */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 /**
@@ -56,6 +59,7 @@ export class WorkspacesStack extends Stack {
           dataLakeSettings: dataLake.governance.settings,
           lakeFormationChain: this.lakeFormationChain,
           airlock: props.airlock,
+          alarmTopic: props.alarmTopic,
         }),
       );
     }
@@ -83,6 +87,8 @@ export class WorkspacesStack extends Stack {
 export interface WorkspaceStacksOptions extends StackProps {
   /** The output airlock's bucket. @default - none */
   readonly airlock?: AirlockBucket;
+  /** The security team's alarm topic. @default - none */
+  readonly alarmTopic?: sns.ITopic;
   /** How many shard stacks. @default - the `sde:workspaceShards` context, else DEFAULT_WORKSPACE_SHARDS */
   readonly shardCount?: number;
 }
@@ -92,7 +98,7 @@ export interface WorkspaceStacksOptions extends StackProps {
  * empty shard stays in the app so that a deployment removes what it held).
  */
 export function createWorkspaceStacks(app: App, config: SdeConfig, dataLake: DataLakeStack, options: WorkspaceStacksOptions = {}): WorkspacesStack[] {
-  const { shardCount: explicit, airlock, ...stackProps } = options;
+  const { shardCount: explicit, airlock, alarmTopic, ...stackProps } = options;
   const shardCount = explicit ?? parseShardCount(app.node.tryGetContext(WORKSPACE_SHARDS_CONTEXT));
   const active = grantedProjects(config);
   const byId = new Map(active.map((p) => [p.id, p]));
@@ -107,6 +113,7 @@ export function createWorkspaceStacks(app: App, config: SdeConfig, dataLake: Dat
         projects: ids.map((id) => byId.get(id)!),
         dataLake,
         airlock,
+        alarmTopic,
       }),
   );
 }

@@ -22,7 +22,8 @@ const BUCKET = 'sde-airlock-cli';
 /** What STS says for a session of a reviewer's own role (AirlockReviewers), or of the project's role. */
 const reviewerSession = (reviewer: string) =>
   `arn:aws:sts::111122223333:assumed-role/onelondon-sde-airlock-reviewer-${reviewerRoleSuffix(reviewer)}/any-session-name`;
-const PROJECT_SESSION = 'arn:aws:sts::111122223333:assumed-role/onelondon-sde-project-ncl-winter-planning/analyst';
+/** The project role's trust admits a session named after one of its researchers only (researcher-trust.ts). */
+const PROJECT_SESSION = 'arn:aws:sts::111122223333:assumed-role/onelondon-sde-project-ncl-winter-planning/NCL-R-0014';
 let s3: LocalS3;
 let root: string;
 const cleanups: (() => void)[] = [];
@@ -134,6 +135,19 @@ test('the whole flow on the airlock bucket: request, check, two reviews, release
   expect(JSON.stringify(manifest)).toContain('reviewer-a');
   expect(JSON.stringify(manifest)).toContain('reviewer-b');
   expect(JSON.stringify(manifest)).not.toContain('any-session-name');
+});
+
+test('on AWS a researcher requests as the person their session was opened for; naming another is refused', async () => {
+  const s = setup();
+  const aws = ['--airlock-bucket', 'sde-airlock-cli-requester'];
+  await s3.client.send(new CreateBucketCommand({ Bucket: 'sde-airlock-cli-requester' }));
+  await expect(run(s, ['request', '--project', 'ncl-winter-planning', '--file', s.file, '--as', 'NCL-R-0022', ...aws])).rejects.toThrow(
+    /on AWS you request as the person you signed in as, NCL-R-0014 .*--as NCL-R-0022 names someone else/,
+  );
+  const req = await run(s, ['request', '--project', 'ncl-winter-planning', '--file', s.file, ...aws]);
+  expect(req.code).toBe(0);
+  const list = await run(s, ['list', '--format', 'json', ...aws]);
+  expect(JSON.parse(list.out)).toEqual([expect.objectContaining({ requester: 'NCL-R-0014' })]);
 });
 
 test('the signing key is asked for only by a release, and --signing-key names it', async () => {

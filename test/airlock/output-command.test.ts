@@ -14,7 +14,7 @@ import { createOutputCommand } from '../../lib/cli/commands/output';
 import { ConfigFixture, TEST_TODAY } from '../helpers/config-fixture';
 import { SETTINGS } from './helpers';
 
-const REQUESTER = 'arn:aws:iam::111122223333:role/ncl-icb-analyst';
+const REQUESTER = 'NCL-R-0014'; // a researcher of ncl-winter-planning (config researchers[].id)
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((c) => c()));
 
@@ -132,7 +132,7 @@ test('refusals exit 1 with the reason; bad usage is a UsageError', async () => {
   expect(expired.code).toBe(1);
   expect(expired.err).toMatch(/Refused \(AccessDenied\): project "kcl-covid-recovery" has expired/);
   const stranger = await run(s, ['request', '--project', 'ncl-winter-planning', '--file', s.file, '--as', 'arn:aws:iam::111122223333:role/someone']);
-  expect(stranger.err).toMatch(/not a researcher/);
+  expect(stranger.err).toMatch(/is not one of the named researchers of project "ncl-winter-planning"/);
 
   await expect(run(s, [])).rejects.toThrow(UsageError);
   await expect(run(s, ['publish'])).rejects.toThrow(/say what to do/);

@@ -36,7 +36,7 @@ import { SETTINGS } from './helpers';
 
 const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
 const PROJECT = 'ncl-winter-planning';
-const REQUESTER = 'arn:aws:iam::111122223333:role/ncl-icb-analyst';
+const REQUESTER = 'NCL-R-0014'; // a researcher of ncl-winter-planning (config researchers[].id)
 const TABLE = 'area,F,M,total\nA,5,30,35\nB,22,41,63\nC,18,26,44\nTotal,45,97,142\n';
 const FILE = 'beds-by-area.csv';
 

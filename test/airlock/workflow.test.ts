@@ -5,8 +5,8 @@ import { submitRequest, transition } from '../../lib/airlock/workflow';
 import { DEFAULT_AIRLOCK_SETTINGS } from '../../lib/config/airlock-settings';
 
 const { reviewers: _r, ...CHECK_SETTINGS } = DEFAULT_AIRLOCK_SETTINGS;
-const audit: AirlockAuditEnv = { accountId: '000000000000', region: 'eu-west-2' };
-const REQUESTER = 'arn:aws:iam::111122223333:role/ncl-icb-analyst';
+const audit: AirlockAuditEnv = { accountId: '000000000000', region: 'eu-west-2', projectRoleName: (id) => `onelondon-sde-project-${id}` };
+const REQUESTER = 'NCL-R-0014'; // a researcher of ncl-winter-planning (config researchers[].id)
 const REVIEWER_C = 'arn:aws:iam::111122223333:role/output-checker-c';
 const REVIEWERS = ['reviewer-a', 'reviewer-b', REVIEWER_C, REQUESTER];
 const ctx: WorkflowContext = { projectState: 'active', reviewers: REVIEWERS, audit };
@@ -107,7 +107,12 @@ describe('the happy path: submitted -> checked -> approved twice -> released', (
       // The same shape the audit reader accepts for CloudTrail records.
       expect(checkRecord(JSON.parse(JSON.stringify(e))).ok).toBe(true);
     }
-    expect(events[0].userIdentity).toMatchObject({ type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/ncl-icb-analyst/sde-airlock' });
+    // The researcher acts through the project role, their id the session's source identity.
+    expect(events[0].userIdentity).toMatchObject({
+      type: 'AssumedRole',
+      arn: `arn:aws:sts::000000000000:assumed-role/onelondon-sde-project-ncl-winter-planning/${REQUESTER}`,
+      sessionContext: { sourceIdentity: REQUESTER },
+    });
     expect(events[2].userIdentity).toMatchObject({ type: 'IAMUser', userName: 'reviewer-a' });
     expect(events[2].eventTime).toBe('2026-11-22T10:02:00Z');
   });
@@ -144,7 +149,7 @@ describe('refusals: each with a reason and an audit event, and nothing changes',
       { ...submitCtx, projectResearchers: ['arn:aws:iam::111122223333:role/someone-else'] },
       'not_project_researcher',
       'AccessDenied',
-      /not a researcher/,
+      /is not one of the named researchers/,
     ],
     ['a huge file', { ...submitCtx, maxFileBytes: 10 }, 'file_too_large', 'EntityTooLarge', /at most 10 bytes/],
   ])('submit: %s', (_name, c, code, errorCode, message) => {
@@ -185,17 +190,17 @@ describe('refusals: each with a reason and an audit event, and nothing changes',
 
   test('the requester approving (or returning) their own request, even when on the reviewers list', () => {
     expect(refusedWith(act(checked(), approve(REQUESTER)), 'requester_cannot_review', 'AccessDenied')).toMatch(/never review their own/);
-    // IAM names ignore case: the same role written in capitals is still the requester.
-    refusedWith(act(checked(), approve(REQUESTER.replace('ncl-icb-analyst', 'NCL-ICB-Analyst'))), 'requester_cannot_review', 'AccessDenied');
+    // Names are compared ignoring case: the same person written in lower case is still the requester.
+    refusedWith(act(checked(), approve(REQUESTER.toLowerCase())), 'requester_cannot_review', 'AccessDenied');
     refusedWith(act(checked(), { type: 'return', actor: REQUESTER, time: T(3), reason: 'x' }), 'requester_cannot_review', 'AccessDenied');
   });
 
   test('a researcher of the project cannot approve its outputs, whoever the request names as requester', () => {
-    // On AWS researchers share the project role, so a researcher who is also a reviewer
-    // could name a colleague as the requester; being a researcher of the project is enough.
-    const colleague = 'arn:aws:iam::111122223333:user/ncl-icb-lead-analyst';
-    const withTeam: WorkflowContext = { ...ctx, projectResearchers: [REQUESTER, REVIEWER_C] };
-    const byColleague = ok(submit({ requester: colleague }, { ...submitCtx, projectResearchers: [REQUESTER, REVIEWER_C, colleague] }));
+    // A reviewer who is one of the project's researchers, or who acts through a principal
+    // its researchers sign in with, would be approving their own team's work.
+    const colleague = 'NCL-R-0003';
+    const withTeam: WorkflowContext = { ...ctx, projectResearchers: [REQUESTER, colleague], projectPrincipals: [REVIEWER_C] };
+    const byColleague = ok(submit({ requester: colleague }, { ...submitCtx, projectResearchers: [REQUESTER, colleague] }));
     const checkedByColleague = ok(act(byColleague, checkAction(), withTeam));
     expect(refusedWith(act(checkedByColleague, approve(REVIEWER_C), withTeam), 'reviewer_is_project_researcher', 'AccessDenied')).toMatch(
       /a researcher of project "ncl-winter-planning" cannot approve its outputs/,

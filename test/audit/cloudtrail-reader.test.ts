@@ -44,13 +44,51 @@ describe('reading real CloudTrail files', () => {
     expect(r.records.map((x) => x.record.eventName)).toEqual(expect.arrayContaining(['DeleteTrail', 'StopLogging', 'PutEventSelectors']));
   });
 
-  test('reads NDJSON but skips, and counts, Logstash records whose eventTime was renamed @timestamp', async () => {
+  test("reads Logstash's NDJSON export, putting its @timestamp back as eventTime: the same records as the OTRF delivery, and says so", async () => {
     const r = await readTrail(LOGSTASH_NDJSON);
-    expect(r.records).toHaveLength(0);
-    expect(r.issues).toEqual([
-      expect.objectContaining({ file: 'ec2_proxy_s3_exfiltration_2020-09-14011940.ndjson', kind: 'missing-fields', count: 103, fileSkipped: false }),
+    expect(r.records).toHaveLength(103);
+    expect(r.issues).toEqual([]);
+    expect(r.notes).toEqual([
+      {
+        file: 'ec2_proxy_s3_exfiltration_2020-09-14011940.ndjson',
+        count: 103,
+        detail: "eventTime taken from Logstash's @timestamp (its @timestamp and @version fields dropped)",
+      },
     ]);
-    expect(describeReadResult(r).join('\n')).toMatch(/skipped 103 records.*\n.*missing eventTime/);
+    expect(describeReadResult(r).join('\n')).toMatch(/103 records read with a change: eventTime taken from Logstash's @timestamp/);
+    // The shared set derived the OTRF delivery from this export the same way: record for record, equal.
+    const delivered = await readTrail(path.join(REAL_TRAIL, 'otrf-security-datasets'));
+    const byId = new Map(delivered.records.map((x) => [x.record.eventID, x.record]));
+    for (const x of r.records) expect(x.record).toEqual(byId.get(x.record.eventID));
+  });
+
+  test.each([
+    [{ '@timestamp': '2020-09-14T01:19:40.250Z' }, { eventTime: '2020-09-14T01:19:40.250Z' }],
+    [{ '@timestamp': '2020-09-14T01:19:40Z', '@version': '1' }, { eventTime: '2020-09-14T01:19:40Z' }],
+    [{ '@timestamp': '2020-09-14 01:19:40' }, /@timestamp is not a UTC time/],
+    [{ '@timestamp': '2020-09-14T01:19:40+01:00' }, /@timestamp is not a UTC time/],
+    [{ EventTime: '2020-09-14T01:19:40Z' }, /no eventTime but a field "EventTime"/],
+    [{ timestamp: 1600046380000 }, /no eventTime but a field "timestamp"/],
+    [{ CloudTrailEvent: '{}' }, /LookupEvents result/],
+    [{ 'detail-type': 'AWS API Call via CloudTrail', detail: {} }, /EventBridge event/],
+    [{}, /missing eventTime/],
+  ])('a record without eventTime but %j is read or refused with the reason', async (fields, expected) => {
+    const { checkRecord } = await import('../../lib/audit/cloudtrail-record');
+    const base: Record<string, unknown> = { eventSource: 's3.amazonaws.com', eventName: 'GetObject', eventID: 'x', ...fields };
+    const check = checkRecord(base);
+    if (expected instanceof RegExp) {
+      expect(check.ok).toBe(false);
+      expect(!check.ok && check.detail).toMatch(expected);
+    } else {
+      expect(check.ok && check.record).toEqual({ eventSource: 's3.amazonaws.com', eventName: 'GetObject', eventID: 'x', ...expected });
+      expect(check.ok && check.adjusted).toMatch(/@timestamp/);
+    }
+  });
+
+  test('a record that has both eventTime and @timestamp keeps its own eventTime, untouched', async () => {
+    const { checkRecord } = await import('../../lib/audit/cloudtrail-record');
+    const r = { ...record(1), '@timestamp': '1999-01-01T00:00:00Z' };
+    expect(checkRecord(r)).toEqual({ ok: true, record: r });
   });
 });
 

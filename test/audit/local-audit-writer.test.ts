@@ -5,6 +5,7 @@ import { readTrail } from '../../lib/audit/cloudtrail-reader';
 import { checkRecord } from '../../lib/audit/cloudtrail-record';
 import { chainHash, GENESIS, parseChainLine } from '../../lib/audit/hash-chain';
 import {
+  AuditTrailNotAnchoredError,
   CHAIN_FILE,
   closeAllAuditWriters,
   ingestionWriteEvent,
@@ -13,7 +14,9 @@ import {
   projectQueryEvent,
   SDE_PROJECT_FIELD,
 } from '../../lib/audit/local-audit-writer';
+import { AUDIT_KEY_DIR, HEADS_FILE } from '../../lib/audit/signed-heads';
 import { verifyTrail } from '../../lib/audit/verify';
+import { rewriteTrail } from './helpers/tamper';
 import { loadConfig } from '../../lib/config';
 import { EXAMPLE_CONFIG, REPO_ROOT, TEST_TODAY } from '../helpers/config-fixture';
 import { REAL_TRAIL, TempDir } from './helpers/fixtures';
@@ -202,6 +205,61 @@ describe('the local writer', () => {
       tmp.cleanup();
     }
   }, 60_000);
+
+  test('signs one head per write batch, covering the batch', () => {
+    const tmp = new TempDir();
+    try {
+      const writer = LocalAuditWriter.open(tmp.dir, env, { now: () => new Date('2026-11-21T10:00:00.123Z') });
+      const q = (i: number) =>
+        projectQueryEvent(env, { projectId: 'x', sessionName: `s${i}`, queryString: 'SELECT 1', time: new Date('2026-11-21T10:00:00Z') });
+      const batch = writer.appendAll([q(1), q(2), q(3)]);
+      expect(batch.map((b) => b.head)).toEqual(Array(3).fill(batch[2].head));
+      expect(batch[2].head).toMatchObject({ v: 1, seq: 3, sha256: batch[2].entry.sha256, signedAt: '2026-11-21T10:00:00.123Z', alg: 'ECDSA_SHA_256' });
+      writer.append(q(4));
+      const heads = fs.readFileSync(path.join(writer.dir, HEADS_FILE), 'utf8').trim().split('\n');
+      expect(heads.map((l) => JSON.parse(l).seq)).toEqual([3, 4]);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  test('does not launder a record appended outside it: the next write is refused, and the forged entry stays unsigned', async () => {
+    const tmp = new TempDir();
+    try {
+      const { writer, records } = writeDemoTrail(config, tmp.dir);
+      const forged = { ...records[2], eventID: 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee' };
+      rewriteTrail(writer.dir, [...records, forged]);
+      const next = projectQueryEvent(env, { projectId: 'x', sessionName: 's', queryString: 'SELECT 1' });
+      expect(() => writer.append(next)).toThrow(AuditTrailNotAnchoredError);
+      expect(() => writer.append(next)).toThrow(/chain entries 8 to 8 are covered by no signed head .*run `sde audit verify`/);
+      const report = await verifyTrail(writer.dir);
+      expect(report.findings.map((f) => f.kind)).toEqual(['unsigned-entries']);
+      // Deleting the heads does not help: this workdir has signed before.
+      fs.rmSync(path.join(writer.dir, HEADS_FILE));
+      closeAllAuditWriters();
+      expect(() => LocalAuditWriter.open(tmp.dir, env).append(next)).toThrow(/heads\.jsonl is missing or empty, although this workdir has signed heads before/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  test('takes over a trail written before heads were signed (no heads, no audit key yet), once', async () => {
+    const tmp = new TempDir();
+    try {
+      const { writer, records } = writeDemoTrail(config, tmp.dir);
+      closeAllAuditWriters();
+      // What an older version left: records and chain, no heads file, no audit key.
+      fs.rmSync(path.join(writer.dir, HEADS_FILE));
+      fs.rmSync(tmp.path(AUDIT_KEY_DIR), { recursive: true });
+      expect((await verifyTrail(writer.dir)).findings.map((f) => f.kind)).toEqual(['no-trusted-key']);
+      LocalAuditWriter.open(tmp.dir, env).append(projectQueryEvent(env, { projectId: 'x', sessionName: 's', queryString: 'SELECT 1' }));
+      const report = await verifyTrail(writer.dir);
+      expect(report.ok).toBe(true);
+      expect(report.localChain).toMatchObject({ chainEntries: records.length + 1, signedHeads: 2 });
+    } finally {
+      tmp.cleanup();
+    }
+  });
 
   test('refuses a record without an eventID', () => {
     const tmp = new TempDir();

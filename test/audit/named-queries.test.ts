@@ -202,8 +202,27 @@ describe('named queries over the real CloudTrail records (AWS docs, OTRF, Stratu
     }
   });
 
-  test('root-account-activity finds nothing (no root use in these records)', async () => {
-    expect((await run('root-account-activity')).rows).toEqual([]);
+  test('root-account-activity finds the root user creating a bucket (the AWS documentation example), and nothing else', async () => {
+    const r = await run('root-account-activity');
+    expect(r.rows).toEqual([
+      expect.objectContaining({
+        event_time: '2016-02-20T01:09:13Z',
+        event_source: 's3.amazonaws.com',
+        event_name: 'CreateBucket',
+        principal: 'arn:aws:iam::123456789012:root',
+        event_id: '24ba271e-d595-4e66-a7fd-9c16cbf8abae',
+      }),
+    ]);
+    // Root sessions acting through a service (invokedBy) are not the root user's own calls.
+    const viaService = records.map((x) =>
+      x.userIdentity?.type === 'Root' ? { ...x, userIdentity: { ...x.userIdentity, invokedBy: 'support.amazonaws.com' } } : x,
+    );
+    const other = await AuditEngine.open(viaService, ctx);
+    try {
+      expect((await other.run('root-account-activity')).rows).toEqual([]);
+    } finally {
+      other.close();
+    }
   });
 });
 
@@ -226,7 +245,11 @@ describe('named queries over local records from a demo run', () => {
         eventSource: 'sts.amazonaws.com',
         eventName: 'AssumeRole',
         eventCategory: 'Management',
-        requestParameters: { roleArn: `arn:aws:iam::${env.accountId}:role/onelondon-sde-project-ucl-multimorbidity`, roleSessionName: 'ucl-researcher' },
+        requestParameters: {
+          roleArn: `arn:aws:iam::${env.accountId}:role/onelondon-sde-project-ucl-multimorbidity`,
+          roleSessionName: 'UCL-R-0210',
+          sourceIdentity: 'UCL-R-0210',
+        },
       },
       {
         ...base,
@@ -292,6 +315,23 @@ describe('named queries over local records from a demo run', () => {
       'GetDataAccess:ok',
       'StartQueryExecution:AccessDenied',
     ]);
+  });
+
+  test('data-access-by-person finds what one person did, by the source identity, exactly', async () => {
+    const r = await engine.run('data-access-by-person', { person: 'ncl-icb-analyst' });
+    expect(r.rows.map((x) => `${x.event_name}:${x.source_identity}:${x.error_code ?? 'ok'}`)).toEqual([
+      'StartQueryExecution:ncl-icb-analyst:ok',
+      'GetDataAccess:ncl-icb-analyst:ok',
+      'StartQueryExecution:ncl-icb-analyst:AccessDenied',
+    ]);
+    // AWS compares source identities exactly: another case, or part of one, is someone else.
+    expect((await engine.run('data-access-by-person', { person: 'NCL-ICB-ANALYST' })).rows).toEqual([]);
+    expect((await engine.run('data-access-by-person', { person: 'ncl-icb' })).rows).toEqual([]);
+  });
+
+  test('assume-project-role names the person each session was asked for', async () => {
+    const r = await engine.run('assume-project-role', { project: 'ucl-multimorbidity' });
+    expect(r.rows.map((x) => `${x.project_id}:${x.source_identity}`)).toEqual(['ucl-multimorbidity:UCL-R-0210']);
   });
 
   test('outside-approved-period finds the expired project, by the project field and by its role', async () => {

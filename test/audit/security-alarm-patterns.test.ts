@@ -46,7 +46,7 @@ describe('over the real CloudTrail records', () => {
     ['TrailChanged', ['DeleteTrail', 'PutEventSelectors', 'StopLogging', 'UpdateTrail']],
     ['LakeFormationGrantOutsideDeployment', ['GrantPermissions']],
     ['IamAllowedPrincipalsGranted', []],
-    ['RootAccountUsed', []],
+    ['RootAccountUsed', ['CreateBucket']],
     ['KmsKeyDisabledOrDeleted', []],
     ['DataBucketPolicyChanged', []],
   ])('%s fires on exactly %j', (id, names) => {

@@ -31,10 +31,10 @@ test('counts what a demo run recorded, per project', () => {
   expect(s.byProject.get('ncl-winter-planning')).toEqual({ queriesAllowed: 1, queriesRefused: 1, bytesScanned: 52_345, releases: 1 });
 });
 
-test('the summary lines say whether the chain is intact', async () => {
+test('the summary lines say whether the trail verified, with its signed head', async () => {
   const lines = await localAuditSummary(tmp.dir);
   expect(lines[0]).toMatch(/^audit: 7 records in .* \(2 ingestion writes, 1 query allowed, 2 refused, 1 output release\)$/);
-  expect(lines[1]).toMatch(/^ {2}hash chain intact: 7 entries, head [0-9a-f]{16}…$/);
+  expect(lines[1]).toMatch(/^ {2}verified: hash chain of 7 entries, signed head [0-9a-f]{16}… \(entry 7, key [0-9a-f]{16}…\)$/);
   expect(lines).toContain('  kcl-covid-recovery: 0 queries allowed (0 bytes scanned), 1 refused, 0 releases');
 });
 

@@ -14,6 +14,7 @@ import { buildStatement } from '../../lib/billing/statement';
 import { runCli } from '../../lib/cli/cli';
 import { loadConfig } from '../../lib/config/loader';
 import { EXAMPLE_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
+import { slipRecordIn } from '../audit/helpers/tamper';
 
 const TB = 1_000_000_000_000;
 const inputs: BillingInputs = {
@@ -153,6 +154,60 @@ describe('sde bill', () => {
       .join('\n');
     // statements go to organisations: no researcher session names or ARNs anywhere
     expect(all).not.toMatch(/jane\.doe|arn:aws:iam/);
+  });
+
+  test('a bill from a trail with one forged record is refused; with --allow-unverified every statement says UNVERIFIED first', async () => {
+    const forgedWorkdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-bill-forged-'));
+    try {
+      fs.cpSync(workdir, forgedWorkdir, { recursive: true, filter: (src) => !src.includes('bills-out') });
+      // A forged query, written straight into a record file as anyone able to write the folder could.
+      slipRecordIn(path.join(forgedWorkdir, 'audit'), (records) => ({
+        ...records[0],
+        eventID: '00000000-0000-4000-8000-000000000001',
+        additionalEventData: { ...records[0].additionalEventData, sdeBytesScanned: 50 * TB },
+      }));
+      const forgedOut = path.join(forgedWorkdir, 'bills');
+      const argv = ['bill', '--month', '2026-11', '--config', EXAMPLE_CONFIG, '--workdir', forgedWorkdir, '--out', forgedOut, '--today', TEST_TODAY];
+
+      const refused = await run(...argv);
+      expect(refused.code).toBe(1);
+      expect(refused.err).toMatch(/the audit trail did not verify, so nothing is published from it \(1 problem\)/);
+      expect(refused.err).toMatch(/unchained: record 00000000-0000-4000-8000-000000000001/);
+      expect(fs.existsSync(forgedOut)).toBe(false);
+
+      const marked = await run(...argv, '--allow-unverified');
+      expect(marked.code).toBe(0);
+      expect(marked.out).toMatch(/^UNVERIFIED: built from 3 audit records that did not verify/m);
+      const csv = fs.readFileSync(path.join(forgedOut, '2026-11', 'ucl-multimorbidity.csv'), 'utf8');
+      const html = fs.readFileSync(path.join(forgedOut, '2026-11', 'ucl-multimorbidity.html'), 'utf8');
+      expect(csv.split('\r\n').find((l) => l.includes(',warning,'))).toMatch(/UNVERIFIED: built from 3 audit records/);
+      expect(html).toMatch(/<h2 id="warnings">Warnings<\/h2><ul>\s*<li><strong>UNVERIFIED: built from 3 audit records/);
+    } finally {
+      fs.rmSync(forgedWorkdir, { recursive: true, force: true });
+    }
+  });
+
+  test('a verified bill says what it was built from', async () => {
+    const r = await run(
+      'bill',
+      '--month',
+      '2026-11',
+      '--project',
+      'ucl-multimorbidity',
+      '--config',
+      EXAMPLE_CONFIG,
+      '--workdir',
+      workdir,
+      '--out',
+      out,
+      '--today',
+      TEST_TODAY,
+    );
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(
+      /^Built from 2 audit records verified on \d{4}-\d{2}-\d{2} at \d{2}:\d{2} UTC against the hash chain and its signed head \(entry 2, signed /m,
+    );
+    expect(fs.readFileSync(path.join(out, '2026-11', 'ucl-multimorbidity.csv'), 'utf8')).toMatch(/,note,"Built from 2 audit records verified on/);
   });
 
   test('one project, and usage errors', async () => {

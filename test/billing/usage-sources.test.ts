@@ -72,7 +72,7 @@ describe('usage from the local audit trail', () => {
       requestParameters: { workGroup: 'onelondon-sde-project-alpha' },
       responseElements: { queryExecutionId: 'x' },
     };
-    expect(usageFromTrail([record], projectOf)).toEqual({ usage: [], withoutBytes: 1, refused: 0 });
+    expect(usageFromTrail([record], projectOf)).toEqual({ usage: [], withoutBytes: 1, refused: 0, failed: 0 });
   });
 });
 

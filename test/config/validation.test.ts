@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ConfigError, loadConfig, projectAccess, projectState, validateConfigDir } from '../../lib/config';
+import { ConfigError, lapsedProjects, loadConfig, projectAccess, projectState, validateConfigDir } from '../../lib/config';
 import { ConfigFixture, EXAMPLE_CONFIG, SECOND_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
 
 const fixtures: ConfigFixture[] = [];
@@ -199,11 +199,39 @@ describe('refused configurations: each names the file and the field', () => {
       change: (f) => f.edit('projects/medisight-prescribing.yaml', (d) => (d.organisation.tier = 'pharma')),
     },
     {
-      name: 'a malformed researcher ARN',
+      name: 'a malformed researcher principal ARN',
       file: 'projects/medisight-prescribing.yaml',
-      field: 'researchers[0]',
+      field: 'researchers[0].principal',
       message: /must be an IAM role or user ARN/,
-      change: (f) => f.edit('projects/medisight-prescribing.yaml', (d) => (d.researchers[0] = 'arn:aws:iam::4444:role/x')),
+      change: (f) => f.edit('projects/medisight-prescribing.yaml', (d) => (d.researchers[0].principal = 'arn:aws:iam::4444:role/x')),
+    },
+    {
+      name: 'a researcher in the old shape (a principal ARN alone)',
+      file: 'projects/ncl-winter-planning.yaml',
+      field: 'researchers[1]',
+      message: /is "arn:aws:iam::111122223333:role\/ncl-icb-analyst", a principal alone: researchers are now named people/,
+      change: (f) => f.edit('projects/ncl-winter-planning.yaml', (d) => (d.researchers[1] = 'arn:aws:iam::111122223333:role/ncl-icb-analyst')),
+    },
+    {
+      name: 'a researcher named rather than referenced (a space is not a source identity)',
+      file: 'projects/ncl-winter-planning.yaml',
+      field: 'researchers[0].id',
+      message: /a roster reference such as NCL-R-014, not a name/,
+      change: (f) => f.edit('projects/ncl-winter-planning.yaml', (d) => (d.researchers[0].id = 'Jane Example')),
+    },
+    {
+      name: 'the same researcher listed twice (AWS compares source identities exactly, so case is not a second person)',
+      file: 'projects/ncl-winter-planning.yaml',
+      field: 'researchers[1].id',
+      message: /"ncl-r-0014" is listed twice/,
+      change: (f) => f.edit('projects/ncl-winter-planning.yaml', (d) => (d.researchers[1].id = 'ncl-r-0014')),
+    },
+    {
+      name: 'a principal in another account without an external id',
+      file: 'projects/medisight-prescribing.yaml',
+      field: 'researchers[1].externalId',
+      message: /is missing, but the principal is in account 444455556666, outside the platform's \(111122223333\)/,
+      change: (f) => f.edit('projects/medisight-prescribing.yaml', (d) => delete d.researchers[1].externalId),
     },
     {
       name: 'a scan limit below the Athena minimum',
@@ -455,6 +483,21 @@ describe('project states and access', () => {
     expect(projectState(medisight, '2027-10-01')).toBe('expired');
     expect(projectState(medisight, '2026-09-30')).toBe('not_started');
     expect(projectState({ ...medisight, status: 'suspended' }, TEST_TODAY)).toBe('suspended');
+  });
+
+  test('a project still marked active after its end date never blocks the deployment that removes its access', () => {
+    const fixture = new ConfigFixture().edit('projects/kcl-covid-recovery.yaml', (d) => delete d.status);
+    try {
+      // `sde validate` asks for the file to say what is true...
+      expect(() => loadConfig(fixture.dir, { today: TEST_TODAY })).toThrow(/ended on 2025-07-31, but status is active/);
+      // ...while a deployment goes ahead, with the project treated as expired: nothing granted.
+      const config = loadConfig(fixture.dir, { today: TEST_TODAY, lapsedProjects: 'revoke' });
+      const kcl = config.projects.find((p) => p.id === 'kcl-covid-recovery')!;
+      expect(lapsedProjects(config).map((p) => p.id)).toEqual(['kcl-covid-recovery']);
+      expect([projectState(kcl, TEST_TODAY), projectAccess(config, kcl)]).toEqual(['expired', []]);
+    } finally {
+      fixture.cleanup();
+    }
   });
 
   test('an active project gets exactly its approved columns and row filter', () => {

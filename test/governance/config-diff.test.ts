@@ -35,10 +35,11 @@ function changed() {
     d.datasets.gp_events.columns.push('gp_practice_code');
     d.datasets.demographics.columns = d.datasets.demographics.columns.filter((c: string) => c !== 'ethnicity');
   });
-  // ncl: a row filter changed and a dataset removed
+  // ncl: a row filter changed and a dataset removed; one researcher replaced by another
   f = edit(f, 'projects/ncl-winter-planning.yaml', (d) => {
     d.datasets.hospital_episodes.rowFilter = "admission_method IN ('21','22')";
     delete d.datasets.demographics;
+    d.researchers[1].id = 'NCL-R-0031';
   });
   // opt-out rule and a de-identification rule changed
   f = edit(f, 'datasets/gp_events.yaml', (d) => {
@@ -95,6 +96,11 @@ describe('governance diff', () => {
       expect.stringMatching(/commercial tier .* now costs GBP 2500 a month/),
     ]);
     expect(by('projects')).toEqual(expect.arrayContaining([expect.stringMatching(/ucl-multimorbidity\) has a new approval record/)]));
+    // People are counted, even when one replaces another; never named.
+    expect(by('projects')).toEqual(
+      expect.arrayContaining([expect.stringMatching(/ncl-winter-planning\) now has 3 named researchers \(was 3: 1 added, 1 removed\)/)]),
+    );
+    expect(JSON.stringify(diff)).not.toMatch(/NCL-R-00(22|31)/);
     // the new and the extended project both name their citizen members: nothing to flag
     expect(by('concerns')).toEqual([]);
     // no researcher ARNs in the report

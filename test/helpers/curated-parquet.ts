@@ -10,8 +10,12 @@ import { curatedColumns, DatasetConfig, type SdeConfig } from '../../lib/config'
 import { startLocalS3 } from '../../lib/local/s3-api/server';
 import { bucketNames, workdirLayout } from '../../lib/local/workdir';
 
-/** A deterministic synthetic value for curated column `name` in row `i`. */
-function valueSql(name: string, glueType: string): string {
+/**
+ * A deterministic synthetic value for curated column `name` in row `i`. With `marker`, a
+ * text value names its dataset, column and row (`prescriptions.person_id.17`), so a test
+ * can tell from any output which column and row it came from.
+ */
+function valueSql(name: string, glueType: string, marker?: string): string {
   if (name === 'admission_method') return `CASE WHEN i % 2 = 0 THEN '21' ELSE '11' END`;
   if (name === 'bnf_code') return `CASE WHEN i % 3 = 0 THEN '0208020V0AAAAAA' ELSE '0601012V0AAABAB' END`;
   switch (glueType) {
@@ -27,16 +31,27 @@ function valueSql(name: string, glueType: string): string {
     case 'timestamp':
       return `TIMESTAMP '2026-01-01 00:00:00'`;
     default:
-      return `'${name}-' || i::VARCHAR`;
+      return marker === undefined ? `'${name}-' || i::VARCHAR` : `'${marker}.${name}.' || i::VARCHAR`;
   }
 }
 
-export async function writeCuratedParquet(root: string, dataset: DatasetConfig, rows: number, loadDate = '2026-11-01'): Promise<string> {
+export interface CuratedParquetOptions {
+  /** Text values carry their dataset, column and row (see valueSql). @default false */
+  readonly markers?: boolean;
+}
+
+export async function writeCuratedParquet(
+  root: string,
+  dataset: DatasetConfig,
+  rows: number,
+  loadDate = '2026-11-01',
+  options: CuratedParquetOptions = {},
+): Promise<string> {
   const dir = path.join(root, dataset.name, `load_date=${loadDate}`);
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'batch-0001.parquet');
   const select = curatedColumns(dataset)
-    .map((c) => `${valueSql(c.name, c.glueType)} AS ${c.name}`)
+    .map((c) => `${valueSql(c.name, c.glueType, options.markers ? dataset.name : undefined)} AS ${c.name}`)
     .join(', ');
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();

@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { curatedColumns, loadConfig, projectAccess } from '../../lib/config';
-import { ProjectSession } from '../../lib/query/project-session';
+import { ProjectSession, QueryFailed } from '../../lib/query/project-session';
 import { QueryRefused } from '../../lib/query/sql-guard';
 import { EXAMPLE_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
 import { writeCuratedParquet } from '../helpers/curated-parquet';
@@ -64,12 +65,55 @@ describe('rows', () => {
     const s = await session('ncl-winter-planning');
     expect((await s.query('SELECT DISTINCT load_date::VARCHAR FROM hospital_episodes')).rows).toEqual([['2026-11-01']]);
   });
+});
 
-  test('the bytes scanned are the Parquet bytes of the tables read', async () => {
+describe("bytes scanned are what the engine read, in Athena's terms", () => {
+  /** Compressed bytes per column of a dataset's curated files, read by hyparquet (not DuckDB). */
+  const columnBytes = (dataset: string): Record<string, number> => {
+    const dir = path.join(root, dataset, 'load_date=2026-11-01');
+    const files = fs.readdirSync(dir).map((f) => path.join(dir, f));
+    return JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'helpers', 'column-bytes.mjs'), ...files], { encoding: 'utf8' }));
+  };
+  const fileBytes = (dataset: string) => fs.statSync(path.join(root, dataset, 'load_date=2026-11-01', 'batch-0001.parquet')).size;
+
+  test("one column read: that column's bytes, far less than the file", async () => {
     const s = await session('ncl-winter-planning');
-    const result = await s.query('SELECT count(*) FROM demographics');
-    const size = fs.statSync(path.join(root, 'demographics', 'load_date=2026-11-01', 'batch-0001.parquet')).size;
-    expect([result.tables, result.bytesScanned]).toEqual([['demographics'], size]);
+    const result = await s.query('SELECT sex, count(*) FROM demographics GROUP BY sex');
+    expect([result.tables, result.bytesScanned]).toEqual([['demographics'], columnBytes('demographics').sex]);
+    expect(result.bytesScanned).toBeLessThan(fileBytes('demographics') / 5);
+  });
+
+  test('a filter pushed into the scan counts the column it filters on', async () => {
+    const s = await session('ncl-winter-planning');
+    const bytes = columnBytes('demographics');
+    const result = await s.query("SELECT count(*) FROM demographics WHERE age_band = 'age_band-3'");
+    expect(result.bytesScanned).toBe(bytes.age_band);
+    const both = await s.query("SELECT sex FROM demographics WHERE age_band <> 'age_band-3'");
+    expect(both.bytesScanned).toBe(bytes.age_band + bytes.sex);
+  });
+
+  test('every approved column for SELECT *; never a column the approval leaves out', async () => {
+    const s = await session('ncl-winter-planning');
+    const bytes = columnBytes('demographics');
+    const result = await s.query('SELECT * FROM demographics');
+    expect(result.bytesScanned).toBe(['person_id', 'age_band', 'sex', 'lsoa_code', 'gp_practice_code'].reduce((n, c) => n + bytes[c], 0));
+    expect(result.bytesScanned).toBeLessThan(fileBytes('demographics'));
+  });
+
+  test("a row filter's column is read by every scan, as Lake Formation reads it", async () => {
+    const s = await session('medisight-prescribing');
+    const bytes = columnBytes('prescriptions');
+    expect((await s.query('SELECT count(*) FROM prescriptions')).bytesScanned).toBe(bytes.bnf_code);
+    expect((await s.query('SELECT sum(quantity) FROM prescriptions')).bytesScanned).toBe(bytes.bnf_code + bytes.quantity);
+  });
+
+  test('a table read twice is counted twice; a WITH of the same name reads nothing', async () => {
+    const s = await session('ncl-winter-planning');
+    const bytes = columnBytes('demographics');
+    const twice = await s.query('SELECT a.sex FROM demographics a JOIN demographics b ON a.person_id = b.person_id');
+    expect(twice.bytesScanned).toBe(2 * bytes.person_id + bytes.sex);
+    const shadowed = await s.query('WITH demographics AS (SELECT 1 AS sex) SELECT sex FROM demographics');
+    expect([shadowed.tables, shadowed.bytesScanned]).toEqual([[], 0]);
   });
 });
 
@@ -143,4 +187,69 @@ test('views expose curated columns only, never a source identifier', () => {
     expect(names).not.toContain('nhs_number');
     expect(names).not.toContain('date_of_birth');
   }
+});
+
+describe('ordinary analysis still works under the allow-lists', () => {
+  test.each([
+    ['a window function', 'SELECT bnf_code, row_number() OVER (PARTITION BY bnf_code ORDER BY quantity) AS n FROM prescriptions LIMIT 1'],
+    [
+      'dates and text',
+      "SELECT strftime(DATE '2026-01-31', '%Y-%m') AS m, upper(left(bnf_code, 4)) AS chapter, date_trunc('month', DATE '2026-02-03') AS d FROM prescriptions LIMIT 1",
+    ],
+    [
+      'CASE, COALESCE, NULLIF, casts',
+      'SELECT CASE WHEN quantity > 10 THEN 1 ELSE 0 END, coalesce(quantity, 0), nullif(quantity, 0), quantity::INTEGER FROM prescriptions LIMIT 1',
+    ],
+    [
+      'aggregates',
+      "SELECT median(quantity), quantile_cont(quantity, 0.9), stddev(quantity), approx_count_distinct(gp_practice_code), string_agg(DISTINCT bnf_code, ',') FROM prescriptions",
+    ],
+    ['a recursive WITH', 'WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT count(*) FROM r'],
+    ['range and unnest', 'SELECT count(*) FROM range(3) t(i), unnest([1, 2]) u(x)'],
+    ['DESCRIBE', 'DESCRIBE prescriptions'],
+    ['SUMMARIZE', 'SUMMARIZE SELECT quantity FROM prescriptions'],
+    ['PIVOT with its values listed', "SELECT * FROM prescriptions PIVOT (count(*) FOR bnf_code IN ('0208020V0AAAAAA') GROUP BY gp_practice_code)"],
+    ['FROM first', 'FROM prescriptions SELECT count(*)'],
+  ])('%s', async (_name, sql) => {
+    const s = await session('medisight-prescribing');
+    const result = await s.query(sql);
+    expect(result.rows.length).toBeGreaterThan(0);
+  });
+});
+
+describe('the catalog is out of reach, whatever the WITH scopes', () => {
+  test.each([
+    ['a system view', 'SELECT * FROM pg_settings'],
+    ['a system view in upper case and quotes', 'SELECT * FROM "PG_SETTINGS"'],
+    ['duckdb_views without brackets', 'SELECT * FROM duckdb_views'],
+    ['a system view under main', 'SELECT * FROM main.duckdb_tables'],
+    ['a WITH named after a system view, used outside its scope', 'SELECT * FROM pg_settings WHERE 1 IN (WITH pg_settings AS (SELECT 1) SELECT 1)'],
+    ['a WITH named after a system view in upper case', 'WITH "PG_SETTINGS" AS (SELECT 1) SELECT * FROM (SELECT 1) WHERE 1 IN (SELECT 1 FROM pg_settings)'],
+    ['SHOW TABLES', 'SHOW TABLES'],
+    ['time travel', 'SELECT * FROM prescriptions AT (VERSION => 1)'],
+    ['a function under a catalog', "SELECT system.main.upper('x')"],
+    ['pg_get_viewdef', 'SELECT pg_get_viewdef(1)'],
+    ['a parameter', 'SELECT $1'],
+  ])('%s', async (_name, sql) => {
+    const s = await session('medisight-prescribing');
+    await expect(s.query(sql)).rejects.toThrow(QueryRefused);
+  });
+});
+
+describe("a mistake in the SQL fails with DuckDB's own message", () => {
+  test('an unknown column of no table', async () => {
+    const s = await session('medisight-prescribing');
+    await expect(s.query('SELECT no_such_column FROM prescriptions')).rejects.toThrow(QueryFailed);
+    await expect(s.query('SELECT no_such_column FROM prescriptions')).rejects.toThrow(/Binder Error: Referenced column "no_such_column" not found/);
+  });
+
+  test('a type error', async () => {
+    const s = await session('medisight-prescribing');
+    await expect(s.query("SELECT quantity + 'a' FROM prescriptions")).rejects.toThrow(QueryFailed);
+  });
+
+  test('a syntax error', async () => {
+    const s = await session('medisight-prescribing');
+    await expect(s.query('SELEC 1')).rejects.toThrow(QueryFailed);
+  });
 });

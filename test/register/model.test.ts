@@ -8,8 +8,11 @@ import { loadConfig } from '../../lib/config';
 import { buildRegister, countText, formatBytes, publicCount, Register, RegisterProject } from '../../lib/register/model';
 import { readLocalRecords } from '../../lib/local/runners/register';
 import { renderRegisterCsv, renderRegisterHtml, renderRegisterJson } from '../../lib/register/render';
-import { ConfigFixture, EXAMPLE_CONFIG, SECOND_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
+import { ConfigFixture, EXAMPLE_CONFIG, REPO_ROOT, SECOND_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
 import { tempDir, writeStory } from './helpers';
+import { awsRecords } from './aws-helpers';
+import { cloudTrailKey, signedTrail, writeTrailFolder } from '../audit/helpers/signed-cloudtrail';
+import { slipRecordIn } from '../audit/helpers/tamper';
 
 const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
 const workdir = tempDir('sde-register-model-');
@@ -194,8 +197,10 @@ describe('the data files', () => {
       'ncl-winter-planning',
       'ucl-multimorbidity',
     ]);
-    expect(lines[3]).toMatch(/,2026-10,12,0,12000000,0$/);
-    expect(lines[4]).toMatch(/,2026-11,fewer than 8,fewer than 8,,0$/);
+    // The register of this file is built from records in memory, not verified: every row says so.
+    expect(lines[0]).toMatch(/,outputs_released,audit_verified,audit_last_verified$/);
+    expect(lines[3]).toMatch(/,2026-10,12,0,12000000,0,not checked,$/);
+    expect(lines[4]).toMatch(/,2026-11,fewer than 8,fewer than 8,,0,not checked,$/);
   });
 
   test('register.csv neutralises spreadsheet formulas coming from the config', () => {
@@ -270,6 +275,150 @@ describe('sde register', () => {
     expect(code).toBe(0);
     const json = JSON.parse(fs.readFileSync(path.join(out, 'register.json'), 'utf8')) as Register;
     expect(json.projects.find((p) => p.id === 'ucl-multimorbidity')!.activity.months).toHaveLength(1);
+  });
+
+  test('says when its records were last verified and publishes the signed head, which sde audit verify --published then checks', async () => {
+    const out = path.join(workdir, 'attested');
+    const lines: string[] = [];
+    expect(
+      await runCli(['register', '--config', EXAMPLE_CONFIG, '--workdir', workdir, '--out', out, '--today', TEST_TODAY], {
+        out: () => undefined,
+        err: () => undefined,
+      }),
+    ).toBe(0);
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'register.json'), 'utf8')) as Register;
+    expect(json.auditTrail).toMatchObject({
+      verified: true,
+      method: 'local-hash-chain',
+      records: written.length,
+      problems: 0,
+      signedHead: { v: 1, seq: written.length, alg: 'ECDSA_SHA_256' },
+      publicKey: expect.stringMatching(/^-----BEGIN PUBLIC KEY-----/),
+    });
+    expect(Date.now() - Date.parse(json.auditTrail!.checkedAt)).toBeLessThan(60_000);
+    const html = fs.readFileSync(path.join(out, 'index.html'), 'utf8');
+    expect(html).toMatch(
+      new RegExp(
+        `The use figures come from ${written.length} audit records, last verified on <time datetime="[^"]+">\\d+ \\w+ \\d{4} at \\d{2}:\\d{2} UTC</time> against their hash chain and its signed head`,
+      ),
+    );
+    expect(html).toContain(`entry ${written.length}, hash <code>${json.auditTrail!.signedHead!.sha256}</code>`);
+    expect(fs.readFileSync(path.join(out, 'register.csv'), 'utf8').trimEnd().split('\r\n')[1]).toMatch(/,yes,\d{4}-\d{2}-\d{2}T[\d:.]+Z$/);
+    const verify = await runCli(['audit', 'verify', '--workdir', workdir, '--published', path.join(out, 'register.json')], {
+      out: (l) => lines.push(l),
+      err: (l) => lines.push(l),
+    });
+    expect(verify).toBe(0);
+  });
+
+  test('refuses to publish from a trail with one forged record; with --allow-unverified publishes it marked UNVERIFIED everywhere', async () => {
+    const forgedWorkdir = tempDir('sde-register-forged-');
+    try {
+      fs.cpSync(workdir, forgedWorkdir, { recursive: true });
+      // A query that never happened, slipped into a record file.
+      slipRecordIn(path.join(forgedWorkdir, 'audit'), (records) => ({
+        ...records.find((r) => r.eventSource === 'athena.amazonaws.com')!,
+        eventID: '00000000-0000-4000-8000-00000000f0f0',
+      }));
+      const out = path.join(forgedWorkdir, 'site');
+      const err: string[] = [];
+      const argv = ['register', '--config', EXAMPLE_CONFIG, '--workdir', forgedWorkdir, '--out', out, '--today', TEST_TODAY];
+      expect(await runCli(argv, { out: () => undefined, err: (l) => err.push(l) })).toBe(1);
+      expect(err.join('\n')).toMatch(
+        /did not verify, so nothing is published from it \(1 problem\):\n\s+unchained: record 00000000-0000-4000-8000-00000000f0f0/,
+      );
+      expect(fs.existsSync(out)).toBe(false);
+
+      expect(await runCli([...argv, '--allow-unverified'], { out: () => undefined, err: () => undefined })).toBe(0);
+      const json = JSON.parse(fs.readFileSync(path.join(out, 'register.json'), 'utf8')) as Register;
+      expect(json.auditTrail).toMatchObject({ verified: false, problems: 1, records: written.length + 1 });
+      expect(json.auditTrail!.signedHead).toBeUndefined();
+      expect(fs.readFileSync(path.join(out, 'index.html'), 'utf8')).toMatch(
+        /<strong>Warning: the use figures below come from \d+ audit records that could NOT be verified/,
+      );
+      expect(fs.readFileSync(path.join(out, 'register.csv'), 'utf8').trimEnd().split('\r\n')[1]).toMatch(/,NO,\d{4}-/);
+    } finally {
+      fs.rmSync(forgedWorkdir, { recursive: true, force: true });
+    }
+  });
+
+  test('an airlock event only in the unchained airlock/events.jsonl cannot be verified, and is refused', async () => {
+    const other = tempDir('sde-register-events-');
+    try {
+      fs.cpSync(workdir, other, { recursive: true });
+      const event = airlockEvent(
+        { accountId: '000000000000', region: 'eu-west-2' },
+        {
+          name: 'ReleaseOutput',
+          time: new Date('2026-11-20T10:00:00Z'),
+          actor: 'checker',
+          requestId: 'req-20261120-0000beef',
+          projectId: 'ucl-multimorbidity',
+          state: 'released',
+        },
+      );
+      fs.mkdirSync(path.join(other, 'airlock'), { recursive: true });
+      fs.writeFileSync(path.join(other, 'airlock', 'events.jsonl'), `${JSON.stringify(event)}\n`);
+      const err: string[] = [];
+      const code = await runCli(['register', '--config', EXAMPLE_CONFIG, '--workdir', other, '--today', TEST_TODAY], {
+        out: () => undefined,
+        err: (l) => err.push(l),
+      });
+      expect(code).toBe(1);
+      expect(err.join('\n')).toMatch(/1 airlock event in .*events\.jsonl is not in the hash-chained trail, so cannot be verified/);
+    } finally {
+      fs.rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  test('--trail with a copy of a CloudTrail bucket: verified with --public-keys, refused without, and a folder with no digests refused', async () => {
+    const key = cloudTrailKey();
+    const { awsQuery } = awsRecords(config);
+    const queries = Array.from({ length: 9 }, (_, i) => awsQuery(`q-${i}`, `2026-11-0${i + 1}T10:00:00Z`));
+    const copy = path.join(workdir, 'bucket-copy');
+    writeTrailFolder(copy, signedTrail(key, [{ delivered: '2026-11-10T12:00:00Z', records: queries }]));
+    const keys = path.join(workdir, 'keys.json');
+    fs.writeFileSync(keys, JSON.stringify(key.listPublicKeys));
+    const out = path.join(workdir, 'from-bucket');
+    const err: string[] = [];
+    const run = (...extra: string[]) =>
+      runCli(
+        ['register', '--config', EXAMPLE_CONFIG, '--workdir', path.join(workdir, 'none'), '--trail', copy, '--out', out, '--today', TEST_TODAY, ...extra],
+        {
+          out: () => undefined,
+          err: (l) => err.push(l),
+        },
+      );
+    expect(await run()).toBe(1);
+    expect(err.join('\n')).toMatch(/signature-not-checked/);
+    expect(await run('--public-keys', keys)).toBe(0);
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'register.json'), 'utf8')) as Register;
+    expect(json.auditTrail).toMatchObject({ verified: true, method: 'cloudtrail-digests', records: 9, newestDigest: { endTime: '2026-11-10T13:00:00Z' } });
+    expect(json.projects.find((p) => p.id === 'ncl-winter-planning')!.activity.months).toEqual([
+      expect.objectContaining({ month: '2026-11', queries: { count: 9 } }),
+    ]);
+    err.length = 0;
+    const noDigests = await runCli(
+      [
+        'register',
+        '--config',
+        EXAMPLE_CONFIG,
+        '--workdir',
+        workdir,
+        '--trail',
+        path.join(REPO_ROOT, 'test', 'fixtures', 'cloudtrail', 'real'),
+        '--out',
+        out,
+        '--today',
+        TEST_TODAY,
+      ],
+      {
+        out: () => undefined,
+        err: (l) => err.push(l),
+      },
+    );
+    expect(noDigests).toBe(1);
+    expect(err.join('\n')).toMatch(/nothing-to-verify/);
   });
 
   test('a missing --trail is a usage error, not a crash', async () => {

@@ -1,7 +1,8 @@
 /**
  * The register Lambda's work, run against a real S3 API (the local one): CloudTrail files
- * in the audit bucket in AWS's layout, gzipped, in, the three register files out; and the
- * register it publishes is the one `sde register` writes from the same records.
+ * and signed digests in the audit bucket in AWS's layout, gzipped, in, the three register
+ * files out; the register it publishes is the one `sde register` writes from the same
+ * records, and nothing is published from a trail that does not verify.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,6 +18,17 @@ import { configFromSnapshot, registerConfigSnapshot } from '../../lib/register/s
 import { EXAMPLE_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
 import { SECRETS, tempDir, writeStory } from './helpers';
 import { AIRLOCK, awsRecords, NCL, standInAthena } from './aws-helpers';
+import { cloudTrailKey, signedTrail, standInCloudTrail, TrailObject } from '../audit/helpers/signed-cloudtrail';
+
+const key = cloudTrailKey('2026-01-01T00:00:00Z', '2027-06-01T00:00:00Z');
+const cloudtrail = standInCloudTrail(key);
+
+/** As CloudTrail delivers: gzipped {"Records":[...]} per delivery, each in a signed, chained digest, the signature in the object metadata. */
+async function deliver(bucket: string, deliveries: { delivered: string; records: readonly CloudTrailRecord[] }[], objects?: TrailObject[]) {
+  for (const o of objects ?? signedTrail(key, deliveries as never, bucket)) {
+    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: o.key, Body: o.body, Metadata: o.metadata }));
+  }
+}
 
 const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
 const dir = tempDir('sde-register-publish-');
@@ -25,24 +37,16 @@ let records: CloudTrailRecord[];
 
 beforeAll(async () => {
   records = writeStory(config, path.join(dir, 'workdir'));
-  s3 = await startLocalS3({ directory: path.join(dir, 's3'), buckets: ['audit', 'register', 'aws-audit', 'aws-register'] });
-  // As CloudTrail delivers: gzipped {"Records":[...]} per account, region and day.
+  s3 = await startLocalS3({
+    directory: path.join(dir, 's3'),
+    buckets: ['audit', 'register', 'aws-audit', 'aws-register', 'forged-audit', 'forged-register', 'pending-audit', 'pending-register'],
+  });
   const byDay = new Map<string, CloudTrailRecord[]>();
   for (const r of records) byDay.set(r.eventTime.slice(0, 10), [...(byDay.get(r.eventTime.slice(0, 10)) ?? []), r]);
-  for (const [day, recs] of byDay) {
-    const [y, m, d] = day.split('-');
-    const key = `AWSLogs/000000000000/CloudTrail/eu-west-2/${y}/${m}/${d}/000000000000_CloudTrail_eu-west-2_${y}${m}${d}T1200Z_abc.json.gz`;
-    await s3.client.send(new PutObjectCommand({ Bucket: 'audit', Key: key, Body: gzipSync(JSON.stringify({ Records: recs })) }));
-  }
-  await s3.client.send(
-    new PutObjectCommand({ Bucket: 'audit', Key: 'AWSLogs/000000000000/CloudTrail-Digest/eu-west-2/2026/11/01/digest.json.gz', Body: gzipSync('{}') }),
-  );
-  await s3.client.send(
-    new PutObjectCommand({
-      Bucket: 'audit',
-      Key: 'AWSLogs/000000000000/CloudTrail/eu-west-2/2026/11/02/corrupt.json.gz',
-      Body: Buffer.from([0x1f, 0x8b, 1, 2, 3]),
-    }),
+  // The local trail's accounts are 000000000000; the signed deliveries name 111122223333, as a real trail would.
+  await deliver(
+    'audit',
+    [...byDay].sort().map(([day, recs]) => ({ delivered: `${day}T12:00:00Z`, records: recs })),
   );
 }, 60_000);
 
@@ -64,28 +68,100 @@ test('recordsFromObject skips what is not a record, and a corrupt file whole', (
   expect(recordsFromObject(Buffer.from([0x1f, 0x8b, 0, 0]))).toEqual({ records: [], skipped: 1 });
 });
 
-test('publishes the same register as sde register writes, from the audit bucket, with content types', async () => {
+test('publishes the same register as sde register writes, from the verified audit bucket, with content types, and says when it verified it', async () => {
   const snapshot = registerConfigSnapshot(config);
-  const result = await publishRegister({ s3: s3.client, auditBucket: 'audit', registerBucket: 'register', snapshot, today: TEST_TODAY, concurrency: 3 });
-  expect(result).toMatchObject({ recordsRead: records.filter((r) => r.eventSource !== 'lakeformation.amazonaws.com').length, skipped: 1, projects: 4 });
+  const now = new Date('2026-11-21T05:00:00Z');
+  const result = await publishRegister({
+    s3: s3.client,
+    cloudtrail,
+    auditBucket: 'audit',
+    registerBucket: 'register',
+    snapshot,
+    today: TEST_TODAY,
+    concurrency: 3,
+    now: () => now,
+  });
+  expect(result).toMatchObject({
+    recordsRead: records.filter((r) => r.eventSource !== 'lakeformation.amazonaws.com').length,
+    skipped: 0,
+    projects: 4,
+    logFilesPending: 0,
+  });
+  expect(result.digestFiles).toBe(result.logFilesVerified);
+  expect(result.auditTrail).toMatchObject({ verified: true, method: 'cloudtrail-digests', problems: 0, checkedAt: now.toISOString() });
+  // The keys asked for cover the digests' period.
+  expect(cloudtrail.calls.at(-1)!.StartTime!.getTime()).toBeLessThan(Date.parse('2026-10-03T13:00:00Z'));
   const get = async (key: string) => {
     const o = await s3.client.send(new GetObjectCommand({ Bucket: 'register', Key: key }));
     return { type: o.ContentType, cache: o.CacheControl, text: await o.Body!.transformToString() };
   };
   const json = await get('register.json');
   expect(json.type).toBe('application/json; charset=utf-8');
-  expect(json.text).toBe(renderRegisterJson(buildRegister(config, records)));
+  expect(json.text).toBe(renderRegisterJson(buildRegister(config, records, { auditTrail: result.auditTrail })));
   const html = await get('index.html');
   expect(html.type).toBe('text/html; charset=utf-8');
   expect(html.cache).toBe('public, max-age=3600');
   for (const secret of Object.values(SECRETS)) expect(html.text).not.toContain(secret);
+  expect(html.text).toMatch(
+    /last verified on <time datetime="2026-11-21T05:00:00.000Z">21 November 2026 at 05:00 UTC<\/time> against CloudTrail's signed digest files/,
+  );
   expect((await get('register.csv')).type).toBe('text/csv; charset=utf-8');
+});
+
+describe('a trail that does not verify is not published', () => {
+  const snapshot = registerConfigSnapshot(config);
+  const publish = (extra: Partial<Parameters<typeof publishRegister>[0]> = {}) =>
+    publishRegister({ s3: s3.client, cloudtrail, auditBucket: 'forged-audit', registerBucket: 'forged-register', snapshot, today: TEST_TODAY, ...extra });
+  const registerJson = async () =>
+    JSON.parse(await (await s3.client.send(new GetObjectCommand({ Bucket: 'forged-register', Key: 'register.json' }))).Body!.transformToString());
+
+  test('one forged record in a log file (its digest left alone) is refused: nothing is written', async () => {
+    const objects = signedTrail(key, [{ delivered: '2026-11-02T12:00:00Z', records: records.slice(0, 3) }], 'forged-audit');
+    const log = objects.find((o) => !o.metadata)!;
+    const forged = { ...records[0], eventID: '00000000-0000-4000-8000-00000000beef' };
+    const edited = { ...log, body: gzipSync(JSON.stringify({ Records: [...records.slice(0, 3), forged] })) };
+    await deliver(
+      'forged-audit',
+      [],
+      objects.map((o) => (o === log ? edited : o)),
+    );
+    await expect(publish()).rejects.toThrow(/the audit trail did not verify, so nothing is published from it \(1 problem\):\n\s+log-file-altered:/);
+    await expect(s3.client.send(new GetObjectCommand({ Bucket: 'forged-register', Key: 'register.json' }))).rejects.toThrow();
+  });
+
+  test('without CloudTrail keys (no ListPublicKeys) it is refused too', async () => {
+    await expect(publish({ cloudtrail: undefined })).rejects.toThrow(/signature-not-checked/);
+  });
+
+  test('with allowUnverified it is published, marked unverified', async () => {
+    const result = await publish({ allowUnverified: true });
+    expect(result.auditTrail).toMatchObject({ verified: false, problems: 1 });
+    expect((await registerJson()).auditTrail).toMatchObject({ verified: false, problems: 1 });
+  });
+});
+
+test('log files delivered after the newest digest wait for the next run; a forged log file with no digest is refused', async () => {
+  await deliver('pending-audit', [{ delivered: '2026-11-03T12:00:00Z', records: records.slice(0, 3) }]);
+  const late = 'AWSLogs/111122223333/CloudTrail/eu-west-2/2026/11/03/111122223333_CloudTrail_eu-west-2_20261103T1305Z_late.json.gz';
+  await s3.client.send(new PutObjectCommand({ Bucket: 'pending-audit', Key: late, Body: gzipSync(JSON.stringify({ Records: records.slice(4, 6) })) }));
+  const snapshot = registerConfigSnapshot(config);
+  const run = () =>
+    publishRegister({ s3: s3.client, cloudtrail, auditBucket: 'pending-audit', registerBucket: 'pending-register', snapshot, today: TEST_TODAY });
+  const result = await run();
+  // records 0-2: two queries and a Lake Formation access (not counted); the late file's queries are not counted yet.
+  expect(result).toMatchObject({ logFilesVerified: 1, logFilesPending: 1, recordsRead: 2 });
+  expect(result.auditTrail.pendingLogFiles).toBe(1);
+  const page = await (await s3.client.send(new GetObjectCommand({ Bucket: 'pending-register', Key: 'index.html' }))).Body!.transformToString();
+  expect(page).toMatch(/Records delivered since CloudTrail's last digest \(1 file\) are not counted yet/);
+  const slipped = 'AWSLogs/111122223333/CloudTrail/eu-west-2/2026/11/03/111122223333_CloudTrail_eu-west-2_20261103T1005Z_slip.json.gz';
+  await s3.client.send(new PutObjectCommand({ Bucket: 'pending-audit', Key: slipped, Body: gzipSync(JSON.stringify({ Records: records.slice(6, 7) })) }));
+  await expect(run()).rejects.toThrow(/not-in-digest: .*_20261103T1005Z_slip\.json\.gz is listed in no digest/);
 });
 
 test('the snapshot built into the Lambda carries no researcher, and gives the same register as the config', () => {
   const snapshot = registerConfigSnapshot(config);
   const text = JSON.stringify(snapshot);
-  for (const arn of config.projects.flatMap((p) => p.researchers)) expect(text).not.toContain(arn);
+  for (const trace of config.projects.flatMap((p) => p.researchers.flatMap((r) => [r.id, r.principal]))) expect(text).not.toContain(trace);
   for (const arn of config.platform.admins) expect(text).not.toContain(arn);
   expect(buildRegister(configFromSnapshot(JSON.parse(text), TEST_TODAY), records)).toEqual(buildRegister(config, records));
 });
@@ -105,19 +181,13 @@ test('on AWS: bytes scanned from Athena, kept from the published register once A
     s3Event('PutObjectTagging', `released/${NCL}/req-20261101-00000000/manifest.json`, '2026-11-20T12:00:00Z'),
     s3Event('PutObject', `released/${NCL}/req-20261109-00000009/manifest.json`, '2026-11-09T12:00:00Z'),
   ];
-  await s3.client.send(
-    new PutObjectCommand({
-      Bucket: 'aws-audit',
-      Key: 'AWSLogs/111122223333/CloudTrail/eu-west-2/2026/11/30/111122223333_CloudTrail_eu-west-2_20261130T1200Z_x.json.gz',
-      Body: gzipSync(JSON.stringify({ Records: trail })),
-    }),
-  );
+  await deliver('aws-audit', [{ delivered: '2026-11-30T12:00:00Z', records: trail }]);
   const snapshot = registerConfigSnapshot(config);
   const all = new Map(
     [...september, ...november].map((r) => [String(r.responseElements!.queryExecutionId), execution(String(r.responseElements!.queryExecutionId), 2_000_000)]),
   );
   const publish = (athena: ReturnType<typeof standInAthena>, today: string) =>
-    publishRegister({ s3: s3.client, athena, airlockBucket: AIRLOCK, auditBucket: 'aws-audit', registerBucket: 'aws-register', snapshot, today });
+    publishRegister({ s3: s3.client, athena, cloudtrail, airlockBucket: AIRLOCK, auditBucket: 'aws-audit', registerBucket: 'aws-register', snapshot, today });
   const months = async () => {
     const o = await s3.client.send(new GetObjectCommand({ Bucket: 'aws-register', Key: 'register.json' }));
     return JSON.parse(await o.Body!.transformToString()).projects.find((p: { id: string }) => p.id === NCL).activity.months;
@@ -147,5 +217,7 @@ test('on AWS: bytes scanned from Athena, kept from the published register once A
 test('a register.json that is not a register stops the run rather than lose its figures', async () => {
   await s3.client.send(new PutObjectCommand({ Bucket: 'aws-register', Key: 'register.json', Body: '<html>oops</html>' }));
   const snapshot = registerConfigSnapshot(config);
-  await expect(publishRegister({ s3: s3.client, auditBucket: 'aws-audit', registerBucket: 'aws-register', snapshot, today: TEST_TODAY })).rejects.toThrow();
+  await expect(
+    publishRegister({ s3: s3.client, cloudtrail, auditBucket: 'aws-audit', registerBucket: 'aws-register', snapshot, today: TEST_TODAY }),
+  ).rejects.toThrow(/not a register|JSON/);
 });

@@ -224,6 +224,11 @@ describe('AuditStack template', () => {
       expect(resources[keyId].Properties.KeyPolicy.Statement.find((s: any) => s.Sid === 'CloudWatchAlarmsPublishToEncryptedTopic')).toMatchObject({
         Principal: { Service: 'cloudwatch.amazonaws.com' },
       }));
+    test("CloudWatch may use the key only for this account's alarms (source account and source ARN)", () =>
+      expect(resources[keyId].Properties.KeyPolicy.Statement.find((s: any) => s.Sid === 'CloudWatchAlarmsPublishToEncryptedTopic').Condition).toEqual({
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:aws:cloudwatch:eu-west-2:', { Ref: 'AWS::AccountId' }, ':alarm:*']] } },
+      }));
     test('one alarm per threat, each notifying the topic', () => {
       expect(alarms()).toHaveLength(7);
       for (const [, a] of alarms()) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);

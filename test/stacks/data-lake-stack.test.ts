@@ -79,6 +79,20 @@ describe('DataLakeStack on the example config', () => {
     });
   });
 
+  test('only Lake Formation acting for this account may assume the data access role', () => {
+    const roles = ofType('AWS::IAM::Role').filter(([id]) => id.includes('DataAccessRole'));
+    expect(roles.map(([, r]) => r.Properties.AssumeRolePolicyDocument.Statement)).toEqual([
+      [
+        {
+          Effect: 'Allow',
+          Action: 'sts:AssumeRole',
+          Principal: { Service: 'lakeformation.amazonaws.com' },
+          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        },
+      ],
+    ]);
+  });
+
   test('the data access role can only read the curated bucket (no write, no other bucket)', () => {
     const policies = ofType('AWS::IAM::ManagedPolicy');
     expect(policies).toHaveLength(1);

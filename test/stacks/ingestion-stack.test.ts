@@ -315,6 +315,45 @@ describe('IngestionStack template', () => {
       expect(ofType('AWS::SecretsManager::RotationSchedule')).toEqual([]);
       expect(id).toBe(idOf(ingestion.pseudonymKey.secret));
     });
+
+    const policy = () => {
+      const [[, p]] = ofType('AWS::SecretsManager::ResourcePolicy');
+      expect(p.Properties.SecretId).toEqual({ Ref: idOf(ingestion.pseudonymKey.secret) });
+      return p.Properties.ResourcePolicy.Statement as any[];
+    };
+    const chunkRole = { 'Fn::GetAtt': [idOf(ingestion.chunk.role), 'Arn'] };
+
+    test("its own policy denies reading it to every principal but the chunk function's role and the break-glass role", () => {
+      expect(policy().find((st) => st.Sid === 'OnlyIngestionAndBreakGlassReadTheKey')).toEqual({
+        Sid: 'OnlyIngestionAndBreakGlassReadTheKey',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: '*',
+        Condition: { StringNotEquals: { 'aws:PrincipalArn': [chunkRole, exampleConfig.platform.breakGlassRole] } },
+      });
+    });
+
+    test('its own policy denies setting or moving its value to every principal but the break-glass role', () => {
+      const set = policy().find((st) => st.Sid === 'OnlyBreakGlassSetsTheKey');
+      expect([set.Effect, set.Principal, set.Condition]).toEqual([
+        'Deny',
+        { AWS: '*' },
+        { StringNotEquals: { 'aws:PrincipalArn': [exampleConfig.platform.breakGlassRole] } },
+      ]);
+      expect(set.Action).toEqual(expect.arrayContaining(['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:RotateSecret']));
+    });
+
+    test('without a break-glass role, nobody but the chunk function reads it and nobody sets it', () => {
+      const { breakGlassRole: _none, ...platform } = exampleConfig.platform;
+      const built = build({ ...exampleConfig, platform });
+      const [[, p]] = Object.entries(Template.fromStack(built.ingestion).toJSON().Resources as Record<string, any>).filter(
+        ([, r]) => r.Type === 'AWS::SecretsManager::ResourcePolicy',
+      );
+      const [read, set] = p.Properties.ResourcePolicy.Statement;
+      expect(read.Condition.StringNotEquals['aws:PrincipalArn']).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/^ChunkRole/), 'Arn'] }]);
+      expect(set.Condition).toBeUndefined();
+    });
   });
 
   describe('event wiring', () => {

@@ -7,6 +7,10 @@
  * - the same rows: the template's own filter expression, run over the full curated
  *   Parquet, selects exactly the rows the local session returns.
  * An inactive project has no grant in any template and no local session.
+ *
+ * And over time: on any date, a project's session opens locally exactly when the deployed
+ * templates (synthesized on the test's date) let its named people act, by the
+ * aws:CurrentTime conditions of its role's trust and policies, with no new deployment.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -18,22 +22,47 @@ import { ProjectSession } from '../../lib/query/project-session';
 import { QueryRefused } from '../../lib/query/sql-guard';
 import { EXAMPLE_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
 import { writeCuratedParquet } from '../helpers/curated-parquet';
-import { grantsIn, GrantRow, sortRows } from '../helpers/lake-formation-template';
+import fc from 'fast-check';
+import { grantsIn, GrantRow, researcherCanActAt, sortRows } from '../helpers/lake-formation-template';
 
 const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-lf-local-'));
 const curatedRoot = path.join(work, 'curated');
 const ROWS = 90;
 
-/** Every SELECT grant of the synthesized app, by project. */
-const grantsByProject = (() => {
+const deployed = (() => {
   const { app, stacks } = createApp(config, { compliance: false, outdir: path.join(work, 'cdk.out') });
   const assembly = app.synth();
-  const rows = stacks.workspaces.flatMap((s) => grantsIn(s, assembly.getStackArtifact(s.artifactId).template));
+  return stacks.workspaces.map((stack) => ({ stack, template: assembly.getStackArtifact(stack.artifactId).template }));
+})();
+
+/** Every SELECT grant of the synthesized app, by project. */
+const grantsByProject = (() => {
+  const rows = deployed.flatMap(({ stack, template }) => grantsIn(stack, template));
   const byProject = new Map<string, GrantRow[]>();
   for (const row of rows) byProject.set(row[0], [...(byProject.get(row[0]) ?? []), row]);
   return byProject;
 })();
+
+/** Whether the project's people can act on AWS at `now`, from the templates deployed on the test's date. */
+function onAws(projectId: string, now: Date): boolean {
+  const found = deployed.find(({ stack }) => stack.workspaces.has(projectId));
+  return researcherCanActAt(found?.stack, found?.template, projectId, now);
+}
+
+/** Whether the project's session opens locally on `day` (the config as loaded, judged on that day). */
+async function locally(projectId: string, day: string): Promise<boolean> {
+  try {
+    const session = await ProjectSession.open({ config: { ...config, today: day }, projectId, curatedRoot });
+    session.close();
+    return true;
+  } catch (e) {
+    if (e instanceof QueryRefused) return false;
+    throw e;
+  }
+}
+
+const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
 let duck: Awaited<ReturnType<typeof DuckDBInstance.create>>;
 beforeAll(async () => {
@@ -104,5 +133,44 @@ describe.each(config.projects.map((p) => [p.id, projectState(p, config.today)] a
     for (const table of others) {
       await expect(session.query(`SELECT COUNT(*) FROM ${table}`)).rejects.toThrow(QueryRefused);
     }
+  });
+});
+
+describe('on any date, both sides agree whether a project may act', () => {
+  /** Both ends of the day: the first and the last second (UTC). */
+  const agree = async (projectId: string, day: string) => {
+    const local = await locally(projectId, day);
+    return { day, local, awsAtStart: onAws(projectId, new Date(`${day}T00:00:00Z`)), awsAtEnd: onAws(projectId, new Date(`${day}T23:59:59Z`)) };
+  };
+
+  test.each(config.projects.map((p) => [p.id, p] as const))('%s, on the days around its start and end', async (projectId, project) => {
+    const days = [-1, 0, 1].flatMap((n) => [addDays(project.period.start, n), addDays(project.period.end, n)]);
+    for (const day of days) {
+      const seen = await agree(projectId, day);
+      expect(seen).toEqual({ day, local: seen.local, awsAtStart: seen.local, awsAtEnd: seen.local });
+    }
+  });
+
+  test('the access days of an active project are exactly its approved period, on both sides', async () => {
+    const ncl = config.projects.find((p) => p.id === 'ncl-winter-planning')!;
+    expect(await agree(ncl.id, addDays(ncl.period.start, -1))).toMatchObject({ local: false, awsAtEnd: false });
+    expect(await agree(ncl.id, ncl.period.start)).toMatchObject({ local: true, awsAtStart: true });
+    expect(await agree(ncl.id, ncl.period.end)).toMatchObject({ local: true, awsAtEnd: true });
+    expect(await agree(ncl.id, addDays(ncl.period.end, 1))).toMatchObject({ local: false, awsAtStart: false });
+  });
+
+  test('on random dates, for every project', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...config.projects.map((p) => p.id)),
+        fc.integer({ min: Date.parse('2023-01-01T00:00:00Z') / 86_400_000, max: Date.parse('2031-12-31T00:00:00Z') / 86_400_000 }),
+        async (projectId, dayNumber) => {
+          const day = new Date(dayNumber * 86_400_000).toISOString().slice(0, 10);
+          const seen = await agree(projectId, day);
+          expect(seen).toEqual({ day, local: seen.local, awsAtStart: seen.local, awsAtEnd: seen.local });
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

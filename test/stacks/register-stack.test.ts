@@ -185,7 +185,7 @@ describe('RegisterStack template', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] }, RetentionInDays: 365 });
   });
 
-  test('its role can read the trail prefix, query statistics and the published register.json, and write exactly the three register files, nothing else', () => {
+  test("its role can read the trail prefix, CloudTrail's public keys, query statistics and the published register.json, and write exactly the three register files, nothing else", () => {
     const [, role] = ofType('AWS::IAM::Role').find(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'))!;
     expect(role.Properties.Policies).toBeUndefined();
     expect(ofType('AWS::IAM::Policy')).toEqual([]);
@@ -205,6 +205,9 @@ describe('RegisterStack template', () => {
     const put = statements.find((s) => s.Sid === 'WriteRegister')!;
     const keys = (put.Resource as { 'Fn::Join': [string, unknown[]] }[]).map((r) => r['Fn::Join'][1][1]);
     expect(keys.sort()).toEqual(['/index.html', '/register.csv', '/register.json']);
+    // On every resource: only X-Ray's writes and CloudTrail's public keys (to check the trail's digest signatures).
+    const onAnything = statements.filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat());
+    expect(onAnything.sort()).toEqual(['cloudtrail:ListPublicKeys', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
   });
 
   test('the bundle carries the config snapshot and no researcher, admin or reviewer', () => {
@@ -216,7 +219,11 @@ describe('RegisterStack template', () => {
     const snapshot = fs.readFileSync(path.join(outdir, asset!, REGISTER_SNAPSHOT_FILE), 'utf8');
     expect(JSON.parse(snapshot)).toEqual(JSON.parse(JSON.stringify(registerConfigSnapshot(config))));
     expect(bundle).toContain(REGISTER_SNAPSHOT_FILE);
-    const people = [...config.projects.flatMap((p) => p.researchers), ...config.platform.admins, ...(config.platform.airlock?.reviewers ?? [])];
+    const people = [
+      ...config.projects.flatMap((p) => p.researchers.flatMap((r) => [r.id, r.principal])),
+      ...config.platform.admins,
+      ...(config.platform.airlock?.reviewers ?? []),
+    ];
     expect(people.length).toBeGreaterThan(0);
     for (const text of [bundle, snapshot]) for (const arn of people) expect(text).not.toContain(arn);
   });

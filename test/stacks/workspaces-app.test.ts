@@ -75,9 +75,10 @@ describe('the example app with its workspaces, every gate on', () => {
   test('workspace acknowledgements are each one rule on one resource, with a specific reason', () => {
     const acks = acknowledgementsIn(...stacks.workspaces);
     // Per project: the four IAM5 findings on its managed policy (`*`, its results prefix, its
-    // airlock submissions and releases prefixes), and the guard rule that cannot read a key
-    // from another stack's outputs on its workgroup.
-    expect(acks).toHaveLength(3 * 5);
+    // airlock submissions and releases prefixes), the guard rule that cannot read a key
+    // from another stack's outputs on its workgroup, and `*` for cloudwatch:PutMetricData
+    // (no resource-level permissions) on its daily period check's scheduler policy.
+    expect(acks).toHaveLength(3 * 6);
     for (const ack of acks) {
       expectWellFormedAcknowledgement(
         ack,

@@ -3,10 +3,12 @@ import { loadConfig } from '../../config/loader';
 import { bucketNames } from '../../local/workdir';
 import { AuditEngine } from '../../audit/audit-engine';
 import { describeReadResult, readTrail } from '../../audit/cloudtrail-reader';
+import type { CloudTrailRecord } from '../../audit/cloudtrail-record';
+import { dedupeByEventId, describeDeduplication } from '../../audit/dedupe';
 import { AUDIT_DIR } from '../../audit/local-audit-writer';
 import { AuditQueryError, auditQueryContext, bindParameters, findNamedQuery, NAMED_QUERIES } from '../../audit/named-queries';
 import { describeVerifyReport, verifyTrail } from '../../audit/verify';
-import { Command, CONFIG_OPTION, TODAY_OPTION, UsageError, WORKDIR_OPTION } from '../command';
+import { Command, CONFIG_OPTION, TODAY_OPTION, TRAIL_VERIFICATION_OPTIONS, UsageError, verifyOptionsFrom, WORKDIR_OPTION } from '../command';
 
 const FORMATS = ['table', 'json', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
@@ -17,21 +19,30 @@ const TABLE_CELL_MAX = 80;
 export const auditCommand: Command = {
   name: 'audit',
   summary: "answer the security team's questions from an audit trail, or check the trail is intact",
-  usage: '--query NAME [--param k=v ...] [--trail DIR] [--format table|json|csv] | verify [--trail DIR] | --list',
+  usage:
+    '--query NAME [--param k=v ...] [--trail DIR ...] [--format table|json|csv] | verify [--trail DIR] [--public-keys FILE] [--audit-key FILE] [--published FILE] | --list',
   description: [
     'Runs the named audit queries (the same ones deployed as Athena named queries for the security',
-    "team) in DuckDB over CloudTrail records: the local runtime's trail (<workdir>/audit) or any folder",
-    'of real CloudTrail files (--trail DIR: {"Records":[...]} .json or .json.gz, JSON arrays, NDJSON).',
-    'Files or records that cannot be read are skipped and counted on stderr, never silently dropped.',
+    "team) in DuckDB over CloudTrail records: the local runtime's trail (<workdir>/audit) or any folders",
+    'of real CloudTrail files (--trail DIR, repeatable: {"Records":[...]} .json or .json.gz, JSON arrays,',
+    "NDJSON; Logstash exports' @timestamp is read as eventTime). Each event is counted once: records",
+    'with an eventID seen before are dropped and counted. Files or records that cannot be read are',
+    'skipped and counted on stderr, never silently dropped.',
     '',
     '  sde audit --list                                      the queries and their parameters',
     '  sde audit --query access-denied',
     '  sde audit --query data-access-by-principal --param principal=ncl-icb-analyst --format csv',
-    '  sde audit verify [--trail DIR]                        check the hash chain / CloudTrail digests',
+    '  sde audit verify [--trail DIR]                        check the local trail / CloudTrail digests',
+    '  sde audit verify --trail bucket-copy --public-keys keys.json   ...with digest signatures',
+    '  sde audit verify --published register.json            ...and the head a register published',
     '',
-    'verify reports any missing, altered or reordered record: for the local trail against its hash',
-    'chain, for real CloudTrail against its digest files (digest signatures are not checked offline).',
-    'Exit status: 0 on success; 1 if verify finds a problem (or has nothing to check); 2 on bad usage.',
+    'verify reports any missing, altered, reordered or unsigned record. The local trail: against its',
+    'hash chain and the heads signed with the local audit key (keys/audit/, or --audit-key), and any',
+    'head published earlier (--published). Real CloudTrail: every digest signature (with the keys',
+    '`aws cloudtrail list-public-keys` exports, --public-keys; the newest digest needs its S3 metadata',
+    'saved as <digest>.metadata.json), the digest chain and every log file hash. An empty trail, or one',
+    'whose signatures could not be checked, does not verify.',
+    'Exit status: 0 verified or query run; 1 if verify finds a problem or could not check everything; 2 on bad usage.',
   ].join('\n'),
   options: {
     ...CONFIG_OPTION,
@@ -39,7 +50,13 @@ export const auditCommand: Command = {
     ...TODAY_OPTION,
     query: { type: 'string', valueName: 'NAME', description: 'the named query to run (see --list)' },
     param: { type: 'string', multiple: true, valueName: 'k=v', description: 'a query parameter; repeat for several' },
-    trail: { type: 'string', valueName: 'DIR', description: 'folder (or file) of CloudTrail records (default: <workdir>/audit)' },
+    trail: {
+      type: 'string',
+      multiple: true,
+      valueName: 'DIR',
+      description: 'folder (or file) of CloudTrail records; repeat for several, each event counted once (default: <workdir>/audit)',
+    },
+    ...TRAIL_VERIFICATION_OPTIONS,
     format: { type: 'string', default: 'table', valueName: 'table|json|csv', description: 'output format' },
     list: { type: 'boolean', description: 'list the named queries' },
     'curated-bucket': {
@@ -55,7 +72,7 @@ export const auditCommand: Command = {
     if (extra.length > 0 || (action !== undefined && action !== 'verify')) {
       throw new UsageError(`unexpected argument "${[action, ...extra].filter((a) => a !== 'verify').join(' ')}": the only sub-command is verify`);
     }
-    const trail = path.resolve((values.trail as string | undefined) ?? path.join(values.workdir as string, AUDIT_DIR));
+    const trails = ((values.trail as string[] | undefined) ?? [path.join(values.workdir as string, AUDIT_DIR)]).map((t) => path.resolve(t));
 
     if (values.list) {
       for (const q of NAMED_QUERIES) {
@@ -68,9 +85,20 @@ export const auditCommand: Command = {
 
     if (action === 'verify') {
       if (values.query !== undefined) throw new UsageError('verify takes no --query');
-      const report = await verifyTrail(trail);
-      for (const line of describeVerifyReport(report)) (report.ok ? out : err)(line);
-      return report.ok ? 0 : 1;
+      const options = verifyOptionsFrom(values);
+      let ok = true;
+      for (const trail of trails) {
+        let report;
+        try {
+          report = await verifyTrail(trail, options);
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+        if (trails.length > 1) (report.ok ? out : err)(`${trail}:`);
+        for (const line of describeVerifyReport(report)) (report.ok ? out : err)(line);
+        ok &&= report.ok;
+      }
+      return ok ? 0 : 1;
     }
 
     const name = values.query as string | undefined;
@@ -93,18 +121,22 @@ export const auditCommand: Command = {
     const curatedBuckets = (values['curated-bucket'] as string[] | undefined) ?? [bucketNames(config).curated];
     const ctx = auditQueryContext(config, { curatedBuckets });
 
-    let read;
-    try {
-      read = await readTrail(trail);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
+    const records: CloudTrailRecord[] = [];
+    for (const trail of trails) {
+      let read;
+      try {
+        read = await readTrail(trail);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      for (const line of describeReadResult(read)) err(trails.length > 1 ? `${trail}: ${line}` : line);
+      records.push(...read.records.map((r) => r.record));
     }
-    for (const line of describeReadResult(read)) err(line);
+    // The same event in two inputs (an export and the bucket copy, say) is one event.
+    const once = dedupeByEventId(records, (r) => r);
+    for (const line of describeDeduplication(once)) err(line);
 
-    const engine = await AuditEngine.open(
-      read.records.map((r) => r.record),
-      ctx,
-    );
+    const engine = await AuditEngine.open(once.items, ctx);
     try {
       let result;
       try {

@@ -206,9 +206,9 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
       statement: { type: 'string', valueName: 'TEXT', description: 'request: what the output is and why it is needed' },
       as: {
         type: 'string',
-        valueName: 'PRINCIPAL',
+        valueName: 'WHO',
         description:
-          "who acts: request (default: the project's first researcher), review (required locally), release; on AWS review and release act as your reviewer role",
+          "who acts: request (a researcher's id; default: the project's first researcher), review (a reviewer principal, required locally), release; on AWS you request as the person you signed in as, and review and release as your reviewer role",
       },
       request: { type: 'string', valueName: 'ID', description: 'check/review/release: the request id' },
       approve: { type: 'boolean', description: 'review: approve' },
@@ -300,14 +300,20 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
         });
         actor = awsActor(callerArn, { platformName: config.platform.name, reviewers: airlock.settings.reviewers });
       }
-      /** Who reviews or releases: locally --as; on AWS the caller's identity (a different --as is refused). */
-      const who = async (claimed: string | undefined): Promise<string | undefined> => {
-        if (actor === undefined) return claimed;
-        const { actingAs } = await import('../../airlock/aws-identity');
-        const resolved = actingAs(actor, claimed);
-        if (!resolved.ok) throw new UsageError(resolved.message);
-        return resolved.who;
-      };
+      /**
+       * Who acts: locally --as; on AWS the caller's identity (a different --as is refused): a
+       * reviewer or release service by its role, a researcher by the person the session was opened for.
+       */
+      const resolveAs =
+        (how: 'actingAs' | 'requestingAs') =>
+        async (claimed: string | undefined): Promise<string | undefined> => {
+          if (actor === undefined) return claimed;
+          const resolved = (await import('../../airlock/aws-identity'))[how](actor, claimed);
+          if (!resolved.ok) throw new UsageError(resolved.message);
+          return resolved.who;
+        };
+      const who = resolveAs('actingAs');
+      const requester = resolveAs('requestingAs');
       try {
         switch (act) {
           case 'request':
@@ -316,7 +322,7 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
                 "--query-id takes a result kept by the local sde query; on AWS, download the query's result from the project's Athena results and give it with --file",
               );
             }
-            return await runRequest(airlock, workdir, values, out, err);
+            return await runRequest(airlock, workdir, values, out, err, await requester(values.as as string | undefined));
           case 'check': {
             const outcome = await airlock.check(one(values, 'request', act));
             if (!outcome.ok) return refusedLines(outcome, err);
@@ -449,6 +455,7 @@ async function runRequest(
   values: Record<string, unknown>,
   out: (l: string) => void,
   err: (l: string) => void,
+  requester: string | undefined,
 ): Promise<number> {
   const projectId = one(values, 'project', 'request');
   const queryIds = (values['query-id'] as string[] | undefined) ?? [];
@@ -471,7 +478,7 @@ async function runRequest(
     const contributionsPath = contributions.get(name) ?? contributions.get(undefined);
     return { path: p, ...(spec ? { spec } : {}), ...(contributionsPath ? { contributionsPath } : {}) };
   });
-  const outcome = await airlock.request({ projectId, files, statement: values.statement as string | undefined, requester: values.as as string | undefined });
+  const outcome = await airlock.request({ projectId, files, statement: values.statement as string | undefined, requester });
   if (!outcome.ok) return refusedLines(outcome, err);
   out(`Submitted output request ${outcome.value.id} for project ${projectId} (${files.length} file${files.length === 1 ? '' : 's'}).`);
   out(`Next: sde output check --request ${outcome.value.id}`);

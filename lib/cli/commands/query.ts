@@ -13,15 +13,21 @@ export const queryCommand: Command = {
     'tables, columns and rows (the same model the Lake Formation grants are built from). A query that reaches',
     'for anything else (another table or column, files, settings, several statements) is refused with a',
     'message naming the project and what it is not approved for, and returns no data. Every query, allowed',
-    'or refused, is recorded in the local audit trail (CloudTrail format; see `sde audit`).',
-    'Exit status: 0 on success, 1 when the query is refused or fails.',
+    'or refused, is recorded in the local audit trail (CloudTrail format; see `sde audit`). A mistake in the',
+    "SQL prints DuckDB's own message. The bytes scanned are those of the columns the query read, as Athena",
+    'counts them (bills then charge each query at least 10 MB, as Athena does).',
+    'Exit status: 0 on success, 1 when the query is refused or fails, or nothing has been ingested yet.',
   ].join('\n'),
   options: {
     project: { type: 'string', valueName: 'ID', description: 'the project to query as' },
     sql: { type: 'string', valueName: 'SQL', description: 'one SELECT statement' },
     format: { type: 'string', default: 'table', valueName: 'table|csv|json', description: 'output format' },
     'max-rows': { type: 'string', default: '1000', valueName: 'N', description: 'return at most N rows' },
-    as: { type: 'string', default: 'local-researcher', valueName: 'NAME', description: 'who is running it (recorded in the audit trail)' },
+    as: {
+      type: 'string',
+      valueName: 'ID',
+      description: "the researcher running it, by their id in the project's config (default: its first researcher); recorded as the session's source identity",
+    },
     ...CONFIG_OPTION,
     ...WORKDIR_OPTION,
     ...TODAY_OPTION,
@@ -38,13 +44,15 @@ export const queryCommand: Command = {
 
     const config = loadConfig(values.config as string, { today: values.today as string | undefined });
     // Loaded on use: DuckDB and the S3 server are heavy, and other commands do not need them.
-    const { runLocalQuery } = require('../../local/runners/query') as typeof import('../../local/runners/query');
+    const { NothingIngested, runLocalQuery } = require('../../local/runners/query') as typeof import('../../local/runners/query');
+    const { QueryFailed } = require('../../query/project-session') as typeof import('../../query/project-session');
     const { formatCsv, formatJson, formatTable } = require('../../reports/format') as typeof import('../../reports/format');
     const { QueryRefused } = require('../../query/sql-guard') as typeof import('../../query/sql-guard');
     const { saveQueryResult } = require('../query-results') as typeof import('../query-results');
     try {
       const workdir = path.resolve(values.workdir as string);
-      const result = await runLocalQuery({ config, workdir, projectId, sql, maxRows: maxRows + 1, sessionName: values.as as string });
+      const result = await runLocalQuery({ config, workdir, projectId, sql, maxRows: maxRows + 1, researcher: values.as as string | undefined });
+      for (const table of result.emptyTables ?? []) err(`Note: no data has been ingested into table ${table} yet.`);
       const truncated = result.rows.length > maxRows;
       const shown = truncated ? { ...result, rows: result.rows.slice(0, maxRows) } : result;
       out((format === 'csv' ? formatCsv(shown) : format === 'json' ? formatJson(shown) : formatTable(shown)).trimEnd());
@@ -58,6 +66,14 @@ export const queryCommand: Command = {
     } catch (e) {
       if (e instanceof QueryRefused) {
         err(`Refused: ${e.message}`);
+        return 1;
+      }
+      if (e instanceof QueryFailed) {
+        err(`Query failed: ${e.message}`);
+        return 1;
+      }
+      if (e instanceof NothingIngested) {
+        err(e.message);
         return 1;
       }
       throw e;

@@ -22,8 +22,9 @@ export const synthCommand: Command = {
   },
   async run({ values, out }) {
     const configDir = path.resolve(values.config as string);
-    // Validate here first: the same messages as `sde validate`, without CDK's framing.
-    loadConfig(configDir);
+    // Validate here first: the same messages as `sde validate`, without CDK's framing. A
+    // project past its end date is deployed with no access (bin/app.ts), never refused.
+    loadConfig(configDir, { lapsedProjects: 'revoke' });
     const cdk = path.join(REPO_ROOT, 'node_modules', '.bin', 'cdk');
     const args = ['synth', '--quiet', '--context', `config=${configDir}`, '--output', path.resolve(values.output as string)];
     out(`Synthesizing ${configDir} (compliance gates on) ...`);

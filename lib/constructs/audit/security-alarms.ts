@@ -1,12 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { allowAlarmsToPublishWith } from '../shared/key-policy';
 import { ACCESS_DENIED_ALARM_THRESHOLD, ALARM_PERIOD_MINUTES } from '../../audit/audit-settings';
 import { accessDeniedCodeVariants } from '../../audit/cloudtrail-record';
 
@@ -122,14 +122,7 @@ export class SecurityAlarms extends Construct {
     if (props.securityEmails.length === 0) throw new Error('SecurityAlarms: name at least one security e-mail address (platform.yaml alerts.securityEmails)');
 
     // CloudWatch publishes to an encrypted topic only if the key lets it make data keys.
-    props.encryptionKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'CloudWatchAlarmsPublishToEncryptedTopic',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-      }),
-    );
+    allowAlarmsToPublishWith(this, props.encryptionKey, 'CloudWatchAlarmsPublishToEncryptedTopic');
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: 'Secure Data Environment security alerts',
       masterKey: props.encryptionKey,

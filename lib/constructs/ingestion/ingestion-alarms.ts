@@ -1,13 +1,13 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { allowAlarmsToPublishWith } from '../shared/key-policy';
 
 export interface IngestionAlarmsProps {
   readonly deadLetterQueue: sqs.IQueue;
@@ -73,13 +73,7 @@ export class IngestionAlarms extends Construct {
   private newTopic(props: IngestionAlarmsProps): sns.Topic {
     if (props.encryptionKey === undefined) throw new Error('IngestionAlarms: give a topic, or an encryption key for a new one');
     // CloudWatch publishes to an encrypted topic only if the key lets it make data keys.
-    props.encryptionKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-      }),
-    );
+    allowAlarmsToPublishWith(this, props.encryptionKey);
     const topic = new sns.Topic(this, 'Topic', {
       displayName: 'Secure Data Environment ingestion alerts',
       masterKey: props.encryptionKey,

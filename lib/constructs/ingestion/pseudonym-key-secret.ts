@@ -31,6 +31,7 @@ export interface PseudonymKeySecretProps {
 export class PseudonymKeySecret extends Construct {
   readonly secret: secretsmanager.Secret;
   private readonly key: kms.IKey;
+  private restricted = false;
 
   constructor(scope: Construct, id: string, props: PseudonymKeySecretProps) {
     super(scope, id);
@@ -56,6 +57,51 @@ export class PseudonymKeySecret extends Construct {
       { id: 'AwsSolutions::AwsSolutions-SMG4', reason },
       { id: 'HIPAA.Security::HIPAA.Security-SecretsManagerRotationEnabled', reason },
       { id: 'NIST.800.53.R5::NIST.800.53.R5-SecretsManagerRotationEnabled', reason },
+    );
+  }
+
+  /**
+   * The secret's own policy: nobody but `readers` (the chunk function's role) and the
+   * break-glass role may read the key, and nobody but the break-glass role may set or move
+   * its value, whatever their IAM policies allow (an administrator with secretsmanager:*,
+   * the deploying role). Setting a value is as bad as reading one: whoever chose the key
+   * can recompute every pseudonym from the NHS numbers. Principals are compared by
+   * aws:PrincipalArn, which for a role's session is the role, so a session name changes nothing.
+   * Changing the secret's settings (description, key) is a break-glass operation too.
+   */
+  restrictTo(readers: readonly iam.IRole[], breakGlassRole?: string): void {
+    if (this.restricted) throw new Error('PseudonymKeySecret.restrictTo: the secret is already restricted; name every reader in one call');
+    this.restricted = true;
+    const breakGlass = breakGlassRole === undefined ? [] : [breakGlassRole];
+    this.secret.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyIngestionAndBreakGlassReadTheKey',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: ['*'],
+        conditions: { StringNotEquals: { 'aws:PrincipalArn': [...readers.map((r) => r.roleArn), ...breakGlass] } },
+      }),
+    );
+    this.secret.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyBreakGlassSetsTheKey',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: [
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:UpdateSecret',
+          'secretsmanager:UpdateSecretVersionStage',
+          'secretsmanager:RotateSecret',
+          'secretsmanager:CancelRotateSecret',
+          'secretsmanager:RestoreSecret',
+          'secretsmanager:DeleteSecret',
+          'secretsmanager:ReplicateSecretToRegions',
+        ],
+        resources: ['*'],
+        // With no break-glass role named, nobody: a new key is then a new secret (a re-ingest anyway).
+        ...(breakGlass.length === 0 ? {} : { conditions: { StringNotEquals: { 'aws:PrincipalArn': breakGlass } } }),
+      }),
     );
   }
 

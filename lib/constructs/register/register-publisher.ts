@@ -50,7 +50,8 @@ export interface RegisterPublisherProps {
  * esbuild, the newest Node.js runtime, an encrypted log group, X-Ray, customer-managed
  * policies only), one run at a time (reserved concurrency 1), failed runs and undeliverable
  * schedule events to an encrypted dead-letter queue, and a role that can read the trail
- * prefix and query statistics and write exactly the three register files, nothing else.
+ * prefix (logs and digests), CloudTrail's public keys and query statistics, and write
+ * exactly the three register files, nothing else.
  */
 export class RegisterPublisher extends Construct {
   readonly function: PlatformFunction;
@@ -95,12 +96,20 @@ export class RegisterPublisher extends Construct {
       // One run at a time: two overlapping runs would race each other's uploads.
       reservedConcurrentExecutions: 1,
       deadLetterQueue: this.deadLetterQueue,
+      // CloudTrail's public keys, to check the trail's digest signatures before counting anything.
+      unscopedActions: {
+        actions: ['cloudtrail:ListPublicKeys'],
+        why: 'the public keys CloudTrail signs digest files with, to check the trail before publishing from it',
+      },
       noVpcReason:
-        'It only calls the S3 API (list and read the CloudTrail prefix, read and write the public register files) and Athena query metadata under a role scoped to exactly that, and has no inbound path; a VPC would add network plumbing, not a control. Its code is built from the reviewed repository at synth.',
+        "It only calls the S3 API (list and read the CloudTrail prefix, read and write the public register files), CloudTrail's public keys and Athena query metadata under a role scoped to exactly that, and has no inbound path; a VPC would add network plumbing, not a control. Its code is built from the reviewed repository at synth.",
     });
 
     const workgroups = stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workgroupNamePattern });
     const s3ViaService = { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } };
+    const readTrail = new iam.PolicyStatement({ sid: 'ReadTrail', actions: ['s3:GetObject'], resources: [props.auditBucket.arnForObjects(`${auditPrefix}*`)] });
+    // Bytes scanned, which CloudTrail does not record: query metadata of the project workgroups only.
+    const readQueryStatistics = new iam.PolicyStatement({ sid: 'ReadQueryStatistics', actions: ['athena:BatchGetQueryExecution'], resources: [workgroups] });
     const statements = [
       new iam.PolicyStatement({
         sid: 'ListTrail',
@@ -108,10 +117,9 @@ export class RegisterPublisher extends Construct {
         resources: [props.auditBucket.bucketArn],
         conditions: { StringLike: { 's3:prefix': [`${auditPrefix}*`] } },
       }),
-      new iam.PolicyStatement({ sid: 'ReadTrail', actions: ['s3:GetObject'], resources: [props.auditBucket.arnForObjects(`${auditPrefix}*`)] }),
+      readTrail,
       new iam.PolicyStatement({ sid: 'DecryptTrail', actions: ['kms:Decrypt'], resources: [props.auditKey.keyArn], conditions: s3ViaService }),
-      // Bytes scanned, which CloudTrail does not record: query metadata of the project workgroups only.
-      new iam.PolicyStatement({ sid: 'ReadQueryStatistics', actions: ['athena:BatchGetQueryExecution'], resources: [workgroups] }),
+      readQueryStatistics,
       // The published register.json holds the data scanned of months Athena has forgotten
       // (45 days of history); listing makes a first run's missing file a 404, not a 403.
       new iam.PolicyStatement({ sid: 'ListRegister', actions: ['s3:ListBucket'], resources: [props.registerBucket.bucketArn] }),
@@ -142,11 +150,11 @@ export class RegisterPublisher extends Construct {
     // EventBridge puts events it could not deliver into the encrypted dead-letter queue.
     this.deadLetterQueue.allowEventBridgeRule(this.ruleArn);
 
-    acknowledgeOnceResolved(this, policyOf(statements[1]), props.auditBucket.arnForObjects(`${auditPrefix}*`), (resource) => ({
+    acknowledgeOnceResolved(this, policyOf(readTrail), props.auditBucket.arnForObjects(`${auditPrefix}*`), (resource) => ({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
       reason: `Read-only (s3:GetObject) on the CloudTrail prefix of the audit bucket: CloudTrail names its log files by account, region, day and a random suffix, so they cannot be listed in advance.`,
     }));
-    acknowledgeOnceResolved(this, policyOf(statements[3]), workgroups, (resource) => ({
+    acknowledgeOnceResolved(this, policyOf(readQueryStatistics), workgroups, (resource) => ({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
       reason: `Read-only query metadata (athena:BatchGetQueryExecution, for bytes scanned) of the project workgroups only: every one is named ${props.workgroupNamePattern} (lib/config/naming.ts), so the security team's workgroup does not match, and a list of every project's workgroup would outgrow a managed policy.`,
     }));

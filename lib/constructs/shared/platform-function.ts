@@ -82,6 +82,12 @@ export interface PlatformFunctionProps {
    * function only, with this reason.
    */
   readonly noVpcReason: string;
+  /**
+   * Actions the function needs that IAM cannot scope to a resource (besides X-Ray's, which
+   * every function has): granted on `*`, and named with `why` in the one acknowledgement of
+   * AwsSolutions-IAM5 on `*`, so its reason stays true. @default - none
+   */
+  readonly unscopedActions?: { readonly actions: readonly string[]; readonly why: string };
 }
 
 /**
@@ -200,11 +206,23 @@ export class PlatformFunction extends Construct implements iam.IGrantable {
     cfnFunction.deadLetterConfig = { targetArn: props.deadLetterQueue.queue.queueArn };
     props.deadLetterQueue.grantSend(this.role);
 
+    const xray = 'Only xray:PutTraceSegments and xray:PutTelemetryRecords, which X-Ray does not scope to a resource';
+    const rest = 'every other permission names its resource (or a name pattern, acknowledged where it is granted).';
+    const unscoped = props.unscopedActions;
+    const unscopedStatement = unscoped && new iam.PolicyStatement({ actions: [...unscoped.actions], resources: ['*'] });
+    if (unscopedStatement) this.role.addToPrincipalPolicy(unscopedStatement);
+    const also = unscoped && `${unscoped.actions.join(' and ')}, which IAM cannot scope to a resource either (${unscoped.why})`;
+    const holder = unscopedStatement && this.role.policyHolding(unscopedStatement);
     Validations.of(this.role.policy.node.defaultChild as iam.CfnManagedPolicy).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only xray:PutTraceSegments and xray:PutTelemetryRecords, which X-Ray does not scope to a resource; every other permission names its resource (or a name pattern, acknowledged where it is granted).',
+      reason: also !== undefined && holder === this.role.policy ? `${xray}, and ${also}; ${rest}` : `${xray}; ${rest}`,
     });
+    if (holder && holder !== this.role.policy) {
+      Validations.of(holder.node.defaultChild as iam.CfnManagedPolicy).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason: `Only ${also}.`,
+      });
+    }
     Validations.of(cfnFunction).acknowledge(
       { id: 'HIPAA.Security::HIPAA.Security-LambdaInsideVPC', reason: props.noVpcReason },
       { id: 'NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC', reason: props.noVpcReason },

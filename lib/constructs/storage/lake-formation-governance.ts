@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lakeformation from 'aws-cdk-lib/aws-lakeformation';
@@ -44,7 +44,9 @@ export class LakeFormationGovernance extends Construct {
     });
 
     this.dataAccessRole = new iam.Role(this, 'DataAccessRole', {
-      assumedBy: new iam.ServicePrincipal('lakeformation.amazonaws.com'),
+      // Lake Formation acting for this account only: not a registration made elsewhere that
+      // names this role (the confused deputy).
+      assumedBy: new iam.ServicePrincipal('lakeformation.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Stack.of(this).account } }),
       description: 'Lake Formation vends credentials with this role to read the curated zone for granted principals only.',
     });
     // A managed policy rather than an inline one: HIPAA and NIST controls want

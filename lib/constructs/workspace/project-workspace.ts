@@ -4,6 +4,7 @@ import * as budgets from 'aws-cdk-lib/aws-budgets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { acknowledgeOnceResolved } from '../shared/acknowledge-once-resolved';
 import { PARTITION_COLUMN } from '../../config/curated';
@@ -13,6 +14,8 @@ import { projectRoleName, projectWorkgroupName } from '../../config/naming';
 import type { AirlockBucket } from '../airlock/airlock-bucket';
 import type { DatasetTable } from '../storage/dataset-table';
 import { ColumnGrant, LakeFormationChain, LakeFormationGrants } from './lake-formation-grants';
+import { MAX_TRUST_POLICY_CHARS, NamedResearchers, periodDenyStatements } from './researcher-trust';
+import { ApprovalPeriodAlarm } from './approval-period-alarm';
 
 export interface ProjectWorkspaceProps {
   /** The validated deployment config: names, alert e-mails and the access model come from it. */
@@ -38,6 +41,8 @@ export interface ProjectWorkspaceProps {
   readonly airlock?: AirlockBucket;
   /** Longest a researcher session lasts. @default Duration.hours(1) */
   readonly maxSessionDuration?: Duration;
+  /** The security team's topic: told daily once the project is deployed past its period. @default - the alarm has no action */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 /** Athena's smallest allowed per-query bytes-scanned cutoff (10 MB). */
@@ -49,9 +54,12 @@ const MAX_ROLE_NAME = 64;
 
 /**
  * One approved, in-period project's safe setting on AWS:
- * - a researcher role that only the project's named researchers can assume, with MFA,
- *   for one hour at a time, whose permissions reach its own workgroup, its own results
- *   prefix and the approved tables' metadata, and nothing else;
+ * - a researcher role that only the project's named people can assume (each by their
+ *   source identity, through the principal they sign in with, with MFA in the last hour,
+ *   with the agreed external id from another account), only within the approval's period,
+ *   for one hour at a time; its policy denies everything outside the period, and its
+ *   permissions reach its own workgroup, its own results prefix (decrypting results
+ *   objects only) and the approved tables' metadata, and nothing else;
  * - an Athena workgroup whose settings the researcher cannot override: engine v3, results
  *   under the project's prefix encrypted with the platform key, a per-query scan cutoff;
  * - Lake Formation grants on exactly the approved columns (and rows) of the approved
@@ -64,9 +72,13 @@ const MAX_ROLE_NAME = 64;
 export class ProjectWorkspace extends Construct {
   readonly role: iam.Role;
   readonly policy: iam.ManagedPolicy;
+  /** Denies every action outside the approved period (aws:CurrentTime). */
+  readonly periodGuard: iam.ManagedPolicy;
   readonly workgroup: athena.CfnWorkGroup;
   readonly budget: budgets.CfnBudget;
   readonly namedQueries: athena.CfnNamedQuery[];
+  /** The daily check that reports the project once deployed past its approved period. */
+  readonly periodAlarm: ApprovalPeriodAlarm;
   readonly grants: LakeFormationGrants;
   readonly describeDatabase: CfnResource;
   /** The SELECT grants (and data cells filters) by dataset name. */
@@ -108,17 +120,21 @@ export class ProjectWorkspace extends Construct {
     const workgroupName = projectWorkgroupName(config, project.id);
     this.resultsLocation = `s3://${props.resultsBucket.bucketName}/${project.id}/`;
 
-    // Only the named researchers, only with MFA, and only for an hour: a stolen key
-    // without the second factor cannot assume the role, and a session cannot outlive
-    // the working session it was opened for.
+    // Only the named people, with recent MFA, within the period, and for an hour at a
+    // time (researcher-trust.ts): a stolen key without the second factor, a colleague in
+    // the same organisation's account, or the day after the approval ends, gets nothing.
     this.role = new iam.Role(this, 'ResearcherRole', {
       roleName,
       description: safeText(`Researcher access to approved project ${project.id}: ${project.title}`, 1000),
-      assumedBy: new iam.CompositePrincipal(...project.researchers.map((arn) => new iam.ArnPrincipal(arn))).withConditions({
-        Bool: { 'aws:MultiFactorAuthPresent': 'true' },
-      }),
+      assumedBy: new NamedResearchers(project),
       maxSessionDuration: props.maxSessionDuration ?? Duration.hours(1),
     });
+    const trustChars = JSON.stringify(stack.resolve(this.role.assumeRolePolicy?.toJSON())).length;
+    if (trustChars > MAX_TRUST_POLICY_CHARS) {
+      throw new Error(
+        `project "${project.id}": its trust policy is ${trustChars} characters; IAM allows ${MAX_TRUST_POLICY_CHARS} by default: have its researchers sign in through fewer principals, or raise the account's quota (4096) and this limit together`,
+      );
+    }
 
     this.workgroup = new athena.CfnWorkGroup(this, 'Workgroup', {
       name: workgroupName,
@@ -146,21 +162,34 @@ export class ProjectWorkspace extends Construct {
     this.policy = new iam.ManagedPolicy(this, 'ResearcherPolicy', {
       description: safeText(`What a researcher of project ${project.id} needs to query its approved data through Athena and Lake Formation`, 1000),
       roles: [this.role],
-      statements: researcherStatements({
-        stack,
-        projectId: project.id,
-        workgroupName,
-        databaseName: props.databaseName,
-        tableNames: this.access.map((t) => t.dataset.name),
-        resultsBucket: props.resultsBucket,
-      }),
+      statements: [
+        ...researcherStatements({
+          stack,
+          projectId: project.id,
+          workgroupName,
+          databaseName: props.databaseName,
+          tableNames: this.access.map((t) => t.dataset.name),
+          resultsBucket: props.resultsBucket,
+        }),
+      ],
     });
-    // Results are written and read through S3 only, so the key is usable only via S3.
+    // Access ends on the end date by AWS's clock, even for a session already open. A policy
+    // of its own, of denials only, so no grant added to the researcher policy can outrank it.
+    this.periodGuard = new iam.ManagedPolicy(this, 'ApprovedPeriodGuard', {
+      description: safeText(`Denies every action outside project ${project.id}'s approved period (${project.period.start} to ${project.period.end})`, 1000),
+      roles: [this.role],
+      statements: periodDenyStatements(project),
+    });
+    // Results are written and read through S3 only, and the key decrypts objects of the
+    // results bucket only: S3 puts the bucket in the encryption context (bucket keys), so
+    // the same platform key's curated or landing objects stay out of reach.
     iam.Grant.addToPrincipal({
       grantee: this.policy,
       actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
       resourceArns: [props.encryptionKey.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+      conditions: {
+        StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com`, 'kms:EncryptionContext:aws:s3:arn': props.resultsBucket.bucketArn },
+      },
     });
     const cfnPolicy = this.policy.node.defaultChild as iam.CfnManagedPolicy;
     Validations.of(cfnPolicy).acknowledge({
@@ -234,6 +263,8 @@ export class ProjectWorkspace extends Construct {
           queryString: q.sql,
         }),
     );
+
+    this.periodAlarm = new ApprovalPeriodAlarm(this, 'ApprovalPeriod', { project, alarmTopic: props.alarmTopic });
 
     Tags.of(this).add('sde:project', project.id);
     Tags.of(this).add('sde:organisation', tagValue(project.organisation.name));

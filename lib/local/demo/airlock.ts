@@ -42,7 +42,7 @@ export async function runAirlockDemo(options: {
     return { verified: false, refusals: [] };
   }
   const airlock0 = new AirlockService({ config: options.config, workdir: options.workdir, settings: options.settings, sink: options.sink });
-  const requester = project.researchers[0];
+  const requester = project.researchers[0].id;
   // The demo's requester is also a reviewer (as a researcher may be for other projects), to
   // show that being on the list never lets anyone review their own request.
   const reviewers = [...(airlock0.settings.reviewers.length >= 2 ? airlock0.settings.reviewers : DEMO_REVIEWERS), requester];

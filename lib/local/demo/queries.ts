@@ -22,9 +22,6 @@ export interface DemoQuery {
   readonly why: string;
 }
 
-/** The session name the demo's queries are recorded under: a role, never a person. */
-export const DEMO_RESEARCHER = 'demo-researcher';
-
 /**
  * A query the project is approved for: the row count of an approved table (what a
  * researcher runs first), a row-filtered one where there is one, to show the filter at
@@ -87,7 +84,7 @@ export async function runDemoQueries(options: {
     for (const q of queries) {
       let outcome: DemoQueryOutcome;
       try {
-        const result = await queryAsProject({ config, workdir, curatedRoot, projectId: q.projectId, sql: q.sql, sessionName: DEMO_RESEARCHER, maxRows: 1 });
+        const result = await queryAsProject({ config, workdir, curatedRoot, projectId: q.projectId, sql: q.sql, maxRows: 1 });
         const first = result.rows[0] ?? [];
         outcome = { ...q, allowed: true, answer: result.columns.map((c, i) => `${c} = ${String(first[i])}`).join(', ') };
       } catch (e) {

@@ -2,6 +2,7 @@
  * One local query end to end: fetch the curated zone from the local S3 API into the
  * workdir's cache, open the project's DuckDB session, run the SQL, close everything.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { dataAccessEvent, LocalAuditWriter, localAuditEnv, projectQueryEvent } from '../../audit/local-audit-writer';
@@ -9,7 +10,7 @@ import type { SdeConfig } from '../../config/model';
 import { curatedDatabaseName } from '../../config/naming';
 import { startLocalS3 } from '../s3-api/server';
 import { bucketNames, workdirLayout } from '../workdir';
-import { ProjectSession, QueryResult } from '../../query/project-session';
+import { ProjectSession, QueryFailed, QueryResult } from '../../query/project-session';
 import { QueryRefused } from '../../query/sql-guard';
 import { syncCurated } from '../../query/sync-curated';
 
@@ -19,8 +20,12 @@ export interface LocalQueryOptions {
   readonly projectId: string;
   readonly sql: string;
   readonly maxRows?: number;
-  /** Who runs it: the role session name recorded in the audit trail. @default 'local-researcher' */
-  readonly sessionName?: string;
+  /**
+   * The researcher running it: their id among the project's researchers (config
+   * `researchers[].id`), recorded as the session's name and source identity, as on AWS.
+   * @default the project's first researcher
+   */
+  readonly researcher?: string;
 }
 
 /** Where the local curated zone is cached for DuckDB, inside the workdir. */
@@ -42,14 +47,31 @@ export async function syncCuratedCache(config: SdeConfig, workdir: string): Prom
   return curatedRoot;
 }
 
-/** Syncs the curated zone, then runs one audited query as the project (see queryAsProject). */
 /** A query's result with the id it is recorded under (Athena's QueryExecutionId). */
 export interface ProjectQueryResult extends QueryResult {
   readonly queryExecutionId: string;
 }
 
+/** The workdir's curated zone holds nothing: there is no data to query yet. */
+export class NothingIngested extends Error {
+  constructor(workdir: string) {
+    super(
+      `Nothing has been ingested into ${workdir} yet, so there is no curated data to query. ` +
+        'Run `sde demo` to load a synthetic population, or `sde ingest --dataset NAME --file FILE` to load an extract ' +
+        '(with the same --workdir), then query again.',
+    );
+    this.name = 'NothingIngested';
+  }
+}
+
+function holdsParquet(dir: string): boolean {
+  return fs.existsSync(dir) && fs.readdirSync(dir, { recursive: true, withFileTypes: true }).some((e) => e.isFile() && e.name.endsWith('.parquet'));
+}
+
+/** Syncs the curated zone, then runs one audited query as the project (see queryAsProject). */
 export async function runLocalQuery(options: LocalQueryOptions): Promise<ProjectQueryResult> {
   const curatedRoot = await syncCuratedCache(options.config, options.workdir);
+  if (!holdsParquet(curatedRoot)) throw new NothingIngested(options.workdir);
   return queryAsProject({ ...options, curatedRoot });
 }
 
@@ -61,20 +83,32 @@ export async function queryAsProject(options: LocalQueryOptions & { readonly cur
   const layout = workdirLayout(options.workdir);
   const env = localAuditEnv(options.config);
   const audit = LocalAuditWriter.open(layout.root, env);
-  const who = { projectId: options.projectId, sessionName: options.sessionName ?? 'local-researcher' };
+  const project = options.config.projects.find((p) => p.id === options.projectId);
+  const researcher = options.researcher ?? project?.researchers[0]?.id ?? 'unknown';
+  const who = { projectId: options.projectId, sessionName: researcher };
   const database = curatedDatabaseName(options.config);
   let session: ProjectSession | undefined;
   try {
+    // On AWS someone else cannot open a session of the project role at all (its trust names the people).
+    if (project && !project.researchers.some((r) => r.id === researcher)) {
+      throw new QueryRefused(
+        'not_a_researcher',
+        `"${researcher}" is not one of the named researchers of project ${project.id} (${project.researchers.map((r) => r.id).join(', ')}).`,
+      );
+    }
     session = await ProjectSession.open({ config: options.config, projectId: options.projectId, curatedRoot: options.curatedRoot });
     const result = await session.query(options.sql, { maxRows: options.maxRows });
     const queryExecutionId = randomUUID();
-    audit.append(
+    // One write batch, one signed head: the query and the table accesses it made.
+    audit.appendAll([
       projectQueryEvent(env, { ...who, queryString: options.sql, bytesScanned: result.bytesScanned, tables: result.tables, database, queryExecutionId }),
-    );
-    for (const table of result.tables) audit.append(dataAccessEvent(env, { ...who, database, table, queryExecutionId }));
+      ...result.tables.map((table) => dataAccessEvent(env, { ...who, database, table, queryExecutionId })),
+    ]);
     return { ...result, queryExecutionId };
   } catch (e) {
     if (e instanceof QueryRefused) audit.append(projectQueryEvent(env, { ...who, queryString: options.sql, database, refused: { message: e.message } }));
+    if (e instanceof QueryFailed)
+      audit.append(projectQueryEvent(env, { ...who, queryString: options.sql, database, failed: true, queryExecutionId: randomUUID() }));
     throw e;
   } finally {
     session?.close();

@@ -1,7 +1,7 @@
 /**
  * The register on this machine: read the local audit trail (or a folder of real
- * CloudTrail files), build the register and write its three files. Used by
- * `sde register` and by `sde demo`.
+ * CloudTrail files), verified first, build the register and write its three files. Used
+ * by `sde register` and by `sde demo`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,6 +9,8 @@ import { AIRLOCK_DIR, EVENTS_FILE } from '../../airlock/store';
 import type { CloudTrailRecord } from '../../audit/cloudtrail-record';
 import { describeReadResult, readTrail } from '../../audit/cloudtrail-reader';
 import { AUDIT_DIR } from '../../audit/local-audit-writer';
+import { readVerifiedTrail, TrailAttestation, UnverifiedTrailError } from '../../audit/verified-trail';
+import type { VerifyOptions } from '../../audit/verify';
 import type { SdeConfig } from '../../config/model';
 import { workdirLayout } from '../workdir';
 import { buildRegister, Register } from '../../register/model';
@@ -16,30 +18,50 @@ import { renderRegisterFiles } from '../../register/render';
 
 export interface TrailRead {
   readonly records: CloudTrailRecord[];
-  /** What was read and skipped, one line each (file names and counts, never record contents). */
+  /** What was read, skipped and verified, one line each (file names and counts, never record contents). */
   readonly report: string[];
+  readonly attestation: TrailAttestation;
+}
+
+export interface ReadRecordsOptions {
+  /** How to check the trail (keys, published heads). @default the workdir's own audit key */
+  readonly verify?: VerifyOptions;
+  /** Use records that do not verify, marked so. @default false: refuse (UnverifiedTrailError) */
+  readonly allowUnverified?: boolean;
 }
 
 /**
- * The records of a local platform: its hash-chained trail and, when the airlock wrote its
- * events to its own file instead (its default sink), those too. `summariseActivity`
- * counts a record found in both once, by eventID.
+ * The verified records of a local platform: its hash-chained trail and, when the airlock
+ * wrote its events to its own file instead (its default sink), those of them the trail
+ * also holds. An airlock event found only in that unchained file cannot be verified: it
+ * is refused, unless unverified records are allowed.
  */
-export async function readLocalRecords(workdir: string): Promise<TrailRead> {
-  const sources = [path.resolve(workdir, AUDIT_DIR), path.resolve(workdir, AIRLOCK_DIR, EVENTS_FILE)].filter((p) => fs.existsSync(p));
-  return readSources(sources);
+export async function readLocalRecords(workdir: string, options: ReadRecordsOptions = {}): Promise<TrailRead> {
+  const trail = await readVerifiedTrail(path.resolve(workdir, AUDIT_DIR), { ...options.verify, allowUnverified: options.allowUnverified });
+  const eventsFile = path.resolve(workdir, AIRLOCK_DIR, EVENTS_FILE);
+  if (!fs.existsSync(eventsFile)) return { records: trail.records, report: trail.lines, attestation: trail.attestation };
+  const events = await readTrail(eventsFile);
+  const known = new Set(trail.records.map((r) => r.eventID));
+  const outside = events.records.map((r) => r.record).filter((r) => !known.has(r.eventID));
+  const report = [...trail.lines, `${eventsFile}: ${describeReadResult(events).join('\n')}`];
+  if (outside.length === 0) return { records: trail.records, report, attestation: trail.attestation };
+  const problem = `${outside.length} airlock event${outside.length === 1 ? '' : 's'} in ${eventsFile} ${outside.length === 1 ? 'is' : 'are'} not in the hash-chained trail, so cannot be verified`;
+  if (!options.allowUnverified) throw new UnverifiedTrailError(eventsFile, [problem]);
+  const attestation: TrailAttestation = {
+    ...trail.attestation,
+    verified: false,
+    records: trail.records.length + outside.length,
+    problems: trail.attestation.problems + 1,
+    signedHead: undefined,
+    publicKey: undefined,
+  };
+  return { records: [...trail.records, ...outside], report: [...report, `WARNING: ${problem}; used anyway (--allow-unverified)`], attestation };
 }
 
-export async function readSources(sources: readonly string[]): Promise<TrailRead> {
-  const records: CloudTrailRecord[] = [];
-  const report: string[] = [];
-  for (const source of sources) {
-    const result = await readTrail(source);
-    records.push(...result.records.map((r) => r.record));
-    report.push(`${source}: ${describeReadResult(result).join('\n')}`);
-  }
-  if (sources.length === 0) report.push('no audit records found: the register shows no use yet');
-  return { records, report };
+/** The verified records of a folder of CloudTrail files (or another platform's local trail). */
+export async function readTrailFolder(location: string, options: ReadRecordsOptions = {}): Promise<TrailRead> {
+  const trail = await readVerifiedTrail(path.resolve(location), { ...options.verify, allowUnverified: options.allowUnverified });
+  return { records: trail.records, report: trail.lines, attestation: trail.attestation };
 }
 
 export interface WrittenRegister {
@@ -60,19 +82,20 @@ export function writeRegisterFiles(register: Register, dir: string): WrittenRegi
   return { register, dir: abs, files };
 }
 
-export interface LocalRegisterOptions {
+export interface LocalRegisterOptions extends ReadRecordsOptions {
   readonly config: SdeConfig;
   readonly workdir: string;
-  /** A folder (or file) of real CloudTrail records instead of the local trail. */
+  /** A folder of real CloudTrail files (or a local trail) instead of the workdir's trail. */
   readonly trail?: string;
   /** @default <workdir>/out/register */
   readonly out?: string;
 }
 
+/** Verifies the trail, then builds and writes the register. Throws UnverifiedTrailError when the trail does not verify (unless allowed). */
 export async function generateLocalRegister(options: LocalRegisterOptions): Promise<WrittenRegister & { readonly report: string[] }> {
-  const read = options.trail === undefined ? await readLocalRecords(options.workdir) : await readSources([path.resolve(options.trail)]);
+  const read = options.trail === undefined ? await readLocalRecords(options.workdir, options) : await readTrailFolder(options.trail, options);
   const out = options.out ?? path.join(workdirLayout(options.workdir).out, 'register');
-  return { ...writeRegisterFiles(buildRegister(options.config, read.records), out), report: read.report };
+  return { ...writeRegisterFiles(buildRegister(options.config, read.records, { auditTrail: read.attestation }), out), report: read.report };
 }
 
 /**

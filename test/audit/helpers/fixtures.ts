@@ -15,9 +15,9 @@ export const LOGSTASH_NDJSON = path.join(CLOUDTRAIL_FIXTURES, 'formats', 'logsta
 
 /** Records in the real fixtures, counted by hand (python over the files; see SOURCES.md for the per-source counts). */
 export const REAL_COUNTS = {
-  files: 7,
-  /** 30 AWS docs examples (32 less 2 CloudTrail Insights events) + 103 OTRF + 310 Stratus Red Team. */
-  records: 443,
+  files: 8,
+  /** 31 AWS docs examples (33 less 2 CloudTrail Insights events) + 103 OTRF + 310 Stratus Red Team. */
+  records: 444,
   insights: 2,
 } as const;
 

@@ -9,7 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { createApp, newSdeApp } from '../../../lib/app';
-import { loadConfig, projectAccess, projectState, type SdeConfig } from '../../../lib/config';
+import { approvalWindow, loadConfig, projectAccess, projectState, type SdeConfig } from '../../../lib/config';
 import { DatasetTable } from '../../../lib/constructs/storage/dataset-table';
 import { dataCellsFilterName, LakeFormationChain, LakeFormationGrants } from '../../../lib/constructs/workspace/lake-formation-grants';
 import { ProjectWorkspace, starterQueries, tagValue } from '../../../lib/constructs/workspace/project-workspace';
@@ -81,42 +81,88 @@ test('the example has active, expired and row-filtered projects to cover', () =>
 describe.each(active.map((p) => [p.id, p] as const))('workspace of %s', (id, project) => {
   const { resources } = projectResources(id);
   const access = projectAccess(config, project);
+  // The daily period check (ApprovalPeriodAlarm) has a role and policy of its own; 'one'
+  // means the project's researcher role, policy and the rest.
+  const own = (type: string) => ofType(resources, type).filter(([logicalId]) => !logicalId.includes('ApprovalPeriod'));
   const one = (type: string) => {
-    const found = ofType(resources, type);
+    const found = own(type);
     expect(found).toHaveLength(1);
     return found[0][1].Properties;
   };
 
-  test('only the listed researchers can assume the role, with MFA, for at most an hour', () => {
+  const trust = () => one('AWS::IAM::Role').AssumeRolePolicyDocument.Statement as any[];
+  /** The managed policy of what the role may do (the other holds the period's denials). */
+  const researcherPolicy = () => {
+    const found = own('AWS::IAM::ManagedPolicy').filter(([logicalId]) => logicalId.includes('ResearcherPolicy'));
+    expect(found).toHaveLength(1);
+    return found[0][1].Properties;
+  };
+  const window = approvalWindow(project);
+  const byPrincipal = new Map<string, typeof project.researchers>();
+  for (const r of project.researchers) byPrincipal.set(r.principal, [...(byPrincipal.get(r.principal) ?? []), r]);
+  const oneOrList = (xs: string[]) => (xs.length === 1 ? xs[0] : xs);
+
+  test("the role is the project's, and a session lasts at most an hour", () => {
     const role = one('AWS::IAM::Role');
-    expect(role.RoleName).toBe(projectRoleName(config, id));
-    expect(role.MaxSessionDuration).toBe(3600);
-    expect(role.AssumeRolePolicyDocument.Statement).toEqual([
-      {
-        Effect: 'Allow',
-        Action: 'sts:AssumeRole',
-        Principal: { AWS: project.researchers.length === 1 ? project.researchers[0] : [...project.researchers] },
-        Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'true' } },
-      },
+    expect([role.RoleName, role.MaxSessionDuration]).toEqual([projectRoleName(config, id), 3600]);
+  });
+
+  test('trust: only the named people, each through the principal they sign in with (source identity and session name)', () => {
+    expect(trust().map((s) => [s.Principal.AWS, s.Condition.StringEquals['sts:SourceIdentity'], s.Condition.StringEquals['sts:RoleSessionName']])).toEqual(
+      [...byPrincipal].map(([principal, people]) => [principal, oneOrList(people.map((r) => r.id)), oneOrList(people.map((r) => r.id))]),
+    );
+  });
+
+  test('trust: SetSourceIdentity only together with AssumeRole, under the same conditions; no session tags', () => {
+    expect(trust().map((s) => [s.Effect, s.Action])).toEqual([...byPrincipal].map(() => ['Allow', ['sts:AssumeRole', 'sts:SetSourceIdentity']]));
+  });
+
+  test('trust: MFA done, less than an hour ago', () => {
+    expect(trust().map((s) => [s.Condition.Bool, s.Condition.NumericLessThan])).toEqual(
+      [...byPrincipal].map(() => [{ 'aws:MultiFactorAuthPresent': 'true' }, { 'aws:MultiFactorAuthAge': '3600' }]),
+    );
+  });
+
+  test("trust: only within the approved period, by AWS's clock", () => {
+    expect(trust().map((s) => [s.Condition.DateGreaterThanEquals, s.Condition.DateLessThan])).toEqual(
+      [...byPrincipal].map(() => [{ 'aws:CurrentTime': `${project.period.start}T00:00:00Z` }, { 'aws:CurrentTime': window.until }]),
+    );
+  });
+
+  test("trust: the agreed external id for a principal in another account, and no external id for one of the platform's own", () => {
+    const home = config.platform.admins.map((a) => a.split(':')[4]);
+    expect(trust().map((s) => s.Condition.StringEquals['sts:ExternalId'])).toEqual(
+      [...byPrincipal].map(([principal, people]) => (home.includes(principal.split(':')[4]) ? undefined : people[0].externalId)),
+    );
+  });
+
+  test('policy: every action is denied before the period starts and from the day after it ends', () => {
+    const denies = own('AWS::IAM::ManagedPolicy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement.filter((s: any) => s.Effect === 'Deny'));
+    expect(denies).toEqual([
+      { Sid: 'DenyBeforeApprovedPeriod', Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:CurrentTime': window.from } } },
+      { Sid: 'DenyAfterApprovedPeriod', Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateGreaterThanEquals: { 'aws:CurrentTime': window.until } } },
     ]);
   });
 
-  test('the role has no inline policy: one managed policy is attached', () => {
+  test('the role has no inline policy: its two managed policies are attached', () => {
     expect(one('AWS::IAM::Role').Policies).toBeUndefined();
     expect(ofType(resources, 'AWS::IAM::Policy')).toEqual([]);
-    const [roleId] = ofType(resources, 'AWS::IAM::Role')[0];
-    expect(one('AWS::IAM::ManagedPolicy').Roles).toEqual([{ Ref: roleId }]);
+    const [roleId] = own('AWS::IAM::Role')[0];
+    const policies = own('AWS::IAM::ManagedPolicy');
+    expect(policies.map(([, p]) => p.Properties.Roles)).toEqual([[{ Ref: roleId }], [{ Ref: roleId }]]);
   });
 
   test('the policy allows no wildcard action and cannot change the workgroup', () => {
-    const actions: string[] = one('AWS::IAM::ManagedPolicy').PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat());
+    const actions: string[] = researcherPolicy()
+      .PolicyDocument.Statement.filter((s: any) => s.Effect === 'Allow')
+      .flatMap((s: any) => [s.Action].flat());
     expect(actions.filter((a) => a.includes('*'))).toEqual([]);
     expect(actions.filter((a) => /^athena:(Update|Delete|Create)WorkGroup$/.test(a))).toEqual([]);
     expect(actions.filter((a) => /^(s3:Delete|s3:PutBucket|kms:(Create|Put|Schedule|Disable))/.test(a))).toEqual([]);
   });
 
   test('S3 objects are reachable only under the project prefix of the results bucket, and its own airlock prefixes', () => {
-    const statements = one('AWS::IAM::ManagedPolicy').PolicyDocument.Statement.filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('s3:')));
+    const statements = researcherPolicy().PolicyDocument.Statement.filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('s3:')));
     const objectStatements = statements.filter((s: any) => [s.Action].flat().some((a: string) => a.endsWith('Object')));
     expect(objectStatements.map((s: any) => s.Resource)).toEqual([
       { 'Fn::Join': ['', [fromDataLake(dataLake.results, 'Arn'), `/${id}/*`]] },
@@ -130,22 +176,28 @@ describe.each(active.map((p) => [p.id, p] as const))('workspace of %s', (id, pro
     expect(lists).toEqual([{ StringLike: { 's3:prefix': [`${id}/`, `${id}/*`] } }, { StringLike: { 's3:prefix': [`released/${id}/*`] } }]);
   });
 
-  test('the platform and airlock keys are usable only through S3, to encrypt and decrypt', () => {
-    const kmsStatements = one('AWS::IAM::ManagedPolicy').PolicyDocument.Statement.filter((s: any) =>
-      [s.Action].flat().some((a: string) => a.startsWith('kms:')),
-    );
-    expect(kmsStatements).toHaveLength(1);
-    expect(kmsStatements[0]).toEqual({
-      Effect: 'Allow',
-      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      Resource: expect.arrayContaining([fromDataLake(dataLake.key, 'Arn'), fromAirlock(stacks.airlock.key)]),
-      Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-2.amazonaws.com' } },
-    });
-    expect(kmsStatements[0].Resource).toHaveLength(2);
+  test('the platform key decrypts objects of the results bucket only, through S3; the airlock key only through S3', () => {
+    const kmsStatements = researcherPolicy().PolicyDocument.Statement.filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('kms:')));
+    expect(kmsStatements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: fromDataLake(dataLake.key, 'Arn'),
+        Condition: {
+          StringEquals: { 'kms:ViaService': 's3.eu-west-2.amazonaws.com', 'kms:EncryptionContext:aws:s3:arn': fromDataLake(dataLake.results, 'Arn') },
+        },
+      },
+      {
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: fromAirlock(stacks.airlock.key),
+        Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-2.amazonaws.com' } },
+      },
+    ]);
   });
 
   test('Glue metadata access names the approved tables only', () => {
-    const glue = one('AWS::IAM::ManagedPolicy').PolicyDocument.Statement.find((s: any) => [s.Action].flat().includes('glue:GetTable'));
+    const glue = researcherPolicy().PolicyDocument.Statement.find((s: any) => [s.Action].flat().includes('glue:GetTable'));
     const tables = JSON.stringify(glue.Resource)
       .match(/:table\/[a-z_]+\/[a-z_0-9]+/g)!
       .map((t) => t.split('/')[2]);
@@ -187,7 +239,7 @@ describe.each(active.map((p) => [p.id, p] as const))('workspace of %s', (id, pro
   });
 
   test('Lake Formation: SELECT on exactly the approved columns of exactly the approved tables', () => {
-    const [roleId] = ofType(resources, 'AWS::IAM::Role')[0];
+    const [roleId] = own('AWS::IAM::Role')[0];
     const filters = new Map(ofType(resources, 'AWS::LakeFormation::DataCellsFilter').map(([, f]) => [f.Properties.Name, f.Properties]));
     const selects = ofType(resources, 'AWS::LakeFormation::PrincipalPermissions').filter(([, r]) => r.Properties.Permissions.includes('SELECT'));
     const granted = selects.map(([, r]) => {
@@ -266,6 +318,14 @@ describe('projects that are not active get nothing', () => {
   test('the expired project (kcl-covid-recovery) has no resource in any workspace stack', () => {
     expect(everything({ config, stacks, templates })).not.toContain('kcl-covid-recovery');
     expect(stacks.workspaces.some((s) => s.workspaces.has('kcl-covid-recovery'))).toBe(false);
+  });
+
+  test('the expired project has no trust condition anywhere: not its people, its period or its principals', () => {
+    const kcl = config.projects.find((p) => p.id === 'kcl-covid-recovery')!;
+    const window = approvalWindow(kcl);
+    const text = everything({ config, stacks, templates });
+    const traces = [...kcl.researchers.flatMap((r) => [r.id, r.principal]), window.from, window.until];
+    expect(traces.filter((t) => text.includes(t))).toEqual([]);
   });
 
   test.each([
@@ -389,5 +449,56 @@ describe('small rules', () => {
     const [counts] = starterQueries('db', projectAccess(config, ucl));
     expect(counts.sql.match(/COUNT\(\*\)/g)).toHaveLength(3);
     expect(counts.sql).toContain('FROM "db"."gp_events"');
+  });
+});
+
+describe('the daily check of approved periods', () => {
+  const alarms = [...templates.values()].flatMap((t) => ofType(t, 'AWS::CloudWatch::Alarm'));
+  const schedules = [...templates.values()].flatMap((t) => ofType(t, 'AWS::Scheduler::Schedule'));
+
+  test('every active project, and only those, has a daily schedule from the day after its period ends', () => {
+    expect(schedules.map(([, s]) => [s.Properties.ScheduleExpression, s.Properties.StartDate]).sort()).toEqual(
+      active.map((p) => ['cron(0 7 * * ? *)', approvalWindow(p).until]).sort(),
+    );
+  });
+
+  test("the schedule reports the project as a metric, in its own namespace, through a role only this account's scheduler may assume", () => {
+    for (const [, s] of schedules) {
+      expect(s.Properties.Target.Arn).toMatch(/^arn:aws[a-z-]*:scheduler:::aws-sdk:cloudwatch:putMetricData$/);
+      expect(JSON.parse(s.Properties.Target.Input)).toMatchObject({
+        Namespace: 'SDE/Governance',
+        MetricData: [{ MetricName: 'ProjectPastApprovedPeriod', Value: 1 }],
+      });
+    }
+    const roles = [...templates.values()]
+      .flatMap((t) => ofType(t, 'AWS::IAM::Role'))
+      .filter(([, r]) => r.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service);
+    expect(roles.map(([, r]) => r.Properties.AssumeRolePolicyDocument.Statement[0].Condition)).toEqual(
+      roles.map(() => ({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } })),
+    );
+  });
+
+  test("each project's alarm fires on the metric and goes to the security team's topic", () => {
+    expect(alarms.map(([, a]) => a.Properties.Dimensions[0].Value).sort()).toEqual(active.map((p) => p.id).sort());
+    for (const [, a] of alarms) {
+      expect([a.Properties.MetricName, a.Properties.Threshold, a.Properties.ComparisonOperator]).toEqual([
+        'ProjectPastApprovedPeriod',
+        1,
+        'GreaterThanOrEqualToThreshold',
+      ]);
+      expect(JSON.stringify(a.Properties.AlarmActions)).toContain(stacks.audit.stackName);
+    }
+  });
+});
+
+describe('trust policy size', () => {
+  test('a project whose people sign in through too many principals is refused with what to do', () => {
+    const stack = new Stack(newSdeApp(), 'Standalone');
+    const ncl = config.projects.find((p) => p.id === 'ncl-winter-planning')!;
+    const many = {
+      ...ncl,
+      researchers: Array.from({ length: 12 }, (_, i) => ({ id: `NCL-R-${1000 + i}`, principal: `arn:aws:iam::111122223333:role/analyst-${i}` })),
+    };
+    expect(() => new ProjectWorkspace(stack, 'W', workspaceProps(stack, config, many))).toThrow(/trust policy is \d+ characters; IAM allows 2048 by default/);
   });
 });

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { readTrail } from '../../../lib/audit/cloudtrail-reader';
 import { AUDIT_DIR } from '../../../lib/audit/local-audit-writer';
 import { loadConfig, projectState } from '../../../lib/config';
-import { allowedDemoQuery, DEMO_RESEARCHER, refusedDemoQuery, runDemoQueries } from '../../../lib/local/demo/queries';
+import { allowedDemoQuery, refusedDemoQuery, runDemoQueries } from '../../../lib/local/demo/queries';
 import { EXAMPLE_CONFIG, TEST_TODAY } from '../../helpers/config-fixture';
 import { uploadCuratedParquet } from '../../helpers/curated-parquet';
 
@@ -49,12 +49,12 @@ describe('runDemoQueries', () => {
     expect(ncl.answer).toBe('row_count = 20');
   });
 
-  test('each query is in the audit trail, allowed or refused, under the demo role session', async () => {
+  test("each query is in the audit trail, allowed or refused, under the project's first researcher, as the session's source identity", async () => {
     const trail = await readTrail(path.join(workdir, AUDIT_DIR));
-    const queries = trail.records
-      .map((r) => r.record)
-      .filter((r: any) => r.eventName === 'StartQueryExecution' && JSON.stringify(r.userIdentity).includes(DEMO_RESEARCHER));
+    const queries = trail.records.map((r) => r.record).filter((r: any) => r.eventName === 'StartQueryExecution');
     expect(queries.length).toBe(result.outcomes.length);
+    const firstResearcher = (id: string) => config.projects.find((p) => p.id === id)!.researchers[0].id;
+    expect(queries.map((r: any) => r.userIdentity.sessionContext.sourceIdentity)).toEqual(result.outcomes.map((o) => firstResearcher(o.projectId)));
     expect(queries.filter((r: any) => r.errorCode !== undefined).length).toBe(result.outcomes.filter((o) => !o.allowed).length);
   });
 

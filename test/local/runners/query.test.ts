@@ -5,6 +5,9 @@ import { runCli } from '../../../lib/cli/cli';
 import { loadConfig } from '../../../lib/config';
 import { EXAMPLE_CONFIG, TEST_TODAY } from '../../helpers/config-fixture';
 import { uploadCuratedParquet } from '../../helpers/curated-parquet';
+import { readTrail } from '../../../lib/audit/cloudtrail-reader';
+import { AUDIT_DIR } from '../../../lib/audit/local-audit-writer';
+import { usageFromTrail } from '../../../lib/billing/usage';
 
 const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
 const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-query-'));
@@ -68,10 +71,80 @@ describe('sde query', () => {
     expect(verify.code).toBe(0);
   });
 
+  test.each([
+    ['an unknown column', 'SELECT no_such_column FROM prescriptions', /Referenced column "no_such_column" not found/],
+    ['a type error', "SELECT quantity + 'a' FROM prescriptions", /Error: /],
+    ['a failed cast', 'SELECT CAST(gp_practice_code AS INTEGER) FROM prescriptions', /Conversion Error: Could not convert string/],
+    ['a syntax error', 'SELEC bnf_code FROM prescriptions', /^Query failed: Parser Error: syntax error at or near "SELEC"/],
+    ['an unknown function', "SELECT no_such_function('x') FROM prescriptions", /no_such_function/],
+    ['an overflow', 'SELECT 9223372036854775807::BIGINT + 1 FROM prescriptions', /Out of Range Error|overflow/],
+  ])('a mistake in the SQL (%s) prints the reason, exits 1 and prints no stack trace', async (_name, sql, reason) => {
+    const r = await sde('query', '--project', 'medisight-prescribing', '--sql', sql);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(reason);
+    expect(r.err).not.toMatch(/\n\s+at |unexpected error/);
+  });
+
+  test('a failed query is in the audit trail, and is not billed', async () => {
+    const sql = 'SELECT no_such_column_either FROM prescriptions';
+    await sde('query', '--project', 'medisight-prescribing', '--sql', sql);
+    const records = (await readTrail(path.join(workdir, AUDIT_DIR))).records.map((r) => r.record);
+    const started = records.filter((r) => r.eventName === 'StartQueryExecution' && r.requestParameters?.queryString === sql);
+    expect(started.map((r) => [r.errorCode, r.additionalEventData?.sdeQueryState])).toEqual([[undefined, 'FAILED']]);
+    const billed = usageFromTrail(started, () => 'medisight-prescribing');
+    expect([billed.usage, billed.failed]).toEqual([[], 1]);
+  });
+
+  test('the query runs as a named researcher of the project, recorded as the source identity; anyone else is refused', async () => {
+    const sql = "SELECT count(*) AS n FROM prescriptions WHERE bnf_code <> 'as-test'";
+    const ok = await sde('query', '--project', 'medisight-prescribing', '--as', 'MSA-R-0044', '--sql', sql);
+    expect(ok.code).toBe(0);
+    const stranger = await sde('query', '--project', 'medisight-prescribing', '--as', 'NCL-R-0014', '--sql', sql);
+    expect(stranger.code).toBe(1);
+    expect(stranger.err).toBe('Refused: "NCL-R-0014" is not one of the named researchers of project medisight-prescribing (MSA-R-0031, MSA-R-0044).');
+    const records = (await readTrail(path.join(workdir, AUDIT_DIR))).records.map((r) => r.record);
+    const mine = records.filter((r) => r.eventName === 'StartQueryExecution' && r.requestParameters?.queryString === sql);
+    expect(mine.map((r) => [r.userIdentity?.sessionContext?.sourceIdentity, r.errorCode])).toEqual([
+      ['MSA-R-0044', undefined],
+      ['NCL-R-0014', 'AccessDenied'],
+    ]);
+  });
+
   test('missing options are usage errors', async () => {
     expect((await sde('query', '--sql', 'SELECT 1')).code).toBe(2);
     expect((await sde('query', '--project', 'x')).code).toBe(2);
   });
+});
+
+test('a workdir with nothing ingested says so, and how to fix it', async () => {
+  const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-empty-'));
+  try {
+    const err: string[] = [];
+    const code = await runCli(
+      [
+        'query',
+        '--project',
+        'medisight-prescribing',
+        '--sql',
+        'SELECT count(*) FROM prescriptions',
+        '--config',
+        EXAMPLE_CONFIG,
+        '--workdir',
+        empty,
+        '--today',
+        TEST_TODAY,
+      ],
+      {
+        out: () => undefined,
+        err: (l) => err.push(l),
+      },
+    );
+    expect(code).toBe(1);
+    expect(err.join('\n')).toMatch(/^Nothing has been ingested into .* yet.*Run `sde demo`.*`sde ingest --dataset NAME --file FILE`/);
+  } finally {
+    fs.rmSync(empty, { recursive: true, force: true });
+  }
 });
 
 describe('a query result, requested for release by its id', () => {
