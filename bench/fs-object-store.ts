@@ -52,6 +52,18 @@ export class FsObjectStore implements ObjectStore {
     return { etag: '' };
   }
 
+  async putIfAbsent(ref: ObjectRef, body: string | Uint8Array): Promise<boolean> {
+    const f = this.file(ref);
+    fs.mkdirSync(path.dirname(f), { recursive: true });
+    try {
+      fs.writeFileSync(f, body, { flag: 'wx' });
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    }
+  }
+
   async list(bucket: string, prefix: string): Promise<ObjectSummary[]> {
     const dir = path.join(this.root, bucket);
     if (!fs.existsSync(dir)) return [];

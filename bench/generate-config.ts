@@ -57,12 +57,12 @@ const EXTRA_COLUMNS = [
   { name: 'lsoa_code', description: 'Lower layer super output area', type: 'string', format: 'lsoa', classification: 'quasi_identifier', rule: 'keep' },
   { name: 'postcode', description: 'Postcode of residence', type: 'string', format: 'postcode', classification: 'quasi_identifier', rule: 'postcode_outward' },
   { name: 'date_of_birth', description: 'Date of birth', type: 'date', classification: 'quasi_identifier', rule: 'age_band', bandYears: 5 },
-  { name: 'sex', description: 'Sex as recorded', type: 'string', classification: 'quasi_identifier', rule: 'keep' },
-  { name: 'ethnicity', description: 'Ethnic category', type: 'string', classification: 'sensitive', rule: 'keep' },
+  { name: 'sex', description: 'Sex as recorded', type: 'string', format: { codes: ['1', '2', '9'] }, classification: 'quasi_identifier', rule: 'keep' },
+  { name: 'ethnicity', description: 'Ethnic category', type: 'string', format: { codes: ['A', 'B', 'C', 'Z'] }, classification: 'sensitive', rule: 'keep' },
   { name: 'snomed_code', description: 'SNOMED CT concept', type: 'string', format: 'snomed', classification: 'sensitive', rule: 'keep' },
   { name: 'provider_code', description: 'Provider ODS code', type: 'string', format: 'ods_code', classification: 'other', rule: 'keep' },
-  { name: 'quantity', description: 'Quantity', type: 'integer', classification: 'other', rule: 'keep' },
-  { name: 'unit', description: 'Unit of the value', type: 'string', classification: 'other', rule: 'keep' },
+  { name: 'quantity', description: 'Quantity', type: 'integer', min: 0, max: 100000, classification: 'other', rule: 'keep' },
+  { name: 'unit', description: 'Unit of the value', type: 'string', format: { codes: ['kg', 'mmHg', 'mmol/L'] }, classification: 'other', rule: 'keep' },
   { name: 'discharge_date', description: 'Date of discharge', type: 'date', classification: 'quasi_identifier', rule: 'date_to_year' },
   { name: 'clinician_note', description: 'Free-text note', type: 'string', format: 'free_text', classification: 'sensitive', rule: 'drop' },
   { name: 'given_name', description: 'Given name', type: 'string', classification: 'direct_identifier', rule: 'drop' },
@@ -78,7 +78,7 @@ function dataset(i: number, seed: number): GeneratedDataset {
   const r = rng(seed * 7919 + i);
   const extras = sample(r, EXTRA_COLUMNS, int(r, 3, 9));
   const columns = [
-    { name: 'record_id', description: 'Record key', type: 'string', required: true, classification: 'other', rule: 'keep' },
+    { name: 'record_id', description: 'Record key', type: 'string', required: true, format: 'record_id', classification: 'other', rule: 'keep' },
     {
       name: 'nhs_number',
       description: 'NHS number',
@@ -90,8 +90,8 @@ function dataset(i: number, seed: number): GeneratedDataset {
       as: 'person_id',
     },
     { name: 'event_date', description: 'Date of the event', type: 'date', required: true, classification: 'quasi_identifier', rule: 'date_to_month' },
-    { name: 'category', description: 'Category code', type: 'string', classification: 'other', rule: 'keep' },
-    { name: 'value', description: 'Measured value', type: 'decimal', classification: 'sensitive', rule: 'keep' },
+    { name: 'category', description: 'Category code', type: 'string', format: { codes: ['A', 'B', 'C'] }, classification: 'other', rule: 'keep' },
+    { name: 'value', description: 'Measured value', type: 'decimal', min: 0, max: 10000, classification: 'sensitive', rule: 'keep' },
     ...extras,
   ];
   return {

@@ -17,9 +17,17 @@
  *    ragged rows defeat its sniffer, as one text column per line, which is no format
  *    conversion at all. That sniffed run is measured too and printed beside it.
  *
+ *  - the yardstick that decides: the same rules for hospital_episodes written as DuckDB SQL
+ *    (bench/ingest-sql.ts) on the same file and thread, its output checked row for row
+ *    against the pipeline's.
+ *
  * Rates are rows per CPU-second of the process (user + system, all its threads), i.e. per
- * core, which is also robust to other load on the machine. Prints one JSON line:
- *   {rows, rows_per_s, peak_rss_mb, reference_rows_per_s, ratio, ...}
+ * core, which is also robust to other load on the machine. Runs `--pairs` (default 3)
+ * interleaved rounds of ours, the SQL rules and the reference, and prints one JSON line of
+ * medians: the ratio of ours to the SQL rules (target >= 1.0), ours' CPU-seconds per
+ * million rows (target <= 15), the ratio to the plain conversion, peak memory; with
+ * `--memory-scale 5` it also runs ours once on the 5x file and prints the peak's ratio to
+ * the 1x median (target <= 1.2, under 1 GB).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -28,10 +36,14 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { readOptOutList } from '../lib/ingest/core/opt-out';
 import { commitBatch, DEFAULT_CHUNK_BYTES, planBatch, processChunk } from '../lib/ingest/batch';
 import { FsObjectStore } from './fs-object-store';
+import { runSqlRules } from './ingest-sql';
 import { arg, benchDataset, DATASET, ensureBenchInput, referenceDialect, REPO, runBench, sql, TODAY } from './ingest-input';
 
 interface ChildResult {
   rows: number;
+  /** The SQL rules: rows handed to the core (non-ASCII, or a key that may hold words), and rows written. */
+  handed?: number;
+  written?: number;
   /** For the reference: how many columns DuckDB wrote (17 when it parsed the CSV's columns). */
   columns?: number;
   cpu_s: number;
@@ -92,7 +104,50 @@ async function runReference(dir: string, sniffed: boolean): Promise<ChildResult>
   return { rows, cpu_s: cpu, wall_s: wall, peak_rss_mb: peakRssMb(), columns };
 }
 
-type Mode = 'ours' | 'reference' | 'reference-sniffed';
+async function runSql(dir: string): Promise<ChildResult> {
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const connection = await instance.connect();
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const counts = await runSqlRules(
+    connection,
+    benchDataset(),
+    path.join(dir, `${DATASET}.csv`),
+    path.join(dir, 'national-data-opt-out.txt'),
+    Buffer.alloc(32, 7),
+    path.join(dir, 'sql-rules.parquet'),
+  );
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = cpuSeconds(process.cpuUsage(cpu0));
+  connection.closeSync();
+  instance.closeSync();
+  return { rows: counts.read, cpu_s: cpu, wall_s: wall, peak_rss_mb: peakRssMb(), handed: counts.handed, written: counts.written };
+}
+
+/** Every row the SQL rules wrote is a row the pipeline wrote, and the other way round less the rows the SQL handed to the core. */
+async function checkSqlOutput(dir: string, handed: number): Promise<{ equal: number; only_ours: number }> {
+  const ours = fs
+    .readdirSync(path.join(dir, 'store', 'curated', DATASET), { recursive: true })
+    .map(String)
+    .find((f) => f.endsWith('.parquet'));
+  if (ours === undefined) throw new Error('the pipeline wrote no curated Parquet to check against');
+  const oursFile = path.join(dir, 'store', 'curated', DATASET, ours);
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const connection = await instance.connect();
+  const count = async (q: string) => Number((await connection.runAndReadAll(q)).getRows()[0][0]);
+  const o = `SELECT * EXCLUDE (load_date) FROM read_parquet(${sql(oursFile)})`;
+  const s = `SELECT * FROM read_parquet(${sql(path.join(dir, 'sql-rules.parquet'))})`;
+  const onlySql = await count(`SELECT count(*) FROM (${s} EXCEPT ALL ${o})`);
+  const onlyOurs = await count(`SELECT count(*) FROM (${o} EXCEPT ALL ${s})`);
+  const equal = await count(`SELECT count(*) FROM (${s})`);
+  connection.closeSync();
+  instance.closeSync();
+  if (onlySql !== 0) throw new Error(`the SQL rules wrote ${onlySql} rows the pipeline did not: they are not the same rules`);
+  if (onlyOurs > handed) throw new Error(`the pipeline wrote ${onlyOurs} rows the SQL rules did not, more than the ${handed} rows they handed to the core`);
+  return { equal, only_ours: onlyOurs };
+}
+
+type Mode = 'ours' | 'reference' | 'reference-sniffed' | 'sql';
 
 function child(mode: Mode, dir: string): ChildResult {
   const tsx = path.join(REPO, 'node_modules', '.bin', 'tsx');
@@ -110,29 +165,61 @@ async function main(): Promise<void> {
   const mode = arg('child', '');
   if (mode !== '') {
     const dir = arg('dir', '');
-    const result = mode === 'ours' ? await runOurs(dir) : await runReference(dir, mode === 'reference-sniffed');
+    const result = mode === 'ours' ? await runOurs(dir) : mode === 'sql' ? await runSql(dir) : await runReference(dir, mode === 'reference-sniffed');
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
   const scale = Number(arg('scale', '1'));
   if (!(scale > 0)) throw new Error('--scale must be a positive number');
   const dir = await ensureBenchInput(scale);
-  const ours = child('ours', dir);
-  const reference = child('reference', dir);
+  const pairs = Number(arg('pairs', '3'));
+  if (!(Number.isInteger(pairs) && pairs >= 1)) throw new Error('--pairs must be a whole number, at least 1');
+  const rounds: { ours: ChildResult; sql: ChildResult; reference: ChildResult }[] = [];
+  let check: { equal: number; only_ours: number } | undefined;
+  for (let i = 0; i < pairs; i++) {
+    // Interleaved, so a change in the machine's load affects both sides alike.
+    const ours = child('ours', dir);
+    const sqlRules = child('sql', dir);
+    check ??= await checkSqlOutput(dir, sqlRules.handed ?? 0);
+    rounds.push({ ours, sql: sqlRules, reference: child('reference', dir) });
+  }
   const sniffed = child('reference-sniffed', dir);
-  const rowsPerS = ours.rows / ours.cpu_s;
-  const referencePerS = reference.rows / reference.cpu_s;
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  };
+  const rate = (r: ChildResult) => r.rows / r.cpu_s;
+  const rows = rounds[0].ours.rows;
+  const oursRate = median(rounds.map((r) => rate(r.ours)));
+  const sqlRate = median(rounds.map((r) => rate(r.sql)));
+  const referenceRate = median(rounds.map((r) => rate(r.reference)));
+  const peak = median(rounds.map((r) => r.ours.peak_rss_mb));
+  const memoryScale = Number(arg('memory-scale', '0'));
+  let memory: Record<string, number> = {};
+  if (memoryScale > 0) {
+    const big = child('ours', await ensureBenchInput(memoryScale));
+    memory = { [`peak_rss_mb_x${memoryScale}`]: big.peak_rss_mb, [`peak_ratio_x${memoryScale}_to_x${scale}`]: Number((big.peak_rss_mb / peak).toFixed(3)) };
+  }
   const line = {
-    rows: ours.rows,
-    rows_per_s: Math.round(rowsPerS),
-    peak_rss_mb: ours.peak_rss_mb,
-    reference_rows_per_s: Math.round(referencePerS),
-    ratio: Number((rowsPerS / referencePerS).toFixed(3)),
-    wall_s: Number(ours.wall_s.toFixed(2)),
-    reference_wall_s: Number(reference.wall_s.toFixed(2)),
-    reference_peak_rss_mb: reference.peak_rss_mb,
-    reference_rows: reference.rows,
-    reference_columns: reference.columns,
+    rows,
+    pairs,
+    ratio_to_sql_rules: Number(median(rounds.map((r) => rate(r.ours) / rate(r.sql))).toFixed(3)),
+    cpu_s_per_million_rows: Number(median(rounds.map((r) => (r.ours.cpu_s * 1e6) / r.ours.rows)).toFixed(2)),
+    sql_rules_cpu_s_per_million_rows: Number(median(rounds.map((r) => (r.sql.cpu_s * 1e6) / r.sql.rows)).toFixed(2)),
+    peak_rss_mb: peak,
+    ...memory,
+    rows_per_s: Math.round(oursRate),
+    sql_rules_rows_per_s: Math.round(sqlRate),
+    sql_rules_rows_checked_equal: check?.equal,
+    sql_rules_rows_handed_to_core: rounds[0].sql.handed,
+    reference_rows_per_s: Math.round(referenceRate),
+    ratio: Number(median(rounds.map((r) => rate(r.ours) / rate(r.reference))).toFixed(3)),
+    wall_s: Number(median(rounds.map((r) => r.ours.wall_s)).toFixed(2)),
+    reference_wall_s: Number(median(rounds.map((r) => r.reference.wall_s)).toFixed(2)),
+    reference_peak_rss_mb: median(rounds.map((r) => r.reference.peak_rss_mb)),
+    reference_rows: rounds[0].reference.rows,
+    reference_columns: rounds[0].reference.columns,
     sniffed_reference_rows_per_s: Math.round(sniffed.rows / sniffed.cpu_s),
     sniffed_reference_columns: sniffed.columns,
     input_mb: Number((fs.statSync(path.join(dir, `${DATASET}.csv`)).size / 1e6).toFixed(1)),

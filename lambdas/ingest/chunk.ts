@@ -7,7 +7,18 @@
  */
 import type { Context } from 'aws-lambda';
 import { loadPlan, processChunk } from '../../lib/ingest/batch';
-import { buckets, datasetNamed, logger, metrics, MetricUnit, objectStore, optOutList, pseudonymisationKey, run } from '../../lib/ingest/lambda-runtime';
+import {
+  buckets,
+  datasetNamed,
+  logger,
+  lookupsFor,
+  metrics,
+  MetricUnit,
+  objectStore,
+  optOutList,
+  pseudonymisationKey,
+  run,
+} from '../../lib/ingest/lambda-runtime';
 import type { BatchRef } from './plan';
 
 export interface ChunkEvent {
@@ -43,6 +54,7 @@ export async function handler(event: ChunkEvent, context?: Context): Promise<Chu
       dataset,
       key: await pseudonymisationKey(),
       optOut: dataset.nationalDataOptOut ? await optOutList() : undefined,
+      lookups: await lookupsFor(dataset),
       tmpDir: '/tmp',
       threads: duckDbThreads(),
     });

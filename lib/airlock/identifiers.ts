@@ -18,8 +18,13 @@ export interface RowLevelFinding {
   readonly reason: string;
 }
 
-/** The platform's pseudonyms are hex HMAC-SHA256 digests (see DESIGN.md §3). */
-const PSEUDONYM = /^[0-9a-f]{64}$/i;
+/**
+ * The platform's pseudonyms: HMAC-SHA256 truncated to 128 bits as 22 characters of base64url
+ * (lib/ingest/core/deidentify.ts), or the 64 hex characters of the full HMAC that ingestion
+ * wrote before (extracts made then may still be about).
+ */
+const PSEUDONYM_HEX = /^[0-9a-f]{64}$/i;
+const PSEUDONYM_BASE64URL = /^[A-Za-z0-9_-]{22}$/;
 
 /** Ten digits, optionally written 3-3-4 with spaces or hyphens, as NHS numbers are. */
 const NHS_NUMBER_SHAPE = /^(\d{3})[ -]?(\d{3})[ -]?(\d{4})$/;
@@ -46,7 +51,12 @@ export function isValidNhsNumber(value: string): boolean {
 }
 
 export function looksLikePseudonym(value: string): boolean {
-  return PSEUDONYM.test(value.trim());
+  const v = value.trim();
+  if (PSEUDONYM_HEX.test(v)) return true;
+  if (!PSEUDONYM_BASE64URL.test(v)) return false;
+  // Random bytes mix letters of both cases and digits; a label of 22 letters does not.
+  const kinds = [/[A-Z]/, /[a-z]/, /[0-9]/].filter((k) => k.test(v)).length;
+  return kinds >= 2 && /[0-9_-]/.test(v);
 }
 
 export function isFullPostcode(value: string): boolean {
@@ -60,7 +70,7 @@ interface ValueRule {
 }
 
 const VALUE_RULES: readonly ValueRule[] = [
-  { rule: 'pseudonym', test: looksLikePseudonym, what: 'a person pseudonym (64 hexadecimal characters)' },
+  { rule: 'pseudonym', test: looksLikePseudonym, what: 'a person pseudonym (22 characters of base64url, or 64 hexadecimal characters)' },
   { rule: 'nhs_number', test: isValidNhsNumber, what: 'an NHS number (ten digits with a valid check digit)' },
   { rule: 'postcode', test: isFullPostcode, what: 'a full postcode (use the outward code, LSOA or a larger area)' },
 ];

@@ -2,12 +2,12 @@
  * Rules that span fields and files: what a schema alone cannot say. Pure functions over
  * parsed files; each problem names the file and field and says how to fix it.
  */
-import { curatedColumns, curatedNameOf, DIRECT_IDENTIFIER_RULES, grantableColumnNames, PARTITION_COLUMN, RULE_INPUT_TYPES } from './curated';
+import { curatedColumns, curatedNameOf, DIRECT_IDENTIFIER_RULES, grantableColumnNames, optOutColumn, PARTITION_COLUMN, RULE_INPUT_TYPES } from './curated';
 import { projectState, type Sourced } from './model';
 import type { ConfigProblem } from './problems';
 import { parseRowFilter, RowFilterSyntaxError, rowFilterColumns } from './row-filter';
 import { arnAccount } from './primitives';
-import type { DatasetConfig, PlatformConfig, ProjectConfig } from './schema';
+import type { ColumnConfig, DatasetConfig, PlatformConfig, ProjectConfig } from './schema';
 
 function duplicates<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
   const seen = new Map<string, T[]>();
@@ -76,31 +76,8 @@ export function checkDataset(dataset: Sourced<DatasetConfig>): ConfigProblem[] {
     }
   });
 
-  if (dataset.personKey !== undefined) {
-    const key = byName.get(dataset.personKey);
-    if (!key) {
-      problems.push({
-        file,
-        field: 'personKey',
-        message: `names "${dataset.personKey}", which is not a column of this dataset`,
-        fix: `name the column that holds the NHS number: one of ${dataset.columns.map((c) => c.name).join(', ')}`,
-      });
-    } else if (key.format !== 'nhs_number') {
-      problems.push({
-        file,
-        field: 'personKey',
-        message: `names "${key.name}", which is not marked format: nhs_number`,
-        fix: `add format: nhs_number to column "${key.name}" (opt-outs and pseudonyms are keyed on the NHS number)`,
-      });
-    }
-  } else if (dataset.nationalDataOptOut) {
-    problems.push({
-      file,
-      field: 'personKey',
-      message: 'is missing, so the national data opt-out cannot be applied to this dataset',
-      fix: 'set personKey to the column holding the NHS number, or set nationalDataOptOut: false if the dataset holds no person-level rows',
-    });
-  }
+  dataset.columns.forEach((column, i) => problems.push(...checkColumnDomain(file, `columns[${i}] (${column.name})`, column)));
+  problems.push(...checkPersonKeyAndOptOut(dataset));
 
   const curated = curatedColumns(dataset);
   if (curated.length === 0) {
@@ -121,6 +98,162 @@ export function checkDataset(dataset: Sourced<DatasetConfig>): ConfigProblem[] {
       field: `columns (${partitionClash.source})`,
       message: `produces the curated column "${PARTITION_COLUMN}", which is reserved for the partition`,
       fix: 'give it another curated name with as: NAME',
+    });
+  }
+  return problems;
+}
+
+/** Date columns whose full value would single a person out. */
+function isBirthOrQuasiDate(column: ColumnConfig): boolean {
+  return (column.type === 'date' || column.type === 'timestamp') && (column.classification === 'quasi_identifier' || /birth|(^|_)dob(_|$)/.test(column.name));
+}
+
+/** Formats that name identifiers: such a column can only be pseudonymised, generalised or dropped. */
+const IDENTIFIER_FORMATS = new Set(['nhs_number', 'postcode']);
+
+/**
+ * Allow-lists for what is kept: a string kept in clear states its value domain; a number
+ * kept in clear states its range; a date that identifies is never kept whole. And every
+ * rule meets the kind of value it works on.
+ */
+function checkColumnDomain(file: string, field: string, column: ColumnConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const { format, rule } = column;
+  if (format !== undefined && column.type !== 'string') {
+    problems.push({ file, field: `${field}.format`, message: `applies to string columns only, and this one is ${column.type}`, fix: 'remove format, or make the column type: string' });
+  }
+  if (column.type === 'string' && rule === 'keep') {
+    if (format === undefined) {
+      problems.push({
+        file,
+        field: `${field}.format`,
+        message: 'is missing: a string kept in clear must state its value domain, or any identifier keyed into it would reach curated',
+        fix: 'add format: a code system (icd10, opcs4, snomed, bnf, ods_code, lsoa, msoa), a code list ({ codes: [...] } or { vocabulary: vocabularies/NAME.yaml }), a list ({ list: icd10, separator: "|" }) or record_id; or use rule: scrub_free_text (with format: free_text) or rule: drop',
+      });
+    } else if (typeof format === 'string' && IDENTIFIER_FORMATS.has(format)) {
+      problems.push({
+        file,
+        field: `${field}.rule`,
+        message: `keeps a ${format} in clear`,
+        fix: format === 'postcode' ? 'use rule: postcode_outward or postcode_lsoa, or rule: drop' : 'use rule: pseudonymise or rule: drop',
+      });
+    }
+  }
+  if (rule === 'pseudonymise' && format !== undefined && format !== 'nhs_number' && format !== 'record_id') {
+    problems.push({
+      file,
+      field: `${field}.format`,
+      message: `is ${typeof format === 'string' ? format : 'a code list'}, which pseudonymise cannot key on`,
+      fix: 'pseudonymise an NHS number (format: nhs_number) or a record key (format: record_id)',
+    });
+  }
+  if ((rule === 'postcode_outward' || rule === 'postcode_lsoa') && format !== undefined && format !== 'postcode') {
+    problems.push({ file, field: `${field}.format`, message: `must be postcode for rule ${rule}`, fix: 'set format: postcode (or remove format: it is implied)' });
+  }
+  if (format === 'free_text' && rule !== 'drop' && rule !== 'scrub_free_text' && rule !== 'keep') {
+    problems.push({ file, field: `${field}.rule`, message: `"${rule}" cannot take free text`, fix: 'use rule: drop or rule: scrub_free_text' });
+  }
+  if (rule === 'scrub_free_text' && format !== 'free_text') {
+    problems.push({ file, field: `${field}.format`, message: 'must be free_text for rule scrub_free_text', fix: 'set format: free_text' });
+  }
+  if (rule === 'postcode_lsoa' && column.lookup === undefined) {
+    problems.push({
+      file,
+      field: `${field}.lookup`,
+      message: 'is missing: postcode_lsoa needs a postcode-to-LSOA lookup to find each postcode\'s area',
+      fix: 'set lookup: FILE.csv (columns postcode,lsoa): on AWS upload it as _reference/FILE.csv in the landing bucket; locally put it in reference/FILE.csv under the config directory. Or use rule: postcode_outward',
+    });
+  }
+  if (column.lookup !== undefined && rule !== 'postcode_lsoa') {
+    problems.push({ file, field: `${field}.lookup`, message: 'only applies to rule: postcode_lsoa', fix: 'remove it, or change the rule to postcode_lsoa' });
+  }
+  const numeric = column.type === 'integer' || column.type === 'decimal';
+  if (!numeric && (column.min !== undefined || column.max !== undefined)) {
+    problems.push({ file, field: `${field}.${column.min !== undefined ? 'min' : 'max'}`, message: 'only applies to integer and decimal columns', fix: 'remove it' });
+  }
+  if (numeric && rule === 'keep' && (column.min === undefined || column.max === undefined)) {
+    problems.push({
+      file,
+      field: `${field}.${column.min === undefined ? 'min' : 'max'}`,
+      message: 'is missing: a number kept in clear must state its range, or an identifier keyed into it (an NHS number is a ten-digit number) would reach curated',
+      fix: 'set min: and max: to the smallest and largest plausible values (a value outside is rejected as out_of_range)',
+    });
+  }
+  if (column.min !== undefined && column.max !== undefined && column.min > column.max) {
+    problems.push({ file, field: `${field}.min`, message: `(${column.min}) is above max (${column.max})`, fix: 'correct the range' });
+  }
+  if (rule === 'keep' && isBirthOrQuasiDate(column)) {
+    problems.push({
+      file,
+      field: `${field}.rule`,
+      message: `keeps a full ${column.type} that is a ${column.classification === 'quasi_identifier' ? 'quasi-identifier' : 'date of birth'}: with a few others it singles a person out`,
+      fix: `generalise it: rule: date_to_month or date_to_year${column.type === 'date' ? ', or age_band for a date of birth' : ''}`,
+    });
+  }
+  return problems;
+}
+
+/** The person key and the opt-out: what the pseudonyms are keyed on and what the opt-out list is matched on. */
+function checkPersonKeyAndOptOut(dataset: Sourced<DatasetConfig>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const { file } = dataset;
+  const byName = new Map(dataset.columns.map((c) => [c.name, c]));
+  if (dataset.personKey !== undefined) {
+    const key = byName.get(dataset.personKey);
+    if (!key) {
+      problems.push({
+        file,
+        field: 'personKey',
+        message: `names "${dataset.personKey}", which is not a column of this dataset`,
+        fix: `name the column that identifies the person: one of ${dataset.columns.map((c) => c.name).join(', ')}`,
+      });
+    } else if (key.format !== 'nhs_number' && key.format !== 'record_id') {
+      problems.push({
+        file,
+        field: 'personKey',
+        message: `names "${key.name}", which is not marked format: nhs_number or format: record_id`,
+        fix: `add format: nhs_number (an NHS number) or format: record_id (another identifier, such as a council's client id) to column "${key.name}"`,
+      });
+    } else if (key.rule !== 'pseudonymise' && key.rule !== 'drop') {
+      problems.push({ file, field: 'personKey', message: `names "${key.name}", whose rule is ${key.rule}`, fix: `pseudonymise it (rule: pseudonymise) so the person's rows link, or drop it` });
+    }
+  }
+  if (dataset.optOut?.nhsNumber !== undefined) {
+    const column = byName.get(dataset.optOut.nhsNumber);
+    if (column === undefined || column.format !== 'nhs_number') {
+      problems.push({
+        file,
+        field: 'optOut.nhsNumber',
+        message: `names "${dataset.optOut.nhsNumber}", which is not a column with format: nhs_number`,
+        fix: `name the column holding the NHS number: ${dataset.columns.filter((c) => c.format === 'nhs_number').map((c) => c.name).join(', ') || '(none: add one, or set nationalDataOptOut: false if the opt-out cannot apply)'}`,
+      });
+      return problems;
+    }
+  }
+  if (!dataset.nationalDataOptOut) {
+    if (dataset.optOut !== undefined) problems.push({ file, field: 'optOut', message: 'applies only with nationalDataOptOut: true', fix: 'remove it' });
+    return problems;
+  }
+  const nhs = optOutColumn(dataset);
+  if (nhs === undefined) {
+    problems.push({
+      file,
+      field: dataset.personKey === undefined ? 'personKey' : 'optOut.nhsNumber',
+      message:
+        dataset.personKey === undefined
+          ? 'is missing, so the national data opt-out cannot be applied to this dataset'
+          : `is missing: the person key "${dataset.personKey}" is not an NHS number, so name the column the opt-out list is matched on`,
+      fix:
+        dataset.personKey === undefined
+          ? 'set personKey to the column holding the NHS number, or set nationalDataOptOut: false if the dataset holds no person-level rows'
+          : 'set optOut.nhsNumber to the column holding the NHS number (with optOut.withoutNhsNumber: keep or reject), or set nationalDataOptOut: false if the dataset has no NHS numbers and the opt-out cannot apply',
+    });
+  } else if (!nhs.required && dataset.optOut?.withoutNhsNumber === undefined) {
+    problems.push({
+      file,
+      field: 'optOut.withoutNhsNumber',
+      message: `is missing: column "${nhs.name}" may be empty, and a row without an NHS number cannot be checked against the opt-out list`,
+      fix: 'decide: withoutNhsNumber: reject (such rows go to quarantine) or withoutNhsNumber: keep (they are ingested, counted in the manifest as rowsWithoutNhsNumber); or mark the column required: true',
     });
   }
   return problems;

@@ -111,3 +111,16 @@ export function curatedColumns(dataset: DatasetConfig): CuratedColumn[] {
 export function grantableColumnNames(dataset: DatasetConfig): string[] {
   return [...curatedColumns(dataset).map((c) => c.name), PARTITION_COLUMN];
 }
+
+/**
+ * The column the national data opt-out list is matched on: `optOut.nhsNumber`, or the person
+ * key when it is an NHS number. Undefined when there is none (config validation refuses a
+ * dataset that applies the opt-out without one).
+ */
+export function optOutColumn(dataset: DatasetConfig): ColumnConfig | undefined {
+  const name = dataset.optOut?.nhsNumber ?? dataset.personKey;
+  const column = dataset.columns.find((c) => c.name === name);
+  if (column === undefined) return undefined;
+  if (dataset.optOut?.nhsNumber === undefined && column.format !== 'nhs_number') return undefined;
+  return column;
+}

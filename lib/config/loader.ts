@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { checkConfig } from './checks';
 import { SdeConfig, Sourced, todayUtc } from './model';
 import { ConfigError, ConfigProblem } from './problems';
-import { datasetSchema, platformSchema, projectSchema } from './schema';
+import { ColumnFormat, datasetSchema, DatasetConfig, platformSchema, projectSchema, vocabularySchema } from './schema';
 import { displayPath, parseConfigText, readConfigFile } from './yaml-file';
 import type { z } from 'zod';
 
@@ -108,6 +108,7 @@ function validateSource(source: ConfigSource, options: LoadOptions): { config?: 
   }
   const platform = platformRel ? source.read(platformRel, platformSchema, problems) : undefined;
   const datasets = readAll(source, datasetFiles, datasetSchema, problems);
+  for (const dataset of datasets) resolveVocabularies(source, dataset, problems);
   const projects = readAll(source, source.yamlFiles('projects'), projectSchema, problems);
   const today = options.today ?? todayUtc();
 
@@ -120,6 +121,48 @@ function validateSource(source: ConfigSource, options: LoadOptions): { config?: 
     config: { dir: source.dir, platform: { ...platform, file: source.display(platformRel) }, datasets, projects, today },
     problems,
   };
+}
+
+/**
+ * Fills each vocabulary format's `codes` from its file under the config directory, so the
+ * model (and the config bundled for the ingestion functions) carries the code list itself.
+ * A file read once is shared by every column naming it.
+ */
+function resolveVocabularies(source: ConfigSource, dataset: Sourced<DatasetConfig>, problems: ConfigProblem[]): void {
+  const cache = new Map<string, string[] | undefined>();
+  const resolve = (format: ColumnFormat, field: string): ColumnFormat => {
+    if (typeof format !== 'object') return format;
+    if ('list' in format) return { ...format, list: resolve(format.list, `${field}.list`) as typeof format.list };
+    if (!('vocabulary' in format)) return format;
+    if (format.codes !== undefined) {
+      problems.push({ file: dataset.file, field, message: 'names a vocabulary file and lists codes', fix: 'give either codes: [...] or vocabulary: FILE, not both' });
+      return format;
+    }
+    let codes = cache.get(format.vocabulary);
+    if (!cache.has(format.vocabulary)) {
+      if (!source.exists(format.vocabulary)) {
+        problems.push({
+          file: dataset.file,
+          field: `${field}.vocabulary`,
+          message: `names ${source.display(format.vocabulary)}, which does not exist`,
+          fix: 'create the vocabulary file (title, source, codes: [...]) or correct the path; it is relative to the config directory',
+        });
+      } else {
+        const vocabulary = source.read(format.vocabulary, vocabularySchema, problems);
+        codes = vocabulary?.codes.map((c) => (typeof c === 'string' ? c : c.code));
+        const seen = new Set<string>();
+        for (const c of codes ?? []) {
+          if (seen.has(c)) problems.push({ file: source.display(format.vocabulary), field: 'codes', message: `code "${c}" is listed twice`, fix: 'list each code once' });
+          seen.add(c);
+        }
+      }
+      cache.set(format.vocabulary, codes);
+    }
+    return codes === undefined ? format : { vocabulary: format.vocabulary, codes };
+  };
+  dataset.columns.forEach((column, i) => {
+    if (column.format !== undefined) (column as { format?: ColumnFormat }).format = resolve(column.format, `columns[${i}] (${column.name}).format`);
+  });
 }
 
 /** Validates a configuration directory; returns the model (if usable) and every problem. */

@@ -36,21 +36,85 @@ export const RULES = [
 ] as const;
 export type Rule = (typeof RULES)[number];
 
-/** Value formats that ingestion checks beyond the column type. */
+/**
+ * Code systems a string column can declare as its value domain (`format: icd10`), each with
+ * its own structure check in lib/ingest/core/formats.ts. NHS numbers and postcodes are
+ * identifiers: they may only be pseudonymised, generalised or dropped.
+ */
+export const CODE_SYSTEMS = ['nhs_number', 'postcode', 'lsoa', 'msoa', 'ods_code', 'icd10', 'opcs4', 'snomed', 'bnf'] as const;
+export type CodeSystem = (typeof CODE_SYSTEMS)[number];
+
+/** Named formats: the code systems, a supplier's record key, and free text. */
 export const COLUMN_FORMATS = [
-  'nhs_number',
-  'postcode',
-  'lsoa',
-  'ods_code',
-  'icd10',
-  'opcs4',
-  'snomed',
-  'bnf',
+  ...CODE_SYSTEMS,
   /** A supplier's record key kept in clear (episode, event, prescription id): see lib/ingest/core/formats.ts. */
   'record_id',
   'free_text',
 ] as const;
-export type ColumnFormat = (typeof COLUMN_FORMATS)[number];
+export type NamedFormat = (typeof COLUMN_FORMATS)[number];
+
+/** Code systems that may be the elements of a list in one cell (identifiers and open formats may not). */
+export const LIST_ELEMENT_SYSTEMS = ['lsoa', 'msoa', 'ods_code', 'icd10', 'opcs4', 'snomed', 'bnf'] as const;
+
+function nonEmptyText() {
+  return z.string().trim().min(1, { error: 'must not be empty' });
+}
+
+/** One code of a code list, as it is written in the data (after normalisation). */
+const codeValue = z
+  .string({ error: 'must be text: quote codes in YAML ("01", not 01)' })
+  .min(1, { error: 'must not be empty' })
+  .max(200, { error: 'must be at most 200 characters' });
+
+/** A path under the config directory, such as vocabularies/sex.yaml. */
+export const configRelativePath = z
+  .string()
+  .regex(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9._/-]+\.ya?ml$/, {
+    error: 'must be a YAML file under the config directory, such as vocabularies/sex.yaml (no .., no absolute path)',
+  });
+
+/** An inline code list: the value must be one of these codes. */
+export const codeListFormatSchema = z.strictObject({
+  codes: z.array(codeValue).min(1, { error: 'list at least one code' }),
+});
+/** A code list kept in a vocabulary file under the config directory; the loader fills `codes` from it. */
+export const vocabularyFormatSchema = z.strictObject({
+  vocabulary: configRelativePath,
+  /** Filled in by the loader from the vocabulary file (never written in a dataset file). */
+  codes: z.array(codeValue).optional(),
+});
+const listElementSchema = z.union([z.enum(LIST_ELEMENT_SYSTEMS), codeListFormatSchema, vocabularyFormatSchema]);
+/** Several values in one cell (`I10X|E119`): each element must belong to the element format. */
+export const listFormatSchema = z.strictObject({
+  list: listElementSchema,
+  separator: z.string().length(1, { error: 'must be one character' }),
+});
+
+/**
+ * A column's value domain: a named format, a code list (inline or from a vocabulary file), or
+ * a list of codes in one cell. Written as a name (`format: icd10`) or an object.
+ */
+export const formatSchema = z.union([z.enum(COLUMN_FORMATS), codeListFormatSchema, vocabularyFormatSchema, listFormatSchema]);
+export type ColumnFormat = z.infer<typeof formatSchema>;
+export type CodeListFormat = z.infer<typeof codeListFormatSchema> | z.infer<typeof vocabularyFormatSchema>;
+export type ListFormat = z.infer<typeof listFormatSchema>;
+
+/**
+ * A vocabulary file (config/vocabularies/NAME.yaml): a named code list with where it comes
+ * from, shared by every column that declares `format: { vocabulary: vocabularies/NAME.yaml }`.
+ */
+export const vocabularySchema = z.strictObject({
+  title: nonEmptyText(),
+  /** Where the codes come from (a standard and its version), so reviewers can check them. */
+  source: nonEmptyText(),
+  codes: z
+    .array(z.union([codeValue, z.strictObject({ code: codeValue, label: nonEmptyText() })]))
+    .min(1, { error: 'list at least one code' }),
+});
+export type VocabularyFile = z.infer<typeof vocabularySchema>;
+
+/** What the national data opt-out does with rows that carry no NHS number to check. */
+export const ROWS_WITHOUT_NHS_NUMBER = ['keep', 'reject'] as const;
 
 export const PURPOSES = ['research', 'planning'] as const;
 export type Purpose = (typeof PURPOSES)[number];
@@ -233,7 +297,8 @@ export const columnSchema = z.strictObject({
   description: nonEmpty,
   type: z.enum(COLUMN_TYPES),
   required: z.boolean().default(false),
-  format: z.enum(COLUMN_FORMATS).optional(),
+  /** The value domain (see formatSchema): required for a string kept in clear. */
+  format: formatSchema.optional(),
   classification: z.enum(CLASSIFICATIONS),
   rule: z.enum(RULES),
   /** Curated column name, when the rule's default name does not read well. */
@@ -242,6 +307,19 @@ export const columnSchema = z.strictObject({
   ageAt: identifier.optional(),
   /** age_band only: width of each band in years. */
   bandYears: z.int().min(1).max(20).optional(),
+  /** Integer and decimal columns: the smallest value accepted (required when the column is kept). */
+  min: z.number().optional(),
+  /** Integer and decimal columns: the largest value accepted (required when the column is kept). */
+  max: z.number().optional(),
+  /**
+   * postcode_lsoa only: the postcode-to-LSOA lookup, a CSV file (`postcode,lsoa`) named by
+   * its file name: on AWS the object `_reference/<name>` in the landing bucket, locally
+   * `reference/<name>` under the config directory.
+   */
+  lookup: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.csv$/, { error: 'must be a CSV file name such as postcode-lsoa.csv (letters, digits, . _ -)' })
+    .optional(),
 });
 
 export const datasetSchema = z.strictObject({
@@ -254,14 +332,27 @@ export const datasetSchema = z.strictObject({
       format: z.literal('csv').default('csv'),
       delimiter: z.string().length(1, { error: 'must be one character' }).default(','),
       quote: z.string().length(1, { error: 'must be one character' }).default('"'),
-      encoding: z.enum(['utf-8', 'latin1', 'utf-16le']).default('utf-8'),
+      /** windows-1252 is what Windows exports as "ANSI"; latin1 is ISO-8859-1 (its bytes 0x80-0x9F are control characters). */
+      encoding: z.enum(['utf-8', 'windows-1252', 'latin1', 'utf-16le']).default('utf-8'),
       header: z.boolean().default(true),
     })
     .default({ format: 'csv', delimiter: ',', quote: '"', encoding: 'utf-8', header: true }),
-  /** The column holding the person's NHS number: the opt-out is applied and pseudonyms are keyed on it. */
+  /**
+   * The column that identifies the person, pseudonymised so their rows link: their NHS number
+   * (format nhs_number), or another identifier such as a council's client id (format record_id).
+   */
   personKey: identifier.optional(),
   /** Apply the national data opt-out to this dataset. */
   nationalDataOptOut: z.boolean().default(true),
+  /** How the opt-out is applied when the person key is not an NHS number, or an NHS number may be missing. */
+  optOut: z
+    .strictObject({
+      /** The column holding the NHS number the opt-out list is matched on. @default the person key, when it is an NHS number */
+      nhsNumber: identifier.optional(),
+      /** Rows with no NHS number cannot be checked against the list: keep them (counted in the manifest) or reject them. */
+      withoutNhsNumber: z.enum(ROWS_WITHOUT_NHS_NUMBER).optional(),
+    })
+    .optional(),
   columns: z.array(columnSchema).min(1, { error: 'a dataset needs at least one column' }),
 });
 

@@ -44,6 +44,7 @@ import {
   chunkItemsKey,
   chunkResultKey,
   curatedBatchKey,
+  deliveryKey,
   errorReportKey,
   IngestBuckets,
   manifestKey,
@@ -116,8 +117,9 @@ export async function planBatch(input: PlanBatchInput): Promise<BatchPlan> {
     etag: head.etag,
     ...(head.versionId === undefined ? {} : { versionId: head.versionId }),
   };
-  const batchId = batchIdOf(source);
-  const base = { batchId, dataset: dataset.name, schemaVersion: schemaVersionOf(dataset), source, buckets: input.buckets, loadDate: input.loadDate };
+  const schemaVersion = schemaVersionOf(dataset);
+  const batchId = batchIdOf(source, schemaVersion);
+  const base = { batchId, dataset: dataset.name, schemaVersion, source, buckets: input.buckets, loadDate: input.loadDate };
   if ((await store.head({ bucket: input.buckets.curated, key: manifestKey(dataset.name, batchId) })) !== undefined) {
     return { ...base, alreadyCommitted: true, chunks: [] };
   }
@@ -174,8 +176,8 @@ export interface ProcessChunkInput {
   readonly key: Buffer;
   /** The national data opt-out list; required when the dataset applies it. */
   readonly optOut?: OptOutSet;
-  /** Normalised postcode -> LSOA, for `postcode_lsoa` columns. */
-  readonly lsoaLookup?: ReadonlyMap<string, string>;
+  /** Postcode-to-LSOA lookups by file name, for `postcode_lsoa` columns (see core/lsoa-lookup.ts). */
+  readonly lookups?: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /** Where temporary files go (a private folder is made inside and removed). @default os.tmpdir() */
   readonly tmpDir?: string;
   /** DuckDB threads for the Parquet conversion. @default 1 */
@@ -211,7 +213,7 @@ export async function processChunk(input: ProcessChunkInput): Promise<ChunkResul
     return { batchId: plan.batchId, index: spec.index, counts: emptyCounts(), bytesRead: 0 };
   }
   // Compiled before any byte is read: a missing opt-out list or key fails here, not mid-file.
-  const pipeline = createPipeline(dataset, { key: input.key, loadDate: plan.loadDate, optOut: input.optOut, lsoaLookup: input.lsoaLookup });
+  const pipeline = createPipeline(dataset, { key: input.key, loadDate: plan.loadDate, optOut: input.optOut, lookups: input.lookups });
   const work = fs.mkdtempSync(path.join(input.tmpDir ?? os.tmpdir(), 'sde-ingest-'));
   let writer: ParquetPartWriter | undefined;
   let rejected: RejectedWriter | undefined;
@@ -307,6 +309,40 @@ async function sha256Of(store: ObjectStore, plan: BatchPlan): Promise<string> {
   return hash.digest('hex');
 }
 
+/** What the delivery record says: the batch that committed the content. */
+interface DeliveryRecord {
+  readonly batchId: string;
+  readonly sha256: string;
+  readonly source: { readonly bucket: string; readonly key: string };
+  readonly claimedAt: string;
+}
+
+/**
+ * Claims the content for this batch (a conditional write, so of two batches committing the
+ * same content at once exactly one wins), or returns the earlier batch that holds it. A retry
+ * of this batch finds its own claim and goes on.
+ */
+async function claimDelivery(store: ObjectStore, plan: BatchPlan, sha256: string, at: string): Promise<(DeliveryRecord & { committed: boolean }) | undefined> {
+  const ref = { bucket: plan.buckets.curated, key: deliveryKey(plan.dataset, sha256) };
+  const record: DeliveryRecord = { batchId: plan.batchId, sha256, source: { bucket: plan.source.bucket, key: plan.source.key }, claimedAt: at };
+  if (await store.putIfAbsent(ref, json(record), { contentType: 'application/json' })) return undefined;
+  const existing = await readJson<DeliveryRecord>(store, ref);
+  if (existing === undefined || existing.batchId === plan.batchId) return undefined;
+  const committed = (await store.head({ bucket: plan.buckets.curated, key: manifestKey(plan.dataset, existing.batchId) })) !== undefined;
+  return { ...existing, committed };
+}
+
+function duplicateDelivery(earlier: DeliveryRecord & { committed: boolean }, sha256: string): FileError {
+  const state = earlier.committed ? 'was committed' : 'is being committed (or its commit was interrupted: run that batch again)';
+  return {
+    code: 'duplicate_delivery',
+    message:
+      `the same content (SHA-256 ${sha256}) ${state} as batch ${earlier.batchId}, delivered as s3://${earlier.source.bucket}/${earlier.source.key}: ` +
+      'nothing of this delivery is ingested again. If it was sent twice by mistake, nothing needs doing; if the earlier batch must be replaced, remove it first (see docs/ingestion.md)',
+    duplicateOf: earlier.batchId,
+  };
+}
+
 function sumCounts(results: readonly ChunkResult[]): RowCounts {
   let total = emptyCounts();
   for (const r of results) total = addCounts(total, { ...r.counts, rejectedByReason: { ...r.counts.rejectedByReason } });
@@ -375,11 +411,14 @@ export async function commitBatch(input: CommitBatchInput): Promise<CommitResult
     return result;
   });
   const counts = sumCounts(results);
-  const fileError: FileError | undefined =
+  let fileError: FileError | undefined =
     results.find((r) => r.fileError !== undefined)?.fileError ??
     (counts.rowsRead === 0 ? { code: 'no_data_rows', message: 'the file has a header but no data rows: nothing to ingest (was it cut short?)' } : undefined);
   const sha256 = plan.inputSha256 ?? results[0]?.sha256 ?? (await sha256Of(store, plan));
   const committedAt = (input.now ?? new Date()).toISOString();
+  // Content already committed (under any name, any config version) is not committed again.
+  const earlier = fileError === undefined ? await claimDelivery(store, plan, sha256, committedAt) : undefined;
+  if (earlier !== undefined) fileError = duplicateDelivery(earlier, sha256);
   const common = {
     manifestVersion: MANIFEST_VERSION,
     batchId: plan.batchId,

@@ -14,11 +14,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { DatasetConfig } from '../config/schema';
+import { lookupsNeeded, parseLsoaLookup } from './core/lsoa-lookup';
 import { readOptOutList, type OptOutSet } from './core/opt-out';
 import type { IngestBuckets } from './layout';
 import type { ObjectStore } from './object-store';
 import { S3ObjectStore } from './s3-object-store';
-import { ENV } from './lambda-settings';
+import { ENV, referenceKey } from './lambda-settings';
 
 export { MetricUnit };
 
@@ -85,6 +86,7 @@ export function configureIngestRuntime(adapters: { readonly objectStore?: Object
   pseudonymKey = undefined;
   optOut = undefined;
   config = undefined;
+  lookups.clear();
 }
 
 let pseudonymKey: Buffer | undefined;
@@ -128,6 +130,36 @@ export async function optOutList(): Promise<OptOutSet> {
     logger.info('opt-out list loaded', { entries: optOut.set.size, etag: head.etag });
   }
   return optOut.set;
+}
+
+const lookups = new Map<string, { etag: string; map: ReadonlyMap<string, string> }>();
+/**
+ * The postcode-to-LSOA lookups a dataset's postcode_lsoa columns name, from
+ * `_reference/<file>` in the landing bucket, re-read when a file's ETag changes. A missing
+ * file fails the chunk with a message saying what to upload (Step Functions retries, then the
+ * dead-letter queue): no row is ingested without its area.
+ */
+export async function lookupsFor(dataset: DatasetConfig): Promise<ReadonlyMap<string, ReadonlyMap<string, string>>> {
+  const out = new Map<string, ReadonlyMap<string, string>>();
+  const s = objectStore();
+  for (const name of lookupsNeeded(dataset)) {
+    const ref = { bucket: required(ENV.landingBucket), key: referenceKey(name) };
+    const head = await s.head(ref).catch(() => undefined);
+    if (head === undefined)
+      throw new Error(
+        `the postcode-to-LSOA lookup s3://${ref.bucket}/${ref.key} is missing or unreadable: upload it (columns postcode,lsoa), then re-land the file`,
+      );
+    let cached = lookups.get(name);
+    if (cached === undefined || cached.etag !== head.etag) {
+      const chunks: Buffer[] = [];
+      for await (const c of await s.get(ref, undefined, head.versionId)) chunks.push(Buffer.from(c));
+      cached = { etag: head.etag, map: parseLsoaLookup(Buffer.concat(chunks), name) };
+      lookups.set(name, cached);
+      logger.info('lookup loaded', { lookup: name, entries: cached.map.size, etag: head.etag });
+    }
+    out.set(name, cached.map);
+  }
+  return out;
 }
 
 /**

@@ -12,6 +12,13 @@
  */
 export const OPT_OUT_LIST_KEY = '_reference/national-data-opt-out.txt';
 
+/**
+ * Reference files (a postcode_lsoa column's `lookup:`) sit beside the opt-out list:
+ * `_reference/<file name>` in the landing bucket. They expire with the landing zone too:
+ * upload them again whenever the list is refreshed.
+ */
+export const referenceKey = (fileName: string) => `_reference/${fileName}`;
+
 /** Environment variable names set by the stack (names, ARNs and keys only: never a secret). */
 export const ENV = {
   landingBucket: 'SDE_LANDING_BUCKET',

@@ -30,24 +30,39 @@ export const MANIFEST_PREFIX = '_manifests';
 const pad = (n: number) => String(n).padStart(5, '0');
 
 /**
- * The batch id: a digest of where the object is and which bytes it holds (its version, or
- * its ETag and size where the bucket is not versioned). S3 re-delivering the same event, a
- * Lambda retry or someone re-running `sde ingest` on the same object all get the same id,
- * and so find the same manifest; a new delivery to the same key is a new batch.
+ * The batch id: a digest of where the object is, which bytes it holds (its version, or its
+ * ETag and size where the bucket is not versioned), and the fingerprint of the dataset's
+ * config it is read under (`schemaVersionOf`). S3 re-delivering the same event, a Lambda
+ * retry or someone re-running `sde ingest` on the same object under the same config all get
+ * the same id, and so find the same manifest; a new delivery to the same key is a new batch;
+ * and a file quarantined under one config is a new batch once the config is fixed, so it can
+ * be ingested again. (Its content cannot be committed twice: see `deliveryKey`.)
  */
-export function batchIdOf(source: { bucket: string; key: string; etag: string; size: number; versionId?: string }): string {
+export function batchIdOf(source: { bucket: string; key: string; etag: string; size: number; versionId?: string }, schemaVersion: string): string {
   const identity = source.versionId !== undefined ? `v:${source.versionId}` : `e:${source.etag}:${source.size}`;
-  return createHash('sha256').update(`${source.bucket}\n${source.key}\n${identity}`).digest('hex').slice(0, 24);
+  return createHash('sha256').update(`${source.bucket}\n${source.key}\n${identity}\n${schemaVersion}`).digest('hex').slice(0, 24);
 }
 
 /**
- * A fingerprint of what the dataset's config says about reading and de-identifying it: a
- * batch planned under one version of the config is not finished under another.
+ * A fingerprint of what the dataset's config says about reading and de-identifying it (the
+ * source settings, the person key, the opt-out, every column's type, format, rule and
+ * options; not the descriptions, which change nothing ingested): a batch planned under one
+ * version of the config is not finished under another.
  */
 export function schemaVersionOf(dataset: DatasetConfig): string {
-  const relevant = { source: dataset.source, personKey: dataset.personKey, nationalDataOptOut: dataset.nationalDataOptOut, columns: dataset.columns };
+  const columns = dataset.columns.map(({ description: _description, ...rest }) => rest);
+  const relevant = { source: dataset.source, personKey: dataset.personKey, nationalDataOptOut: dataset.nationalDataOptOut, optOut: dataset.optOut, columns };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
+
+export const DELIVERIES_PREFIX = `${MANIFEST_PREFIX}/_deliveries`;
+/**
+ * The record that a dataset's content (by SHA-256) has been committed, written by the commit
+ * of the first batch holding it, before its data, with a conditional write: a delivery whose
+ * content is already there is quarantined as `duplicate_delivery` naming that batch, so the
+ * same rows are never committed twice, under any object name or config version.
+ */
+export const deliveryKey = (dataset: string, sha256: string) => `${DELIVERIES_PREFIX}/${dataset}/${sha256}.json`;
 
 export const stagingPrefix = (dataset: string, batchId: string) => `${STAGING_PREFIX}/${dataset}/${batchId}/`;
 export const planKey = (dataset: string, batchId: string) => `${stagingPrefix(dataset, batchId)}plan.json`;

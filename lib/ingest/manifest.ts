@@ -41,7 +41,7 @@ export interface BatchPlan {
   readonly inputSha256?: string;
 }
 
-export type FileErrorCode = CsvFileErrorCode | 'no_data_rows';
+export type FileErrorCode = CsvFileErrorCode | 'no_data_rows' | 'duplicate_delivery';
 
 export interface FileError {
   readonly code: FileErrorCode;
@@ -50,6 +50,8 @@ export interface FileError {
   readonly header?: HeaderProblem;
   /** The chunk that found it. */
   readonly chunk?: number;
+  /** duplicate_delivery: the batch that committed the same content. */
+  readonly duplicateOf?: string;
 }
 
 export interface RowCounts {
@@ -57,6 +59,8 @@ export interface RowCounts {
   readonly rowsWritten: number;
   readonly rowsRejected: number;
   readonly rowsOptedOut: number;
+  /** Written rows with no NHS number to check against the opt-out list (kept by the dataset's choice). */
+  readonly rowsWithoutNhsNumber: number;
   readonly rejectedByReason: Partial<Record<RowProblemCode, number>>;
 }
 

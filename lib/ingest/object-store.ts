@@ -64,6 +64,11 @@ export interface ObjectStore {
   get(ref: ObjectRef, range?: ByteRange, versionId?: string): Promise<AsyncIterable<Uint8Array>>;
   /** Writes a whole object (a single object appears whole or not at all, to every reader). */
   put(ref: ObjectRef, body: PutBody, options?: PutOptions): Promise<{ readonly etag: string }>;
+  /**
+   * Writes a small object only if there is none under the key (S3: a conditional PutObject,
+   * `If-None-Match: *`), atomically: of two racing writers exactly one wins. True when written.
+   */
+  putIfAbsent(ref: ObjectRef, body: string | Uint8Array, options?: PutOptions): Promise<boolean>;
   /** Every object under a prefix, in key order. */
   list(bucket: string, prefix: string): Promise<ObjectSummary[]>;
   /** Copies one object (pinned to `from.versionId` when given) within or across buckets. */

@@ -102,6 +102,27 @@ export class S3ObjectStore implements ObjectStore {
     return this.putInParts(ref, body, contentType, partBytes);
   }
 
+  async putIfAbsent(ref: ObjectRef, body: string | Uint8Array, options: PutOptions = {}): Promise<boolean> {
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: ref.bucket,
+          Key: ref.key,
+          Body: bytes,
+          ContentType: options.contentType ?? 'application/octet-stream',
+          IfNoneMatch: '*',
+        }),
+      );
+      return true;
+    } catch (e) {
+      // 412: the object exists; 409: another conditional write to the key was in flight (it wins).
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || status === 409) return false;
+      throw e;
+    }
+  }
+
   /** A stream of unknown length: buffered one part at a time, so memory stays at one part. */
   private async putInParts(ref: ObjectRef, body: Readable, contentType: string, partBytes: number): Promise<{ etag: string }> {
     let pending: Buffer[] = [];

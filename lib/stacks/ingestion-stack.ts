@@ -17,7 +17,7 @@ import { PseudonymKeySecret } from '../constructs/ingestion/pseudonym-key-secret
 import { stackName } from '../config/naming';
 import type { DataLakeStack } from './data-lake-stack';
 import { MANIFEST_PREFIX, STAGING_PREFIX } from '../ingest/layout';
-import { ENV, OPT_OUT_LIST_KEY } from '../ingest/lambda-settings';
+import { ENV, OPT_OUT_LIST_KEY, referenceKey } from '../ingest/lambda-settings';
 
 const HANDLERS = path.resolve(__dirname, '..', '..', 'lambdas', 'ingest');
 
@@ -227,7 +227,13 @@ export class IngestionStack extends Stack {
     this.plan.grantObjects(dataLake.landing, read, datasets, why.landing);
     this.plan.grantObjects(dataLake.curated, write, staging, why.staging);
 
-    this.chunk.grantObjects(dataLake.landing, read, [...datasets, OPT_OUT_LIST_KEY], why.landing);
+    // The reference files the config names (postcode_lsoa lookups), by name: nothing else under _reference/.
+    const lookups = [
+      ...new Set(
+        config.datasets.flatMap((d) => d.columns.flatMap((c) => (c.rule === 'postcode_lsoa' && c.lookup !== undefined ? [referenceKey(c.lookup)] : []))),
+      ),
+    ];
+    this.chunk.grantObjects(dataLake.landing, read, [...datasets, OPT_OUT_LIST_KEY, ...lookups], why.landing);
     this.chunk.grantObjects(dataLake.curated, ['s3:GetObject', ...write], staging, why.staging);
     this.chunk.grantObjects(dataLake.quarantine, write, datasets, why.quarantine);
     this.pseudonymKey.grantRead(this.chunk);

@@ -20,6 +20,10 @@ describe('identifier shapes', () => {
     ['0123456789ABCDEF'.repeat(4), true],
     ['a'.repeat(63), false],
     ['g'.repeat(64), false],
+    ['Xq3_9bZ-0aQk7LmN2pR8sT', true],
+    ['aB3dE6gH9jK2mN5pQ8sT1v', true],
+    ['MentalHealthSupportAbc', false],
+    ['Xq3_9bZ-0aQk7LmN2pR8s', false],
   ])('pseudonym %s -> %s', (value, expected) => expect(looksLikePseudonym(value)).toBe(expected));
 
   test.each([

@@ -25,6 +25,18 @@ describe('sde validate', () => {
     expect(r.out).toMatch(/projects: 4 \(3 active, 1 expired/);
   });
 
+  test('refuses a vocabulary code that reads as an identifier (ingestion never accepts a value as it)', async () => {
+    const f = new ConfigFixture().edit('vocabularies/medicines.yaml', (d) => d.codes.push('Take 943 476 5919 daily'));
+    try {
+      const r = await run('validate', '--config', f.dir, '--today', TEST_TODAY);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/prescriptions\.yaml: columns\[6\] \(medicine_name\)\.format: 1 of its codes read as an identifier/);
+      expect(r.err).not.toContain('943 476 5919');
+    } finally {
+      f.cleanup();
+    }
+  });
+
   test('validates a configuration directory outside the repository', async () => {
     const outside = new ConfigFixture(SECOND_CONFIG);
     try {
@@ -38,7 +50,8 @@ describe('sde validate', () => {
   test('exits 1 on a bad config and prints every problem with file, field and fix', async () => {
     const r = await run('validate', '--config', badConfig.dir, '--today', TEST_TODAY);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/2 problems found/);
+    // The kept name is refused twice: a direct identifier in clear, and a string kept with no value domain.
+    expect(r.err).toMatch(/3 problems found/);
     expect(r.err).toMatch(/ucl-multimorbidity\.yaml: approval: is missing\n\s+fix: /);
     expect(r.err).toMatch(/prescriptions\.yaml: columns\[2\] \(prescriber_name\)\.rule: .*direct identifier.*\n\s+fix: /);
   });
@@ -48,7 +61,7 @@ describe('sde validate', () => {
     expect(r.code).toBe(1);
     const parsed = JSON.parse(r.out);
     expect(parsed.valid).toBe(false);
-    expect(parsed.problems).toHaveLength(2);
+    expect(parsed.problems).toHaveLength(3);
     expect(parsed.problems[0]).toEqual(expect.objectContaining({ file: expect.any(String), field: expect.any(String), fix: expect.any(String) }));
   });
 

@@ -30,6 +30,27 @@ describe('the example configurations', () => {
     expect(config.datasets.find((d) => d.name === 'maternity_bookings')?.source.delimiter).toBe('|');
   });
 
+  test('the second region uses the new domains: windows-1252, code lists and vocabularies, a dataset keyed on a client id, postcode_lsoa', () => {
+    const config = loadConfig(SECOND_CONFIG, { today: TEST_TODAY });
+    const maternity = config.datasets.find((d) => d.name === 'maternity_bookings')!;
+    const care = config.datasets.find((d) => d.name === 'social_care_assessments')!;
+    expect(maternity.source.encoding).toBe('windows-1252');
+    // The vocabulary file's codes are in the model (and so in the config the ingestion functions bundle).
+    expect(maternity.columns.find((c) => c.name === 'ethnicity')?.format).toMatchObject({ vocabulary: 'vocabularies/ethnic-category.yaml', codes: expect.arrayContaining(['A', 'Z']) });
+    expect(care.personKey).toBe('client_id');
+    expect(care.columns.find((c) => c.name === 'client_id')).toMatchObject({ format: 'record_id', rule: 'pseudonymise' });
+    expect(care.optOut).toEqual({ nhsNumber: 'nhs_number', withoutNhsNumber: 'keep' });
+    expect(care.columns.find((c) => c.name === 'home_postcode')).toMatchObject({ rule: 'postcode_lsoa', lookup: 'postcode-lsoa.csv' });
+  });
+
+  test('the example config states a value domain for every string it keeps and a range for every number', () => {
+    const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
+    for (const c of config.datasets.flatMap((d) => d.columns.filter((x) => x.rule === 'keep'))) {
+      if (c.type === 'string') expect([c.name, c.format === undefined]).toEqual([c.name, false]);
+      if (c.type === 'integer' || c.type === 'decimal') expect([c.name, c.min !== undefined && c.max !== undefined]).toEqual([c.name, true]);
+    }
+  });
+
   test('defaults are filled in', () => {
     const config = loadConfig(SECOND_CONFIG, { today: TEST_TODAY });
     expect(config.platform.retention.queryResultsDays).toBe(30);
@@ -304,6 +325,124 @@ describe('refused configurations: each names the file and the field', () => {
       message: /lower-case host name .*no https:\/\//,
       change: (f) =>
         f.edit('platform.yaml', (d) => (d.register = { domain: { names: ['https://register.example.nhs.uk/'], certificateArn: 'arn:aws:acm:us-east-1:111122223333:certificate/0b1c2d3e-1111-2222-3333-444455556666' } })),
+    },
+    // Allow-lists for what is kept (issue: de-identified by construction).
+    {
+      name: 'a string kept in clear with no format (value domain)',
+      file: 'datasets/hospital_episodes.yaml',
+      field: 'columns[3] (sex).format',
+      message: /string kept in clear must state its value domain/,
+      change: (f) => f.edit('datasets/hospital_episodes.yaml', (d) => delete d.columns.find((c: { name: string }) => c.name === 'sex').format),
+    },
+    {
+      name: 'a number kept in clear with no range',
+      file: 'datasets/hospital_episodes.yaml',
+      field: 'columns[15] (length_of_stay).max',
+      message: /number kept in clear must state its range/,
+      change: (f) => f.edit('datasets/hospital_episodes.yaml', (d) => delete d.columns.find((c: { name: string }) => c.name === 'length_of_stay').max),
+    },
+    {
+      name: 'a date of birth kept in full',
+      file: 'datasets/demographics.yaml',
+      field: 'columns[3] (date_of_birth).rule',
+      message: /keeps a full date that is a quasi-identifier/,
+      change: (f) =>
+        f.edit('datasets/demographics.yaml', (d) => {
+          const c = d.columns.find((x: { name: string }) => x.name === 'date_of_birth');
+          c.rule = 'keep';
+          delete c.as;
+          delete c.bandYears;
+        }),
+    },
+    {
+      name: 'a quasi-identifying timestamp kept in full',
+      file: 'datasets/gp_events.yaml',
+      field: 'columns[3] (event_date).rule',
+      message: /keeps a full timestamp that is a quasi-identifier/,
+      change: (f) =>
+        f.edit('datasets/gp_events.yaml', (d) => {
+          const c = d.columns.find((x: { name: string }) => x.name === 'event_date');
+          c.type = 'timestamp';
+          c.rule = 'keep';
+          delete c.as;
+        }),
+    },
+    {
+      name: 'postcode_lsoa with no lookup',
+      file: 'datasets/demographics.yaml',
+      field: 'columns[7] (postcode).lookup',
+      message: /postcode_lsoa needs a postcode-to-LSOA lookup/,
+      change: (f) => f.edit('datasets/demographics.yaml', (d) => (d.columns.find((c: { name: string }) => c.name === 'postcode').rule = 'postcode_lsoa')),
+    },
+    {
+      name: 'a format on a column that is not text',
+      file: 'datasets/hospital_episodes.yaml',
+      field: 'columns[15] (length_of_stay).format',
+      message: /applies to string columns only/,
+      change: (f) => f.edit('datasets/hospital_episodes.yaml', (d) => (d.columns.find((c: { name: string }) => c.name === 'length_of_stay').format = 'icd10')),
+    },
+    {
+      name: 'an NHS number kept in clear under its format',
+      file: 'datasets/hospital_episodes.yaml',
+      field: 'columns[1] (nhs_number).rule',
+      message: /direct identifier|keeps a nhs_number in clear/,
+      change: (f) => f.edit('datasets/hospital_episodes.yaml', (d) => (d.columns.find((c: { name: string }) => c.name === 'nhs_number').rule = 'keep')),
+    },
+    {
+      name: 'a vocabulary file that does not exist',
+      file: 'datasets/hospital_episodes.yaml',
+      field: 'columns[3] (sex).format.vocabulary',
+      message: /does not exist/,
+      change: (f) => f.remove('vocabularies/person-stated-gender.yaml'),
+    },
+    {
+      name: 'a vocabulary path that leaves the config directory',
+      file: 'datasets/hospital_episodes.yaml',
+      field: 'columns[3].format.vocabulary',
+      message: /under the config directory.*no \.\./,
+      change: (f) => f.edit('datasets/hospital_episodes.yaml', (d) => (d.columns.find((c: { name: string }) => c.name === 'sex').format = { vocabulary: '../../etc/passwd.yaml' })),
+    },
+    {
+      name: 'a code listed twice in a vocabulary',
+      file: 'vocabularies/ethnic-category.yaml',
+      field: 'codes',
+      message: /listed twice/,
+      change: (f) => f.edit('vocabularies/ethnic-category.yaml', (d) => d.codes.push({ code: 'A', label: 'again' })),
+    },
+    {
+      name: 'a person key that is neither an NHS number nor a record key',
+      file: 'datasets/gp_events.yaml',
+      field: 'personKey',
+      message: /not marked format: nhs_number or format: record_id/,
+      change: (f) => f.edit('datasets/gp_events.yaml', (d) => (d.personKey = 'snomed_code')),
+    },
+    {
+      name: 'the opt-out applied to a dataset keyed on a record id with no NHS number column named',
+      file: 'datasets/gp_events.yaml',
+      field: 'optOut.nhsNumber',
+      message: /is not an NHS number, so name the column the opt-out list is matched on/,
+      change: (f) => f.edit('datasets/gp_events.yaml', (d) => (d.personKey = 'event_id')),
+    },
+    {
+      name: 'an NHS number that may be missing, with no decision on such rows',
+      file: 'datasets/gp_events.yaml',
+      field: 'optOut.withoutNhsNumber',
+      message: /a row without an NHS number cannot be checked against the opt-out list/,
+      change: (f) =>
+        f.edit('datasets/gp_events.yaml', (d) => {
+          d.personKey = 'event_id';
+          d.columns.find((c: { name: string }) => c.name === 'event_id').rule = 'pseudonymise';
+          d.columns.find((c: { name: string }) => c.name === 'nhs_number').required = false;
+          d.columns.find((c: { name: string }) => c.name === 'nhs_number').rule = 'drop';
+          d.optOut = { nhsNumber: 'nhs_number' };
+        }),
+    },
+    {
+      name: 'scrub_free_text on a column not marked free_text',
+      file: 'datasets/hospital_episodes.yaml',
+      field: 'columns[3] (sex).format',
+      message: /must be free_text for rule scrub_free_text/,
+      change: (f) => f.edit('datasets/hospital_episodes.yaml', (d) => (d.columns.find((c: { name: string }) => c.name === 'sex').rule = 'scrub_free_text')),
     },
     {
       name: 'a missing platform.yaml',

@@ -60,6 +60,12 @@ test('reads the config folder at a revision, relative to the folder, without tou
     'projects/medisight-prescribing.yaml',
     'projects/ncl-winter-planning.yaml',
     'projects/ucl-multimorbidity.yaml',
+    // The vocabulary files the datasets name: a revision's config is validated with them.
+    'vocabularies/admission-method.yaml',
+    'vocabularies/ethnic-category.yaml',
+    'vocabularies/measurement-units.yaml',
+    'vocabularies/medicines.yaml',
+    'vocabularies/person-stated-gender.yaml',
   ]);
   expect(at.files.get('platform.yaml')).toContain('accessFeePerMonth: 250');
   expect(fs.readFileSync(path.join(config, 'platform.yaml'), 'utf8')).toContain('accessFeePerMonth: 300');

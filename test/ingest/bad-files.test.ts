@@ -138,7 +138,15 @@ describe('the real messy-CSV corpora are handled without a crash, and identicall
       supplier: 'tests',
       nationalDataOptOut: false,
       source: { header: false },
-      columns: Array.from({ length: width }, (_, i) => ({ name: `c${i}`, description: 'a column', type: 'string', classification: 'other', rule: 'keep' })),
+      // Free text, scrubbed: the one string domain that accepts any cell.
+      columns: Array.from({ length: width }, (_, i) => ({
+        name: `c${i}`,
+        description: 'a column',
+        type: 'string',
+        format: 'free_text',
+        classification: 'other',
+        rule: 'scrub_free_text',
+      })),
     });
     const whole = await ingest(bytes, `corpus/${path.basename(rel)}`, ds);
     // Small chunks (a few per file, at least 13 bytes) so boundaries land in awkward places.

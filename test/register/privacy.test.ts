@@ -37,7 +37,7 @@ const action: fc.Arbitrary<Action> = fc.record({
   month: fc.integer({ min: 9, max: 11 }),
   day: fc.integer({ min: 1, max: 28 }),
   session: fc.uuid().map((u) => `person-${u}`),
-  pseudonym: fc.stringMatching(/^[0-9a-f]{64}$/),
+  pseudonym: fc.stringMatching(/^[A-Za-z0-9_-]{22}$/),
   rowValue: fc.stringMatching(/^ROWVAL[A-Z]{8}$/),
   bytes: fc.integer({ min: 0, max: 5_000_000_000 }),
 });

@@ -168,6 +168,7 @@ describe('DataLakeStack on a second region config', () => {
       'booking_date_month:string',
       'gestation_weeks:bigint',
       'smoking_at_booking:boolean',
+      'ethnicity:string',
       'lsoa_code:string',
     ]);
   });

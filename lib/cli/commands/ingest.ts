@@ -46,7 +46,9 @@ export const ingestCommand: Command = {
       throw new UsageError(`--dataset: there is no dataset "${name}" in ${config.dir}; datasets: ${config.datasets.map((d) => d.name).join(', ')}`);
     }
     // Loaded on use: the local runtime pulls in the S3 server, the SDK and DuckDB.
-    const { runLocalIngest, MissingOptOutList } = require('../../local/runners/ingest') as typeof import('../../local/runners/ingest');
+    const { runLocalIngest, MissingOptOutList, MissingLookup, LandingNameTooLong } =
+      require('../../local/runners/ingest') as typeof import('../../local/runners/ingest');
+    const { LookupFileError } = require('../../ingest/core/lsoa-lookup') as typeof import('../../ingest/core/lsoa-lookup');
     const { OptOutListError } = require('../../ingest/core/opt-out') as typeof import('../../ingest/core/opt-out');
     try {
       const result = await runLocalIngest({
@@ -67,7 +69,8 @@ export const ingestCommand: Command = {
       }
       return 0;
     } catch (e) {
-      if (e instanceof MissingOptOutList) throw new UsageError(e.message);
+      if (e instanceof MissingOptOutList || e instanceof MissingLookup || e instanceof LookupFileError || e instanceof LandingNameTooLong)
+        throw new UsageError(e.message);
       if (e instanceof OptOutListError) throw new UsageError(`${optOutFile ?? 'the opt-out list'}: ${e.message}`);
       throw e;
     }

@@ -4,6 +4,7 @@ import { validateConfigDir } from '../../config/loader';
 import type { ConfigProblem } from '../../config/problems';
 import { approvalChangeProblems } from '../../governance/approval-changes';
 import { GitConfigError, loadConfigAtRevision } from '../../governance/git-config';
+import { codesHoldingIdentifiers } from '../../ingest/core/formats';
 import { Command, CONFIG_OPTION, TODAY_OPTION, UsageError } from '../command';
 
 export const validateCommand: Command = {
@@ -32,6 +33,20 @@ export const validateCommand: Command = {
     if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, not "${format}"`);
     const validated = validateConfigDir(values.config as string, { today });
     const problems: ConfigProblem[] = [...validated.problems];
+    // A code list entry that itself reads as an identifier is never accepted at ingestion (a fail-safe there); say so here.
+    for (const dataset of validated.config?.datasets ?? []) {
+      dataset.columns.forEach((column, i) => {
+        const bad = column.format === undefined ? [] : codesHoldingIdentifiers(column.format);
+        if (bad.length > 0) {
+          problems.push({
+            file: dataset.file,
+            field: `columns[${i}] (${column.name}).format`,
+            message: `${bad.length} of its codes read as an identifier (an NHS number, date, postcode, phone number or e-mail address), so no value is accepted as them`,
+            fix: 'correct or remove those codes in the code list or vocabulary file',
+          });
+        }
+      });
+    }
     const since = values.since as string | undefined;
     if (validated.config && since !== undefined) {
       try {

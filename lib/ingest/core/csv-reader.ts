@@ -67,7 +67,7 @@ export interface CsvRecord {
   readonly error: CsvRecordError | undefined;
 }
 
-export type CsvFileErrorCode = 'empty_file' | 'wrong_encoding' | 'header_mismatch' | 'malformed_header' | 'record_too_large';
+export type CsvFileErrorCode = 'empty_file' | 'wrong_encoding' | 'encoding_mismatch' | 'header_mismatch' | 'malformed_header' | 'record_too_large';
 
 /** What is wrong with a header. Only names from the config, or header cells of a file that does have a header, are listed. */
 export interface HeaderProblem {
@@ -117,6 +117,26 @@ function wrongEncoding(detail: string, encoding: SourceEncoding): CsvFileError {
   return new CsvFileError('wrong_encoding', `the file is not ${encoding} as the dataset config says: ${detail}`);
 }
 
+/** A file declared in a single-byte encoding that is really in another one: read as declared, its text would be wrong. */
+function encodingMismatch(detail: string, encoding: SourceEncoding, fix: string): CsvFileError {
+  return new CsvFileError('encoding_mismatch', `the dataset config says ${encoding}, but ${detail}: ${fix}`);
+}
+
+const SINGLE_BYTE: ReadonlySet<SourceEncoding> = new Set(['latin1', 'windows-1252']);
+
+/**
+ * Windows-1252's characters for bytes 0x80-0x9F (WHATWG's table: the five bytes it leaves
+ * undefined stay C1 controls, which normalisation then refuses). Node's TextDecoder reads
+ * this label as Latin-1, so the table is applied here.
+ */
+const WINDOWS_1252_HIGH =
+  '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
+
+function decodeWindows1252(b: Buffer): string {
+  const text = b.toString('latin1');
+  return /[\x80-\x9f]/.test(text) ? text.replace(/[\x80-\x9f]/g, (c) => WINDOWS_1252_HIGH[c.charCodeAt(0) - 0x80]) : text;
+}
+
 function nulShare(sample: Buffer): number {
   let nul = 0;
   for (let i = 0; i < sample.length; i++) if (sample[i] === 0) nul++;
@@ -145,7 +165,7 @@ function sniff(head: Buffer, encoding: SourceEncoding): number {
   if (utf16le || utf16be) throw wrongEncoding(`it starts with a UTF-16 ${utf16le ? 'little' : 'big'}-endian byte-order mark`, encoding);
   if (nulHeavy) throw wrongEncoding('a large share of its first bytes are NUL, as in UTF-16 text', encoding);
   if (utf8Bom) {
-    if (encoding === 'latin1') throw wrongEncoding('it starts with a UTF-8 byte-order mark', encoding);
+    if (SINGLE_BYTE.has(encoding)) throw encodingMismatch('it starts with a UTF-8 byte-order mark', encoding, 'set encoding: utf-8 in the dataset config');
     return 3;
   }
   return 0;
@@ -181,6 +201,12 @@ class Decoder {
   private carry: Buffer | undefined;
   private started = false;
   private offset = 0;
+  /** Single-byte encodings: the first byte above 0x7F, whether every such byte so far forms valid UTF-8, and the first C1 byte. */
+  private firstHigh = -1;
+  private allUtf8 = true;
+  private firstC1 = -1;
+  /** The start of a UTF-8 sequence cut at the end of the last block, checked with the next. */
+  private utf8Tail: Buffer | undefined;
 
   constructor(
     private readonly encoding: SourceEncoding,
@@ -200,9 +226,10 @@ class Decoder {
       b = b.subarray(skip);
       this.offset += skip;
     }
-    if (this.encoding === 'latin1') {
+    if (SINGLE_BYTE.has(this.encoding)) {
+      this.watchSingleByte(b, final);
       this.offset += b.length;
-      return b.toString('latin1');
+      return this.encoding === 'latin1' ? b.toString('latin1') : decodeWindows1252(b);
     }
     if (this.encoding === 'utf-16le') {
       let end = b.length;
@@ -222,6 +249,45 @@ class Decoder {
     }
     this.offset += end;
     return body.toString('utf8');
+  }
+
+  /**
+   * A file declared single-byte is refused (encoding_mismatch) at its end when its bytes above
+   * 0x7F all form UTF-8 multi-byte sequences (it is UTF-8: read as declared, every accented
+   * letter would become two wrong ones), or when declared latin1 it holds bytes 0x80-0x9F
+   * (control characters in Latin-1, the curly quotes and dashes of Windows-1252).
+   */
+  private watchSingleByte(b: Buffer, final: boolean): void {
+    let high = -1;
+    for (let i = 0; i < b.length; i++) {
+      if (b[i] < 0x80) continue;
+      if (high < 0) high = i;
+      if (b[i] <= 0x9f && this.firstC1 < 0) this.firstC1 = this.offset + i;
+      if (this.firstC1 >= 0) break;
+    }
+    if (high >= 0 && this.firstHigh < 0) this.firstHigh = this.offset + high;
+    if ((high >= 0 || this.utf8Tail !== undefined) && this.allUtf8) {
+      // A sequence cut at the end of a block is judged with the next block.
+      const whole = this.utf8Tail === undefined ? b : Buffer.concat([this.utf8Tail, b]);
+      const end = final ? whole.length : completeUtf8End(whole);
+      this.utf8Tail = end < whole.length ? Buffer.from(whole.subarray(end)) : undefined;
+      if (!isUtf8(whole.subarray(0, end))) this.allUtf8 = false;
+    }
+    if (!final) return;
+    if (this.firstHigh >= 0 && this.allUtf8) {
+      throw encodingMismatch(
+        `the file decodes as UTF-8, with multi-byte characters from byte offset ${this.firstHigh}`,
+        this.encoding,
+        'set encoding: utf-8 in the dataset config (or ask the supplier for the encoding it declared)',
+      );
+    }
+    if (this.encoding === 'latin1' && this.firstC1 >= 0) {
+      throw encodingMismatch(
+        `byte offset ${this.firstC1} holds a byte from 0x80 to 0x9F, a control character in Latin-1 (Windows-1252 uses them for quotes, dashes and the euro sign)`,
+        this.encoding,
+        'set encoding: windows-1252 in the dataset config',
+      );
+    }
   }
 }
 

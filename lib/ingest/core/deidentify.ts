@@ -9,11 +9,11 @@
 import { createHmac } from 'node:crypto';
 import { curatedColumns, CuratedColumn, DIRECT_IDENTIFIER_RULES } from '../../config/curated';
 import type { ColumnConfig, DatasetConfig } from '../../config/schema';
-import { ageInYears, isIsoDate } from './iso-date';
+import { ageInYears, isIsoDate, timestampToUtc } from './iso-date';
 import { normaliseNhsNumber } from './nhs-number';
 import { normalisePostcode, postcodeOutward } from './postcode';
 import { scrubFreeText } from './scrub-free-text';
-import type { CellValue, TypedRow } from './validate-row';
+import { effectiveFormat, type CellValue, type TypedRow } from './validate-row';
 
 export { postcodeOutward } from './postcode';
 export { scrubFreeText } from './scrub-free-text';
@@ -26,8 +26,35 @@ function checkKey(key: Buffer): void {
   if (!Buffer.isBuffer(key) || key.length < MIN_KEY_BYTES) throw new Error(`the pseudonymisation key must be at least ${MIN_KEY_BYTES} bytes`);
 }
 
+/** Pseudonyms are the HMAC truncated to 128 bits: far beyond any chance of two people sharing one. */
+export const PSEUDONYM_BYTES = 16;
+
 /**
- * HMAC-SHA256 of the normalised NHS number under the platform key, as lowercase hex.
+ * The text form of a pseudonym: base64url without padding, 22 characters for 128 bits.
+ * Chosen by measurement (bench/pseudonym-encoding.ts, docs/ingestion.md): on the benchmark's
+ * hospital episodes the person column is 6.1 MB against 6.8 MB as 32 hex characters and
+ * 12.7 MB as the 64 hex characters of the full HMAC; 16 raw bytes (5.6 MB) would save a
+ * little more, but as text a pseudonym stays a string in every engine, export and filter.
+ */
+function encodePseudonym(mac: Buffer): string {
+  return mac.subarray(0, PSEUDONYM_BYTES).toString('base64url');
+}
+
+/**
+ * The pseudonym of a supplier's record key used as a person key (a council's client id):
+ * HMAC-SHA256 under the platform key of the key in its scope (the dataset), so the same id
+ * in two suppliers' systems does not become one person, and no record key can produce an NHS
+ * number's pseudonym (the NHS number input is ten digits; this one always holds a NUL).
+ */
+export function pseudonymiseRecordId(key: Buffer, scope: string, recordId: string): string {
+  checkKey(key);
+  if (recordId.length === 0) throw new Error('pseudonymise: the record key is empty');
+  return encodePseudonym(createHmac('sha256', key).update(`record_id\u0000${scope}\u0000${recordId}`, 'utf8').digest());
+}
+
+/**
+ * HMAC-SHA256 of the normalised NHS number under the platform key, truncated to 128 bits,
+ * as 22 characters of base64url.
  * Deterministic, so one person's records link across datasets and batches; keyed, so
  * nobody without the key can recompute it from a list of NHS numbers (the whole valid
  * range is under a billion values: a plain hash would fall to a dictionary in minutes).
@@ -37,7 +64,7 @@ export function pseudonymise(key: Buffer, nhsNumber: string): string {
   const normalised = normaliseNhsNumber(nhsNumber);
   // Never echo the input: it is the identifier being protected.
   if (normalised === undefined) throw new Error('pseudonymise: the value is not an NHS number (10 digits)');
-  return createHmac('sha256', key).update(normalised, 'latin1').digest('hex');
+  return encodePseudonym(createHmac('sha256', key).update(normalised, 'latin1').digest());
 }
 
 /** The year of a `YYYY-MM-DD` date or ISO timestamp. */
@@ -101,8 +128,8 @@ export interface DeidPlanOptions {
   readonly key: Buffer;
   /** The batch's load date, `YYYY-MM-DD`: the age reference when a column has no `ageAt`. */
   readonly loadDate: string;
-  /** Normalised postcode -> LSOA code; needed only by `postcode_lsoa` columns. */
-  readonly lsoaLookup?: ReadonlyMap<string, string>;
+  /** Postcode-to-LSOA lookups by file name (a `postcode_lsoa` column's `lookup:`): normalised postcode -> LSOA code. */
+  readonly lookups?: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /**
    * Distinct NHS numbers whose pseudonyms are remembered: a person has many rows, and the
    * HMAC is the costliest step per row. @default 200000
@@ -130,18 +157,18 @@ function str(v: CellValue): string {
   return v;
 }
 
-function pseudonymFn(i: number, key: Buffer, cacheSize: number): ValueFn {
+function pseudonymFn(i: number, cacheSize: number, of: (value: string) => string): ValueFn {
   const cache = new Map<string, string>();
   return (row) => {
     const v = row[i];
     if (v === null) return null;
-    const nhs = str(v);
-    let p = cache.get(nhs);
+    const id = str(v);
+    let p = cache.get(id);
     if (p === undefined) {
-      p = pseudonymise(key, nhs);
+      p = of(id);
       // Bounded memory: start afresh rather than track recency (rows of a person cluster in a file).
       if (cache.size >= cacheSize) cache.clear();
-      cache.set(nhs, p);
+      cache.set(id, p);
     }
     return p;
   };
@@ -150,8 +177,12 @@ function pseudonymFn(i: number, key: Buffer, cacheSize: number): ValueFn {
 function valueFn(column: ColumnConfig, i: number, dataset: DatasetConfig, options: DeidPlanOptions): ValueFn {
   const where = `dataset ${dataset.name}, column "${column.name}"`;
   switch (column.rule) {
-    case 'pseudonymise':
-      return pseudonymFn(i, options.key, options.pseudonymCacheSize ?? 200_000);
+    case 'pseudonymise': {
+      const cacheSize = options.pseudonymCacheSize ?? 200_000;
+      const { key } = options;
+      if (effectiveFormat(column) === 'record_id') return pseudonymFn(i, cacheSize, (v) => pseudonymiseRecordId(key, dataset.name, v));
+      return pseudonymFn(i, cacheSize, (v) => pseudonymise(key, v));
+    }
     case 'date_to_year':
       return (row) => (row[i] === null ? null : dateToYear(str(row[i])));
     case 'date_to_month':
@@ -170,13 +201,17 @@ function valueFn(column: ColumnConfig, i: number, dataset: DatasetConfig, option
     case 'postcode_outward':
       return (row) => (row[i] === null ? null : (postcodeOutward(str(row[i])) ?? null));
     case 'postcode_lsoa': {
-      const lookup = options.lsoaLookup;
-      if (lookup === undefined) throw new Error(`${where}: the postcode_lsoa rule needs an LSOA lookup, and none was given`);
+      const lookup = column.lookup === undefined ? undefined : options.lookups?.get(column.lookup);
+      if (lookup === undefined) {
+        throw new Error(`${where}: the postcode_lsoa rule needs its lookup ${column.lookup ?? '(none named: set lookup:)'}, and it was not loaded`);
+      }
       return (row) => (row[i] === null ? null : postcodeLsoa(str(row[i]), lookup));
     }
     case 'scrub_free_text':
       return (row) => (row[i] === null ? null : neutraliseFormula(scrubFreeText(str(row[i]))));
     case 'keep':
+      // A timestamp is typed as written (local time and offset); the column stores the instant.
+      if (column.type === 'timestamp') return (row) => (row[i] === null ? null : timestampToUtc(str(row[i])));
       return (row) => keepValue(row[i]);
     case 'drop':
       throw new Error(`${where}: a dropped column has no curated value`);
@@ -199,6 +234,9 @@ export function compileDeidPlan(dataset: DatasetConfig, options: DeidPlanOptions
     }
     if (column.format === 'free_text' && column.rule === 'keep') {
       throw new Error(`dataset ${dataset.name}: column "${column.name}" is free text and must be dropped or scrubbed, not kept`);
+    }
+    if (column.type === 'string' && column.rule === 'keep' && column.format === undefined) {
+      throw new Error(`dataset ${dataset.name}: column "${column.name}" is kept in clear with no format (value domain)`);
     }
   }
   const columns = curatedColumns(dataset);

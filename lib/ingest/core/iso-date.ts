@@ -40,12 +40,23 @@ export function isIsoDate(s: string): boolean {
 
 const TIMESTAMP = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
 
+export interface TimestampParts {
+  /** Epoch milliseconds (the instant). */
+  readonly ms: number;
+  /**
+   * The timestamp as the supplier wrote it, in one layout: local date and time to the
+   * millisecond and the offset (`Z` when none was written), e.g. `2025-01-01T00:30:00.000+01:00`.
+   * Its first ten characters are the supplier's own date, which years and months are taken from.
+   */
+  readonly written: string;
+}
+
 /**
  * An ISO 8601 timestamp (`T` or a space between date and time; seconds and fraction
- * optional; `Z`, an offset, or none). Returns epoch milliseconds, or undefined when it is
- * not one. Without an offset the time is taken as UTC.
+ * optional; `Z`, an offset, or none), or undefined when it is not one. Without an offset
+ * the time is taken as UTC.
  */
-export function parseTimestamp(s: string): number | undefined {
+export function parseTimestampParts(s: string): TimestampParts | undefined {
   const m = TIMESTAMP.exec(s);
   if (m === null || !validDateAt(m[1], 0)) return undefined;
   const hour = Number(m[2]);
@@ -53,18 +64,34 @@ export function parseTimestamp(s: string): number | undefined {
   const second = Number(m[4] ?? '0');
   if (hour > 23 || minute > 59 || second > 59) return undefined;
   let offsetMinutes = 0;
-  const zone = m[6] ?? 'Z';
-  if (zone !== 'Z') {
-    const oh = Number(zone.slice(1, 3));
-    const om = zone.length > 3 ? Number(zone.slice(-2)) : 0;
+  let zone = 'Z';
+  if (m[6] !== undefined && m[6] !== 'Z') {
+    const oh = Number(m[6].slice(1, 3));
+    const om = m[6].length > 3 ? Number(m[6].slice(-2)) : 0;
     if (oh > 14 || om > 59) return undefined;
-    offsetMinutes = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om);
+    offsetMinutes = (m[6][0] === '-' ? -1 : 1) * (oh * 60 + om);
+    zone = offsetMinutes === 0 ? 'Z' : `${m[6][0]}${String(oh).padStart(2, '0')}:${String(om).padStart(2, '0')}`;
   }
-  const millis = Number((m[5] ?? '0').slice(0, 3).padEnd(3, '0'));
+  const fraction = (m[5] ?? '0').slice(0, 3).padEnd(3, '0');
+  const millis = Number(fraction);
   const [y, mo, d] = [Number(m[1].slice(0, 4)), Number(m[1].slice(5, 7)), Number(m[1].slice(8, 10))];
   // Date.UTC reads years 0-99 as 1900-1999; shift by one 400-year Gregorian cycle instead.
   const cycles = y < 100 ? 1 : 0;
-  return Date.UTC(y + 400 * cycles, mo - 1, d, hour, minute, second, millis) - cycles * 146_097 * 86_400_000 - offsetMinutes * 60_000;
+  const ms = Date.UTC(y + 400 * cycles, mo - 1, d, hour, minute, second, millis) - cycles * 146_097 * 86_400_000 - offsetMinutes * 60_000;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return { ms, written: `${m[1]}T${two(hour)}:${two(minute)}:${two(second)}.${fraction}${zone}` };
+}
+
+/** Epoch milliseconds of an ISO 8601 timestamp (see `parseTimestampParts`), or undefined. */
+export function parseTimestamp(s: string): number | undefined {
+  return parseTimestampParts(s)?.ms;
+}
+
+/** The instant of a timestamp written by `parseTimestampParts`, in UTC (`...Z`): what a TIMESTAMP column stores. */
+export function timestampToUtc(written: string): string {
+  const parts = parseTimestampParts(written);
+  if (parts === undefined) throw new Error('not a timestamp');
+  return new Date(parts.ms).toISOString();
 }
 
 /** The date `days` after (or before) an ISO date. */

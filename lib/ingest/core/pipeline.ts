@@ -9,7 +9,7 @@
  * Sinks are plain synchronous callbacks so the hot loop never awaits: the handler buffers
  * (a Parquet row group, a rejected-file part) and flushes between batches.
  */
-import type { CuratedColumn } from '../../config/curated';
+import { optOutColumn, type CuratedColumn } from '../../config/curated';
 import type { DatasetConfig } from '../../config/schema';
 import type { CsvRecord } from './csv-reader';
 import { compileDeidPlan, CuratedRow, CuratedValue, DeidPlan, DeidPlanOptions } from './deidentify';
@@ -42,6 +42,12 @@ export interface PipelineCounts {
   rowsWritten: number;
   rowsRejected: number;
   rowsOptedOut: number;
+  /**
+   * Rows written that could not be checked against the opt-out list because they carry no
+   * NHS number (a dataset that keeps such rows: `optOut.withoutNhsNumber: keep`). Part of
+   * rowsWritten, never of rowsOptedOut.
+   */
+  rowsWithoutNhsNumber: number;
   /** Rejected rows per reason code; a row refused for two reasons counts under both. */
   rejectedByReason: Partial<Record<RowProblemCode, number>>;
 }
@@ -57,12 +63,12 @@ export interface RecordPipeline {
   readonly columns: readonly CuratedColumn[];
   readonly validate: RowValidator;
   readonly deidentify: DeidPlan;
-  /** The person key's column position and the opt-out list, when the opt-out applies. */
-  readonly optOut: { readonly index: number; readonly set: OptOutSet; readonly missing: RowProblem } | undefined;
+  /** The NHS number's column position, the opt-out list and what to do without a number, when the opt-out applies. */
+  readonly optOut: { readonly index: number; readonly set: OptOutSet; readonly missing: RowProblem | 'keep' } | undefined;
 }
 
 export function emptyCounts(): PipelineCounts {
-  return { rowsRead: 0, rowsWritten: 0, rowsRejected: 0, rowsOptedOut: 0, rejectedByReason: {} };
+  return { rowsRead: 0, rowsWritten: 0, rowsRejected: 0, rowsOptedOut: 0, rowsWithoutNhsNumber: 0, rejectedByReason: {} };
 }
 
 /** Sums counts, e.g. of the chunks of one batch into its manifest. */
@@ -74,30 +80,33 @@ export function addCounts(a: PipelineCounts, b: PipelineCounts): PipelineCounts 
     rowsWritten: a.rowsWritten + b.rowsWritten,
     rowsRejected: a.rowsRejected + b.rowsRejected,
     rowsOptedOut: a.rowsOptedOut + b.rowsOptedOut,
+    rowsWithoutNhsNumber: (a.rowsWithoutNhsNumber ?? 0) + (b.rowsWithoutNhsNumber ?? 0),
     rejectedByReason: byReason,
   };
 }
 
 /**
  * Compiles a dataset's pipeline once per batch. Fails closed: a dataset that applies the
- * opt-out cannot be run without the list, nor without a person key to apply it on.
+ * opt-out cannot be run without the list, nor without an NHS number column to apply it on.
  */
 export function createPipeline(dataset: DatasetConfig, options: PipelineOptions): RecordPipeline {
   let optOut: RecordPipeline['optOut'];
   if (dataset.nationalDataOptOut) {
-    if (dataset.personKey === undefined) throw new Error(`dataset ${dataset.name} applies the national data opt-out but names no personKey column`);
-    const index = dataset.columns.findIndex((c) => c.name === dataset.personKey);
-    if (index < 0) throw new Error(`dataset ${dataset.name}: personKey "${dataset.personKey}" is not a column`);
-    const column = dataset.columns[index];
+    const column = optOutColumn(dataset);
+    if (column === undefined) throw new Error(`dataset ${dataset.name} applies the national data opt-out but names no NHS number column to match it on`);
+    const index = dataset.columns.indexOf(column);
     if (column.type !== 'string' || effectiveFormat(column) !== 'nhs_number') {
-      throw new Error(`dataset ${dataset.name}: personKey "${column.name}" must be a string column with format nhs_number`);
+      throw new Error(`dataset ${dataset.name}: the opt-out is matched on "${column.name}", which must be a string column with format nhs_number`);
     }
     if (options.optOut === undefined) throw new Error(`dataset ${dataset.name} applies the national data opt-out: pass the opt-out list`);
-    const missing: RowProblem = {
-      code: 'missing_required',
-      column: column.name,
-      message: `column "${column.name}" is empty: it is the person key, needed to apply the national data opt-out`,
-    };
+    const missing: RowProblem | 'keep' =
+      dataset.optOut?.withoutNhsNumber === 'keep'
+        ? 'keep'
+        : {
+            code: 'no_nhs_number_for_opt_out',
+            column: column.name,
+            message: `column "${column.name}" is empty: it is the NHS number the national data opt-out is matched on (optOut.withoutNhsNumber: reject)`,
+          };
     optOut = { index, set: options.optOut, missing };
   }
   const deidentify = compileDeidPlan(dataset, options);
@@ -146,14 +155,17 @@ export function processRecords(
       continue;
     }
     const row = result.row;
+    let unchecked = false;
     if (optOut !== undefined) {
-      const person = row[optOut.index];
-      // Without a person key the opt-out cannot be applied, so the row cannot go on.
-      if (typeof person !== 'string') {
-        reject(counts, sinks, record, [optOut.missing]);
-        continue;
-      }
-      if (optOut.set.has(person)) {
+      const nhs = row[optOut.index];
+      if (typeof nhs !== 'string') {
+        // Without an NHS number the opt-out cannot be applied: the dataset's config says whether the row may go on.
+        if (optOut.missing !== 'keep') {
+          reject(counts, sinks, record, [optOut.missing]);
+          continue;
+        }
+        unchecked = true;
+      } else if (optOut.set.has(nhs)) {
         counts.rowsOptedOut++;
         continue;
       }
@@ -167,6 +179,7 @@ export function processRecords(
       }
       valuesSink(buffer);
       counts.rowsWritten++;
+      if (unchecked) counts.rowsWithoutNhsNumber++;
       continue;
     }
     let curated: CuratedRow;
@@ -179,6 +192,7 @@ export function processRecords(
     }
     sinks.curated(curated);
     counts.rowsWritten++;
+    if (unchecked) counts.rowsWithoutNhsNumber++;
   }
   return counts;
 }

@@ -12,12 +12,17 @@
  */
 import type { ColumnConfig, ColumnFormat, DatasetConfig } from '../../config/schema';
 import type { CsvRecordErrorCode } from './csv-reader';
-import { FORMAT_RULES } from './formats';
-import { addDays, isIsoDate, parseTimestamp } from './iso-date';
+import { compileFormat, FORMAT_FAILURE_CODES } from './formats';
+import { findIdentifierInValue, IdentifierKind } from './identifiers';
+import { addDays, isIsoDate, parseTimestampParts } from './iso-date';
 import { normaliseNhsNumber } from './nhs-number';
-import { findIdentifier, IdentifierKind } from './scrub-free-text';
+import { normaliseText } from './normalise';
 
-/** A typed value: strings for text, dates (`YYYY-MM-DD`) and timestamps (UTC ISO 8601); null when empty. */
+/**
+ * A typed value: strings for text, dates (`YYYY-MM-DD`) and timestamps (ISO 8601 as written:
+ * the local date and time and the offset, `2025-01-01T00:30:00.000+01:00`, so a year or
+ * month is taken from the date the supplier wrote); null when empty.
+ */
 export type CellValue = string | number | boolean | null;
 /** Typed values by source column position (the order of `dataset.columns`). */
 export type TypedRow = CellValue[];
@@ -25,11 +30,13 @@ export type TypedRow = CellValue[];
 export const VALIDATION_CODES = [
   'ragged_row',
   'nul_byte',
+  'control_character',
   'field_too_large',
   'missing_required',
   'non_numeric',
   'not_integer',
   'integer_out_of_range',
+  'out_of_range',
   'not_boolean',
   'unparseable_date',
   'unparseable_timestamp',
@@ -38,17 +45,9 @@ export const VALIDATION_CODES = [
   'date_in_future',
   'date_too_early',
   'date_before_birth',
-  'bad_nhs_number',
-  'bad_nhs_check_digit',
-  'bad_postcode',
-  'bad_lsoa',
-  'bad_ods_code',
-  'bad_icd10',
-  'bad_opcs4',
-  'bad_snomed',
-  'bad_bnf',
-  'bad_record_id',
+  ...FORMAT_FAILURE_CODES,
   'identifier_in_text',
+  'no_nhs_number_for_opt_out',
 ] as const;
 export type ValidationCode = (typeof VALIDATION_CODES)[number];
 
@@ -91,6 +90,7 @@ export function isDateOfBirth(column: ColumnConfig): boolean {
  * config that forgets `format:` cannot let an unchecked value into a rule.
  */
 export function effectiveFormat(column: ColumnConfig): ColumnFormat | undefined {
+  if (column.type !== 'string') return undefined;
   if (column.format !== undefined) return column.format;
   if (column.rule === 'pseudonymise') return 'nhs_number';
   if (column.rule === 'postcode_outward' || column.rule === 'postcode_lsoa') return 'postcode';
@@ -132,23 +132,26 @@ function typeCheck(column: ColumnConfig, loadDate: string): Check {
     return date > latest ? future : date < EARLIEST_EVENT ? early : undefined;
   };
 
+  const kept = column.rule === 'keep';
   switch (column.type) {
     case 'integer': {
       const nonNumeric = failure(column, 'non_numeric', 'is not a number');
       const notInteger = failure(column, 'not_integer', 'is not a whole number');
       const range = failure(column, 'integer_out_of_range', 'is a whole number too large to hold exactly');
+      const bounds = boundsCheck(column, kept);
       return (v) => {
         if (!INTEGER.test(v)) return DECIMAL.test(v) ? notInteger : nonNumeric;
         const n = Number(v);
-        return Number.isSafeInteger(n) ? n : range;
+        return Number.isSafeInteger(n) ? bounds(n, v) : range;
       };
     }
     case 'decimal': {
       const nonNumeric = failure(column, 'non_numeric', 'is not a number');
+      const bounds = boundsCheck(column, kept);
       return (v) => {
         if (!DECIMAL.test(v)) return nonNumeric;
         const n = Number(v);
-        return Number.isFinite(n) ? n : nonNumeric;
+        return Number.isFinite(n) ? bounds(n, v) : nonNumeric;
       };
     }
     case 'boolean': {
@@ -162,24 +165,29 @@ function typeCheck(column: ColumnConfig, loadDate: string): Check {
     case 'timestamp': {
       const bad = failure(column, 'unparseable_timestamp', 'is not an ISO 8601 timestamp (YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM])');
       return (v) => {
-        const ms = parseTimestamp(v);
-        if (ms === undefined) return bad;
-        const iso = new Date(ms).toISOString();
-        return plausible(iso.slice(0, 10)) ?? iso;
+        const parts = parseTimestampParts(v);
+        if (parts === undefined) return bad;
+        // The supplier's own date is judged and kept: a year or month is the one written.
+        return plausible(parts.written.slice(0, 10)) ?? parts.written;
       };
     }
     case 'string': {
       const format = effectiveFormat(column);
-      if (format === undefined && column.rule === 'keep') return identifierCheck(column);
-      if (format === undefined || format === 'free_text') return (v) => v;
+      if (format === undefined) {
+        // Only a dropped column may have no domain (the config check and compileDeidPlan refuse the rest).
+        if (column.rule !== 'drop')
+          throw new Error(`column "${column.name}" is kept as a string with no format: the config validation should have refused this`);
+        return (v) => v;
+      }
+      if (format === 'free_text') return (v) => v;
       if (format === 'nhs_number') {
         const shape = failure(column, 'bad_nhs_number', 'is not an NHS number (10 digits; spaces and hyphens allowed)');
         const check = failure(column, 'bad_nhs_check_digit', 'is an NHS number whose Modulus 11 check digit is wrong');
-        const rule = FORMAT_RULES.nhs_number;
+        const rule = compileFormat(format);
         return (v) => rule.normalise(v) ?? (normaliseNhsNumber(v) === undefined ? shape : check);
       }
-      const rule = FORMAT_RULES[format];
-      const bad = failure(column, `bad_${format}` as ValidationCode, `is not ${rule.expected}`);
+      const rule = compileFormat(format);
+      const bad = failure(column, rule.code, `is not ${rule.expected}`);
       return (v) => rule.normalise(v) ?? bad;
     }
   }
@@ -191,35 +199,42 @@ const IDENTIFIER_LABELS: Readonly<Record<IdentifierKind, string>> = {
   nhsNumber: 'an NHS number',
   date: 'a date',
   postcode: 'a postcode',
-  number: 'a run of ten or more digits (an NHS number?)',
+  name: 'a name',
+  number: 'a long number',
 };
 
 /**
- * A string column kept in clear with no format to check (a local code, a list of codes, a
- * supplier's key) reaches curated exactly as it arrives, so it is the one place an
- * identifier keyed into the wrong field would slip through. Such a value is refused, by
- * the patterns the free-text scrubber removes: the row goes to quarantine, not curated.
+ * A number's range (`min`, `max`), and for a number kept in clear a guard on its digits: an
+ * NHS number or a compact date written as a number (`9434765919`, `19610403`, `943476.5919`)
+ * is refused whatever the range, since the digits reach curated as they are.
  */
-function identifierCheck(column: ColumnConfig): Check {
-  const failures = new Map(
+function boundsCheck(column: ColumnConfig, kept: boolean): (n: number, written: string) => CellValue | Failure {
+  const { min, max } = column;
+  const outOfRange = failure(
+    column,
+    'out_of_range',
+    `is outside the column's range (${min ?? 'no minimum'} to ${max ?? 'no maximum'}); correct the row, or the range in the dataset config`,
+  );
+  const identifiers = new Map(
     (Object.keys(IDENTIFIER_LABELS) as IdentifierKind[]).map((kind) => [
       kind,
-      failure(
-        column,
-        'identifier_in_text',
-        `holds what looks like ${IDENTIFIER_LABELS[kind]}; a column kept in clear must not carry identifiers (correct the row at source)`,
-      ),
+      failure(column, 'identifier_in_text', `holds what reads as ${IDENTIFIER_LABELS[kind]}; a number kept in clear must not carry identifiers`),
     ]),
   );
-  return (v) => {
-    const kind = findIdentifier(v);
-    return kind === undefined ? v : failures.get(kind)!;
+  return (n, written) => {
+    if ((min !== undefined && n < min) || (max !== undefined && n > max)) return outOfRange;
+    if (kept && written.length >= 8) {
+      const kind = findIdentifierInValue(written);
+      if (kind !== undefined) return identifiers.get(kind)!;
+    }
+    return n;
   };
 }
 
 interface CompiledColumn {
   readonly name: string;
   readonly freeText: boolean;
+  readonly control: Failure;
   /** No type or format check: only here can a NUL byte slip through unless looked for. */
   readonly acceptsAnyText: boolean;
   readonly check: Check;
@@ -281,6 +296,11 @@ export function compileRowValidator(dataset: DatasetConfig, options: ValidateOpt
     missing: failure(column, 'missing_required', 'is required but empty'),
     tooLarge: failure(column, 'field_too_large', `is larger than ${MAX_FIELD_BYTES} bytes`),
     nul: failure(column, 'nul_byte', 'contains a NUL byte'),
+    control: failure(
+      column,
+      'control_character',
+      `contains a control character${column.format === 'free_text' ? ' other than tab and line breaks' : ' other than tab'} (is the file's encoding right?)`,
+    ),
   }));
   const index = new Map(dataset.columns.map((c, i) => [c.name, i]));
   const birthOrders: BirthOrder[] = [];
@@ -305,8 +325,15 @@ export function compileRowValidator(dataset: DatasetConfig, options: ValidateOpt
       if (raw.length > MAX_FIELD_BYTES / 3 && Buffer.byteLength(raw, 'utf8') > MAX_FIELD_BYTES) value = c.tooLarge;
       else if (c.acceptsAnyText && raw.indexOf('\u0000') !== -1) value = c.nul;
       else {
+        // One normalisation before every check (normalise.ts); a control character refuses the value.
+        const normal = normaliseText(raw, c.freeText);
+        if (normal === undefined) {
+          (problems ??= []).push((raw.indexOf('\u0000') !== -1 ? c.nul : c.control).problem);
+          row[i] = null;
+          continue;
+        }
         // Free text keeps its spacing; every other value is trimmed of padding.
-        const v = c.freeText ? raw : trimPadding(raw);
+        const v = c.freeText ? normal : trimPadding(normal);
         if (v.length === 0 || (c.freeText && trimPadding(v).length === 0)) value = c.required ? c.missing : null;
         else {
           value = c.check(v);

@@ -70,6 +70,12 @@ export class AuditedObjectStore implements ObjectStore {
     return out;
   }
 
+  async putIfAbsent(ref: ObjectRef, body: string | Uint8Array, options: PutOptions = {}): Promise<boolean> {
+    const written = await this.inner.putIfAbsent(ref, body, options);
+    if (written) this.record('PutObject', ref, typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+    return written;
+  }
+
   list(bucket: string, prefix: string): Promise<ObjectSummary[]> {
     return this.inner.list(bucket, prefix);
   }

@@ -14,10 +14,12 @@ import { commitBatch, CommitResult, planBatch, processChunk } from '../../ingest
 import type { BatchPlan, Manifest } from '../../ingest/manifest';
 import type { ObjectRef, ObjectStore } from '../../ingest/object-store';
 import { S3ObjectStore } from '../../ingest/s3-object-store';
+import { lookupsNeeded, parseLsoaLookup } from '../../ingest/core/lsoa-lookup';
 import { readOptOutList } from '../../ingest/core/opt-out';
 import { AuditedObjectStore } from './audited-object-store';
 import { progressBar } from '../progress';
 import { LocalS3, startLocalS3 } from '../s3-api/server';
+import { keyPartTooLong, MAX_LOCAL_KEY_PART_BYTES } from '../s3-api/s3rver-key-length';
 import { uploadFile } from '../s3-api/upload';
 import { bucketNames, ensurePseudonymKey, workdirLayout, WorkdirLayout } from '../workdir';
 
@@ -56,6 +58,8 @@ export interface IngestObjectOptions {
   readonly source: ObjectRef;
   readonly key: Buffer;
   readonly optOut?: ReadonlySet<string>;
+  /** The dataset's postcode-to-LSOA lookups. @default read from the config directory (`localLookups`) */
+  readonly lookups?: ReadonlyMap<string, ReadonlyMap<string, string>>;
   readonly chunkBytes?: number;
   /** @default config.today */
   readonly loadDate?: string;
@@ -69,9 +73,32 @@ export interface IngestObjectResult extends CommitResult {
   readonly plan: BatchPlan;
 }
 
+/** A lookup a dataset needs is not where the local runtime reads it: a user's fix, not a fault. */
+export class MissingLookup extends Error {}
+
+/**
+ * The postcode-to-LSOA lookups a dataset's postcode_lsoa columns name, read from
+ * `reference/<file>` under the config directory (on AWS: `_reference/<file>` in the landing bucket).
+ */
+export function localLookups(config: SdeConfig, dataset: DatasetConfig): Map<string, ReadonlyMap<string, string>> {
+  const out = new Map<string, ReadonlyMap<string, string>>();
+  for (const name of lookupsNeeded(dataset)) {
+    const file = path.join(config.dir, 'reference', name);
+    if (!fs.existsSync(file)) {
+      throw new MissingLookup(
+        `dataset ${dataset.name}: a postcode_lsoa column names lookup ${name}, and there is no ${file}: put the postcode-to-LSOA CSV (columns postcode,lsoa) there, or use rule: postcode_outward`,
+      );
+    }
+    out.set(name, parseLsoaLookup(fs.readFileSync(file), name));
+  }
+  return out;
+}
+
 /** One landed object through plan, every chunk (in turn: one machine) and commit. */
 export async function ingestObject(options: IngestObjectOptions): Promise<IngestObjectResult> {
   const buckets = bucketNames(options.config);
+  // Read before the plan: a missing lookup is reported before anything is written.
+  const lookups = options.lookups ?? localLookups(options.config, options.dataset);
   const plan = await planBatch({
     store: options.store,
     source: options.source,
@@ -89,6 +116,7 @@ export async function ingestObject(options: IngestObjectOptions): Promise<Ingest
         dataset: options.dataset,
         key: options.key,
         optOut: options.optOut,
+        lookups,
         threads: options.threads,
         onProgress: (n) => options.onProgress?.(chunk.start + n),
       });
@@ -132,6 +160,9 @@ export interface LocalIngestResult {
 
 export class MissingOptOutList extends Error {}
 
+/** The file's landing name is longer than the local S3 API can store: a user's fix (rename the file). */
+export class LandingNameTooLong extends Error {}
+
 /** `sde ingest`: lands one file in the landing bucket and ingests it. */
 export async function runLocalIngest(options: LocalIngestOptions): Promise<LocalIngestResult> {
   const { config } = options;
@@ -152,6 +183,12 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
   try {
     // As a supplier delivers: <dataset>/<date>-<file name>.
     const landed = { bucket: buckets.landing, key: `${dataset.name}/${config.today}-${path.basename(options.file)}` };
+    if (keyPartTooLong(landed.key) !== undefined) {
+      throw new LandingNameTooLong(
+        `the file name ${path.basename(options.file).slice(0, 40)}... is ${Buffer.byteLength(path.basename(options.file))} bytes; it lands as ${config.today}-<file name>, ` +
+          `which the local S3 API stores as a file name of at most ${MAX_LOCAL_KEY_PART_BYTES} bytes: rename the file (on AWS, S3 takes names up to 1,024 bytes)`,
+      );
+    }
     await uploadFile(s3.client, { bucket: landed.bucket, key: landed.key, file: options.file, contentType: 'text/csv' });
     const size = fs.statSync(options.file).size;
     const bar = options.progress ? progressBar(`Ingesting ${dataset.name}`, size) : undefined;

@@ -20,6 +20,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { listObjectsMiddleware } from './s3rver-list';
 import { conditionalPutMiddleware } from './s3rver-conditional-put';
+import { keyLengthMiddleware } from './s3rver-key-length';
 import { multipartMiddleware } from './s3rver-multipart';
 
 export interface LocalS3 {
@@ -74,7 +75,7 @@ function installHandlers(server: S3rver): void {
       "s3rver's middleware layout is not the one lib/local/s3-api/s3rver-list.ts was written for (was s3rver upgraded?): check the listing, multipart and conditional-PUT handlers before using this version",
     );
   }
-  stack.splice(stack.length - 1, 0, listObjectsMiddleware(), multipartMiddleware(), conditionalPutMiddleware());
+  stack.splice(stack.length - 1, 0, keyLengthMiddleware(), listObjectsMiddleware(), multipartMiddleware(), conditionalPutMiddleware());
 }
 
 async function ensureBucket(client: S3Client, bucket: string, endpoint: string): Promise<void> {

@@ -23,6 +23,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SdeConfig } from '../../config/model';
 import type { ColumnConfig, DatasetConfig } from '../../config/schema';
+import { codesOf } from '../../ingest/core/formats';
+import { findIdentifierInValue } from '../../ingest/core/identifiers';
+import { parseLsoaLookup } from '../../ingest/core/lsoa-lookup';
 import {
   addDays,
   addYears,
@@ -64,7 +67,7 @@ export const BAD_ROW_KINDS = [
   'unparseable_date',
   'ragged_row',
   'non_numeric',
-  'identifier_in_text',
+  'not_in_code_list',
   'bad_record_id',
 ] as const;
 export type BadRowKind = (typeof BAD_ROW_KINDS)[number];
@@ -243,10 +246,43 @@ type ValueMaker = (ctx: RowContext, random: Random) => string;
  * How one column's values are made, decided once per column from its name, type and
  * format (not once per row). Never empty for a required column.
  */
-function columnValue(column: ColumnConfig, dataset: DatasetConfig): ValueMaker {
+function columnValue(column: ColumnConfig, dataset: DatasetConfig, postcodes: PostcodeSource): ValueMaker {
+  const maker = baseValue(column, dataset, postcodes);
+  const codes = column.format === undefined ? undefined : codesOf(column.format);
+  if (codes === undefined) return maker;
+  // A code list column gets its listed codes, whatever its name suggested.
+  const allowed = new Set(codes);
+  return (ctx, random) => {
+    const v = maker(ctx, random);
+    return v === '' || allowed.has(v) ? v : random.pick(codes);
+  };
+}
+
+/** A council's client id for a person (a record key with no identifier in it). */
+export function syntheticClientId(nhsNumber: string): string {
+  return `CL${nhsNumber.slice(3, 9)}`;
+}
+
+/** Whether the (synthetic) council has traced this person's NHS number: four in five. */
+const hasTracedNhsNumber = (person: SyntheticPerson) => fnv1a(person.nhsNumber) % 5 !== 0;
+
+/** Postcodes a postcode_lsoa column draws from: those in its lookup, so most rows find an area. */
+type PostcodeSource = (column: ColumnConfig) => readonly string[] | undefined;
+
+function baseValue(column: ColumnConfig, dataset: DatasetConfig, postcodes: PostcodeSource): ValueMaker {
   const name = column.name;
   const required = column.required;
-  if (column.format === 'nhs_number' || name === dataset.personKey) return (ctx) => ctx.person.nhsNumber;
+  if (name === dataset.personKey && column.format === 'record_id') return (ctx) => syntheticClientId(ctx.person.nhsNumber);
+  if (column.format === 'nhs_number') {
+    // The person key is always there; an NHS number beside another person key only where traced.
+    if (name === dataset.personKey || required) return (ctx) => ctx.person.nhsNumber;
+    return (ctx) => (hasTracedNhsNumber(ctx.person) ? ctx.person.nhsNumber : '');
+  }
+  if (name === dataset.personKey) return (ctx) => ctx.person.nhsNumber;
+  if (column.rule === 'postcode_lsoa') {
+    const known = postcodes(column);
+    if (known !== undefined && known.length > 0) return (ctx) => known[fnv1a(ctx.person.nhsNumber) % known.length];
+  }
 
   switch (column.type) {
     case 'date':
@@ -315,14 +351,31 @@ function columnValue(column: ColumnConfig, dataset: DatasetConfig): ValueMaker {
   if (/medicine|drug/.test(name)) return (ctx) => ctx.medicine.name;
   if (/unit/.test(name)) return (ctx, random) => ctx.observation.unit ?? (required ? random.pick(MEASUREMENT_UNITS) : '');
   const prefix = idPrefix(name);
-  // Keys are unique within the file: the row number.
-  if (/_id$/.test(name)) return (ctx) => `${prefix}${String(ctx.rowNumber).padStart(9, '0')}`;
+  // Keys are unique within the file: the row number; in letters where its digits would read as an identifier.
+  if (/_id$/.test(name)) return (ctx) => recordKey(prefix, ctx.rowNumber);
   if (/_code$/.test(name)) return (_, random) => `${prefix}${String(random.int(1, 20)).padStart(2, '0')}`;
   return (_, random) => `${name}-${random.int(1, 20)}`;
 }
 
-/** A string column kept in clear with no format: where an identifier keyed into the wrong field would go. */
-const isKeptText = (c: ColumnConfig) => c.type === 'string' && c.rule === 'keep' && c.format === undefined;
+/**
+ * A record key from a row number: the prefix and nine digits, unless those digits hold what
+ * the record_id guard refuses (eight that make a date, say 010119612): then the number in
+ * letters (base 26, A-Z), which no reader takes for digits.
+ */
+export function recordKey(prefix: string, rowNumber: number): string {
+  const key = `${prefix}${String(rowNumber).padStart(9, '0')}`;
+  if (findIdentifierInValue(key) === undefined) return key;
+  let n = rowNumber;
+  let letters = '';
+  do {
+    letters = String.fromCharCode(65 + (n % 26)) + letters;
+    n = Math.floor(n / 26);
+  } while (n > 0);
+  return `${prefix}X${letters}`;
+}
+
+/** A string column kept in clear with a code list: where an identifier keyed into the wrong field would go. */
+const isCodeListed = (c: ColumnConfig) => c.type === 'string' && c.rule === 'keep' && c.format !== undefined && codesOf(c.format) !== undefined;
 
 /** A supplier's record key kept in clear (`format: record_id`). */
 const isRecordKey = (c: ColumnConfig) => c.type === 'string' && c.format === 'record_id';
@@ -330,21 +383,24 @@ const isRecordKey = (c: ColumnConfig) => c.type === 'string' && c.format === 're
 /** Which bad-row kinds a dataset can carry, given its columns. */
 function applicableBadKinds(dataset: DatasetConfig): BadRowKind[] {
   const kinds: BadRowKind[] = ['ragged_row'];
-  if (dataset.columns.some((c) => c.format === 'nhs_number')) kinds.push('bad_nhs_check_digit');
+  if (dataset.columns.some(isRequiredNhsNumber)) kinds.push('bad_nhs_check_digit');
   if (dataset.columns.some((c) => c.required)) kinds.push('missing_required');
   if (dataset.columns.some(isBirthDate)) kinds.push('future_date_of_birth');
   if (dataset.columns.some((c) => c.type === 'date')) kinds.push('unparseable_date');
   if (dataset.columns.some((c) => c.type === 'integer' || c.type === 'decimal')) kinds.push('non_numeric');
-  if (dataset.columns.some(isKeptText)) kinds.push('identifier_in_text');
+  if (dataset.columns.some(isCodeListed)) kinds.push('not_in_code_list');
   if (dataset.columns.some(isRecordKey)) kinds.push('bad_record_id');
   return kinds;
 }
 
-/** The row's own NHS number (a test-range one), or a fixed valid one where the dataset has none. */
+/** The row's own NHS number (a test-range one), or a fixed valid one where the row has none. */
 function personNhsNumber(dataset: DatasetConfig, fields: readonly string[]): string {
   const person = dataset.columns.findIndex((c) => c.format === 'nhs_number');
   return person >= 0 && fields[person] !== '' ? fields[person] : '9990000018';
 }
+
+/** The one NHS number column a row can be spoilt in: required, so the row has one. */
+const isRequiredNhsNumber = (c: ColumnConfig) => c.format === 'nhs_number' && c.required;
 
 /** Makes a good row bad in exactly one way. */
 function spoil(kind: BadRowKind, dataset: DatasetConfig, fields: string[], random: Random, today: string): string[] {
@@ -359,7 +415,7 @@ function spoil(kind: BadRowKind, dataset: DatasetConfig, fields: string[], rando
       return out;
     case 'bad_nhs_check_digit': {
       // Any other last digit fails Modulus 11: there is exactly one right one.
-      const i = indexWhere((c) => c.format === 'nhs_number');
+      const i = indexWhere(isRequiredNhsNumber);
       out[i] = `${out[i].slice(0, 9)}${(Number(out[i][9]) + random.int(1, 9)) % 10}`;
       return out;
     }
@@ -375,10 +431,10 @@ function spoil(kind: BadRowKind, dataset: DatasetConfig, fields: string[], rando
     case 'non_numeric':
       out[indexWhere((c) => c.type === 'integer' || c.type === 'decimal')] = random.pick(['abc', 'twelve', '1,5x', 'N/A']);
       return out;
-    case 'identifier_in_text': {
+    case 'not_in_code_list': {
       // The person's own NHS number (a test-range one), keyed into a coded field.
       const nhs = personNhsNumber(dataset, out);
-      const i = indexWhere(isKeptText);
+      const i = indexWhere(isCodeListed);
       out[i] = `${out[i]} ${random.chance(0.5) ? spacedNhsNumber(nhs) : nhs}`.trim();
       return out;
     }
@@ -398,8 +454,24 @@ export function csvLine(fields: readonly string[], delimiter: string, quote: str
   return fields.map((f) => (needsQuote(f) ? `${quote}${f.split(quote).join(quote + quote)}${quote}` : f)).join(delimiter);
 }
 
+/** Windows-1252's characters at bytes 0x80-0x9F (the rest of its upper half is Latin-1). */
+const WINDOWS_1252_HIGH = '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008DŽ\u008F\u0090‘’“”•–—˜™š›œ\u009DžŸ';
+
+function encodeWindows1252(text: string): Buffer {
+  const out = Buffer.alloc(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const high = WINDOWS_1252_HIGH.indexOf(text[i]);
+    if (high >= 0) out[i] = 0x80 + high;
+    else if (c < 0x80 || (c >= 0xa0 && c <= 0xff)) out[i] = c;
+    else throw new Error(`the character U+${c.toString(16).toUpperCase().padStart(4, '0')} has no Windows-1252 byte`);
+  }
+  return out;
+}
+
 function encode(text: string, encoding: DatasetConfig['source']['encoding']): Buffer {
   if (encoding === 'latin1') return Buffer.from(text, 'latin1');
+  if (encoding === 'windows-1252') return encodeWindows1252(text);
   if (encoding === 'utf-16le') return Buffer.from(text, 'utf16le');
   return Buffer.from(text, 'utf8');
 }
@@ -443,6 +515,7 @@ interface Settings {
   readonly eventsPerPerson: number;
   readonly optOutRate: number;
   readonly onProgress?: (dataset: string, rowsDone: number) => void;
+  readonly postcodes: PostcodeSource;
 }
 
 async function writeDataset(dataset: DatasetConfig, file: string, settings: Settings): Promise<DatasetGeneration> {
@@ -472,9 +545,11 @@ async function writeDataset(dataset: DatasetConfig, file: string, settings: Sett
   const personLevel = dataset.personKey !== undefined && dataset.columns[0]?.name === dataset.personKey;
   const maternity = isMaternity(dataset);
   const yesterday = addDays(settings.today, -1);
-  const makers = dataset.columns.map((c) => columnValue(c, dataset));
+  const makers = dataset.columns.map((c) => columnValue(c, dataset, settings.postcodes));
   const maxEvents = Math.max(1, Math.round(2 * settings.eventsPerPerson - 1));
   const badKinds = applicableBadKinds(dataset);
+  const optOutName = dataset.optOut?.nhsNumber ?? dataset.personKey;
+  const optOutOn = dataset.columns.findIndex((c) => c.name === optOutName && c.format === 'nhs_number');
   const badRows: Partial<Record<BadRowKind, number>> = {};
   let rows = 0;
   let goodRows = 0;
@@ -506,7 +581,8 @@ async function writeDataset(dataset: DatasetConfig, file: string, settings: Sett
         pending.push(csvLine(spoil(kind, dataset, fields, random, settings.today), delimiter, quote) + lineEnd);
       } else {
         goodRows++;
-        if (person.optedOut) goodRowsOptedOut++;
+        // The opt-out can only remove a row whose NHS number it can see.
+        if (person.optedOut && (optOutOn < 0 || fields[optOutOn] !== '')) goodRowsOptedOut++;
         pending.push(csvLine(fields, delimiter, quote) + lineEnd);
       }
       if (pending.length >= 2000) {
@@ -520,6 +596,20 @@ async function writeDataset(dataset: DatasetConfig, file: string, settings: Sett
   settings.onProgress?.(dataset.name, rows);
   const badRowCount = rows - goodRows;
   return { dataset: dataset.name, file, personLevel, rows, goodRows, goodRowsOptedOut, badRows, badRowCount, bytes: sink.bytes };
+}
+
+/** The postcodes of each lookup a postcode_lsoa column names (reference/<file> under the config directory), read once. */
+function lookupPostcodes(config: SdeConfig): PostcodeSource {
+  const byFile = new Map<string, readonly string[] | undefined>();
+  return (column) => {
+    const name = column.lookup;
+    if (name === undefined) return undefined;
+    if (!byFile.has(name)) {
+      const file = path.join(config.dir, 'reference', name);
+      byFile.set(name, fs.existsSync(file) ? [...parseLsoaLookup(fs.readFileSync(file), name).keys()] : undefined);
+    }
+    return byFile.get(name);
+  };
 }
 
 function share(name: string, value: number | undefined, fallback: number): number {
@@ -547,6 +637,7 @@ function validate(options: GenerateOptions): Settings {
     badRowRate: share('badRowRate', options.badRowRate, 0.03),
     optOutRate: share('optOutRate', options.optOutRate, 0.02),
     onProgress: options.onProgress,
+    postcodes: lookupPostcodes(options.config),
   };
 }
 

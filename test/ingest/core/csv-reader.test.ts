@@ -282,7 +282,35 @@ describe('encodings', () => {
   });
 
   test('latin1 configured but the file is UTF-8 with a byte-order mark', async () => {
-    expect((await fileError(Buffer.from('\uFEFFa,b\n', 'utf8'), opts('latin1'))).code).toBe('wrong_encoding');
+    expect((await fileError(Buffer.from('\uFEFFa,b\n', 'utf8'), opts('latin1'))).code).toBe('encoding_mismatch');
+  });
+
+  test('windows-1252 is decoded when configured: curly quotes, dashes and the euro sign', async () => {
+    const bytes = Buffer.from([...Buffer.from('a,b\n1,'), 0x93, 0x80, 0x35, 0x94, 0x20, 0x96, 0x20, 0xe9, 0x0a]);
+    expect(shape(await read(bytes, opts('windows-1252'), [5]))).toEqual([[['1', '\u201c\u20ac5\u201d \u2013 \u00e9'], 2, null]]);
+  });
+
+  test.each(['latin1', 'windows-1252'] as const)(
+    '%s configured but the file decodes as UTF-8 with multi-byte characters: encoding_mismatch',
+    async (encoding) => {
+      // Long enough that a two-byte character straddles a block boundary.
+      const text = `a,b\n${'1,caf\u00e9 cr\u00e8me\n'.repeat(8000)}`;
+      const error = await fileError(Buffer.from(text, 'utf8'), opts(encoding));
+      expect(error.code).toBe('encoding_mismatch');
+      expect(error.message).toMatch(/decodes as UTF-8.*set encoding: utf-8/);
+    },
+  );
+
+  test('latin1 configured but the file has Windows-1252 bytes (0x80-0x9F): encoding_mismatch, not control characters in curated', async () => {
+    const error = await fileError(Buffer.from([...Buffer.from('a,b\n1,'), 0x93, 0x68, 0x69, 0x94, 0xe9, 0x0a]), opts('latin1'));
+    expect(error.code).toBe('encoding_mismatch');
+    expect(error.message).toMatch(/set encoding: windows-1252/);
+  });
+
+  test('a real Latin-1 file (not UTF-8, no C1 bytes) is read under latin1 and windows-1252 alike', async () => {
+    const bytes = Buffer.from('a,b\n1,caf\u00e9 \u00a9 \u00e8\n', 'latin1');
+    for (const encoding of ['latin1', 'windows-1252'] as const)
+      expect(shape(await read(bytes, opts(encoding)))).toEqual([[['1', 'caf\u00e9 \u00a9 \u00e8'], 2, null]]);
   });
 
   test('utf-16le is decoded when configured, with or without its byte-order mark, across odd chunk boundaries', async () => {

@@ -38,7 +38,7 @@ export function testNhsNumber(index: number): string {
 export const EPISODES = dataset(
   'episodes',
   [
-    { name: 'episode_id', type: 'string', required: true, classification: 'other', rule: 'keep' },
+    { name: 'episode_id', type: 'string', required: true, format: 'record_id', classification: 'other', rule: 'keep' },
     { name: 'nhs_number', type: 'string', required: true, format: 'nhs_number', classification: 'direct_identifier', rule: 'pseudonymise', as: 'person_id' },
     { name: 'patient_name', type: 'string', classification: 'direct_identifier', rule: 'drop' },
     {
@@ -56,15 +56,15 @@ export const EPISODES = dataset(
     { name: 'gp_practice_code', type: 'string', format: 'ods_code', classification: 'quasi_identifier', rule: 'keep' },
     { name: 'admission_date', type: 'date', required: true, classification: 'quasi_identifier', rule: 'date_to_month', as: 'admission_month' },
     { name: 'discharge_date', type: 'date', classification: 'quasi_identifier', rule: 'date_to_year', as: 'discharge_year' },
-    { name: 'arrival_time', type: 'timestamp', classification: 'quasi_identifier', rule: 'keep' },
+    { name: 'arrival_time', type: 'timestamp', classification: 'other', rule: 'keep' },
     { name: 'emergency', type: 'boolean', classification: 'other', rule: 'keep' },
-    { name: 'length_of_stay', type: 'integer', classification: 'other', rule: 'keep' },
-    { name: 'cost', type: 'decimal', classification: 'other', rule: 'keep' },
+    { name: 'length_of_stay', type: 'integer', min: 0, max: 10000, classification: 'other', rule: 'keep' },
+    { name: 'cost', type: 'decimal', min: 0, max: 1000000, classification: 'other', rule: 'keep' },
     { name: 'primary_diagnosis', type: 'string', format: 'icd10', classification: 'sensitive', rule: 'keep' },
     { name: 'primary_procedure', type: 'string', format: 'opcs4', classification: 'sensitive', rule: 'keep' },
     { name: 'snomed_code', type: 'string', format: 'snomed', classification: 'sensitive', rule: 'keep' },
     { name: 'bnf_code', type: 'string', format: 'bnf', classification: 'sensitive', rule: 'keep' },
-    { name: 'ward', type: 'string', classification: 'other', rule: 'keep' },
+    { name: 'ward', type: 'string', format: { codes: ['Ward 1', 'Ward 2', 'Ward 3', 'Ward 4', 'Ward 5', 'AMU'] }, classification: 'other', rule: 'keep' },
     { name: 'notes', type: 'string', format: 'free_text', classification: 'sensitive', rule: 'scrub_free_text' },
   ],
   { personKey: 'nhs_number', nationalDataOptOut: true },

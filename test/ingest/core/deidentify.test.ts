@@ -11,6 +11,7 @@ import {
   postcodeLsoa,
   postcodeOutward,
   pseudonymise,
+  pseudonymiseRecordId,
 } from '../../../lib/ingest/core/deidentify';
 import { compileRowValidator } from '../../../lib/ingest/core/validate-row';
 import { dataset, EPISODES, episodeFields, KEY, LOAD_DATE, OTHER_KEY, testNhsNumber } from './datasets';
@@ -18,9 +19,15 @@ import { dataset, EPISODES, episodeFields, KEY, LOAD_DATE, OTHER_KEY, testNhsNum
 describe('pseudonymise', () => {
   const nhs = testNhsNumber(1);
 
-  test('is HMAC-SHA256 of the normalised NHS number under the key, lowercase hex', () => {
-    expect(pseudonymise(KEY, nhs)).toBe(createHmac('sha256', KEY).update(nhs).digest('hex'));
-    expect(pseudonymise(KEY, nhs)).toMatch(/^[0-9a-f]{64}$/);
+  test('is HMAC-SHA256 of the normalised NHS number under the key, truncated to 128 bits, as 22 characters of base64url', () => {
+    expect(pseudonymise(KEY, nhs)).toBe(createHmac('sha256', KEY).update(nhs).digest().subarray(0, 16).toString('base64url'));
+    expect(pseudonymise(KEY, nhs)).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+
+  test('a record key is pseudonymised in its scope (the dataset): never equal to an NHS number pseudonym, nor across scopes', () => {
+    expect(pseudonymiseRecordId(KEY, 'council_a', 'C000123')).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(pseudonymiseRecordId(KEY, 'council_a', 'C000123')).not.toBe(pseudonymiseRecordId(KEY, 'council_b', 'C000123'));
+    expect(pseudonymiseRecordId(KEY, 'council_a', nhs)).not.toBe(pseudonymise(KEY, nhs));
   });
 
   test('the written form does not matter: spaces and hyphens are normalised away', () => {
@@ -211,8 +218,20 @@ describe('the compiled plan', () => {
     expect([row.postcode_district, row.discharge_year, row.notes, row.ward]).toEqual([null, null, null, null]);
   });
 
-  test('text cells are neutralised against formulas', () => {
-    expect(curate({ ward: '=HYPERLINK("x")', notes: '@cmd' })).toMatchObject({ ward: `'=HYPERLINK("x")`, notes: `'@cmd` });
+  test('free text is neutralised against formulas', () => {
+    expect(curate({ notes: '@cmd' })).toMatchObject({ notes: `'@cmd` });
+  });
+
+  test('a timestamp kept in clear is stored as its instant; its year and month are the ones written', () => {
+    const row = curate({ arrival_time: '2026-01-01T00:30:00+01:00' });
+    expect(row.arrival_time).toBe('2025-12-31T23:30:00.000Z');
+    const ds = dataset('stamped', [
+      { name: 'seen_at', type: 'timestamp', classification: 'quasi_identifier', rule: 'date_to_year', as: 'seen_year' },
+      { name: 'seen_at2', type: 'timestamp', classification: 'quasi_identifier', rule: 'date_to_month', as: 'seen_month' },
+    ]);
+    const v = compileRowValidator(ds, { loadDate: LOAD_DATE })(['2025-01-01T00:30:00+01:00', '2025-01-01T00:30:00+01:00'], 2);
+    if (!v.ok) throw new Error('bad row');
+    expect(compileDeidPlan(ds, { key: KEY, loadDate: LOAD_DATE })(v.row)).toEqual({ seen_year: 2025, seen_month: '2025-01' });
   });
 
   test('the age is measured at the ageAt column, or at the load date without one', () => {
@@ -233,11 +252,11 @@ describe('the compiled plan', () => {
   });
 
   test('postcode_lsoa looks the postcode up, null when absent', () => {
-    const ds = dataset('lsoa', [{ name: 'postcode', type: 'string', classification: 'quasi_identifier', rule: 'postcode_lsoa' }]);
-    const withLookup = compileDeidPlan(ds, { key: KEY, loadDate: LOAD_DATE, lsoaLookup: new Map([['SE5 8AF', 'E01003968']]) });
+    const ds = dataset('lsoa', [{ name: 'postcode', type: 'string', classification: 'quasi_identifier', rule: 'postcode_lsoa', lookup: 'pc.csv' }]);
+    const withLookup = compileDeidPlan(ds, { key: KEY, loadDate: LOAD_DATE, lookups: new Map([['pc.csv', new Map([['SE5 8AF', 'E01003968']])]]) });
     expect(withLookup(['SE5 8AF'])).toEqual({ postcode_lsoa: 'E01003968' });
     expect(withLookup(['SW1A 1AA'])).toEqual({ postcode_lsoa: null });
-    expect(() => compileDeidPlan(ds, { key: KEY, loadDate: LOAD_DATE })).toThrow(/needs an LSOA lookup/);
+    expect(() => compileDeidPlan(ds, { key: KEY, loadDate: LOAD_DATE })).toThrow(/needs its lookup pc.csv/);
   });
 
   test.each([

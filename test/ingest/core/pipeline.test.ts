@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { parse } from 'yaml';
-import { datasetSchema, DatasetConfig } from '../../../lib/config/schema';
+import { loadConfig } from '../../../lib/config';
+import type { DatasetConfig } from '../../../lib/config/schema';
+import { EXAMPLE_CONFIG, TEST_TODAY } from '../../helpers/config-fixture';
 import { CsvFileError, csvOptionsFor, readCsvBatches } from '../../../lib/ingest/core/csv-reader';
 import { CuratedRow, pseudonymise } from '../../../lib/ingest/core/deidentify';
 import { isValidNhsNumber } from '../../../lib/ingest/core/nhs-number';
@@ -63,6 +64,7 @@ describe('one batch through the pipeline', () => {
       rowsWritten: 2,
       rowsRejected: 2,
       rowsOptedOut: 1,
+      rowsWithoutNhsNumber: 0,
       rejectedByReason: { bad_nhs_check_digit: 1, future_date_of_birth: 1, non_numeric: 1 },
     });
   });
@@ -77,9 +79,23 @@ describe('one batch through the pipeline', () => {
   });
 
   test('counts add up across batches and chunks', () => {
-    const a: PipelineCounts = { rowsRead: 3, rowsWritten: 1, rowsRejected: 1, rowsOptedOut: 1, rejectedByReason: { ragged_row: 1 } };
-    const b: PipelineCounts = { rowsRead: 2, rowsWritten: 1, rowsRejected: 1, rowsOptedOut: 0, rejectedByReason: { ragged_row: 1, nul_byte: 1 } };
-    expect(addCounts(a, b)).toEqual({ rowsRead: 5, rowsWritten: 2, rowsRejected: 2, rowsOptedOut: 1, rejectedByReason: { ragged_row: 2, nul_byte: 1 } });
+    const a: PipelineCounts = { rowsRead: 3, rowsWritten: 1, rowsRejected: 1, rowsOptedOut: 1, rowsWithoutNhsNumber: 1, rejectedByReason: { ragged_row: 1 } };
+    const b: PipelineCounts = {
+      rowsRead: 2,
+      rowsWritten: 1,
+      rowsRejected: 1,
+      rowsOptedOut: 0,
+      rowsWithoutNhsNumber: 0,
+      rejectedByReason: { ragged_row: 1, nul_byte: 1 },
+    };
+    expect(addCounts(a, b)).toEqual({
+      rowsRead: 5,
+      rowsWritten: 2,
+      rowsRejected: 2,
+      rowsOptedOut: 1,
+      rowsWithoutNhsNumber: 1,
+      rejectedByReason: { ragged_row: 2, nul_byte: 1 },
+    });
     expect(addCounts(emptyCounts(), a)).toEqual(a);
   });
 
@@ -137,9 +153,14 @@ describe('bad input from the issue: each gives a clear reason, no good row is lo
     expect(run.curated[0].person_id).toBe(pseudonymise(KEY, nhs));
   });
 
-  test('spreadsheet formula injection is neutralised in curated text', async () => {
-    const run = await ingest(file([episodeFields({ episode_id: '=HYPERLINK("http://x")', ward: '+SUM(A1)', notes: '@cmd|x' })]));
-    expect(run.curated[0]).toMatchObject({ episode_id: `'=HYPERLINK("http://x")`, ward: `'+SUM(A1)`, notes: `'@cmd|x` });
+  test('spreadsheet formula injection is neutralised in curated text, also behind a zero-width space', async () => {
+    const run = await ingest(file([episodeFields({ notes: '\u200b=HYPERLINK("http://x")' }), episodeFields({ notes: '@cmd|x' })]));
+    expect(run.curated.map((r) => r.notes)).toEqual([`'=HYPERLINK("http://x")`, `'@cmd|x`]);
+  });
+
+  test('a formula is not a record key nor a code: such a row is refused', async () => {
+    const run = await ingest(file([episodeFields({ episode_id: '=HYPERLINK("http://x")' }), episodeFields({ ward: '\u200b+SUM(A1)' })]));
+    expect(run.rejected.map((r) => r.reasons.map((x) => x.code))).toEqual([['bad_record_id'], ['not_in_code_list']]);
   });
 
   test.each([
@@ -311,13 +332,13 @@ describe('creating a pipeline fails closed', () => {
     expect(() => createPipeline(EPISODES, { key: KEY, loadDate: LOAD_DATE })).toThrow(/pass the opt-out list/);
   });
 
-  test('and a person key', () => {
+  test('and an NHS number column to match it on', () => {
     const ds = { ...EPISODES, personKey: undefined };
-    expect(() => createPipeline(ds, { key: KEY, loadDate: LOAD_DATE, optOut: new Set() })).toThrow(/names no personKey/);
+    expect(() => createPipeline(ds, { key: KEY, loadDate: LOAD_DATE, optOut: new Set() })).toThrow(/names no NHS number column/);
   });
 
-  test('and a person key that is an NHS number', () => {
-    const ds = { ...EPISODES, personKey: 'episode_id' };
+  test('which must be an NHS number', () => {
+    const ds = { ...EPISODES, personKey: 'episode_id', optOut: { nhsNumber: 'episode_id' } };
     expect(() => createPipeline(ds, { key: KEY, loadDate: LOAD_DATE, optOut: new Set() })).toThrow(/must be a string column with format nhs_number/);
   });
 
@@ -326,17 +347,46 @@ describe('creating a pipeline fails closed', () => {
       'optional_key',
       [
         { name: 'nhs_number', type: 'string', format: 'nhs_number', classification: 'direct_identifier', rule: 'pseudonymise' },
-        { name: 'value', type: 'integer', classification: 'other', rule: 'keep' },
+        { name: 'value', type: 'integer', min: 0, max: 9, classification: 'other', rule: 'keep' },
       ],
       { personKey: 'nhs_number', nationalDataOptOut: true },
     );
     const run = await ingest(`nhs_number,value\n,1\n${testNhsNumber(1)},2\n`, {}, ds);
-    expect(run.rejected.map((r) => [r.line, r.reasons[0].code])).toEqual([[2, 'missing_required']]);
+    expect(run.rejected.map((r) => [r.line, r.reasons[0].code])).toEqual([[2, 'no_nhs_number_for_opt_out']]);
     expect(run.curated).toEqual([{ nhs_number_pseudonym: pseudonymise(KEY, testNhsNumber(1)), value: 2 }]);
   });
 
+  test('a dataset keyed on a record id keeps rows without an NHS number when it says so, counted; the opt-out still applies where there is one', async () => {
+    const ds = dataset(
+      'client_keyed',
+      [
+        { name: 'client_id', type: 'string', required: true, format: 'record_id', classification: 'direct_identifier', rule: 'pseudonymise', as: 'person_id' },
+        { name: 'nhs_number', type: 'string', format: 'nhs_number', classification: 'direct_identifier', rule: 'drop' },
+        { name: 'value', type: 'integer', min: 0, max: 9, classification: 'other', rule: 'keep' },
+      ],
+      { personKey: 'client_id', nationalDataOptOut: true, optOut: { nhsNumber: 'nhs_number', withoutNhsNumber: 'keep' } },
+    );
+    const out = testNhsNumber(5);
+    const run = await ingest(`client_id,nhs_number,value\nC1,,1\nC2,${testNhsNumber(1)},2\nC3,${out},3\nC1,,4\n`, { optOut: new Set([out]) }, ds);
+    expect(run.counts).toMatchObject({ rowsRead: 4, rowsWritten: 3, rowsOptedOut: 1, rowsWithoutNhsNumber: 2, rowsRejected: 0 });
+    const ids = run.curated.map((r) => r.person_id as string);
+    expect(ids[0]).toBe(ids[2]);
+    expect(ids[0]).not.toBe(ids[1]);
+    expect(ids.every((p) => /^[A-Za-z0-9_-]{22}$/.test(p) && !p.includes('C1'))).toBe(true);
+    // The same client id pseudonymised under another dataset's name is another person.
+    const other = await ingest(`client_id,nhs_number,value\nC1,,1\n`, { optOut: new Set() }, { ...ds, name: 'other_council' });
+    expect(other.curated[0].person_id).not.toBe(ids[0]);
+    // Rejecting instead.
+    const strict = await ingest(
+      `client_id,nhs_number,value\nC1,,1\n`,
+      { optOut: new Set() },
+      { ...ds, optOut: { nhsNumber: 'nhs_number', withoutNhsNumber: 'reject' } },
+    );
+    expect(strict.rejected.map((r) => r.reasons.map((x) => x.code))).toEqual([['no_nhs_number_for_opt_out']]);
+  });
+
   test('a dataset without the opt-out needs no list', async () => {
-    const ds = dataset('no_opt_out', [{ name: 'value', type: 'integer', classification: 'other', rule: 'keep' }]);
+    const ds = dataset('no_opt_out', [{ name: 'value', type: 'integer', min: 0, max: 9, classification: 'other', rule: 'keep' }]);
     const run = await ingest('value\n1\n', { optOut: undefined }, ds);
     expect(run.curated).toEqual([{ value: 1 }]);
   });
@@ -346,9 +396,17 @@ describe('the example deployment', () => {
   const dir = path.join(__dirname, '..', '..', '..', 'config', 'datasets');
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'));
 
+  const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
   test.each(files)('%s compiles into a pipeline', (name) => {
-    const ds = datasetSchema.parse(parse(fs.readFileSync(path.join(dir, name), 'utf8')));
-    const needsLsoa = ds.columns.some((c) => c.rule === 'postcode_lsoa');
-    expect(() => createPipeline(ds, { key: KEY, loadDate: LOAD_DATE, optOut: new Set(), lsoaLookup: needsLsoa ? new Map() : undefined })).not.toThrow();
+    const ds = config.datasets.find((d) => d.file.endsWith(name))!;
+    expect(() => createPipeline(ds, { key: KEY, loadDate: LOAD_DATE, optOut: new Set() })).not.toThrow();
+  });
+
+  test('a postcode_lsoa column without its lookup loaded cannot compile (the runners load it first, or stop with a clear error)', () => {
+    const ds = dataset('lsoa', [
+      { name: 'pc', type: 'string', format: 'postcode', classification: 'quasi_identifier', rule: 'postcode_lsoa', lookup: 'pc.csv' },
+    ]);
+    expect(() => createPipeline(ds, { key: KEY, loadDate: LOAD_DATE })).toThrow(/needs its lookup pc.csv/);
+    expect(() => createPipeline(ds, { key: KEY, loadDate: LOAD_DATE, lookups: new Map([['pc.csv', new Map()]]) })).not.toThrow();
   });
 });

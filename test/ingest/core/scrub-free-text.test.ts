@@ -11,7 +11,7 @@ describe('scrubFreeText', () => {
     ['NHS number, spaced 3-3-4', 'nhs: 999 000 0018.', 'nhs: [NHS_NUMBER].'],
     ['NHS number, hyphenated', '(999-000-0018)', '([NHS_NUMBER])'],
     ['NHS number glued to letters', 'ID9990000018x', 'ID[NHS_NUMBER]x'],
-    ['NHS number in an odd grouping', 'no 99 900 000 18', 'no [NUMBER]'],
+    ['NHS number in an odd grouping', 'no 99 900 000 18', 'no [NHS_NUMBER]'],
     ['date dd/mm/yyyy', 'DOB 03/04/1961', 'DOB [DATE]'],
     ['date d/m/yy', 'seen 3/4/61', 'seen [DATE]'],
     ['date dd-mm-yyyy', 'on 03-04-1961', 'on [DATE]'],
@@ -36,8 +36,9 @@ describe('scrubFreeText', () => {
     ['e-mail', 'mail test.person+nhs@example.org.uk ok', 'mail [EMAIL] ok'],
     ['several at once', 'Pt 999 000 0018, DOB 3/4/1961, SE5 8AF, 07700 900123, a@example.com', 'Pt [NHS_NUMBER], DOB [DATE], [POSTCODE], [PHONE], [EMAIL]'],
     ['full-width digits', 'NHS ９９９０００００１８', 'NHS [NHS_NUMBER]'],
-    ['date glued to a digit', 'ref51961-04-03', 'ref5[DATE]'],
-    ['date glued to digits on both sides', 'x103/04/19611', 'x1[DATE]1'],
+    // Glued to other digits, the whole run goes: six or more digits read through separators.
+    ['date glued to a digit', 'ref51961-04-03', 'ref[DATE]'],
+    ['date glued to digits on both sides', 'x103/04/19611', 'x[DATE]'],
     ['written date glued to a letter', 'bornx3 April 1961', 'bornx[DATE]'],
     ['written date, month first, glued to a word', 'seenApril 3, 1961', 'seen[DATE]'],
     ['postcode glued to a word', 'livesSE5 8AF', 'lives[POSTCODE]'],
@@ -170,5 +171,94 @@ describe('scrubFreeText properties', () => {
         expect(scrubFreeText(once)).toBe(once);
       }),
     );
+  });
+});
+
+describe('the disguises the adversarial test found (issue: de-identified by construction)', () => {
+  // 943 476 5919 passes Modulus 11 (a made-up number, like every identifier here).
+  test.each([
+    'NHS 943  476   5919',
+    'NHS 943_476_5919',
+    'NHS 943,476,5919',
+    'NHS 943:476:5919',
+    'NHS (943) 476 5919',
+    'NHS 943\u2013476\u20135919',
+    'NHS 943\u2212476\u22125919',
+    'NHS 943\u2022476\u20225919',
+    'NHS 943a476b5919',
+    'NHS 943\u200b476\u200d5919',
+    'NHS 943\u2060476\u00ad5919',
+    'NHS \u0669\u0664\u0663\u0664\u0667\u0666\u0665\u0669\u0661\u0669',
+    'NHS \u096f\u096a\u0969\u096a\u096d\u096c\u096b\u096f\u0967\u096f',
+    'NHS nine four three four seven six five nine one nine',
+    'NHS ninefourthreefoursevensixfivenineonenine',
+  ])('no NHS number survives: %j', (text) => {
+    const out = scrubFreeText(text);
+    expect(out.replace(/\D/g, '')).not.toContain('9434765919');
+    expect(out).toContain('[');
+  });
+
+  test.each([
+    ['DOB 19610403', '19610403'],
+    ['DOB 03041961', '03041961'],
+    ['DOB 03 04 1961', '03041961'],
+    ['DOB Apr-03-1961', 'Apr'],
+    ['DOB 3rd day of April 1961', 'April'],
+    ['DOB 1961 April 3', 'April'],
+    ['born the third of April nineteen sixty one', 'April'],
+  ])('no date of birth survives: %j', (text, gone) => {
+    const out = scrubFreeText(text);
+    expect(out).toContain('[DATE]');
+    expect(out).not.toContain(gone);
+  });
+
+  test.each(['SE5-8AF', 'SE5_8AF', 'SE5.8AF', 'S E 5 8 A F', 'SE5\u200b8AF', 'se5 8af', 'xSE58AFx', '\uff33\uff25\uff15 \uff18\uff21\uff26'])(
+    'no postcode survives: %j',
+    (pc) => {
+      const out = scrubFreeText(`lives ${pc} now`);
+      expect(out.replace(/[^A-Za-z0-9]/g, '').toUpperCase()).not.toContain('SE58AF');
+    },
+  );
+
+  test.each(['jo.bloggs(at)example.com', 'jo.bloggs at example dot com', 'jo.bloggs @ example.com', 'jo.bloggs@example', 'jo [at] example [dot] org'])(
+    'no e-mail address survives: %j',
+    (email) => {
+      expect(scrubFreeText(`mail ${email} please`)).toBe('mail [EMAIL] please');
+    },
+  );
+
+  test.each(['(020) 7946 0123', '020  7946  0123', '+44 (20) 7946 0123', '+44 (0)20 7946 0123', '0044 20 7946 0123', '07700 900123'])(
+    'no phone number survives: %j',
+    (phone) => {
+      expect(scrubFreeText(`call ${phone} today`)).toBe('call [PHONE] today');
+    },
+  );
+
+  test('names after a title, and listed given names with the family name after them', () => {
+    // An initial alone survives.
+    expect(scrubFreeText('Seen by Dr Okafor and Mrs J. Brennan; spoke to Amara Adeyemi.')).toBe('Seen by Dr [NAME] and Mrs J. [NAME]; spoke to [NAME] [NAME].');
+  });
+});
+
+describe('what survives scrubbing on purpose', () => {
+  test.each([
+    'Paracetamol 500mg two tablets 4 times a day',
+    'Metformin 500mg twice daily, 2.5ml at night',
+    'BP 120/80, HR 72, SpO2 96%, Temp 37.5',
+    'HbA1c 48 mmol/mol, eGFR 60',
+    'Codes I10X, E11.9 and J44.9 recorded',
+    'Review at 10:30 in 6 weeks',
+    'Seen in April 2025 on Ward 5, Bed 12',
+    'Vitamin B12 deficiency; T2DM and COPD',
+    "Parkinson's disease, heart failure",
+    'Will review next week',
+  ])('%j', (text) => {
+    expect(scrubFreeText(text)).toBe(text);
+  });
+
+  test('what is lost though harmless: six or more digits however they are separated, and names that are also words mid-sentence', () => {
+    expect(scrubFreeText('SNOMED 38341003 recorded')).toBe('SNOMED [NUMBER] recorded');
+    expect(scrubFreeText('Temp 37.5 08:00')).toMatch(/^Temp \[(NUMBER|DATE)\]$/);
+    expect(scrubFreeText("history of Bell's palsy")).toBe("history of [NAME]'s palsy");
   });
 });

@@ -51,6 +51,12 @@ export class MemoryStore implements ObjectStore {
     return { etag: createHash('md5').update(bytes).digest('hex') };
   }
 
+  async putIfAbsent(ref: ObjectRef, body: string | Uint8Array): Promise<boolean> {
+    if (this.objects.has(this.id(ref))) return false;
+    await this.put(ref, body);
+    return true;
+  }
+
   async list(bucket: string, prefix: string): Promise<ObjectSummary[]> {
     const out: ObjectSummary[] = [];
     for (const [id, body] of this.objects) {

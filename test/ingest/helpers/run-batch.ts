@@ -19,13 +19,22 @@ export async function runBatch(
   store: ObjectStore,
   source: ObjectRef,
   dataset: DatasetConfig,
-  options: { chunkBytes?: number; optOut?: ReadonlySet<string>; key?: Buffer; buckets?: IngestBuckets; loadDate?: string } = {},
+  options: {
+    chunkBytes?: number;
+    optOut?: ReadonlySet<string>;
+    key?: Buffer;
+    buckets?: IngestBuckets;
+    loadDate?: string;
+    lookups?: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  } = {},
 ): Promise<BatchRun> {
   const buckets = options.buckets ?? BUCKETS;
   const plan = await planBatch({ store, source, dataset, buckets, loadDate: options.loadDate ?? LOAD_DATE, chunkBytes: options.chunkBytes });
   const chunks: ChunkResult[] = [];
   for (const c of plan.chunks)
-    chunks.push(await processChunk({ store, plan, chunk: c.index, dataset, key: options.key ?? KEY, optOut: options.optOut ?? new Set() }));
+    chunks.push(
+      await processChunk({ store, plan, chunk: c.index, dataset, key: options.key ?? KEY, optOut: options.optOut ?? new Set(), lookups: options.lookups }),
+    );
   const { manifest, alreadyCommitted } = await commitBatch({ store, plan });
   return { plan, chunks, manifest, alreadyCommitted };
 }

@@ -63,7 +63,9 @@ describe('sde demo', () => {
       }
       expect(keys.landing).toHaveLength(4);
       expect(keys.curated.filter((k) => /^[a-z_]+\/load_date=[\d-]+\/[0-9a-f]{24}\.parquet$/.test(k))).toHaveLength(4);
-      expect(keys.curated.filter((k) => k.startsWith('_manifests/'))).toHaveLength(4);
+      // A manifest per batch, and the record that its content was delivered (duplicate deliveries).
+      expect(keys.curated.filter((k) => k.startsWith('_manifests/') && !k.startsWith('_manifests/_deliveries/'))).toHaveLength(4);
+      expect(keys.curated.filter((k) => k.startsWith('_manifests/_deliveries/'))).toHaveLength(4);
       expect(keys.quarantine.every((k) => /\/rejected\/chunk-\d{5}\.csv$/.test(k))).toBe(true);
       expect([keys.results, keys.accessLogs]).toEqual([[], []]);
     } finally {

@@ -51,6 +51,24 @@ describe('the local S3 API', () => {
     expect(printed).not.toHaveBeenCalled();
   });
 
+  test('refuses an object name whose part is too long to be a file name with S3 KeyTooLongError, and keeps serving', async () => {
+    const s3 = await startLocalS3({ directory: tempDir(), buckets: ['test-landing'] });
+    try {
+      const long = `gp_events/${'a'.repeat(240)}.csv`;
+      await expect(s3.client.send(new PutObjectCommand({ Bucket: 'test-landing', Key: long, Body: 'x' }))).rejects.toMatchObject({
+        name: 'KeyTooLongError',
+        message: expect.stringMatching(/at most 233 bytes/),
+      });
+      // The longest part it takes, and the server is still up.
+      const longest = `gp_events/${'b'.repeat(233)}`;
+      await s3.client.send(new PutObjectCommand({ Bucket: 'test-landing', Key: longest, Body: 'y' }));
+      const got = await s3.client.send(new GetObjectCommand({ Bucket: 'test-landing', Key: longest }));
+      expect(await got.Body?.transformToString()).toBe('y');
+    } finally {
+      await s3.stop();
+    }
+  });
+
   test('is not reachable on the machine’s other network addresses', async () => {
     const s3 = await startLocalS3({ directory: tempDir() });
     try {
