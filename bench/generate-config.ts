@@ -153,6 +153,21 @@ function project(i: number, seed: number, today: string, datasets: readonly Gene
     organisation: org,
     purpose: r() < 0.5 ? 'research' : 'planning',
     summary: 'A synthetic project written by bench/generate-config.ts.',
+    // No random draw here, so the rest of a generated config stays as it was for a seed.
+    benefit: {
+      whoBenefits: 'Patients and services of the generated region',
+      how: 'A synthetic statement of how the people named above benefit from this project.',
+      byWhen: end,
+      ...(org.type === 'company'
+        ? {
+            sharing: {
+              agreement: `GEN-BSA-${pad(i + 1, 4)}`,
+              terms: ['shared_results'],
+              summary: 'Results are shared free with the NHS of the generated region.',
+            },
+          }
+        : {}),
+    },
     lawfulBasis: { article6: 'UK GDPR Article 6(1)(e)', article9: 'UK GDPR Article 9(2)(j)', commonLawDuty: 'De-personalised data only' },
     approval: { committee: 'Generated Data Access Committee', reference: `GEN-${pad(i + 1, 4)}`, date: approval, citizenMembersPresent: int(r, 2, 5) },
     period: { start, end },

@@ -2,6 +2,7 @@
  * Rules that span fields and files: what a schema alone cannot say. Pure functions over
  * parsed files; each problem names the file and field and says how to fix it.
  */
+import { checkBenefit } from './benefit';
 import { curatedColumns, curatedNameOf, DIRECT_IDENTIFIER_RULES, grantableColumnNames, optOutColumn, PARTITION_COLUMN, RULE_INPUT_TYPES } from './curated';
 import { projectState, type Sourced } from './model';
 import type { ConfigProblem } from './problems';
@@ -338,6 +339,7 @@ export function checkProject(
   }
   problems.push(...checkCitizenMembers(project, platform));
   problems.push(...checkResearchers(project, platform));
+  problems.push(...checkBenefit(project, platform, today));
   if (options.riskGate ?? true) problems.push(...checkDisclosureRisk(project, platform, today));
   if (active && Object.keys(project.datasets).length === 0) {
     problems.push({ file, field: 'datasets', message: 'an active project is granted no dataset', fix: 'add the datasets and columns the approval names, or set status: expired' });

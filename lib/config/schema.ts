@@ -123,6 +123,14 @@ export const PROJECT_STATUSES = ['active', 'expired', 'suspended'] as const;
 
 export const ORGANISATION_TYPES = ['nhs', 'local_authority', 'university', 'charity', 'company'] as const;
 
+/** What a commercial user's benefit-sharing agreement gives back (benefit.sharing.terms). */
+export const BENEFIT_SHARING_TERMS = ['royalties', 'nhs_pricing', 'free_nhs_access', 'shared_results', 'equity', 'other'] as const;
+export type BenefitSharingTerm = (typeof BENEFIT_SHARING_TERMS)[number];
+
+/** The kinds of delivered benefit a project records (benefit.outcomes[].kind). */
+export const OUTCOME_KINDS = ['publication', 'service_change', 'product', 'dataset_returned', 'other'] as const;
+export type OutcomeKind = (typeof OUTCOME_KINDS)[number];
+
 /** Lower snake case: safe as a Glue/Athena/DuckDB identifier without quoting. */
 export const identifier = z
   .string()
@@ -179,7 +187,21 @@ const tierSchema = z.strictObject({
   pricePerTbScanned: money,
   /** Applies to the price per TB scanned (not to the access fee). */
   multiplier: z.number().positive({ error: 'must be more than zero' }).refine(priceDecimals, priceDecimalsError).default(1),
+  /**
+   * Projects charged at this tier are commercial users: each must record its
+   * benefit-sharing terms (benefit.sharing), as a project of a company must whatever its tier.
+   */
+  commercial: z.boolean().default(false),
 });
+
+/** How often a project reports what it delivered (benefit.reports), and its final report's deadline. */
+const outcomeReportingSchema = z.strictObject({
+  /** A report is due every this many months from the start of the approved period, until it ends. */
+  intervalMonths: z.int().min(1, { error: 'must be at least 1' }).max(60, { error: 'must be at most 60' }).default(12),
+  /** The final report is due this many days after the approved period ends. */
+  finalReportWithinDays: z.int().min(0, { error: 'must be zero or more' }).max(730, { error: 'must be at most 730' }).default(90),
+});
+export const DEFAULT_OUTCOME_REPORTING = { intervalMonths: 12, finalReportWithinDays: 90 } as const;
 
 /**
  * How long the audit trail is kept under S3 Object Lock in COMPLIANCE mode (nobody, not
@@ -288,8 +310,10 @@ export const platformSchema = z.strictObject({
        * can be checked against the committee's published membership, not just a number.
        */
       requireNamedCitizenMembers: z.boolean().default(false),
+      /** When projects owe a report of the benefit they delivered (`sde governance-report`, the register). */
+      outcomeReports: outcomeReportingSchema.default(DEFAULT_OUTCOME_REPORTING),
     })
-    .default({ requireCitizenMembers: true, minimumCitizenMembers: 2, requireNamedCitizenMembers: false }),
+    .default({ requireCitizenMembers: true, minimumCitizenMembers: 2, requireNamedCitizenMembers: false, outcomeReports: DEFAULT_OUTCOME_REPORTING }),
 });
 
 export const columnSchema = z.strictObject({
@@ -356,6 +380,69 @@ export const datasetSchema = z.strictObject({
   columns: z.array(columnSchema).min(1, { error: 'a dataset needs at least one column' }),
 });
 
+/** Plain-English text of at least `words` words: a benefit stated in one word says nothing. */
+function plainText(words: number, what: string) {
+  return nonEmpty
+    .max(1000, { error: 'must be at most 1000 characters: say it in a few plain sentences' })
+    .refine((v) => v.split(/\s+/).filter((w) => /\p{L}/u.test(w)).length >= words, { error: `must be at least ${words} words: ${what}` });
+}
+
+/**
+ * A link or a reference to where an outcome can be checked: an https:// link (the register
+ * makes it a link), or a reference in words such as a DOI or a board paper. A link with any
+ * other scheme is refused, so nothing but https is ever made a link on the public page.
+ */
+export const outcomeReference = nonEmpty
+  .max(500, { error: 'must be at most 500 characters' })
+  .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^https:\/\/[^\s/?#]+[^\s]*$/i.test(v), {
+    error: 'must be an https:// link (no other kind of link) or a reference in words, such as "doi:10.1234/abc" or "NCL ICB Board paper, January 2027, item 7"',
+  });
+
+/** One thing a project delivered: a publication, a change to a service, a product, data returned to the platform. */
+export const outcomeSchema = z.strictObject({
+  date: isoDate,
+  kind: z.enum(OUTCOME_KINDS),
+  /** What it is, in plain English, with no one's name. */
+  title: plainText(3, 'say what was delivered'),
+  reference: outcomeReference,
+});
+
+/** An outcome report to the committee: what the project delivered so far, or at its end. */
+export const outcomeReportSchema = z.strictObject({
+  date: isoDate,
+  /** The report at the end of the project (after its period ends, or when it stops early). */
+  final: z.boolean().default(false),
+  summary: plainText(3, 'say what the report told the committee'),
+});
+
+/**
+ * The public benefit the project promised (who, how, by when) and what it delivered. The
+ * schema takes it as optional so that its absence is reported by checks.ts with the fix,
+ * not as a bare "required"; every project must state it.
+ */
+export const benefitSchema = z.strictObject({
+  /** Who benefits, in plain English (e.g. "people in North Central London who need a hospital bed in winter"). */
+  whoBenefits: plainText(2, 'say who benefits'),
+  /** How they benefit, in plain English. */
+  how: plainText(6, 'say in a sentence how they benefit'),
+  /** The date by which the benefit is expected. */
+  byWhen: isoDate,
+  /** Commercial users only (required for them): the agreement on sharing what they gain. */
+  sharing: z
+    .strictObject({
+      /** The reference of the signed benefit-sharing agreement. */
+      agreement: nonEmpty.max(200, { error: 'must be at most 200 characters' }),
+      terms: z.array(z.enum(BENEFIT_SHARING_TERMS)).min(1, { error: `name at least one of: ${BENEFIT_SHARING_TERMS.join(', ')}` }),
+      /** The terms in plain English, for the public register. */
+      summary: plainText(6, 'say in plain English what the NHS and the public receive'),
+    })
+    .optional(),
+  /** What the project delivered, recorded as it happens. */
+  outcomes: z.array(outcomeSchema).default([]),
+  /** The outcome reports made to the committee (due at platform.yaml's governance.outcomeReports). */
+  reports: z.array(outcomeReportSchema).default([]),
+});
+
 export const projectDatasetSchema = z.strictObject({
   columns: z.array(identifier).min(1, { error: 'name at least one curated column, or remove the dataset' }),
   /** A Lake Formation row filter expression (PartiQL subset), e.g. "region_code = 'E40000003'". */
@@ -376,6 +463,8 @@ export const projectSchema = z.strictObject({
   purpose: z.enum(PURPOSES),
   /** The purpose in plain English, for the public register. */
   summary: nonEmpty,
+  /** The promised public benefit, benefit-sharing terms (commercial users) and outcomes. */
+  benefit: benefitSchema.optional(),
   lawfulBasis: z.strictObject({
     article6: nonEmpty,
     article9: nonEmpty,
@@ -433,3 +522,6 @@ export type DatasetConfig = z.infer<typeof datasetSchema>;
 export type ProjectConfig = z.infer<typeof projectSchema>;
 export type ResearcherConfig = z.infer<typeof researcherSchema>;
 export type Tier = z.infer<typeof tierSchema>;
+export type BenefitConfig = z.infer<typeof benefitSchema>;
+export type OutcomeConfig = z.infer<typeof outcomeSchema>;
+export type OutcomeReportingConfig = z.infer<typeof outcomeReportingSchema>;
