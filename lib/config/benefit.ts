@@ -107,10 +107,15 @@ export function outcomeReportStatus(project: ProjectConfig, settings: OutcomeRep
  * its benefit-sharing terms; and nothing delivered or reported is dated in the future or
  * before the project could use the data.
  */
-export function checkBenefit(project: Sourced<ProjectConfig>, platform: PlatformConfig, today: string): ConfigProblem[] {
+export function checkBenefit(
+  project: Sourced<ProjectConfig>,
+  platform: PlatformConfig,
+  today: string,
+  options: { readonly requireStatement: boolean } = { requireStatement: true },
+): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const { file, benefit } = project;
-  if (benefit === undefined) {
+  if (benefit === undefined && options.requireStatement) {
     problems.push({
       file,
       field: 'benefit',
@@ -118,7 +123,7 @@ export function checkBenefit(project: Sourced<ProjectConfig>, platform: Platform
       fix: 'add benefit: with whoBenefits (who gains, in plain English), how (how they gain, in a sentence) and byWhen (YYYY-MM-DD, when the benefit is expected)',
     });
   }
-  if (isCommercial(project, platform) && benefit?.sharing === undefined) {
+  if (options.requireStatement && isCommercial(project, platform) && benefit?.sharing === undefined) {
     const why =
       project.organisation.type === 'company'
         ? `the organisation is a company`

@@ -289,6 +289,11 @@ export interface CheckOptions {
   readonly lapsedProjects: 'refuse' | 'revoke';
   /** Check approvals' disclosure risk against the ceiling (off only for `sde risk`, which measures it). @default true */
   readonly riskGate?: boolean;
+  /**
+   * Require every project's benefit statement and a commercial user's sharing terms (off only
+   * for a past revision read for comparison, written before the rule existed). @default true
+   */
+  readonly benefitGate?: boolean;
 }
 
 export function checkProject(
@@ -339,7 +344,7 @@ export function checkProject(
   }
   problems.push(...checkCitizenMembers(project, platform));
   problems.push(...checkResearchers(project, platform));
-  problems.push(...checkBenefit(project, platform, today));
+  problems.push(...checkBenefit(project, platform, today, { requireStatement: options.benefitGate ?? true }));
   if (options.riskGate ?? true) problems.push(...checkDisclosureRisk(project, platform, today));
   if (active && Object.keys(project.datasets).length === 0) {
     problems.push({ file, field: 'datasets', message: 'an active project is granted no dataset', fix: 'add the datasets and columns the approval names, or set status: expired' });

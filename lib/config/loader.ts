@@ -28,6 +28,12 @@ export interface LoadOptions {
    * @default true
    */
   readonly riskGate?: boolean;
+  /**
+   * Leave out the requirement of a benefit statement (and of a commercial user's sharing
+   * terms): only for a past revision read for comparison (lib/governance/git-config.ts),
+   * written before the rule existed. @default true
+   */
+  readonly benefitGate?: boolean;
 }
 
 const YAML_FILE = /\.ya?ml$/;
@@ -113,7 +119,7 @@ function validateSource(source: ConfigSource, options: LoadOptions): { config?: 
   const today = options.today ?? todayUtc();
 
   if (platform)
-    problems.push(...checkConfig(platform, datasets, projects, today, { lapsedProjects: options.lapsedProjects ?? 'refuse', riskGate: options.riskGate ?? true }));
+    problems.push(...checkConfig(platform, datasets, projects, today, { lapsedProjects: options.lapsedProjects ?? 'refuse', riskGate: options.riskGate ?? true, benefitGate: options.benefitGate ?? true }));
   // Grouped by file (stable, so each file's problems keep their order) for easy reading.
   problems.sort((a, b) => a.file.localeCompare(b.file));
   if (problems.length > 0 || !platform || !platformRel) return { problems };

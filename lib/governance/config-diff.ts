@@ -10,12 +10,43 @@ import { DEFAULT_SUPPRESSION_THRESHOLD } from '../config/airlock-settings';
 import { projectState, type ProjectState, type SdeConfig, type Sourced } from '../config/model';
 import type { DatasetConfig, ProjectConfig, Tier } from '../config/schema';
 import { approvalChangeProblems } from './approval-changes';
+import type { OutcomeReportConcern } from './outcome-reports';
+
+/** What changed in a project's promised benefit, sharing terms, outcomes and reports. */
+function benefitChanges(p: ProjectConfig, prev: ProjectConfig, who: string, out: GovernanceChange[]): void {
+  const now = p.benefit;
+  const was = prev.benefit;
+  if (now === undefined) return;
+  if (was === undefined || now.whoBenefits !== was.whoBenefits || now.how !== was.how || now.byWhen !== was.byWhen) {
+    out.push({
+      section: 'benefit',
+      text: `${who} ${was === undefined ? 'states' : 'has a new statement of'} its public benefit: for ${now.whoBenefits}, by ${now.byWhen}: "${now.how}"`,
+    });
+  }
+  if (JSON.stringify(now.sharing ?? null) !== JSON.stringify(was?.sharing ?? null)) {
+    out.push({
+      section: 'benefit',
+      text: now.sharing
+        ? `${who} has benefit-sharing terms ${was?.sharing ? 'changed' : 'recorded'}: agreement ${now.sharing.agreement} (${now.sharing.terms.join(', ')}): "${now.sharing.summary}"`
+        : `${who} no longer records benefit-sharing terms.`,
+    });
+  }
+  const seen = new Set((was?.outcomes ?? []).map((o) => JSON.stringify(o)));
+  for (const o of now.outcomes.filter((x) => !seen.has(JSON.stringify(x)))) {
+    out.push({ section: 'benefit', text: `${who} reported an outcome (${o.kind.replace(/_/g, ' ')}, ${o.date}): "${o.title}" (${o.reference}).` });
+  }
+  const reported = new Set((was?.reports ?? []).map((r) => JSON.stringify(r)));
+  for (const r of now.reports.filter((x) => !reported.has(JSON.stringify(x)))) {
+    out.push({ section: 'benefit', text: `${who} made ${r.final ? 'its final' : 'an'} outcome report on ${r.date}: "${r.summary}"` });
+  }
+}
 
 export const SECTIONS = [
   { id: 'approved', title: 'Projects approved' },
   { id: 'extended', title: 'Projects extended' },
   { id: 'ended', title: 'Projects expired, ended or removed' },
   { id: 'projects', title: 'Other changes to projects' },
+  { id: 'benefit', title: 'Public benefit promised and delivered' },
   { id: 'access', title: 'Data each project may see' },
   { id: 'datasets', title: 'Datasets and how they are de-identified' },
   { id: 'optout', title: 'National data opt-out' },
@@ -35,6 +66,8 @@ export interface GovernanceDiff {
   readonly after: { readonly label: string; readonly date: string };
   readonly platform: string;
   readonly changes: readonly GovernanceChange[];
+  /** Outcome reports owed under today's config (outcome-reports.ts); absent when not judged. */
+  readonly outcomeReports?: readonly OutcomeReportConcern[];
 }
 
 const list = (items: readonly string[]) => items.map((i) => `"${i}"`).join(', ');
@@ -110,6 +143,7 @@ function projectChanges(before: SdeConfig, after: SdeConfig, out: GovernanceChan
     }
     if (p.purpose !== prev.purpose) out.push({ section: 'projects', text: `${name(p)} changed purpose from ${prev.purpose} to ${p.purpose}.` });
     if (p.summary !== prev.summary) out.push({ section: 'projects', text: `${name(p)} has a new plain-English summary: "${p.summary}"` });
+    benefitChanges(p, prev, name(p), out);
     // People, by their ids (never listed: the report counts them).
     const ids = new Set(p.researchers.map((r) => r.id));
     const prevIds = new Set(prev.researchers.map((r) => r.id));

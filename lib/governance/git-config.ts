@@ -90,7 +90,8 @@ export function loadConfigAtRevision(configDir: string, ref: string): { config: 
   const label = `${path.basename(path.resolve(configDir))}@${ref}`;
   if (at.files.size === 0)
     throw new GitConfigError(`${label}: the config folder holds no YAML files at ${ref} (${at.commit.slice(0, 12)}); choose a later revision`);
-  const { config, problems } = validateConfigFiles(at.files, label, { today: at.date });
+  // The past is compared, not enforced: a revision from before projects stated their benefit still reads.
+  const { config, problems } = validateConfigFiles(at.files, label, { today: at.date, benefitGate: false });
   if (!config) throw new ConfigError(problems);
   const { files: _files, ...revision } = at;
   return { config, revision };

@@ -15,8 +15,15 @@ function md(text: string): string {
   return text.replace(/([\\`*_[\]<>#|])/g, '\\$1');
 }
 
+const OUTCOMES_TITLE = 'Outcome reports owed';
+const NO_OUTCOMES_OWED = 'No outcome report is overdue, and every project that has ended has made its final report.';
+
 export function renderGovernanceMarkdown(d: GovernanceDiff): string {
   const lines = [`# ${md(title(d))}`, '', md(intro(d)), ''];
+  if (d.outcomeReports !== undefined) {
+    // Today's duty, whatever changed: first, so a reader cannot miss it.
+    lines.push(`## ${OUTCOMES_TITLE}`, '', ...(d.outcomeReports.length === 0 ? [NO_OUTCOMES_OWED] : d.outcomeReports.map((c) => `- ${md(c.text)}`)), '');
+  }
   if (d.changes.length === 0) {
     lines.push('Nothing in the governance configuration changed.', '');
     return lines.join('\n');
@@ -31,6 +38,12 @@ export function renderGovernanceMarkdown(d: GovernanceDiff): string {
 
 export function renderGovernanceHtml(d: GovernanceDiff): string {
   const parts = [`<h1>${escapeHtml(title(d))}</h1>`, `<p>${escapeHtml(intro(d))}</p>`];
+  if (d.outcomeReports !== undefined) {
+    parts.push('<section aria-labelledby="s-outcome-reports">', `<h2 id="s-outcome-reports">${OUTCOMES_TITLE}</h2>`);
+    if (d.outcomeReports.length === 0) parts.push(`<p>${NO_OUTCOMES_OWED}</p>`);
+    else parts.push('<ul>', ...d.outcomeReports.map((c) => `<li>${escapeHtml(c.text)}</li>`), '</ul>');
+    parts.push('</section>');
+  }
   if (d.changes.length === 0) parts.push('<p>Nothing in the governance configuration changed.</p>');
   for (const section of SECTIONS) {
     const items = d.changes.filter((c) => c.section === section.id);

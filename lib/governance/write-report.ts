@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { loadConfig } from '../config/loader';
 import { diffConfigs, type GovernanceDiff } from './config-diff';
 import { loadConfigAtRevision } from './git-config';
+import { outcomeReportConcerns } from './outcome-reports';
 import { renderGovernanceHtml, renderGovernanceMarkdown } from './report-render';
 
 export interface GovernanceReportOptions {
@@ -22,7 +23,7 @@ export function buildGovernanceReport(options: GovernanceReportOptions): Governa
   const after = loadConfig(options.configDir, { today: options.today });
   const short = revision.commit.slice(0, 12);
   const label = revision.commit.startsWith(revision.ref) ? `commit ${short}` : `${revision.ref} (commit ${short})`;
-  return diffConfigs(before, after, { before: label, after: 'the working tree' });
+  return { ...diffConfigs(before, after, { before: label, after: 'the working tree' }), outcomeReports: outcomeReportConcerns(after) };
 }
 
 /** Writes governance-report.md and governance-report.html into `outDir`; returns their paths. */
