@@ -104,8 +104,8 @@ export function outcomeReportStatus(project: ProjectConfig, settings: OutcomeRep
 
 /**
  * The benefit block's checks: every project states its benefit; a commercial user records
- * its benefit-sharing terms; and nothing delivered or reported is dated in the future or
- * before the project could use the data.
+ * its benefit-sharing terms; the benefit is expected after access begins; and nothing
+ * delivered or reported is dated in the future.
  */
 export function checkBenefit(
   project: Sourced<ProjectConfig>,
@@ -144,17 +144,12 @@ export function checkBenefit(
       fix: 'give the date by which the benefit is expected, after the period starts',
     });
   }
+  // Dated when it happened: not in the future. (An outcome before the period's start is left
+  // alone: a period moved later by a re-approval keeps the outcomes already delivered.)
   const dated = (list: readonly { date: string }[], name: string, what: string) =>
     list.forEach((item, i) => {
       if (item.date > today) {
         problems.push({ file, field: `benefit.${name}[${i}].date`, message: `is ${item.date}, in the future`, fix: `record the ${what} once it has happened, with the date it happened` });
-      } else if (item.date < project.period.start) {
-        problems.push({
-          file,
-          field: `benefit.${name}[${i}].date`,
-          message: `is ${item.date}, before the project's access began (${project.period.start})`,
-          fix: `record only ${what}s of this project's use of the data, dated on or after ${project.period.start}`,
-        });
       }
     });
   dated(benefit.outcomes, 'outcomes', 'outcome');

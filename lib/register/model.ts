@@ -23,6 +23,7 @@ import { ORGANISATION_TYPES, Purpose } from '../config/schema';
 import { projectWorkgroupName } from '../config/naming';
 import { CLASS_LABELS, STATE_LABELS } from '../reports/access-matrix';
 import { ActivityInput, ProjectActivity, summariseActivity } from './activity';
+import { RegisterBenefit, registerBenefit } from './benefit';
 import { carryPublishedScans, PARTIAL_SCAN_NOTE, PublishedScans } from './carry';
 
 export const REGISTER_SCHEMA_VERSION = 1;
@@ -67,6 +68,8 @@ export interface RegisterProject {
   /** What the approval names, whatever the status today. */
   readonly datasets: readonly RegisterDataset[];
   readonly activity: { readonly firstUse: string | null; readonly lastUse: string | null; readonly months: readonly RegisterMonth[] };
+  /** The benefit promised, the sharing terms (commercial users), outcomes reported, and whether a report is overdue (benefit.ts). */
+  readonly benefit: RegisterBenefit | null;
 }
 
 export interface Register {
@@ -274,6 +277,7 @@ export function buildRegister(config: SdeConfig, records: Iterable<CloudTrailRec
           statusLabel: STATE_LABELS[status],
           datasets: datasetsOf(config, p.datasets),
           activity: publicActivity(activity.get(p.id), threshold),
+          benefit: registerBenefit(p, config.platform.governance.outcomeReports, config.today),
         };
       }),
     auditTrail: options.auditTrail ?? null,

@@ -6,6 +6,7 @@
 import { plural } from '../audit/findings';
 import { formatCsv } from '../reports/format';
 import { escapeHtml, htmlPage } from '../reports/html';
+import { BENEFIT_CSV_COLUMNS, benefitCsvValues, benefitSectionHtml } from './benefit';
 import { countText, Register, RegisterProject } from './model';
 
 export const REGISTER_FILES = { html: 'index.html', json: 'register.json', csv: 'register.csv' } as const;
@@ -77,6 +78,7 @@ ${table(
 <dt>Approval</dt><dd>${escapeHtml(p.approval.committee)}, on ${time(p.approval.date, layDate(p.approval.date))}, reference ${escapeHtml(p.approval.reference)}, with ${escapeHtml(p.approval.citizenMembersPresent)} citizen members present</dd>
 <dt>Period and status</dt><dd>${time(p.period.start, layDate(p.period.start))} to ${time(p.period.end, layDate(p.period.end))}: <span class="${stateClass}">${escapeHtml(p.statusLabel)}</span></dd>
 </dl>
+${benefitSectionHtml(p.id, p.benefit)}
 <h4>Data approved</h4>
 ${table(`${id}_data`, `Kinds of data approved for ${escapeHtml(p.title)}`, ['Dataset', 'Kind of data', 'What it holds'], dataRows)}
 <h4>Use of the data</h4>
@@ -169,6 +171,7 @@ const CSV_COLUMNS = [
   'kinds_of_data',
   'first_use',
   'last_use',
+  ...BENEFIT_CSV_COLUMNS,
   'month',
   'queries_run',
   'queries_refused',
@@ -209,6 +212,7 @@ export function renderRegisterCsv(r: Register): string {
       [...new Set(p.datasets.flatMap((d) => d.kinds.map((k) => k.label)))].join('; '),
       p.activity.firstUse ?? '',
       p.activity.lastUse ?? '',
+      ...benefitCsvValues(p.benefit),
     ];
     if (p.activity.months.length === 0) return [[...fixed, '', '', '', '', '', ...audit]];
     return p.activity.months.map((m) => [

@@ -14,13 +14,16 @@ export const REGISTER_SNAPSHOT_FILE = 'register-snapshot.json';
 /** The project fields the register publishes or judges status by; nothing else is carried. */
 export type SnapshotProject = Pick<
   ProjectConfig,
-  'id' | 'title' | 'status' | 'organisation' | 'purpose' | 'summary' | 'lawfulBasis' | 'period' | 'datasets'
+  'id' | 'title' | 'status' | 'organisation' | 'purpose' | 'summary' | 'benefit' | 'lawfulBasis' | 'period' | 'datasets'
 > & {
   readonly approval: Pick<ProjectConfig['approval'], 'committee' | 'reference' | 'date' | 'citizenMembersPresent'>;
 };
 
 export interface RegisterConfigSnapshot {
-  readonly platform: Pick<PlatformConfig, 'name' | 'displayName' | 'description' | 'pricing'>;
+  readonly platform: Pick<PlatformConfig, 'name' | 'displayName' | 'description' | 'pricing'> & {
+    /** When outcome reports fall due: the register flags the overdue. */
+    readonly governance: { readonly outcomeReports: PlatformConfig['governance']['outcomeReports'] };
+  };
   readonly datasets: readonly DatasetConfig[];
   readonly projects: readonly SnapshotProject[];
   /** The disclosure threshold (the airlock's suppressionThreshold). */
@@ -30,7 +33,13 @@ export interface RegisterConfigSnapshot {
 export function registerConfigSnapshot(config: SdeConfig): RegisterConfigSnapshot {
   const { platform } = config;
   return {
-    platform: { name: platform.name, displayName: platform.displayName, description: platform.description, pricing: platform.pricing },
+    platform: {
+      name: platform.name,
+      displayName: platform.displayName,
+      description: platform.description,
+      pricing: platform.pricing,
+      governance: { outcomeReports: platform.governance.outcomeReports },
+    },
     datasets: config.datasets.map(({ file: _file, ...d }) => d),
     // Picked field by field, so a field added to projects later is not carried unless added here.
     projects: config.projects.map((p) => ({
@@ -40,6 +49,7 @@ export function registerConfigSnapshot(config: SdeConfig): RegisterConfigSnapsho
       organisation: p.organisation,
       purpose: p.purpose,
       summary: p.summary,
+      benefit: p.benefit,
       lawfulBasis: p.lawfulBasis,
       approval: {
         committee: p.approval.committee,
