@@ -16,6 +16,7 @@ import { ingestCommand } from './commands/ingest';
 import { createOutputCommand } from './commands/output';
 import { queryCommand } from './commands/query';
 import { registerCommand } from './commands/register';
+import { scrutinyReportCommand } from './commands/scrutiny-report';
 import { riskCommand } from './commands/risk';
 import { satreCommand } from './commands/satre';
 import { synthCommand } from './commands/synth';
@@ -44,6 +45,7 @@ export const COMMANDS: readonly Command[] = [
   registerCommand,
   billCommand,
   governanceReportCommand,
+  scrutinyReportCommand,
   satreCommand,
   riskCommand,
 ];

@@ -18,6 +18,7 @@ import type { CloudTrailRecord } from '../../audit/cloudtrail-record';
 import { LocalAuditWriter, localAuditEnv } from '../../audit/local-audit-writer';
 import { localAuditSummary } from '../../audit/summary';
 import { writeDemoBillsAndGovernance } from './charging-oversight';
+import { writeDemoScrutinyReport } from './scrutiny';
 
 export interface DemoOptions {
   readonly config: SdeConfig;
@@ -124,6 +125,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     // After every step that writes audit records, so the register sees them all.
     await writeDemoRegister({ config: options.config, workdir: layout.root, log });
     await writeDemoBillsAndGovernance({ config: options.config, workdir: layout.root, log });
+    await writeDemoScrutinyReport({ config: options.config, workdir: layout.root, log });
     log(`Done. State kept in ${layout.root}; run again with another --workdir to start a separate platform.`);
     return { layout, buckets, endpoint: s3.endpoint, population, landed };
   } finally {

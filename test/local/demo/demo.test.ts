@@ -8,6 +8,8 @@ import { startLocalS3 } from '../../../lib/local/s3-api/server';
 import { bucketNames } from '../../../lib/local/workdir';
 import { EXAMPLE_CONFIG, TEST_TODAY } from '../../helpers/config-fixture';
 import { parseCsv } from '../../helpers/csv';
+import { quarterOf, type ScrutinyReport } from '../../../lib/governance/scrutiny';
+import type { Register } from '../../../lib/register/model';
 
 const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-demo-'));
 afterAll(() => fs.rmSync(workdir, { recursive: true, force: true }));
@@ -70,6 +72,45 @@ describe('sde demo', () => {
       expect([keys.results, keys.accessLogs]).toEqual([[], []]);
     } finally {
       await s3.stop();
+    }
+  });
+
+  test("writes the scrutiny report for the demo's quarter, holding the register's and the bills' figures", () => {
+    const now = new Date().toISOString().slice(0, 10);
+    const quarter = quarterOf(now > TEST_TODAY ? now : TEST_TODAY);
+    const report = JSON.parse(fs.readFileSync(path.join(result.layout.out, 'scrutiny', `scrutiny-${quarter.id}.json`), 'utf8')) as ScrutinyReport;
+    expect(fs.readFileSync(path.join(result.layout.out, 'scrutiny', `scrutiny-${quarter.id}.html`), 'utf8')).toContain(
+      '<h1>Report to the scrutiny committee: ',
+    );
+    expect(lines.join('\n')).toMatch(new RegExp(`Scrutiny report for ${quarter.id}: `));
+    // Use: the register's months of the quarter, project by project (the register ran first, over the same trail).
+    const register = JSON.parse(fs.readFileSync(path.join(result.layout.out, 'register', 'register.json'), 'utf8')) as Register;
+    const months = new Set(quarter.months.map((m) => m.id));
+    for (const p of register.projects) {
+      const m = p.activity.months.filter((x) => months.has(x.month));
+      const s = report.byProject.find((x) => x.id === p.id);
+      if (m.length === 0) {
+        expect(s).toBeUndefined();
+        continue;
+      }
+      const withheld = m.filter((x) => !('count' in x.queries)).length;
+      const shown = m.reduce((n, x) => n + ('count' in x.queries ? x.queries.count : 0), 0);
+      expect(s!.queries).toEqual(
+        withheld === 0 ? { count: shown } : { atLeast: shown, withheldMonths: withheld, fewerThan: register.disclosure.threshold + 1 },
+      );
+      expect(s!.dataScanned.bytes).toBe(m.reduce((n, x) => n + (x.dataScannedBytes ?? 0), 0));
+    }
+    expect(report.byProject.length).toBeGreaterThan(0);
+    // Charges: this month's bills, as the demo wrote them, tier by tier.
+    const month = new Date().toISOString().slice(0, 7);
+    const rows = parseCsv(fs.readFileSync(path.join(result.layout.out, 'bills', month, 'statements.csv'), 'utf8')).filter((r) => r.length > 1);
+    const head = rows[0];
+    for (const t of report.byTier) {
+      const billed = rows
+        .slice(1)
+        .filter((r) => r[head.indexOf('tier')] === t.tier)
+        .reduce((n, r) => n + Math.round(Number(r[head.indexOf('total')]) * 100), 0);
+      expect(t.charges.months.find((m) => m.month === month)?.totalMinor).toBe(billed);
     }
   });
 
