@@ -220,7 +220,10 @@ export function buildScrutinyReport(inputs: ScrutinyInputs): ScrutinyReport {
   const decided = projects.filter((p) => inQuarter(p.approval.date));
   const approved = decided.filter((p) => p.approval.date <= p.period.start).map((p) => decision(p, p.approval.date));
   const extended = decided.filter((p) => p.approval.date > p.period.start).map((p) => decision(p, p.approval.date));
-  const ended = projects.filter((p) => p.period.end >= quarter.first && p.period.end < asOf).map((p) => decision(p, p.period.end));
+  // Ended: its last approved day fell in the quarter and has passed.
+  const ended = projects
+    .filter((p) => p.period.end >= quarter.first && p.period.end <= quarter.last && p.period.end < today)
+    .map((p) => decision(p, p.period.end));
 
   // The register's figures for the same records, month by month.
   const register = buildRegister(config, inputs.records, { threshold, auditTrail: inputs.auditTrail });

@@ -14,7 +14,7 @@ import { formatMoney } from '../../lib/billing/money';
 import { runCli } from '../../lib/cli/cli';
 import { loadConfig, SdeConfig } from '../../lib/config';
 import { securityAlarmSpecs } from '../../lib/constructs/audit/security-alarms';
-import { parseQuarter, quarterOf, type QuarterFigure, type ScrutinyReport } from '../../lib/governance/scrutiny';
+import { buildScrutinyReport, parseQuarter, quarterOf, type QuarterFigure, type ScrutinyReport } from '../../lib/governance/scrutiny';
 import { figureText } from '../../lib/governance/scrutiny-render';
 import type { PublicCount, Register } from '../../lib/register/model';
 import { axeViolations, launchBrowser } from '../helpers/axe';
@@ -296,4 +296,70 @@ test('refuses a trail that does not verify, and bad or future quarters', async (
   const refused = await run('scrutiny-report', '--quarter', QUARTER, ...common);
   expect(refused.code).toBe(1);
   expect(fs.existsSync(path.join(out, 'refused'))).toBe(false);
+});
+
+describe('differencing: a withheld month cannot be worked out from the quarter', () => {
+  /** A deterministic generator, so a failure can be replayed. */
+  function rng(seed: number): () => number {
+    let s = seed >>> 0;
+    return () => {
+      s = (s + 0x6d2b79f5) >>> 0;
+      let t = Math.imul(s ^ (s >>> 15), s | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+  const env = localAuditEnv(config);
+  const quarter = parseQuarter(QUARTER)!;
+
+  /** Queries per project and month, as records in memory (bytes large enough to matter). */
+  function trail(counts: Record<string, Record<string, number>>): ReturnType<typeof projectQueryEvent>[] {
+    const out: ReturnType<typeof projectQueryEvent>[] = [];
+    for (const [projectId, months] of Object.entries(counts)) {
+      for (const [month, n] of Object.entries(months)) {
+        for (let i = 0; i < n; i++) {
+          out.push(
+            projectQueryEvent(env, {
+              projectId,
+              sessionName: 's',
+              queryString: 'SELECT 1',
+              bytesScanned: 3_000_000_000,
+              time: new Date(`${month}-${String(1 + (i % 27)).padStart(2, '0')}T10:${String(i % 60).padStart(2, '0')}:00Z`),
+            }),
+          );
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Everything the report publishes about use, without the bills (charges are the organisations' spending: docs/governance.md). */
+  const useOnly = (r: ScrutinyReport) => ({
+    byProject: r.byProject,
+    byTier: r.byTier.map(({ charges: _charges, ...t }) => t),
+  });
+
+  test('two trails that differ only inside withheld months publish the same use figures', () => {
+    const r = rng(2024);
+    const threshold = 10;
+    const ids = ['ncl-winter-planning', 'ucl-multimorbidity', 'medisight-prescribing'];
+    for (let round = 0; round < 40; round++) {
+      const base: Record<string, Record<string, number>> = {};
+      const other: Record<string, Record<string, number>> = {};
+      for (const id of ids) {
+        base[id] = {};
+        other[id] = {};
+        for (const m of ['2026-10', '2026-11']) {
+          const kind = r();
+          // A month shown (0 or above the threshold), or withheld: then the two trails differ in it.
+          const shown = kind < 0.4 ? 0 : kind < 0.7 ? threshold + 1 + Math.floor(r() * 20) : undefined;
+          base[id][m] = shown ?? 1 + Math.floor(r() * threshold);
+          other[id][m] = shown ?? 1 + Math.floor(r() * threshold);
+        }
+      }
+      const build = (counts: Record<string, Record<string, number>>) =>
+        buildScrutinyReport({ config, quarter, records: trail(counts), statements: [], threshold, today: TODAY });
+      expect(useOnly(build(other))).toEqual(useOnly(build(base)));
+    }
+  });
 });
