@@ -23,7 +23,7 @@ export function figureText(f: QuarterFigure): string {
 }
 
 function scannedText(u: UseFigures): string {
-  if (u.dataScanned.bytes === 0 && u.dataScanned.complete) return 'none';
+  if (u.dataScanned.bytes === 0) return u.dataScanned.complete ? 'none' : 'not shown (few queries)';
   return `${u.dataScanned.complete ? '' : 'at least '}${formatBytes(u.dataScanned.bytes)}`;
 }
 
@@ -122,7 +122,7 @@ ${decisions('extended_caption', 'Projects whose approval was extended or changed
 <h3>Ended</h3>
 ${decisions('ended_caption', 'Projects whose approved period ended in the quarter', 'ended', r.ended, r, false)}
 <h2>Use of the data and charges, by kind of user</h2>
-<p>Each organisation pays by its tier: the NHS at cost, others more. "Queries" are questions asked of the data; "outputs released" are results that passed the output checks and left the platform.</p>
+<p>Each organisation is charged at the prices of its tier. "Queries" are questions asked of the data; "outputs released" are results that passed the output checks and left the platform.</p>
 ${table('tiers_caption', 'Use and charges by tier in the quarter', ['Tier', 'Projects using data', 'Queries run', 'Queries refused', 'Data scanned', 'Outputs released', 'Charged'], tierRows)}
 ${r.byProject.length === 0 ? '<p>No project used the data in the quarter.</p>' : table('projects_caption', 'Use by project in the quarter', ['Project', 'Queries run', 'Queries refused', 'Data scanned', 'Outputs released'], projectRows)}
 ${table('charges_caption', 'Charges by tier and month (from the bills)', ['Tier and month', 'Access fees', 'Data scanned', 'Total'], chargeRows)}
