@@ -121,3 +121,30 @@ describe('npx cdk synth (the real CDK CLI, offline, no credentials)', () => {
     fs.rmSync(outdir, { recursive: true, force: true });
   });
 });
+
+describe('a reader that closes the pipe early (sde ... | head -1)', () => {
+  test('EPIPE ends the command quietly with its exit status so far; other stream errors still surface', () => {
+    const { EventEmitter } = require('node:events') as typeof import('node:events');
+    const { exitQuietlyOnClosedPipe } = require('../../lib/cli/cli') as typeof import('../../lib/cli/cli');
+    const stream = new EventEmitter() as unknown as NodeJS.WriteStream;
+    const exits: number[] = [];
+    exitQuietlyOnClosedPipe(stream, (code) => exits.push(code));
+    stream.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+    expect(exits).toEqual([0]);
+    expect(() => stream.emit('error', Object.assign(new Error('disk full'), { code: 'ENOSPC' }))).toThrow('disk full');
+  });
+
+  test('the real command prints no stack trace when its output pipe is closed before it writes', async () => {
+    const { spawn } = require('node:child_process') as typeof import('node:child_process');
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/sde.js'), 'validate', '--config', EXAMPLE_CONFIG, '--today', TEST_TODAY], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // Closed at once: the command (seconds to start) writes into a pipe with no reader.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toMatch(/EPIPE|at .*\.ts:\d+|unexpected error/);
+    expect(code).toBe(0);
+  }, 60_000);
+});
