@@ -49,7 +49,10 @@ test('public involvement follows the governance settings', () => {
 
 test('opt-out: a dataset without it leaves the requirement partly met, named', () => {
   const off = load(
-    edit(exampleFiles(), 'datasets/gp_events.yaml', (d) => (d.nationalDataOptOut = false)),
+    edit(exampleFiles(), 'datasets/gp_events.yaml', (d) => {
+      d.nationalDataOptOut = false;
+      delete d.personKey;
+    }),
     TEST_TODAY,
   );
   const item = find(assessSatre(off, all), /opt-out/);
