@@ -22,7 +22,7 @@ describe('sde validate', () => {
     const r = await run('validate', '--config', EXAMPLE_CONFIG, '--today', TEST_TODAY);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/valid/);
-    expect(r.out).toMatch(/projects: 4 \(3 active, 1 expired/);
+    expect(r.out).toMatch(/projects: 5 \(3 active, 2 expired/);
   });
 
   test('refuses a vocabulary code that reads as an identifier (ingestion never accepts a value as it)', async () => {

@@ -56,6 +56,7 @@ describe('the register of the example config', () => {
       ['kcl-covid-recovery', 'expired'],
       ['medisight-prescribing', 'active'],
       ['ncl-winter-planning', 'active'],
+      ['nel-hes-admissions-pilot', 'expired'],
       ['ucl-multimorbidity', 'active'],
     ]);
     expect(register.asOf).toBe(TEST_TODAY);
@@ -196,6 +197,7 @@ describe('the data files', () => {
       'medisight-prescribing',
       'ncl-winter-planning',
       'ncl-winter-planning',
+      'nel-hes-admissions-pilot',
       'ucl-multimorbidity',
     ]);
     // The register of this file is built from records in memory, not verified: every row says so.
