@@ -276,7 +276,7 @@ function withPlaceholders(rule: FormatRule, placeholders: ReadonlySet<string>): 
  * list, as elements). Throws on a code list with no codes (the config loader fills vocabularies first).
  */
 export function compileFormat(format: ColumnFormat, placeholders: ReadonlySet<string> = new Set()): FormatRule {
-  if ('list' in (typeof format === 'object' ? format : {})) return listOf(format as ListFormat, placeholders);
+  if (typeof format === 'object' && 'list' in format) return listOf(format, placeholders);
   return withPlaceholders(compileScalar(format), placeholders);
 }
 
