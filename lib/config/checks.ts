@@ -6,6 +6,7 @@ import {
   curatedColumns,
   curatedNameOf,
   DIRECT_IDENTIFIER_RULES,
+  foldHeaderName,
   grantableColumnNames,
   isMonthPrecision,
   optOutAppliedBySupplier,
@@ -176,7 +177,7 @@ function checkSourceValues(file: string, field: string, column: ColumnConfig): C
 function checkHeader(dataset: Sourced<DatasetConfig>): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const { file, source } = dataset;
-  const fold = source.headerMatch === 'case_insensitive' ? (n: string) => n.toUpperCase() : (n: string) => n;
+  const fold = source.headerMatch === 'case_insensitive' ? foldHeaderName : (n: string) => n;
   for (const [name, cols] of duplicates(dataset.columns, (c) => fold(sourceNameOf(c)))) {
     problems.push({
       file,

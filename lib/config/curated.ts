@@ -117,6 +117,15 @@ export function sourceNameOf(column: ColumnConfig): string {
   return column.source ?? column.name;
 }
 
+/**
+ * A header name with ASCII letters upper-cased and nothing else changed: how names compare
+ * under `headerMatch: case_insensitive`. Only ASCII, so that no Unicode case mapping (`ı`,
+ * `ß`, `K` as Kelvin) makes two different names equal.
+ */
+export function foldHeaderName(name: string): string {
+  return name.replace(/[a-z]+/g, (letters) => letters.toUpperCase());
+}
+
 /** Whether a date column carries a month and year only (dateFormat MMYYYY or YYYY-MM). */
 export function isMonthPrecision(column: ColumnConfig): boolean {
   return column.dateFormat !== undefined && MONTH_DATE_FORMATS.includes(column.dateFormat);

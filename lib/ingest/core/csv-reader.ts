@@ -15,7 +15,7 @@
  * a character at a time.
  */
 import { isUtf8 } from 'node:buffer';
-import { sourceNameOf } from '../../config/curated';
+import { foldHeaderName, sourceNameOf } from '../../config/curated';
 import type { DatasetConfig } from '../../config/schema';
 
 export type SourceEncoding = DatasetConfig['source']['encoding'];
@@ -533,7 +533,7 @@ const MAX_NAME_CHARS = 64;
  * matches (cells trimmed; ignoring case when asked).
  */
 export function headerProblem(header: readonly string[], expected: readonly string[], ignoreCase = false): HeaderProblem | undefined {
-  const fold = ignoreCase ? (h: string) => h.toUpperCase() : (h: string) => h;
+  const fold = ignoreCase ? foldHeaderName : (h: string) => h;
   const cells = header.map((h) => h.trim());
   const folded = cells.map(fold);
   const want = expected.map(fold);
@@ -547,8 +547,8 @@ export function headerProblem(header: readonly string[], expected: readonly stri
   // If no cell is a dataset column, the "header" may well be a row of data (a file sent
   // without its header): then its cells are personal data and are only counted. Cells that
   // name columns once case is ignored are names, not data.
-  const upper = new Set(expected.map((e) => e.toUpperCase()));
-  const caseOnly = !ignoreCase && unexpectedAll.length > 0 && cells.every((h) => upper.has(h.toUpperCase()));
+  const upper = new Set(expected.map(foldHeaderName));
+  const caseOnly = !ignoreCase && unexpectedAll.length > 0 && cells.every((h) => upper.has(foldHeaderName(h)));
   const looksLikeHeader = caseOnly || folded.some((h) => wantSet.has(h));
   const unexpected = looksLikeHeader ? unexpectedAll.slice(0, MAX_LISTED).map((h) => (h.length > MAX_NAME_CHARS ? `${h.slice(0, MAX_NAME_CHARS)}...` : h)) : [];
   const outOfOrder = missing.length === 0 && unexpectedAll.length === 0 && duplicated.length === 0;
@@ -593,8 +593,8 @@ function checkFirstRecord(first: CsvRecord, options: CsvReadOptions): void {
   if (first.error !== undefined) return;
   const expected = options.expectedColumns;
   if (expected !== undefined && first.fields.length > 0) {
-    const names = new Set(expected.map((e) => e.toUpperCase()));
-    if (first.fields.every((f) => names.has(f.trim().toUpperCase()))) {
+    const names = new Set(expected.map(foldHeaderName));
+    if (first.fields.every((f) => names.has(foldHeaderName(f.trim())))) {
       throw new CsvFileError(
         'unexpected_header',
         'the first line is a header (every cell names a column), but the dataset config says header: false: set header: true (and remove columnCount)',

@@ -245,6 +245,10 @@ describe('file-level problems: the whole file is quarantined', () => {
     // Ignoring case does not make a missing or unknown column acceptable.
     const m = await fileError('FYEAR,ADMI_DATE,MYDOB\n', { header: true, expectedColumns: expected, headerIgnoreCase: true });
     expect(m.header).toMatchObject({ missing: ['ADMIDATE'], unexpected: ['ADMI_DATE'] });
+    // Only ASCII letters fold: a dotless ı or a long ſ (which upper-case to I and S) is not an I or an S.
+    expect((await fileError('FYEAR,ADM\u0131DATE,MYDOB\n', { header: true, expectedColumns: expected, headerIgnoreCase: true })).code).toBe('header_mismatch');
+    expect((await fileError('\u017fex\n', { header: true, expectedColumns: ['SEX'], headerIgnoreCase: true })).code).toBe('header_mismatch');
+    expect(await read('sEx\n1\n', { header: true, expectedColumns: ['SEX'], headerIgnoreCase: true })).toHaveLength(1);
   });
 
   test('with no header, the first record must have the declared column count, and must not be a header', async () => {
