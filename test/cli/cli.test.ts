@@ -37,6 +37,20 @@ describe('sde validate', () => {
     }
   });
 
+  test('refuses a kept placeholder that reads as an identifier (ingestion never keeps a value as it)', async () => {
+    const f = new ConfigFixture().edit('datasets/hes_apc.yaml', (d) =>
+      d.columns.find((c: { name: string }) => c.name === 'gpprac').placeholders.push('943 476 5919'),
+    );
+    try {
+      const r = await run('validate', '--config', f.dir, '--today', TEST_TODAY);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/hes_apc\.yaml: columns\[\d+\] \(gpprac\)\.placeholders: 1 of its placeholders read as an identifier/);
+      expect(r.err).not.toContain('943 476 5919');
+    } finally {
+      f.cleanup();
+    }
+  });
+
   test('validates a configuration directory outside the repository', async () => {
     const outside = new ConfigFixture(SECOND_CONFIG);
     try {

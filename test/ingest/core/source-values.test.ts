@@ -175,6 +175,22 @@ describe('a HES-like row', () => {
     }
   });
 
+  test('a placeholder that reads as an identifier is never kept, whatever the config says', () => {
+    // Each would pass its column's shape as a placeholder: only the identifier guard stops it.
+    const unsafe = dataset('unsafe', [
+      { name: 'gp', type: 'string', format: 'ods_code', placeholders: ['&', 'N11AA'], classification: 'quasi_identifier', rule: 'keep' },
+      { name: 'key', type: 'string', format: 'record_id', placeholders: ['9434765919'], classification: 'other', rule: 'keep' },
+    ]);
+    const check = compileRowValidator(unsafe, { loadDate: LOAD_DATE });
+    expect(check(['&', 'K1'], 2).ok).toBe(true);
+    const codes = (fields: string[]) => {
+      const r = check(fields, 2);
+      return r.ok ? [] : r.problems.map((p) => p.code);
+    };
+    expect(codes(['N11AA', 'K1'])).toEqual(['bad_ods_code']);
+    expect(codes(['&', '9434765919'])).toEqual(['bad_record_id']);
+  });
+
   test('a required column that holds a null placeholder is missing, not null', () => {
     const r = validate(row({ admidate: '1801-01-01' }), 2);
     expect(r.ok ? [] : r.problems.map((p) => p.code)).toEqual(['missing_required']);
