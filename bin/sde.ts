@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // `sde`: the platform's command line. All logic lives in lib/cli; this only runs it.
-import { runCli } from '../lib/cli/cli';
+import { exitQuietlyOnClosedPipe, runCli } from '../lib/cli/cli';
+
+exitQuietlyOnClosedPipe(process.stdout);
+exitQuietlyOnClosedPipe(process.stderr);
 
 runCli(process.argv.slice(2)).then(
   (code) => {

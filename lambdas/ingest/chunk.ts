@@ -6,6 +6,7 @@
  * S3, where Commit reads it): the map's collected output must stay far below 256 KiB.
  */
 import type { Context } from 'aws-lambda';
+import { platformAppliesOptOut } from '../../lib/config/curated';
 import { loadPlan, processChunk } from '../../lib/ingest/batch';
 import {
   buckets,
@@ -53,7 +54,7 @@ export async function handler(event: ChunkEvent, context?: Context): Promise<Chu
       chunk: event.chunk,
       dataset,
       key: await pseudonymisationKey(),
-      optOut: dataset.nationalDataOptOut ? await optOutList() : undefined,
+      optOut: platformAppliesOptOut(dataset) ? await optOutList() : undefined,
       lookups: await lookupsFor(dataset),
       tmpDir: '/tmp',
       threads: duckDbThreads(),

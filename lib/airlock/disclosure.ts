@@ -260,9 +260,10 @@ export function checkOutputFile(input: FileCheckInput, settings: AirlockSettings
   checkDifferencing(ctx, memory);
   roundCounts(ctx);
   markNormalised(ctx);
+  neutraliseFormulas(ctx);
 
   if (run.refusals.length > 0) return run.result(shape, table, undefined);
-  const header = table.columns.map((c) => normaliseCell(c));
+  const header = table.columns.map((c) => normaliseCell(c)).map((h) => (isFormulaLike(h) ? `'${h}` : h));
   header.forEach((h, c) => {
     if (h !== table.columns[c])
       run.change({ row: 0, column: table.columns[c], action: 'normalised', rule: 'normalised', from: table.columns[c], to: h, why: 'written in plain form' });
@@ -1146,6 +1147,34 @@ function roundCounts(ctx: Ctx): void {
 }
 
 /** Records every cell whose released text differs from what was submitted only in its spelling. */
+/** A cell a spreadsheet would run as a formula: = + - @ tab or CR first, unless it is a plain number (`-5`). */
+function isFormulaLike(cell: string): boolean {
+  return /^[=+\-@\t\r]/.test(cell) && !/^[+-]?\d+(\.\d+)?$/.test(cell);
+}
+
+/**
+ * Curated data holds values as the supplier sent them (`-`, and text that may start with
+ * `=`), so a released CSV is where a formula is made harmless: such a cell gets a leading
+ * quote, as query results do (lib/reports/format.ts), and the change is listed.
+ */
+function neutraliseFormulas(ctx: Ctx): void {
+  ctx.out.forEach((row, r) =>
+    row.forEach((cell, c) => {
+      if (!isFormulaLike(cell)) return;
+      row[c] = `'${cell}`;
+      ctx.run.change({
+        row: r + 1,
+        column: ctx.table.columns[c],
+        action: 'normalised',
+        rule: 'normalised',
+        from: cell,
+        to: row[c],
+        why: 'a spreadsheet would run it as a formula: prefixed with a quote',
+      });
+    }),
+  );
+}
+
 function markNormalised(ctx: Ctx): void {
   const changed = new Set(ctx.run.changes.map((c) => `${c.row}\u0000${c.column}`));
   let n = 0;

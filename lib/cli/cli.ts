@@ -50,6 +50,18 @@ export const COMMANDS: readonly Command[] = [
   riskCommand,
 ];
 
+/**
+ * A reader that stops early (`sde validate | head -1`) closes the pipe: the next write fails
+ * with EPIPE. That is the reader's choice, not an error: stop quietly with the exit status
+ * so far, instead of an uncaught error and its stack trace.
+ */
+export function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream, exit: (code: number) => void = (code) => process.exit(code)): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    else throw e;
+  });
+}
+
 export interface CliIo {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;

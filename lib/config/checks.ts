@@ -3,7 +3,19 @@
  * parsed files; each problem names the file and field and says how to fix it.
  */
 import { checkBenefit } from './benefit';
-import { curatedColumns, curatedNameOf, DIRECT_IDENTIFIER_RULES, grantableColumnNames, optOutColumn, PARTITION_COLUMN, RULE_INPUT_TYPES } from './curated';
+import {
+  curatedColumns,
+  curatedNameOf,
+  DIRECT_IDENTIFIER_RULES,
+  foldHeaderName,
+  grantableColumnNames,
+  isMonthPrecision,
+  optOutAppliedBySupplier,
+  optOutColumn,
+  PARTITION_COLUMN,
+  RULE_INPUT_TYPES,
+  sourceNameOf,
+} from './curated';
 import { projectState, type Sourced } from './model';
 import type { ConfigProblem } from './problems';
 import { parseRowFilter, RowFilterSyntaxError, rowFilterColumns } from './row-filter';
@@ -66,7 +78,14 @@ export function checkDataset(dataset: Sourced<DatasetConfig>): ConfigProblem[] {
     }
     if (column.ageAt !== undefined) {
       const at = byName.get(column.ageAt);
-      if (!at || at.type !== 'date') {
+      if (at !== undefined && at.type === 'date' && isMonthPrecision(at)) {
+        problems.push({
+          file,
+          field: `${field}.ageAt`,
+          message: `names "${column.ageAt}", which holds a month (dateFormat ${at.dateFormat}), not a day: an age at it could be a year out`,
+          fix: 'name a date column written to the day, or remove ageAt to band age at the load date',
+        });
+      } else if (!at || at.type !== 'date') {
         problems.push({
           file,
           field: `${field}.ageAt`,
@@ -78,6 +97,8 @@ export function checkDataset(dataset: Sourced<DatasetConfig>): ConfigProblem[] {
   });
 
   dataset.columns.forEach((column, i) => problems.push(...checkColumnDomain(file, `columns[${i}] (${column.name})`, column)));
+  dataset.columns.forEach((column, i) => problems.push(...checkSourceValues(file, `columns[${i}] (${column.name})`, column)));
+  problems.push(...checkHeader(dataset));
   problems.push(...checkPersonKeyAndOptOut(dataset));
 
   const curated = curatedColumns(dataset);
@@ -100,6 +121,90 @@ export function checkDataset(dataset: Sourced<DatasetConfig>): ConfigProblem[] {
       message: `produces the curated column "${PARTITION_COLUMN}", which is reserved for the partition`,
       fix: 'give it another curated name with as: NAME',
     });
+  }
+  return problems;
+}
+
+/**
+ * How values are written in the supplier's file: date formats, placeholders for "not known",
+ * and the scope of a record key's pseudonyms. Each refusal here is a config that would
+ * otherwise fail every row at ingest, or let a placeholder past the column's domain.
+ */
+function checkSourceValues(file: string, field: string, column: ColumnConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (column.dateFormat !== undefined && column.type !== 'date') {
+    problems.push({ file, field: `${field}.dateFormat`, message: `applies to date columns only, and this one is ${column.type}`, fix: 'remove dateFormat, or make the column type: date' });
+  }
+  if (column.type === 'date' && isMonthPrecision(column) && column.rule !== 'drop' && column.rule !== 'date_to_year' && column.rule !== 'date_to_month' && column.rule !== 'age_band') {
+    problems.push({
+      file,
+      field: `${field}.rule`,
+      message: `is ${column.rule}, but the column holds a month (dateFormat ${column.dateFormat}), not a day, so no date can be stored for it`,
+      fix: 'use rule: date_to_month, date_to_year or age_band (or drop)',
+    });
+  }
+  const nulls = new Set(column.nulls ?? []);
+  for (const p of column.placeholders ?? []) {
+    if (nulls.has(p)) problems.push({ file, field: `${field}.placeholders`, message: `lists "${p}", which nulls lists too`, fix: 'list it once: in nulls (stored as null) or in placeholders (kept as written)' });
+  }
+  if (column.placeholders !== undefined) {
+    const format = column.format;
+    if (column.type !== 'string' || format === undefined || format === 'free_text' || format === 'nhs_number' || format === 'postcode') {
+      problems.push({
+        file,
+        field: `${field}.placeholders`,
+        message:
+          column.type !== 'string' || format === undefined
+            ? 'applies only to a string column with a format (codes kept outside the format)'
+            : `cannot be used with format ${format}: ${format === 'free_text' ? 'free text accepts any value already' : 'an identifier column takes only identifiers'}`,
+        fix: 'remove placeholders, or use nulls to store those values as null',
+      });
+    } else if (column.rule !== 'keep') {
+      problems.push({ file, field: `${field}.placeholders`, message: `applies only to a column kept in clear (rule: keep), and this one is ${column.rule}`, fix: 'remove placeholders, or use nulls' });
+    }
+  }
+  if (column.scope !== undefined && (column.rule !== 'pseudonymise' || column.format !== 'record_id')) {
+    problems.push({
+      file,
+      field: `${field}.scope`,
+      message: 'applies only to a record key that is pseudonymised (format: record_id, rule: pseudonymise)',
+      fix: 'remove scope',
+    });
+  }
+  return problems;
+}
+
+/** The header: unambiguous source names, and a stated column count when there is no header to check. */
+function checkHeader(dataset: Sourced<DatasetConfig>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const { file, source } = dataset;
+  const fold = source.headerMatch === 'case_insensitive' ? foldHeaderName : (n: string) => n;
+  for (const [name, cols] of duplicates(dataset.columns, (c) => fold(sourceNameOf(c)))) {
+    problems.push({
+      file,
+      field: `columns (${cols.map((c) => c.name).join(', ')})`,
+      message: `all read the header column "${name}"${source.headerMatch === 'case_insensitive' ? ' (names are matched ignoring case)' : ''}`,
+      fix: 'give each column its own source: NAME',
+    });
+  }
+  if (!source.header) {
+    if (source.columnCount === undefined) {
+      problems.push({
+        file,
+        field: 'source.columnCount',
+        message: 'is missing: with header: false, columns are read by position and nothing in the file can show they are in the listed order',
+        fix: `check the columns are listed in the supplier's order, then set columnCount: ${dataset.columns.length} (a file whose records have another count is quarantined)`,
+      });
+    } else if (source.columnCount !== dataset.columns.length) {
+      problems.push({
+        file,
+        field: 'source.columnCount',
+        message: `is ${source.columnCount}, but ${dataset.columns.length} columns are listed`,
+        fix: "list every column of the supplier's file, in its order, and set columnCount to their number",
+      });
+    }
+  } else if (source.columnCount !== undefined) {
+    problems.push({ file, field: 'source.columnCount', message: 'applies only with header: false (a header is checked by name)', fix: 'remove it' });
   }
   return problems;
 }
@@ -233,7 +338,33 @@ function checkPersonKeyAndOptOut(dataset: Sourced<DatasetConfig>): ConfigProblem
   }
   if (!dataset.nationalDataOptOut) {
     if (dataset.optOut !== undefined) problems.push({ file, field: 'optOut', message: 'applies only with nationalDataOptOut: true', fix: 'remove it' });
+    if (dataset.personKey !== undefined) {
+      problems.push({
+        file,
+        field: 'nationalDataOptOut',
+        message: `is false, but the dataset holds person-level rows (personKey ${dataset.personKey}): people who opted out would reach research and planning`,
+        fix: 'set nationalDataOptOut: true; if the supplier removed opted-out people before delivery, say so with optOut: { appliedBy: supplier, statement: "..." }',
+      });
+    }
     return problems;
+  }
+  if (optOutAppliedBySupplier(dataset)) {
+    if (dataset.optOut?.statement === undefined) {
+      problems.push({
+        file,
+        field: 'optOut.statement',
+        message: 'is missing: the register must show where the supplier says it applied the national data opt-out',
+        fix: 'cite the supplier\'s statement (the data sharing agreement and clause, or the release note), e.g. statement: "NHS England DARS agreement DARS-NIC-123456, clause 5.3"',
+      });
+    }
+    for (const key of ['nhsNumber', 'withoutNhsNumber'] as const) {
+      if (dataset.optOut?.[key] !== undefined)
+        problems.push({ file, field: `optOut.${key}`, message: 'applies only when the platform applies the opt-out (appliedBy: platform)', fix: 'remove it' });
+    }
+    return problems;
+  }
+  if (dataset.optOut?.statement !== undefined) {
+    problems.push({ file, field: 'optOut.statement', message: 'applies only with appliedBy: supplier', fix: 'remove it, or set appliedBy: supplier if the supplier applied the opt-out' });
   }
   const nhs = optOutColumn(dataset);
   if (nhs === undefined) {

@@ -5,7 +5,7 @@
  * Glue tables, the project grants, the local query engine and the ingestion writer all
  * ask it, so a grant can only ever name a column that ingestion really writes.
  */
-import type { Classification, ColumnConfig, ColumnType, DatasetConfig, Rule } from './schema';
+import { MONTH_DATE_FORMATS, type Classification, type ColumnConfig, type ColumnType, type DatasetConfig, type Rule } from './schema';
 
 /** Every curated table is partitioned by the date its batch was loaded. */
 export const PARTITION_COLUMN = 'load_date';
@@ -112,12 +112,42 @@ export function grantableColumnNames(dataset: DatasetConfig): string[] {
   return [...curatedColumns(dataset).map((c) => c.name), PARTITION_COLUMN];
 }
 
+/** The name a column has in the supplier's header: its `source`, or its own name. */
+export function sourceNameOf(column: ColumnConfig): string {
+  return column.source ?? column.name;
+}
+
+/**
+ * A header name with ASCII letters upper-cased and nothing else changed: how names compare
+ * under `headerMatch: case_insensitive`. Only ASCII, so that no Unicode case mapping (`ı`,
+ * `ß`, `K` as Kelvin) makes two different names equal.
+ */
+export function foldHeaderName(name: string): string {
+  return name.replace(/[a-z]+/g, (letters) => letters.toUpperCase());
+}
+
+/** Whether a date column carries a month and year only (dateFormat MMYYYY or YYYY-MM). */
+export function isMonthPrecision(column: ColumnConfig): boolean {
+  return column.dateFormat !== undefined && MONTH_DATE_FORMATS.includes(column.dateFormat);
+}
+
+/** The supplier removed opted-out people before delivery: the platform has no list to match on this dataset. */
+export function optOutAppliedBySupplier(dataset: DatasetConfig): boolean {
+  return dataset.nationalDataOptOut && dataset.optOut?.appliedBy === 'supplier';
+}
+
+/** Whether the platform matches this dataset's rows against its national data opt-out list. */
+export function platformAppliesOptOut(dataset: DatasetConfig): boolean {
+  return dataset.nationalDataOptOut && !optOutAppliedBySupplier(dataset);
+}
+
 /**
  * The column the national data opt-out list is matched on: `optOut.nhsNumber`, or the person
  * key when it is an NHS number. Undefined when there is none (config validation refuses a
  * dataset that applies the opt-out without one).
  */
 export function optOutColumn(dataset: DatasetConfig): ColumnConfig | undefined {
+  if (optOutAppliedBySupplier(dataset)) return undefined;
   const name = dataset.optOut?.nhsNumber ?? dataset.personKey;
   const column = dataset.columns.find((c) => c.name === name);
   if (column === undefined) return undefined;

@@ -113,6 +113,22 @@ export const vocabularySchema = z.strictObject({
 });
 export type VocabularyFile = z.infer<typeof vocabularySchema>;
 
+/**
+ * How a date column is written in the supplier's file. The first three are full dates; MMYYYY
+ * and YYYY-MM carry the month only (HES writes a month and year of birth, MYDOB, as MMYYYY),
+ * and such a column may only be generalised (date_to_year, date_to_month, age_band).
+ */
+export const DATE_FORMATS = ['YYYY-MM-DD', 'DD/MM/YYYY', 'YYYYMMDD', 'MMYYYY', 'YYYY-MM'] as const;
+export type DateFormat = (typeof DATE_FORMATS)[number];
+/** The date formats that carry a month, not a day. */
+export const MONTH_DATE_FORMATS: readonly DateFormat[] = ['MMYYYY', 'YYYY-MM'];
+
+/** Who applied the national data opt-out: the platform (from its list) or the supplier before delivery. */
+export const OPT_OUT_APPLIERS = ['platform', 'supplier'] as const;
+
+/** How the header's names are matched with the columns' source names. */
+export const HEADER_MATCHES = ['exact', 'case_insensitive'] as const;
+
 /** What the national data opt-out does with rows that carry no NHS number to check. */
 export const ROWS_WITHOUT_NHS_NUMBER = ['keep', 'reject'] as const;
 
@@ -316,8 +332,35 @@ export const platformSchema = z.strictObject({
     .default({ requireCitizenMembers: true, minimumCitizenMembers: 2, requireNamedCitizenMembers: false, outcomeReports: DEFAULT_OUTCOME_REPORTING }),
 });
 
+/** C0 and C1 controls have no place in a name or placeholder (normalisation refuses them in cells too). */
+function noControlCharacters(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return false;
+  }
+  return true;
+}
+
+/** A placeholder written in a cell (`-`, `&`, `1801-01-01`): compared with the value after normalisation and trimming. */
+const placeholderValue = z
+  .string({ error: 'must be text: quote placeholders in YAML ("99", not 99)' })
+  .trim()
+  .min(1, { error: 'must not be empty (an empty cell is null already)' })
+  .max(64, { error: 'must be at most 64 characters' })
+  .refine(noControlCharacters, { error: 'must not hold control characters' });
+
+/** A column name as the supplier's header writes it (`ADMIDATE`): printable, no line breaks. */
+const sourceHeaderName = z
+  .string()
+  .trim()
+  .min(1, { error: 'must not be empty' })
+  .max(128, { error: 'must be at most 128 characters' })
+  .refine(noControlCharacters, { error: 'must not hold control characters' });
+
 export const columnSchema = z.strictObject({
   name: identifier,
+  /** The name in the supplier's header, when it is not `name` (HES writes `ADMIDATE`). @default name */
+  source: sourceHeaderName.optional(),
   description: nonEmpty,
   type: z.enum(COLUMN_TYPES),
   required: z.boolean().default(false),
@@ -327,6 +370,25 @@ export const columnSchema = z.strictObject({
   rule: z.enum(RULES),
   /** Curated column name, when the rule's default name does not read well. */
   as: identifier.optional(),
+  /** Date columns: how the supplier writes the date. @default YYYY-MM-DD */
+  dateFormat: z.enum(DATE_FORMATS).optional(),
+  /**
+   * Values the supplier writes for "not known" or "none" (`1801-01-01`, `-`, `99`): they become
+   * null (counted per column in the manifest), and are never checked against the type or format.
+   */
+  nulls: z.array(placeholderValue).min(1, { error: 'list at least one value, or remove nulls' }).optional(),
+  /**
+   * String columns with a format: codes the supplier writes outside the format that are kept as
+   * written (`&` for "not known" in an OPCS-4 column, `Z99999999` for an LSOA not known); in a
+   * list, each element may be one. Use nulls instead to store them as null.
+   */
+  placeholders: z.array(placeholderValue).min(1, { error: 'list at least one value, or remove placeholders' }).optional(),
+  /**
+   * pseudonymise on a record key only: the namespace its pseudonyms are keyed in. Datasets
+   * that name the same scope link a key to the same pseudonym (HES APC and HES A&E both
+   * keyed on PSEUDO_HESID). @default the dataset's name
+   */
+  scope: identifier.optional(),
   /** age_band only: the date column the age is measured at (default: the load date). */
   ageAt: identifier.optional(),
   /** age_band only: width of each band in years. */
@@ -359,6 +421,14 @@ export const datasetSchema = z.strictObject({
       /** windows-1252 is what Windows exports as "ANSI"; latin1 is ISO-8859-1 (its bytes 0x80-0x9F are control characters). */
       encoding: z.enum(['utf-8', 'windows-1252', 'latin1', 'utf-16le']).default('utf-8'),
       header: z.boolean().default(true),
+      /** How header names are matched with the columns' source names: exactly, or ignoring case. */
+      headerMatch: z.enum(HEADER_MATCHES).optional(),
+      /**
+       * Required with header: false: the number of fields in each record, stating that the
+       * columns are listed in the supplier's order (a file whose first record has another
+       * count is quarantined).
+       */
+      columnCount: z.int().min(1).optional(),
     })
     .default({ format: 'csv', delimiter: ',', quote: '"', encoding: 'utf-8', header: true }),
   /**
@@ -375,9 +445,17 @@ export const datasetSchema = z.strictObject({
       nhsNumber: identifier.optional(),
       /** Rows with no NHS number cannot be checked against the list: keep them (counted in the manifest) or reject them. */
       withoutNhsNumber: z.enum(ROWS_WITHOUT_NHS_NUMBER).optional(),
+      /**
+       * supplier: the supplier removed opted-out people before delivery (HES extracts from NHS
+       * England), so the platform has no list to match; `statement` then cites where the
+       * supplier says so. It is shown on the public register. @default platform
+       */
+      appliedBy: z.enum(OPT_OUT_APPLIERS).optional(),
+      /** The supplier's statement that it applied the opt-out (a data sharing agreement and its clause, a release note). */
+      statement: nonEmptyText().optional(),
     })
     .optional(),
-  columns: z.array(columnSchema).min(1, { error: 'a dataset needs at least one column' }),
+  columns: z.preprocess(expandColumnGroups, z.array(columnSchema).min(1, { error: 'a dataset needs at least one column' })),
 });
 
 /** Plain-English text of at least `words` words: a benefit stated in one word says nothing. */
@@ -442,6 +520,39 @@ export const benefitSchema = z.strictObject({
   /** The outcome reports made to the committee (due at platform.yaml's governance.outcomeReports). */
   reports: z.array(outcomeReportSchema).default([]),
 });
+
+
+/** `{01..20}` in a column's name: one entry stands for a group of identical columns. */
+const GROUP = /\{(\d{1,3})\.\.(\d{1,3})\}/;
+/** A group stands for at most this many columns (a typo such as {1..1000} must not make a thousand). */
+export const MAX_GROUP_COLUMNS = 200;
+
+/**
+ * Expands column groups before validation: an entry whose name holds `{01..20}` becomes one
+ * column per number, with the number (zero-padded to the width written first) put in place of
+ * the braces in its name, source, as and description. A malformed group is left for the
+ * schema to refuse (braces are not identifier characters).
+ */
+export function expandColumnGroups(columns: unknown): unknown {
+  if (!Array.isArray(columns)) return columns;
+  return columns.flatMap((column: unknown) => {
+    if (typeof column !== 'object' || column === null) return [column];
+    const entry = column as Record<string, unknown>;
+    const m = typeof entry.name === 'string' ? GROUP.exec(entry.name) : null;
+    if (m === null) return [column];
+    const [from, to] = [Number(m[1]), Number(m[2])];
+    if (to < from || to - from + 1 > MAX_GROUP_COLUMNS) return [column];
+    const width = m[1].length;
+    const out: unknown[] = [];
+    for (let n = from; n <= to; n++) {
+      const number = String(n).padStart(width, '0');
+      const fill = (v: unknown) => (typeof v === 'string' ? v.replace(GROUP, number) : v);
+      out.push({ ...entry, name: fill(entry.name), source: fill(entry.source), as: fill(entry.as), description: fill(entry.description) });
+    }
+    // Keys that were absent stay absent (a strict schema must not see source: undefined as written).
+    return out.map((c) => Object.fromEntries(Object.entries(c as Record<string, unknown>).filter(([, v]) => v !== undefined)));
+  });
+}
 
 export const projectDatasetSchema = z.strictObject({
   columns: z.array(identifier).min(1, { error: 'name at least one curated column, or remove the dataset' }),

@@ -202,7 +202,13 @@ function datasetChanges(before: SdeConfig, after: SdeConfig, out: GovernanceChan
       continue;
     }
     columnChanges(d, prev, out);
-    if (d.nationalDataOptOut !== prev.nationalDataOptOut || d.personKey !== prev.personKey) out.push({ section: 'optout', text: optOutWords(d, 'now') });
+    if (
+      d.nationalDataOptOut !== prev.nationalDataOptOut ||
+      d.personKey !== prev.personKey ||
+      d.optOut?.appliedBy !== prev.optOut?.appliedBy ||
+      d.optOut?.statement !== prev.optOut?.statement
+    )
+      out.push({ section: 'optout', text: optOutWords(d, 'now') });
   }
   for (const prev of before.datasets) {
     if (!now.has(prev.name)) out.push({ section: 'datasets', text: `Dataset ${prev.name} ("${prev.title}") was removed.` });
@@ -211,6 +217,8 @@ function datasetChanges(before: SdeConfig, after: SdeConfig, out: GovernanceChan
 
 function optOutWords(d: Sourced<DatasetConfig>, verb: 'is' | 'now'): string {
   const prefix = verb === 'is' ? `The national data opt-out is` : `The national data opt-out is now`;
+  if (d.nationalDataOptOut && d.optOut?.appliedBy === 'supplier')
+    return `${prefix} applied to ${d.name} by its supplier before delivery, as the supplier states: ${d.optOut.statement ?? '(no statement)'}.`;
   return d.nationalDataOptOut
     ? `${prefix} applied to ${d.name}: the records of people who opted out are removed (matched on ${d.personKey ?? 'no person key'}).`
     : `${prefix} NOT applied to ${d.name}${verb === 'now' ? ' (it was before)' : ''}: check that it holds no person-level records.`;

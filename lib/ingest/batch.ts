@@ -200,6 +200,11 @@ async function* metered(
   }
 }
 
+/** A chunk lost every row to a fault of the platform (a de-identification rule that threw): the batch must fail, not commit empty. */
+export class PlatformFaultError extends Error {
+  override readonly name = 'PlatformFaultError';
+}
+
 export async function processChunk(input: ProcessChunkInput): Promise<ChunkResult> {
   const { store, plan, dataset } = input;
   const spec = plan.chunks[input.chunk];
@@ -239,6 +244,15 @@ export async function processChunk(input: ProcessChunkInput): Promise<ChunkResul
       if (!(e instanceof CsvFileError)) throw e;
       const where = spec.start > 0 ? ` (byte offsets counted from byte ${spec.start}, where chunk ${spec.index} starts)` : '';
       fileError = { code: e.code, message: `${e.message}${where}`, ...(e.header === undefined ? {} : { header: e.header }), chunk: spec.index };
+    }
+    const faults = counts.rejectedByReason.deidentification_failed ?? 0;
+    if (fileError === undefined && faults > 0 && counts.rowsWritten === 0) {
+      // Not the data's fault: committing "0 rows" would report success. Fail the chunk (and
+      // so the execution: the ExecutionsFailed alarm), leaving nothing committed.
+      throw new PlatformFaultError(
+        `batch ${plan.batchId} of ${plan.dataset}, chunk ${spec.index}: every row that passed validation (${faults} of ${counts.rowsRead}) failed de-identification, ` +
+          'a platform fault, not a data error: nothing was committed; report it with this batch id',
+      );
     }
     const rejectedBytes = bad.close();
     const sha256 = wholeObject && fileError === undefined ? meter.hash?.digest('hex') : undefined;

@@ -62,6 +62,8 @@ export interface RowCounts {
   /** Written rows with no NHS number to check against the opt-out list (kept by the dataset's choice). */
   readonly rowsWithoutNhsNumber: number;
   readonly rejectedByReason: Partial<Record<RowProblemCode, number>>;
+  /** Per source column, values written as null because they were a declared placeholder (`nulls:`). */
+  readonly nullsByColumn?: Readonly<Record<string, number>>;
 }
 
 export interface ChunkResult {

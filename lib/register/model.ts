@@ -38,6 +38,12 @@ export interface RegisterDataset {
   readonly title: string;
   /** The approval limits the project to some rows (a row filter), e.g. emergency admissions only. */
   readonly someRowsOnly: boolean;
+  /**
+   * How the national data opt-out was applied to the dataset: by the platform from its list, by
+   * the supplier before delivery (with the supplier's statement, so readers can check it), or not
+   * at all (a dataset with no person-level rows).
+   */
+  readonly optOut: { readonly appliedBy: 'platform' } | { readonly appliedBy: 'supplier'; readonly statement: string } | { readonly appliedBy: 'not_applied' };
   /** The kinds of data approved, in lay terms, each with what its columns hold. */
   readonly kinds: readonly { readonly kind: KindOfData; readonly label: string; readonly explain: string; readonly holds: readonly string[] }[];
 }
@@ -170,6 +176,11 @@ function datasetsOf(config: SdeConfig, datasets: Record<string, { columns: reado
         name,
         title: dataset.title,
         someRowsOnly: grant.rowFilter !== undefined,
+        optOut: !dataset.nationalDataOptOut
+          ? ({ appliedBy: 'not_applied' } as const)
+          : dataset.optOut?.appliedBy === 'supplier'
+            ? ({ appliedBy: 'supplier', statement: dataset.optOut.statement ?? '' } as const)
+            : ({ appliedBy: 'platform' } as const),
         kinds: KIND_ORDER.filter((k) => holds.has(k)).map((kind) => ({
           kind,
           label: CLASS_LABELS[kind].short,

@@ -42,6 +42,18 @@ ${rows.join('\n')}
 </tbody></table></div>`;
 }
 
+/** Where the supplier, not the platform, applied the national data opt-out: say so, with the supplier's statement. */
+function optOutNotes(p: RegisterProject): string {
+  const bySupplier = p.datasets.flatMap((d) => (d.optOut.appliedBy === 'supplier' ? [{ title: d.title, statement: d.optOut.statement }] : []));
+  if (bySupplier.length === 0) return '';
+  return `<ul>${bySupplier
+    .map(
+      (d) =>
+        `<li>${escapeHtml(d.title)}: the supplier removed the records of people who opted out (national data opt-out) before sending the data. Supplier's statement: ${escapeHtml(d.statement)}</li>`,
+    )
+    .join('')}</ul>`;
+}
+
 function projectSection(p: RegisterProject): string {
   const id = escapeHtml(p.id);
   const stateClass = p.status === 'active' ? 'state-active' : 'state-inactive';
@@ -81,6 +93,7 @@ ${table(
 ${benefitSectionHtml(p.id, p.benefit)}
 <h4>Data approved</h4>
 ${table(`${id}_data`, `Kinds of data approved for ${escapeHtml(p.title)}`, ['Dataset', 'Kind of data', 'What it holds'], dataRows)}
+${optOutNotes(p)}
 <h4>Use of the data</h4>
 ${use}
 </section>`;

@@ -354,3 +354,16 @@ describe('properties over random frequency tables', () => {
     );
   });
 });
+
+describe('spreadsheet formulas in a released table', () => {
+  test('a cell or header a spreadsheet would run gets a leading quote', () => {
+    const result = check('=group,patients\n=HYPERLINK(x),20\n-,35\n@SUM(A1),40\n');
+    expect([result.outcome, result.report.refusals]).toEqual(['changed', []]);
+    expect(rowsOf(result.output)).toEqual([
+      ["'=group", 'patients'],
+      ["'=HYPERLINK(x)", '20'],
+      ["'-", '35'],
+      ["'@SUM(A1)", '40'],
+    ]);
+  });
+});

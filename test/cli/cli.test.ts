@@ -22,7 +22,7 @@ describe('sde validate', () => {
     const r = await run('validate', '--config', EXAMPLE_CONFIG, '--today', TEST_TODAY);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/valid/);
-    expect(r.out).toMatch(/projects: 4 \(3 active, 1 expired/);
+    expect(r.out).toMatch(/projects: 5 \(3 active, 2 expired/);
   });
 
   test('refuses a vocabulary code that reads as an identifier (ingestion never accepts a value as it)', async () => {
@@ -31,6 +31,20 @@ describe('sde validate', () => {
       const r = await run('validate', '--config', f.dir, '--today', TEST_TODAY);
       expect(r.code).toBe(1);
       expect(r.err).toMatch(/prescriptions\.yaml: columns\[6\] \(medicine_name\)\.format: 1 of its codes read as an identifier/);
+      expect(r.err).not.toContain('943 476 5919');
+    } finally {
+      f.cleanup();
+    }
+  });
+
+  test('refuses a kept placeholder that reads as an identifier (ingestion never keeps a value as it)', async () => {
+    const f = new ConfigFixture().edit('datasets/hes_apc.yaml', (d) =>
+      d.columns.find((c: { name: string }) => c.name === 'gpprac').placeholders.push('943 476 5919'),
+    );
+    try {
+      const r = await run('validate', '--config', f.dir, '--today', TEST_TODAY);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/hes_apc\.yaml: columns\[\d+\] \(gpprac\)\.placeholders: 1 of its placeholders read as an identifier/);
       expect(r.err).not.toContain('943 476 5919');
     } finally {
       f.cleanup();
@@ -120,4 +134,31 @@ describe('npx cdk synth (the real CDK CLI, offline, no credentials)', () => {
     expect(fs.existsSync(path.join(outdir, 'DataLake.template.json'))).toBe(true);
     fs.rmSync(outdir, { recursive: true, force: true });
   });
+});
+
+describe('a reader that closes the pipe early (sde ... | head -1)', () => {
+  test('EPIPE ends the command quietly with its exit status so far; other stream errors still surface', () => {
+    const { EventEmitter } = require('node:events') as typeof import('node:events');
+    const { exitQuietlyOnClosedPipe } = require('../../lib/cli/cli') as typeof import('../../lib/cli/cli');
+    const stream = new EventEmitter() as unknown as NodeJS.WriteStream;
+    const exits: number[] = [];
+    exitQuietlyOnClosedPipe(stream, (code) => exits.push(code));
+    stream.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+    expect(exits).toEqual([0]);
+    expect(() => stream.emit('error', Object.assign(new Error('disk full'), { code: 'ENOSPC' }))).toThrow('disk full');
+  });
+
+  test('the real command prints no stack trace when its output pipe is closed before it writes', async () => {
+    const { spawn } = require('node:child_process') as typeof import('node:child_process');
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/sde.js'), 'validate', '--config', EXAMPLE_CONFIG, '--today', TEST_TODAY], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // Closed at once: the command (seconds to start) writes into a pipe with no reader.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toMatch(/EPIPE|at .*\.ts:\d+|unexpected error/);
+    expect(code).toBe(0);
+  }, 60_000);
 });

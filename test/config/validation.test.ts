@@ -18,10 +18,10 @@ function problemsOf(f: ConfigFixture) {
 describe('the example configurations', () => {
   test('config/ is valid and has the datasets and projects the README describes', () => {
     const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
-    expect(config.datasets.map((d) => d.name).sort()).toEqual(['demographics', 'gp_events', 'hospital_episodes', 'prescriptions']);
+    expect(config.datasets.map((d) => d.name).sort()).toEqual(['demographics', 'gp_events', 'hes_apc', 'hospital_episodes', 'prescriptions']);
     const tiers = new Set(config.projects.map((p) => p.organisation.tier));
     expect(tiers).toEqual(new Set(['nhs', 'academic', 'commercial']));
-    expect(config.projects.map((p) => projectState(p, TEST_TODAY)).sort()).toEqual(['active', 'active', 'active', 'expired']);
+    expect(config.projects.map((p) => projectState(p, TEST_TODAY)).sort()).toEqual(['active', 'active', 'active', 'expired', 'expired']);
   });
 
   test('a second region with other datasets and projects is valid', () => {
@@ -525,7 +525,7 @@ describe('the disclosure-risk gate', () => {
   test('sde risk loads a config that lacks the figures the gate needs (riskGate: false)', () => {
     const f = fixture().edit('projects/ncl-winter-planning.yaml', (d) => delete d.approval.riskAcceptance);
     expect(() => loadConfig(f.dir, { today: TEST_TODAY })).toThrow(ConfigError);
-    expect(loadConfig(f.dir, { today: TEST_TODAY, riskGate: false }).projects).toHaveLength(4);
+    expect(loadConfig(f.dir, { today: TEST_TODAY, riskGate: false }).projects).toHaveLength(5);
   });
 });
 

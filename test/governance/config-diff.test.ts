@@ -46,7 +46,9 @@ function changed() {
   });
   // opt-out rule and a de-identification rule changed
   f = edit(f, 'datasets/gp_events.yaml', (d) => {
+    // Off only for a dataset with no person key: person-level rows must have the opt-out applied.
     d.nationalDataOptOut = false;
+    delete d.personKey;
   });
   // prices
   f = edit(f, 'platform.yaml', (d) => {

@@ -49,12 +49,15 @@ test('public involvement follows the governance settings', () => {
 
 test('opt-out: a dataset without it leaves the requirement partly met, named', () => {
   const off = load(
-    edit(exampleFiles(), 'datasets/gp_events.yaml', (d) => (d.nationalDataOptOut = false)),
+    edit(exampleFiles(), 'datasets/gp_events.yaml', (d) => {
+      d.nationalDataOptOut = false;
+      delete d.personKey;
+    }),
     TEST_TODAY,
   );
   const item = find(assessSatre(off, all), /opt-out/);
   expect(item.status).toBe('partly');
-  expect(item.evidence[0]).toBe('nationalDataOptOut applied to 3 datasets of 4 (datasets/*.yaml)');
+  expect(item.evidence[0]).toBe('nationalDataOptOut applied to 4 datasets of 5 (datasets/*.yaml)');
   expect(item.open[0]).toMatch(/^opt-out not applied to gp_events/);
 });
 

@@ -150,7 +150,7 @@ describe('the synthetic population, ingested', () => {
 
   test('the demo prints the manifest totals', () => {
     const written = manifests.reduce((s, m) => s + m.rowsWritten, 0);
-    expect(log[0]).toContain(`Ingested 4 files into s3://${buckets.curated}/`);
+    expect(log[0]).toContain(`Ingested 5 files into s3://${buckets.curated}/`);
     expect(log[0]).toContain(`${written} written`);
   });
 
@@ -302,7 +302,7 @@ describe('sde ingest', () => {
     const file = population.datasets[0].file;
     const unknown = await run('ingest', '--dataset', 'nope', '--file', file, '--config', EXAMPLE_CONFIG, '--workdir', cliWorkdir);
     expect(unknown.code).toBe(2);
-    expect(unknown.err).toMatch(/--dataset: there is no dataset "nope" in .*; datasets: demographics, gp_events, hospital_episodes, prescriptions/);
+    expect(unknown.err).toMatch(/--dataset: there is no dataset "nope" in .*; datasets: demographics, gp_events, hes_apc, hospital_episodes, prescriptions/);
     const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-ingest-nolist-'));
     try {
       const noList = await run('ingest', '--dataset', 'gp_events', '--file', file, '--config', EXAMPLE_CONFIG, '--workdir', fresh);

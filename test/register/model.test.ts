@@ -51,11 +51,25 @@ test('formatBytes uses decimal units', () => {
 });
 
 describe('the register of the example config', () => {
+  test("says how the national data opt-out was applied to each dataset, with the supplier's statement where the supplier applied it", () => {
+    const hes = register.projects.find((p) => p.id === 'nel-hes-admissions-pilot')!.datasets.find((d) => d.name === 'hes_apc')!;
+    expect(hes.optOut).toEqual({ appliedBy: 'supplier', statement: expect.stringMatching(/^NHS England applies the national data opt-out/) });
+    const episodes = register.projects.find((p) => p.id === 'ncl-winter-planning')!.datasets.find((d) => d.name === 'hospital_episodes')!;
+    expect(episodes.optOut).toEqual({ appliedBy: 'platform' });
+    const html = renderRegisterHtml(register);
+    expect(html).toContain('the supplier removed the records of people who opted out (national data opt-out) before sending the data');
+    expect(html).toContain("Supplier's statement: NHS England applies the national data opt-out");
+    expect(
+      JSON.parse(renderRegisterJson(register)).projects.find((p: { id: string }) => p.id === 'nel-hes-admissions-pilot').datasets[0].optOut.appliedBy,
+    ).toBe('supplier');
+  });
+
   test('lists every project in the config, expired ones included, with its status', () => {
     expect(register.projects.map((p) => [p.id, p.status])).toEqual([
       ['kcl-covid-recovery', 'expired'],
       ['medisight-prescribing', 'active'],
       ['ncl-winter-planning', 'active'],
+      ['nel-hes-admissions-pilot', 'expired'],
       ['ucl-multimorbidity', 'active'],
     ]);
     expect(register.asOf).toBe(TEST_TODAY);
@@ -196,6 +210,7 @@ describe('the data files', () => {
       'medisight-prescribing',
       'ncl-winter-planning',
       'ncl-winter-planning',
+      'nel-hes-admissions-pilot',
       'ucl-multimorbidity',
     ]);
     // The register of this file is built from records in memory, not verified: every row says so.

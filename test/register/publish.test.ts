@@ -84,7 +84,7 @@ test('publishes the same register as sde register writes, from the verified audi
   expect(result).toMatchObject({
     recordsRead: records.filter((r) => r.eventSource !== 'lakeformation.amazonaws.com').length,
     skipped: 0,
-    projects: 4,
+    projects: 5,
     logFilesPending: 0,
   });
   expect(result.digestFiles).toBe(result.logFilesVerified);

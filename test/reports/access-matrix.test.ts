@@ -12,6 +12,7 @@ describe('access matrix', () => {
       ['kcl-covid-recovery', 'expired'],
       ['medisight-prescribing', 'active'],
       ['ncl-winter-planning', 'active'],
+      ['nel-hes-admissions-pilot', 'expired'],
       ['ucl-multimorbidity', 'active'],
     ]);
   });
@@ -45,7 +46,7 @@ describe('access matrix', () => {
 
   test('the markdown has one row per project and the row filters', () => {
     const md = renderAccessMatrixMarkdown(matrix);
-    expect(md.split('\n').filter((l) => /^\| [a-z]+-/.test(l))).toHaveLength(4);
+    expect(md.split('\n').filter((l) => /^\| [a-z]+-/.test(l))).toHaveLength(5);
     expect(md).toContain("rows where `bnf_code LIKE '0208%'`");
   });
 

@@ -17,7 +17,8 @@ export const ingestCommand: Command = {
     'with a JSON error report. Prints the batch manifest as JSON. Ingesting the same file again changes',
     'nothing. The pseudonymisation key and the opt-out list are taken from --workdir (`sde demo` installs',
     'the synthetic list; --opt-out names another).',
-    'Exit status: 0 when the batch is committed, 1 when the file was quarantined.',
+    'Exit status: 0 when the batch is committed, 1 when the file was quarantined, 3 when every row was lost',
+    'to a platform fault (nothing is committed: report it).',
   ].join('\n'),
   options: {
     dataset: { type: 'string', valueName: 'NAME', description: 'the dataset the file belongs to (config/datasets/NAME.yaml)' },
@@ -46,10 +47,11 @@ export const ingestCommand: Command = {
       throw new UsageError(`--dataset: there is no dataset "${name}" in ${config.dir}; datasets: ${config.datasets.map((d) => d.name).join(', ')}`);
     }
     // Loaded on use: the local runtime pulls in the S3 server, the SDK and DuckDB.
-    const { runLocalIngest, MissingOptOutList, MissingLookup, LandingNameTooLong } =
+    const { runLocalIngest, MissingOptOutList, MissingLookup, LandingNameTooLong, OptOutNotApplicable } =
       require('../../local/runners/ingest') as typeof import('../../local/runners/ingest');
     const { LookupFileError } = require('../../ingest/core/lsoa-lookup') as typeof import('../../ingest/core/lsoa-lookup');
     const { OptOutListError } = require('../../ingest/core/opt-out') as typeof import('../../ingest/core/opt-out');
+    const { PlatformFaultError } = require('../../ingest/batch') as typeof import('../../ingest/batch');
     try {
       const result = await runLocalIngest({
         config,
@@ -69,9 +71,19 @@ export const ingestCommand: Command = {
       }
       return 0;
     } catch (e) {
-      if (e instanceof MissingOptOutList || e instanceof MissingLookup || e instanceof LookupFileError || e instanceof LandingNameTooLong)
+      if (
+        e instanceof MissingOptOutList ||
+        e instanceof OptOutNotApplicable ||
+        e instanceof MissingLookup ||
+        e instanceof LookupFileError ||
+        e instanceof LandingNameTooLong
+      )
         throw new UsageError(e.message);
       if (e instanceof OptOutListError) throw new UsageError(`${optOutFile ?? 'the opt-out list'}: ${e.message}`);
+      if (e instanceof PlatformFaultError) {
+        err(`Failed: ${e.message}`);
+        return 3;
+      }
       throw e;
     }
   },

@@ -4,7 +4,7 @@ import { validateConfigDir } from '../../config/loader';
 import type { ConfigProblem } from '../../config/problems';
 import { approvalChangeProblems } from '../../governance/approval-changes';
 import { GitConfigError, loadConfigAtRevision } from '../../governance/git-config';
-import { codesHoldingIdentifiers } from '../../ingest/core/formats';
+import { codesHoldingIdentifiers, placeholdersHoldingIdentifiers } from '../../ingest/core/formats';
 import { Command, CONFIG_OPTION, TODAY_OPTION, UsageError } from '../command';
 
 export const validateCommand: Command = {
@@ -43,6 +43,15 @@ export const validateCommand: Command = {
             field: `columns[${i}] (${column.name}).format`,
             message: `${bad.length} of its codes read as an identifier (an NHS number, date, postcode, phone number or e-mail address), so no value is accepted as them`,
             fix: 'correct or remove those codes in the code list or vocabulary file',
+          });
+        }
+        const placeholders = placeholdersHoldingIdentifiers(column.placeholders);
+        if (placeholders.length > 0) {
+          problems.push({
+            file: dataset.file,
+            field: `columns[${i}] (${column.name}).placeholders`,
+            message: `${placeholders.length} of its placeholders read as an identifier (an NHS number, date, postcode, phone number or e-mail address), so no value is kept as them`,
+            fix: 'remove those placeholders (list them under nulls if the supplier means "not known")',
           });
         }
       });

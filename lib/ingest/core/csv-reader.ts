@@ -15,6 +15,7 @@
  * a character at a time.
  */
 import { isUtf8 } from 'node:buffer';
+import { foldHeaderName, sourceNameOf } from '../../config/curated';
 import type { DatasetConfig } from '../../config/schema';
 
 export type SourceEncoding = DatasetConfig['source']['encoding'];
@@ -28,8 +29,15 @@ export interface CsvReadOptions {
   readonly encoding?: SourceEncoding;
   /** Whether the first non-blank record is a header (it is checked, then not yielded). @default true */
   readonly header?: boolean;
-  /** The column names the header must hold, in order. @default no check */
+  /**
+   * The column names the header must hold, in order; with no header, the names a first record
+   * must not repeat (a header where none was declared). @default no check
+   */
   readonly expectedColumns?: readonly string[];
+  /** Match header names ignoring case (HES writes `ADMIDATE`). @default false */
+  readonly headerIgnoreCase?: boolean;
+  /** With no header: the number of fields the first record must have (the declared column order's length). @default no check */
+  readonly columnCount?: number;
   /**
    * A record still open after this many characters makes the whole file bad: beyond it the
    * reader could no longer promise bounded memory (typically a quote that is never closed).
@@ -67,7 +75,15 @@ export interface CsvRecord {
   readonly error: CsvRecordError | undefined;
 }
 
-export type CsvFileErrorCode = 'empty_file' | 'wrong_encoding' | 'encoding_mismatch' | 'header_mismatch' | 'malformed_header' | 'record_too_large';
+export type CsvFileErrorCode =
+  | 'empty_file'
+  | 'wrong_encoding'
+  | 'encoding_mismatch'
+  | 'header_mismatch'
+  | 'malformed_header'
+  | 'record_too_large'
+  | 'column_count_mismatch'
+  | 'unexpected_header';
 
 /** What is wrong with a header. Only names from the config, or header cells of a file that does have a header, are listed. */
 export interface HeaderProblem {
@@ -78,6 +94,8 @@ export interface HeaderProblem {
   readonly duplicated: readonly string[];
   /** Same names, different order. */
   readonly outOfOrder: boolean;
+  /** Every cell names a column once case is ignored, and case is matched exactly: the fix is headerMatch: case_insensitive. */
+  readonly caseOnly?: boolean;
 }
 
 /** The whole file must be quarantined. The message never quotes file content beyond header names. */
@@ -99,7 +117,9 @@ export function csvOptionsFor(dataset: DatasetConfig): CsvReadOptions {
     quote: dataset.source.quote,
     encoding: dataset.source.encoding,
     header: dataset.source.header,
-    expectedColumns: dataset.columns.map((c) => c.name),
+    expectedColumns: dataset.columns.map(sourceNameOf),
+    headerIgnoreCase: dataset.source.headerMatch === 'case_insensitive',
+    ...(dataset.source.header ? {} : { columnCount: dataset.source.columnCount ?? dataset.columns.length }),
   };
 }
 
@@ -508,32 +528,51 @@ export class CsvScanner {
 const MAX_LISTED = 20;
 const MAX_NAME_CHARS = 64;
 
-/** Compares a header with the dataset's columns; undefined when it matches exactly (cells trimmed). */
-export function headerProblem(header: readonly string[], expected: readonly string[]): HeaderProblem | undefined {
+/**
+ * Compares a header with the dataset's columns (their source names); undefined when it
+ * matches (cells trimmed; ignoring case when asked).
+ */
+export function headerProblem(header: readonly string[], expected: readonly string[], ignoreCase = false): HeaderProblem | undefined {
+  const fold = ignoreCase ? foldHeaderName : (h: string) => h;
   const cells = header.map((h) => h.trim());
-  if (cells.length === expected.length && cells.every((h, i) => h === expected[i])) return undefined;
-  const want = new Set(expected);
-  const have = new Set(cells);
-  const missing = expected.filter((e) => !have.has(e));
-  const unexpectedAll = cells.filter((h) => !want.has(h));
+  const folded = cells.map(fold);
+  const want = expected.map(fold);
+  if (cells.length === expected.length && folded.every((h, i) => h === want[i])) return undefined;
+  const wantSet = new Set(want);
+  const have = new Set(folded);
+  const missing = expected.filter((_, i) => !have.has(want[i]));
+  const unexpectedAll = cells.filter((_, i) => !wantSet.has(folded[i]));
   const seen = new Set<string>();
-  const duplicated = [...new Set(cells.filter((h) => (seen.has(h) ? true : (seen.add(h), false))))].filter((h) => want.has(h));
+  const duplicated = [...new Set(cells.filter((_, i) => (seen.has(folded[i]) ? true : (seen.add(folded[i]), false))))].filter((h) => wantSet.has(fold(h)));
   // If no cell is a dataset column, the "header" may well be a row of data (a file sent
-  // without its header): then its cells are personal data and are only counted.
-  const looksLikeHeader = cells.some((h) => want.has(h));
+  // without its header): then its cells are personal data and are only counted. Cells that
+  // name columns once case is ignored are names, not data.
+  const upper = new Set(expected.map(foldHeaderName));
+  const caseOnly = !ignoreCase && unexpectedAll.length > 0 && cells.every((h) => upper.has(foldHeaderName(h)));
+  const looksLikeHeader = caseOnly || folded.some((h) => wantSet.has(h));
   const unexpected = looksLikeHeader ? unexpectedAll.slice(0, MAX_LISTED).map((h) => (h.length > MAX_NAME_CHARS ? `${h.slice(0, MAX_NAME_CHARS)}...` : h)) : [];
   const outOfOrder = missing.length === 0 && unexpectedAll.length === 0 && duplicated.length === 0;
-  return { missing, unexpected, unexpectedCount: unexpectedAll.length, duplicated, outOfOrder };
+  return { missing, unexpected, unexpectedCount: unexpectedAll.length, duplicated, outOfOrder, ...(caseOnly ? { caseOnly } : {}) };
+}
+
+function listed(names: readonly string[]): string {
+  return `${names.slice(0, MAX_LISTED).join(', ')}${names.length > MAX_LISTED ? `, ... (${names.length} in all)` : ''}`;
 }
 
 function describeHeaderProblem(p: HeaderProblem): string {
+  if (p.caseOnly) {
+    return (
+      "the header does not match the dataset's columns: its names differ from the columns' source names only in case " +
+      `(${p.unexpectedCount} of them); set source.headerMatch: case_insensitive in the dataset config, or give each column its header name with source: NAME`
+    );
+  }
   const parts: string[] = [];
-  if (p.missing.length > 0) parts.push(`missing column(s): ${p.missing.join(', ')}`);
+  if (p.missing.length > 0) parts.push(`expected column(s) missing from the header: ${listed(p.missing)}`);
   if (p.unexpectedCount > 0) {
     parts.push(
       p.unexpected.length > 0
-        ? `${p.unexpectedCount} unexpected column(s): ${p.unexpected.join(', ')}${p.unexpectedCount > p.unexpected.length ? ', ...' : ''}`
-        : `${p.unexpectedCount} unexpected cell(s), none of them a column of this dataset (is the header row missing?)`,
+        ? `${p.unexpectedCount} column(s) in the header that the dataset does not describe: ${p.unexpected.join(', ')}${p.unexpectedCount > p.unexpected.length ? ', ...' : ''}`
+        : `none of the first line's ${p.unexpectedCount} cells names a column of this dataset: if the file has a header, give each column its header name with source: NAME; if it has none, set header: false with columnCount`,
     );
   }
   if (p.duplicated.length > 0) parts.push(`duplicated column(s): ${p.duplicated.join(', ')}`);
@@ -544,6 +583,32 @@ function describeHeaderProblem(p: HeaderProblem): string {
 // ---------------------------------------------------------------------------------------
 // The reader.
 // ---------------------------------------------------------------------------------------
+
+/**
+ * With no header declared, the first record is the supplier's first row of data: it must have
+ * the declared number of fields (else the columns cannot be the listed ones), and must not be
+ * a header (its cells all naming columns), which would otherwise be read, and rejected, as data.
+ */
+function checkFirstRecord(first: CsvRecord, options: CsvReadOptions): void {
+  if (first.error !== undefined) return;
+  const expected = options.expectedColumns;
+  if (expected !== undefined && first.fields.length > 0) {
+    const names = new Set(expected.map(foldHeaderName));
+    if (first.fields.every((f) => names.has(foldHeaderName(f.trim())))) {
+      throw new CsvFileError(
+        'unexpected_header',
+        'the first line is a header (every cell names a column), but the dataset config says header: false: set header: true (and remove columnCount)',
+      );
+    }
+  }
+  if (options.columnCount !== undefined && first.fields.length !== options.columnCount) {
+    throw new CsvFileError(
+      'column_count_mismatch',
+      `the first record has ${first.fields.length} field(s), but the dataset declares ${options.columnCount} columns in order (header: false): ` +
+        "check the supplier's file layout against the dataset's column list",
+    );
+  }
+}
 
 /**
  * Reads CSV records in batches (one per decoded block): the fast interface for ingestion.
@@ -565,11 +630,15 @@ export async function* readCsvBatches(
   const afterHeader = (records: CsvRecord[]): CsvRecord[] => {
     if (seenFirst || records.length === 0) return records;
     seenFirst = true;
-    if (!header) return records;
+    if (!header) {
+      if (continuation) return records;
+      checkFirstRecord(records[0], options);
+      return records;
+    }
     const first = records[0];
     if (first.error !== undefined) throw new CsvFileError('malformed_header', `the header line is malformed: ${first.error.message}`);
     if (options.expectedColumns !== undefined) {
-      const problem = headerProblem(first.fields, options.expectedColumns);
+      const problem = headerProblem(first.fields, options.expectedColumns, options.headerIgnoreCase ?? false);
       if (problem !== undefined) throw new CsvFileError('header_mismatch', describeHeaderProblem(problem), problem);
     }
     return records.slice(1);

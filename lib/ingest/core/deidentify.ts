@@ -9,7 +9,7 @@
 import { createHmac } from 'node:crypto';
 import { curatedColumns, CuratedColumn, DIRECT_IDENTIFIER_RULES } from '../../config/curated';
 import type { ColumnConfig, DatasetConfig } from '../../config/schema';
-import { ageInYears, isIsoDate, timestampToUtc } from './iso-date';
+import { ageInYears, ageInYearsFromMonth, isIsoDate, timestampToUtc } from './iso-date';
 import { normaliseNhsNumber } from './nhs-number';
 import { normalisePostcode, postcodeOutward } from './postcode';
 import { scrubFreeText } from './scrub-free-text';
@@ -86,7 +86,8 @@ export const TOP_BAND_START = 90;
  */
 export function ageBand(birth: string, at: string, bandYears = 5): string {
   if (!Number.isInteger(bandYears) || bandYears < 1) throw new Error('age bands must be a whole number of years, 1 or more');
-  const age = ageInYears(birth, at);
+  // A birth known to the month (`YYYY-MM`): the years certainly completed (iso-date.ts).
+  const age = birth.length === 7 ? ageInYearsFromMonth(birth, at) : ageInYears(birth, at);
   if (age < 0) throw new Error('age band: the reference date is before the date of birth');
   if (age >= TOP_BAND_START) return `${TOP_BAND_START}+`;
   const low = Math.floor(age / bandYears) * bandYears;
@@ -102,17 +103,22 @@ export function postcodeLsoa(postcode: string, lookup: ReadonlyMap<string, strin
 /**
  * Spreadsheet formula injection: a cell starting with = + - @ (or a tab or carriage
  * return, which some spreadsheets skip before reading a formula) is prefixed with a single
- * quote, so a researcher opening an extract in a spreadsheet sees text, not a formula that
- * runs. Idempotent: a neutralised value starts with a quote and is left alone.
+ * quote, so a person opening the file in a spreadsheet sees text, not a formula that runs.
+ * Idempotent: a neutralised value starts with a quote and is left alone. Applied where a
+ * file leaves for a spreadsheet (the rejected-rows file here; query results and airlock
+ * outputs elsewhere), never to stored values: curated holds what the supplier sent.
  */
 export function neutraliseFormula(value: string): string {
   const c = value.charCodeAt(0);
   return c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13 ? `'${value}` : value;
 }
 
-/** `keep`: the typed value as validated; text neutralised against formulas. */
+/**
+ * `keep`: the typed value as validated (normalised), unchanged: a researcher filtering on
+ * `'-'` must find the rows the supplier wrote `-` in. Formulas are neutralised on export.
+ */
 export function keepValue(value: CellValue): CellValue {
-  return typeof value === 'string' ? neutraliseFormula(value) : value;
+  return value;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -180,7 +186,9 @@ function valueFn(column: ColumnConfig, i: number, dataset: DatasetConfig, option
     case 'pseudonymise': {
       const cacheSize = options.pseudonymCacheSize ?? 200_000;
       const { key } = options;
-      if (effectiveFormat(column) === 'record_id') return pseudonymFn(i, cacheSize, (v) => pseudonymiseRecordId(key, dataset.name, v));
+      // A record key's pseudonyms are keyed in its scope: datasets naming one scope link the same key.
+      const scope = column.scope ?? dataset.name;
+      if (effectiveFormat(column) === 'record_id') return pseudonymFn(i, cacheSize, (v) => pseudonymiseRecordId(key, scope, v));
       return pseudonymFn(i, cacheSize, (v) => pseudonymise(key, v));
     }
     case 'date_to_year':
@@ -208,7 +216,7 @@ function valueFn(column: ColumnConfig, i: number, dataset: DatasetConfig, option
       return (row) => (row[i] === null ? null : postcodeLsoa(str(row[i]), lookup));
     }
     case 'scrub_free_text':
-      return (row) => (row[i] === null ? null : neutraliseFormula(scrubFreeText(str(row[i]))));
+      return (row) => (row[i] === null ? null : scrubFreeText(str(row[i])));
     case 'keep':
       // A timestamp is typed as written (local time and offset); the column stores the instant.
       if (column.type === 'timestamp') return (row) => (row[i] === null ? null : timestampToUtc(str(row[i])));

@@ -166,6 +166,17 @@ function recordId(value: string): string | undefined {
 }
 
 /**
+ * A record key that is pseudonymised, never kept: only its shape is checked. It may hold
+ * anything digits can (an episode key whose digits pass Modulus 11, a supplier's own
+ * pseudonym), because only its keyed HMAC reaches curated.
+ */
+export const PSEUDONYMISED_RECORD_KEY: FormatRule = {
+  normalise: (value) => (RECORD_ID.test(value) ? value : undefined),
+  code: 'bad_record_id',
+  expected: 'a record key (1 to 64 letters, digits and - _ . / :, starting with a letter or digit)',
+};
+
+/**
  * BNF codes are mostly digits: one whose digits hold ten passing Modulus 11, eight making a
  * date or a phone number is an identifier in a code's clothing.
  */
@@ -223,8 +234,8 @@ function codeList(listed: readonly string[], source: string): FormatRule {
   };
 }
 
-function listOf(format: ListFormat): FormatRule {
-  const element = compileFormat(format.list);
+function listOf(format: ListFormat, placeholders: ReadonlySet<string>): FormatRule {
+  const element = withPlaceholders(compileFormat(format.list), placeholders);
   const sep = format.separator;
   return {
     normalise: (value) => {
@@ -242,11 +253,37 @@ function listOf(format: ListFormat): FormatRule {
   };
 }
 
-/** The rule of a format spec. Throws on a code list with no codes (the config loader fills vocabularies first). */
-export function compileFormat(format: ColumnFormat): FormatRule {
+/**
+ * The placeholders a column declares kept (`placeholders: ['&']`), minus any that holds an
+ * identifier (fail-safe, as for code lists: `sde validate` reports them).
+ */
+export function safePlaceholders(placeholders: readonly string[] | undefined): ReadonlySet<string> {
+  return new Set((placeholders ?? []).filter((p) => findIdentifierInValue(p) === undefined));
+}
+
+/** The placeholders of a column that hold an identifier (never accepted; `sde validate` reports them). */
+export function placeholdersHoldingIdentifiers(placeholders: readonly string[] | undefined): string[] {
+  return (placeholders ?? []).filter((p) => findIdentifierInValue(p) !== undefined);
+}
+
+function withPlaceholders(rule: FormatRule, placeholders: ReadonlySet<string>): FormatRule {
+  if (placeholders.size === 0) return rule;
+  return { ...rule, normalise: (value) => (placeholders.has(value) ? value : rule.normalise(value)), expected: `${rule.expected} (or a declared placeholder)` };
+}
+
+/**
+ * The rule of a format spec, accepting the column's declared placeholders as they are (in a
+ * list, as elements). Throws on a code list with no codes (the config loader fills vocabularies first).
+ */
+export function compileFormat(format: ColumnFormat, placeholders: ReadonlySet<string> = new Set()): FormatRule {
+  if (typeof format === 'object' && 'list' in format) return listOf(format, placeholders);
+  return withPlaceholders(compileScalar(format), placeholders);
+}
+
+function compileScalar(format: ColumnFormat): FormatRule {
   if (format === 'free_text') return FREE_TEXT;
   if (typeof format === 'string') return NAMED[format];
-  if ('list' in format) return listOf(format);
+  if ('list' in format) return listOf(format, new Set());
   const codes = codesOf(format);
   if (codes === undefined || codes.length === 0) {
     throw new Error(`the code list of ${'vocabulary' in format ? format.vocabulary : 'a column'} has no codes (was the config loaded with loadConfig?)`);

@@ -108,3 +108,59 @@ export function ageInYears(birth: string, at: string): number {
   const years = Number(at.slice(0, 4)) - Number(birth.slice(0, 4));
   return at.slice(5, 10) < birth.slice(5, 10) ? years - 1 : years;
 }
+
+/** A month written `YYYY-MM` (month-precision dates in the core): a real month of year 1 or later. */
+export function isIsoMonth(s: string): boolean {
+  if (s.length !== 7 || s.charCodeAt(4) !== 45) return false;
+  const y = digits(s, 0, 4);
+  const m = digits(s, 5, 2);
+  return y >= 1 && m >= 1 && m <= 12;
+}
+
+/**
+ * A date as the supplier writes it (a column's `dateFormat`) in the core's form: `YYYY-MM-DD`
+ * for a day, `YYYY-MM` for a month (MMYYYY, YYYY-MM); undefined when it is not a real one.
+ */
+export function parseDateAs(format: string, s: string): string | undefined {
+  switch (format) {
+    case 'YYYY-MM-DD':
+      return isIsoDate(s) ? s : undefined;
+    case 'DD/MM/YYYY': {
+      if (s.length !== 10 || s.charCodeAt(2) !== 47 || s.charCodeAt(5) !== 47) return undefined;
+      const iso = `${s.slice(6, 10)}-${s.slice(3, 5)}-${s.slice(0, 2)}`;
+      return isIsoDate(iso) ? iso : undefined;
+    }
+    case 'YYYYMMDD': {
+      if (s.length !== 8) return undefined;
+      const iso = `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}`;
+      return isIsoDate(iso) ? iso : undefined;
+    }
+    case 'MMYYYY': {
+      if (s.length !== 6) return undefined;
+      const month = `${s.slice(2, 6)}-${s.slice(0, 2)}`;
+      return isIsoMonth(month) ? month : undefined;
+    }
+    case 'YYYY-MM':
+      return isIsoMonth(s) ? s : undefined;
+    default:
+      throw new Error(`unknown date format ${format}`);
+  }
+}
+
+/**
+ * Age in whole years on `at` (`YYYY-MM-DD`) for a birth known to the month only (`YYYY-MM`):
+ * the years the person has certainly completed, whatever day of the month they were born on.
+ * Outside the birth month that is exact; within it, the birthday counts as passed only on the
+ * month's last day (so someone is never placed in a band they have not reached). In the
+ * month of birth itself the age is 0. Negative when `at` is before the birth month.
+ */
+export function ageInYearsFromMonth(birthMonth: string, at: string): number {
+  const years = Number(at.slice(0, 4)) - Number(birthMonth.slice(0, 4));
+  const am = Number(at.slice(5, 7));
+  const bm = Number(birthMonth.slice(5, 7));
+  if (years < 0 || (years === 0 && am < bm)) return -1;
+  if (am > bm) return years;
+  if (am < bm) return years - 1;
+  if (years === 0) return 0;
+  return Number(at.slice(8, 10)) >= daysInMonth(Number(at.slice(0, 4)), am) ? years : years - 1;
+}

@@ -9,7 +9,7 @@
  * Sinks are plain synchronous callbacks so the hot loop never awaits: the handler buffers
  * (a Parquet row group, a rejected-file part) and flushes between batches.
  */
-import { optOutColumn, type CuratedColumn } from '../../config/curated';
+import { optOutColumn, platformAppliesOptOut, type CuratedColumn } from '../../config/curated';
 import type { DatasetConfig } from '../../config/schema';
 import type { CsvRecord } from './csv-reader';
 import { compileDeidPlan, CuratedRow, CuratedValue, DeidPlan, DeidPlanOptions } from './deidentify';
@@ -50,6 +50,12 @@ export interface PipelineCounts {
   rowsWithoutNhsNumber: number;
   /** Rejected rows per reason code; a row refused for two reasons counts under both. */
   rejectedByReason: Partial<Record<RowProblemCode, number>>;
+  /**
+   * Per source column, the values of rows written that were a declared null placeholder
+   * (`nulls:`, such as HES's 1801-01-01) and are stored as null. Absent in manifests written
+   * before placeholders existed.
+   */
+  nullsByColumn?: Record<string, number>;
 }
 
 export interface PipelineOptions extends DeidPlanOptions {
@@ -82,7 +88,15 @@ export function addCounts(a: PipelineCounts, b: PipelineCounts): PipelineCounts 
     rowsOptedOut: a.rowsOptedOut + b.rowsOptedOut,
     rowsWithoutNhsNumber: (a.rowsWithoutNhsNumber ?? 0) + (b.rowsWithoutNhsNumber ?? 0),
     rejectedByReason: byReason,
+    ...addNulls(a.nullsByColumn, b.nullsByColumn),
   };
+}
+
+function addNulls(a: Record<string, number> | undefined, b: Record<string, number> | undefined): { nullsByColumn?: Record<string, number> } {
+  if (a === undefined && b === undefined) return {};
+  const out: Record<string, number> = { ...a };
+  for (const [column, n] of Object.entries(b ?? {})) out[column] = (out[column] ?? 0) + n;
+  return { nullsByColumn: out };
 }
 
 /**
@@ -91,7 +105,15 @@ export function addCounts(a: PipelineCounts, b: PipelineCounts): PipelineCounts 
  */
 export function createPipeline(dataset: DatasetConfig, options: PipelineOptions): RecordPipeline {
   let optOut: RecordPipeline['optOut'];
-  if (dataset.nationalDataOptOut) {
+  if (!platformAppliesOptOut(dataset) && options.optOut !== undefined) {
+    // A list handed to a dataset it cannot apply to would be silently ignored: refuse instead.
+    throw new Error(
+      dataset.nationalDataOptOut
+        ? `dataset ${dataset.name}: the supplier applied the national data opt-out before delivery (optOut.appliedBy: supplier), so no opt-out list can be applied here`
+        : `dataset ${dataset.name} does not apply the national data opt-out (nationalDataOptOut: false), so no opt-out list can be applied to it`,
+    );
+  }
+  if (platformAppliesOptOut(dataset)) {
     const column = optOutColumn(dataset);
     if (column === undefined) throw new Error(`dataset ${dataset.name} applies the national data opt-out but names no NHS number column to match it on`);
     const index = dataset.columns.indexOf(column);
@@ -140,6 +162,12 @@ export function processRecords(
   counts: PipelineCounts = emptyCounts(),
 ): PipelineCounts {
   const { validate, deidentify, optOut } = pipeline;
+  const names = pipeline.dataset.columns.map((c) => c.name);
+  const countNulls = (nulled: readonly number[] | undefined) => {
+    if (nulled === undefined) return;
+    const byColumn = (counts.nullsByColumn ??= {});
+    for (const i of nulled) byColumn[names[i]] = (byColumn[names[i]] ?? 0) + 1;
+  };
   const valuesSink = sinks.curatedValues;
   const buffer: CuratedValue[] = new Array(pipeline.columns.length);
   for (const record of records) {
@@ -180,6 +208,7 @@ export function processRecords(
       valuesSink(buffer);
       counts.rowsWritten++;
       if (unchecked) counts.rowsWithoutNhsNumber++;
+      countNulls(result.nulled);
       continue;
     }
     let curated: CuratedRow;
@@ -193,6 +222,7 @@ export function processRecords(
     sinks.curated(curated);
     counts.rowsWritten++;
     if (unchecked) counts.rowsWithoutNhsNumber++;
+    countNulls(result.nulled);
   }
   return counts;
 }

@@ -10,16 +10,18 @@
  * value. That holds for every column, not only identifiers, because reasons are counted in
  * manifests and logs that are less restricted than the quarantine zone.
  */
+import { isMonthPrecision, optOutColumn } from '../../config/curated';
 import type { ColumnConfig, ColumnFormat, DatasetConfig } from '../../config/schema';
 import type { CsvRecordErrorCode } from './csv-reader';
-import { compileFormat, FORMAT_FAILURE_CODES } from './formats';
+import { compileFormat, FORMAT_FAILURE_CODES, PSEUDONYMISED_RECORD_KEY, safePlaceholders } from './formats';
 import { findIdentifierInValue, IdentifierKind } from './identifiers';
-import { addDays, isIsoDate, parseTimestampParts } from './iso-date';
+import { addDays, isIsoDate, parseDateAs, parseTimestampParts } from './iso-date';
 import { normaliseNhsNumber } from './nhs-number';
 import { normaliseText } from './normalise';
 
 /**
- * A typed value: strings for text, dates (`YYYY-MM-DD`) and timestamps (ISO 8601 as written:
+ * A typed value: strings for text, dates (`YYYY-MM-DD`, or `YYYY-MM` for a column whose
+ * dateFormat carries the month only) and timestamps (ISO 8601 as written:
  * the local date and time and the offset, `2025-01-01T00:30:00.000+01:00`, so a year or
  * month is taken from the date the supplier wrote); null when empty.
  */
@@ -63,7 +65,13 @@ export interface RowProblem {
 }
 
 export type RowValidation =
-  { readonly ok: true; readonly row: TypedRow } | { readonly ok: false; readonly line: number; readonly problems: readonly RowProblem[] };
+  | {
+      readonly ok: true;
+      readonly row: TypedRow;
+      /** Positions of the columns whose value was a declared null placeholder (`nulls:`), when any. */
+      readonly nulled?: readonly number[];
+    }
+  | { readonly ok: false; readonly line: number; readonly problems: readonly RowProblem[] };
 
 export interface ValidateOptions {
   /** The batch's load date (`YYYY-MM-DD`): dates are judged plausible against it. */
@@ -131,6 +139,12 @@ function typeCheck(column: ColumnConfig, loadDate: string): Check {
     if (dob) return date > loadDate ? futureBirth : date < EARLIEST_BIRTH ? earlyBirth : undefined;
     return date > latest ? future : date < EARLIEST_EVENT ? early : undefined;
   };
+  // A month (`YYYY-MM`) compares with the months of the same limits.
+  const loadMonth = loadDate.slice(0, 7);
+  const plausibleMonth = (month: string): Failure | undefined => {
+    if (dob) return month > loadMonth ? futureBirth : month < EARLIEST_BIRTH.slice(0, 7) ? earlyBirth : undefined;
+    return month > latest.slice(0, 7) ? future : month < EARLIEST_EVENT.slice(0, 7) ? early : undefined;
+  };
 
   const kept = column.rule === 'keep';
   switch (column.type) {
@@ -159,8 +173,19 @@ function typeCheck(column: ColumnConfig, loadDate: string): Check {
       return (v) => BOOLEANS.get(v.toLowerCase()) ?? bad;
     }
     case 'date': {
-      const bad = failure(column, 'unparseable_date', 'is not a calendar date written YYYY-MM-DD');
-      return (v) => (isIsoDate(v) ? (plausible(v) ?? v) : bad);
+      const format = column.dateFormat ?? 'YYYY-MM-DD';
+      const bad = failure(column, 'unparseable_date', `is not a calendar ${isMonthPrecision(column) ? 'month' : 'date'} written ${format}`);
+      if (format === 'YYYY-MM-DD') return (v) => (isIsoDate(v) ? (plausible(v) ?? v) : bad);
+      if (isMonthPrecision(column)) {
+        return (v) => {
+          const month = parseDateAs(format, v);
+          return month === undefined ? bad : (plausibleMonth(month) ?? month);
+        };
+      }
+      return (v) => {
+        const date = parseDateAs(format, v);
+        return date === undefined ? bad : (plausible(date) ?? date);
+      };
     }
     case 'timestamp': {
       const bad = failure(column, 'unparseable_timestamp', 'is not an ISO 8601 timestamp (YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM])');
@@ -180,13 +205,18 @@ function typeCheck(column: ColumnConfig, loadDate: string): Check {
         return (v) => v;
       }
       if (format === 'free_text') return (v) => v;
+      if (format === 'record_id' && column.rule === 'pseudonymise') {
+        // Only its keyed pseudonym reaches curated, so it may hold any digits (no identifier guard).
+        const bad = failure(column, PSEUDONYMISED_RECORD_KEY.code, `is not ${PSEUDONYMISED_RECORD_KEY.expected}`);
+        return (v) => PSEUDONYMISED_RECORD_KEY.normalise(v) ?? bad;
+      }
       if (format === 'nhs_number') {
         const shape = failure(column, 'bad_nhs_number', 'is not an NHS number (10 digits; spaces and hyphens allowed)');
         const check = failure(column, 'bad_nhs_check_digit', 'is an NHS number whose Modulus 11 check digit is wrong');
         const rule = compileFormat(format);
         return (v) => rule.normalise(v) ?? (normaliseNhsNumber(v) === undefined ? shape : check);
       }
-      const rule = compileFormat(format);
+      const rule = compileFormat(format, safePlaceholders(column.rule === 'keep' ? column.placeholders : undefined));
       const bad = failure(column, rule.code, `is not ${rule.expected}`);
       return (v) => rule.normalise(v) ?? bad;
     }
@@ -233,6 +263,10 @@ function boundsCheck(column: ColumnConfig, kept: boolean): (n: number, written: 
 
 interface CompiledColumn {
   readonly name: string;
+  /** Dropped and used by no other rule: only the row's structure (its field count) is checked. */
+  readonly unused: boolean;
+  /** Declared null placeholders (`nulls:`), compared after normalisation and trimming. */
+  readonly nulls: ReadonlySet<string> | undefined;
   readonly freeText: boolean;
   readonly control: Failure;
   /** No type or format check: only here can a NUL byte slip through unless looked for. */
@@ -287,8 +321,14 @@ function trimPadding(v: string): string {
  */
 export function compileRowValidator(dataset: DatasetConfig, options: ValidateOptions): RowValidator {
   if (!isIsoDate(options.loadDate)) throw new Error(`the load date must be a date written YYYY-MM-DD`);
+  // A dropped column is still read when another rule needs it: the age reference, the opt-out's NHS number.
+  const used = new Set<string>(dataset.columns.flatMap((c) => (c.rule === 'age_band' && c.ageAt !== undefined ? [c.ageAt] : [])));
+  const optOut = optOutColumn(dataset);
+  if (dataset.nationalDataOptOut && optOut !== undefined) used.add(optOut.name);
   const columns: CompiledColumn[] = dataset.columns.map((column) => ({
     name: column.name,
+    unused: column.rule === 'drop' && !used.has(column.name),
+    nulls: column.nulls === undefined ? undefined : new Set(column.nulls),
     freeText: column.format === 'free_text',
     acceptsAnyText: column.type === 'string' && (effectiveFormat(column) ?? 'free_text') === 'free_text',
     check: typeCheck(column, options.loadDate),
@@ -318,10 +358,16 @@ export function compileRowValidator(dataset: DatasetConfig, options: ValidateOpt
     if (fields.length !== count) return { ok: false, line, problems: [{ code: 'ragged_row', message: raggedMessage(fields.length) }] };
     const row: TypedRow = new Array(count);
     let problems: RowProblem[] | undefined;
+    let nulled: number[] | undefined;
     for (let i = 0; i < count; i++) {
       const c = columns[i];
       const raw = fields[i];
       let value: CellValue | Failure;
+      if (c.unused) {
+        // Nothing of it is kept or used: a placeholder or a bad value in it costs the row nothing.
+        row[i] = null;
+        continue;
+      }
       if (raw.length > MAX_FIELD_BYTES / 3 && Buffer.byteLength(raw, 'utf8') > MAX_FIELD_BYTES) value = c.tooLarge;
       else if (c.acceptsAnyText && raw.indexOf('\u0000') !== -1) value = c.nul;
       else {
@@ -335,7 +381,11 @@ export function compileRowValidator(dataset: DatasetConfig, options: ValidateOpt
         // Free text keeps its spacing; every other value is trimmed of padding.
         const v = c.freeText ? normal : trimPadding(normal);
         if (v.length === 0 || (c.freeText && trimPadding(v).length === 0)) value = c.required ? c.missing : null;
-        else {
+        else if (c.nulls !== undefined && c.nulls.has(c.freeText ? trimPadding(v) : v)) {
+          // The supplier's "not known": null, counted; a required column must have a real value.
+          value = c.required ? c.missing : null;
+          if (!c.required) (nulled ??= []).push(i);
+        } else {
           value = c.check(v);
           // A typed check refuses a NUL anyway; name the real cause.
           if (value instanceof Failure && v.indexOf('\u0000') !== -1) value = c.nul;
@@ -351,7 +401,8 @@ export function compileRowValidator(dataset: DatasetConfig, options: ValidateOpt
       const at = row[order.at];
       if (typeof birth === 'string' && typeof at === 'string' && at.slice(0, 10) < birth) (problems ??= []).push(order.failure.problem);
     }
-    return problems === undefined ? { ok: true, row } : { ok: false, line, problems };
+    if (problems !== undefined) return { ok: false, line, problems };
+    return nulled === undefined ? { ok: true, row } : { ok: true, row, nulled };
   };
 }
 

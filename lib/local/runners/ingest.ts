@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LocalAuditWriter, localAuditEnv } from '../../audit/local-audit-writer';
+import { platformAppliesOptOut } from '../../config/curated';
 import type { SdeConfig } from '../../config/model';
 import type { DatasetConfig } from '../../config/schema';
 import { commitBatch, CommitResult, planBatch, processChunk } from '../../ingest/batch';
@@ -135,7 +136,7 @@ export function localIngestStore(s3: LocalS3, config: SdeConfig, layout: Workdir
 
 /** The opt-out list a dataset needs, or undefined when it does not apply one. */
 async function optOutFor(dataset: DatasetConfig, file: string | undefined): Promise<Set<string> | undefined> {
-  if (!dataset.nationalDataOptOut) return undefined;
+  if (!platformAppliesOptOut(dataset)) return undefined;
   if (file === undefined || !fs.existsSync(file)) return undefined;
   return loadOptOutFile(file);
 }
@@ -160,6 +161,9 @@ export interface LocalIngestResult {
 
 export class MissingOptOutList extends Error {}
 
+/** An opt-out list named for a dataset it cannot apply to: refused, never silently ignored. */
+export class OptOutNotApplicable extends Error {}
+
 /** The file's landing name is longer than the local S3 API can store: a user's fix (rename the file). */
 export class LandingNameTooLong extends Error {}
 
@@ -170,9 +174,17 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
   if (dataset === undefined) throw new Error(`unknown dataset "${options.dataset}"`);
   const layout = workdirLayout(options.workdir);
   const key = ensurePseudonymKey(layout);
+  if (options.optOutFile !== undefined && !platformAppliesOptOut(dataset)) {
+    throw new OptOutNotApplicable(
+      dataset.nationalDataOptOut
+        ? `${dataset.file}: optOut.appliedBy: the supplier applied the national data opt-out to ${dataset.name} before delivery, and its rows carry no NHS number to match: ` +
+            'an opt-out list cannot be applied to it here (ask the supplier to apply it and send a new extract), so --opt-out is refused rather than ignored'
+        : `${dataset.file}: nationalDataOptOut: ${dataset.name} does not apply the national data opt-out, so --opt-out would change nothing: remove --opt-out`,
+    );
+  }
   const optOutFile = options.optOutFile ?? optOutListPath(layout);
   const optOut = await optOutFor(dataset, optOutFile);
-  if (dataset.nationalDataOptOut && optOut === undefined) {
+  if (platformAppliesOptOut(dataset) && optOut === undefined) {
     throw new MissingOptOutList(
       `${dataset.file}: nationalDataOptOut: dataset ${dataset.name} applies the national data opt-out, ` +
         `and there is no opt-out list at ${optOutFile}: pass --opt-out FILE (one NHS number per line), or run \`sde demo\` to install the synthetic one`,
@@ -262,7 +274,7 @@ export async function ingestStep(options: IngestStepOptions): Promise<Manifest[]
       dataset,
       source: { bucket: landed.bucket, key: landed.key },
       key,
-      optOut: dataset.nationalDataOptOut ? optOut : undefined,
+      optOut: platformAppliesOptOut(dataset) ? optOut : undefined,
       chunkBytes: options.chunkBytes,
       onProgress: (n) => bar.update(before + n),
     });

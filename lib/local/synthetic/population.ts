@@ -21,6 +21,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isMonthPrecision, optOutAppliedBySupplier, optOutColumn, sourceNameOf } from '../../config/curated';
 import type { SdeConfig } from '../../config/model';
 import type { ColumnConfig, DatasetConfig } from '../../config/schema';
 import { codesOf } from '../../ingest/core/formats';
@@ -51,6 +52,7 @@ import {
   STREETS,
   SUPPORT_REASONS,
   syntheticLsoa,
+  syntheticMsoa,
   SYNTHETIC_NHS_CAPACITY,
   syntheticNhsNumbers,
   syntheticPhone,
@@ -246,8 +248,68 @@ type ValueMaker = (ctx: RowContext, random: Random) => string;
  * How one column's values are made, decided once per column from its name, type and
  * format (not once per row). Never empty for a required column.
  */
+/** A date (`YYYY-MM-DD`) written as the column's dateFormat says the supplier writes it. */
+export function writeDateAs(date: string, format: ColumnConfig['dateFormat']): string {
+  if (date === '') return date;
+  const [y, m, d] = [date.slice(0, 4), date.slice(5, 7), date.slice(8, 10)];
+  switch (format ?? 'YYYY-MM-DD') {
+    case 'DD/MM/YYYY':
+      return `${d}/${m}/${y}`;
+    case 'YYYYMMDD':
+      return `${y}${m}${d}`;
+    case 'MMYYYY':
+      return `${m}${y}`;
+    case 'YYYY-MM':
+      return `${y}-${m}`;
+    default:
+      return date;
+  }
+}
+
+/** A value for one element of a list-in-cell format. */
+function elementValue(element: ListElement, random: Random): string {
+  if (typeof element === 'object') return random.pick(codesOf(element) ?? ['']);
+  switch (element) {
+    case 'icd10':
+      return random.pick(ICD10);
+    case 'opcs4':
+      return random.pick(OPCS4);
+    case 'lsoa':
+      return syntheticLsoa(random);
+    case 'msoa':
+      return syntheticMsoa(random);
+    case 'ods_code':
+      return random.pick(TRUSTS);
+    default:
+      return random.pick(ICD10);
+  }
+}
+
+type ListElement = Extract<NonNullable<ColumnConfig['format']>, { list: unknown }>['list'];
+
 function columnValue(column: ColumnConfig, dataset: DatasetConfig, postcodes: PostcodeSource): ValueMaker {
+  const maker = shapedValue(column, dataset, postcodes);
+  // Written as the supplier writes it; a number within the column's declared range.
+  if (column.type === 'date' && column.dateFormat !== undefined) return (ctx, random) => writeDateAs(maker(ctx, random), column.dateFormat);
+  if ((column.type === 'integer' || column.type === 'decimal') && column.min !== undefined && column.max !== undefined) {
+    const { min, max } = column;
+    return (ctx, random) => {
+      const v = maker(ctx, random);
+      const n = Number(v);
+      if (v === '' || (n >= min && n <= max)) return v;
+      const within = random.int(Math.ceil(min), Math.floor(max));
+      return column.type === 'decimal' ? within.toFixed(1) : String(within);
+    };
+  }
+  return maker;
+}
+
+function shapedValue(column: ColumnConfig, dataset: DatasetConfig, postcodes: PostcodeSource): ValueMaker {
   const maker = baseValue(column, dataset, postcodes);
+  if (typeof column.format === 'object' && 'list' in column.format) {
+    const { list, separator } = column.format;
+    return (_, random) => Array.from({ length: random.int(column.required ? 1 : 0, 3) }, () => elementValue(list, random)).join(separator);
+  }
   const codes = column.format === undefined ? undefined : codesOf(column.format);
   if (codes === undefined) return maker;
   // A code list column gets its listed codes, whatever its name suggested.
@@ -320,6 +382,8 @@ function baseValue(column: ColumnConfig, dataset: DatasetConfig, postcodes: Post
       return (ctx) => ctx.person.postcode;
     case 'lsoa':
       return (ctx) => ctx.person.lsoa;
+    case 'msoa':
+      return (_, random) => syntheticMsoa(random);
     case 'ods_code':
       return /practice|gp|registered/.test(name) ? (ctx) => ctx.person.practice : (_, random) => random.pick(TRUSTS);
     case 'icd10':
@@ -377,19 +441,32 @@ export function recordKey(prefix: string, rowNumber: number): string {
 /** A string column kept in clear with a code list: where an identifier keyed into the wrong field would go. */
 const isCodeListed = (c: ColumnConfig) => c.type === 'string' && c.rule === 'keep' && c.format !== undefined && codesOf(c.format) !== undefined;
 
-/** A supplier's record key kept in clear (`format: record_id`). */
-const isRecordKey = (c: ColumnConfig) => c.type === 'string' && c.format === 'record_id';
+/** A supplier's record key kept in clear (`format: record_id`): a pseudonymised one may hold any digits. */
+const isRecordKey = (c: ColumnConfig) => c.type === 'string' && c.format === 'record_id' && c.rule === 'keep';
+
+/**
+ * The columns ingestion reads: every column but a dropped one no rule uses (validate-row.ts
+ * does not read those), so a planted fault lands where it is seen.
+ */
+function readColumns(dataset: DatasetConfig): (c: ColumnConfig) => boolean {
+  const used = new Set(dataset.columns.flatMap((c) => (c.rule === 'age_band' && c.ageAt !== undefined ? [c.ageAt] : [])));
+  const optOut = optOutColumn(dataset);
+  if (dataset.nationalDataOptOut && optOut !== undefined) used.add(optOut.name);
+  return (c) => c.rule !== 'drop' || used.has(c.name);
+}
 
 /** Which bad-row kinds a dataset can carry, given its columns. */
 function applicableBadKinds(dataset: DatasetConfig): BadRowKind[] {
+  const read = readColumns(dataset);
+  const columns = dataset.columns.filter(read);
   const kinds: BadRowKind[] = ['ragged_row'];
-  if (dataset.columns.some(isRequiredNhsNumber)) kinds.push('bad_nhs_check_digit');
-  if (dataset.columns.some((c) => c.required)) kinds.push('missing_required');
-  if (dataset.columns.some(isBirthDate)) kinds.push('future_date_of_birth');
-  if (dataset.columns.some((c) => c.type === 'date')) kinds.push('unparseable_date');
-  if (dataset.columns.some((c) => c.type === 'integer' || c.type === 'decimal')) kinds.push('non_numeric');
-  if (dataset.columns.some(isCodeListed)) kinds.push('not_in_code_list');
-  if (dataset.columns.some(isRecordKey)) kinds.push('bad_record_id');
+  if (columns.some(isRequiredNhsNumber)) kinds.push('bad_nhs_check_digit');
+  if (columns.some((c) => c.required)) kinds.push('missing_required');
+  if (columns.some(isBirthDate)) kinds.push('future_date_of_birth');
+  if (columns.some((c) => c.type === 'date')) kinds.push('unparseable_date');
+  if (columns.some((c) => c.type === 'integer' || c.type === 'decimal')) kinds.push('non_numeric');
+  if (columns.some(isCodeListed)) kinds.push('not_in_code_list');
+  if (columns.some(isRecordKey)) kinds.push('bad_record_id');
   return kinds;
 }
 
@@ -405,7 +482,8 @@ const isRequiredNhsNumber = (c: ColumnConfig) => c.format === 'nhs_number' && c.
 /** Makes a good row bad in exactly one way. */
 function spoil(kind: BadRowKind, dataset: DatasetConfig, fields: string[], random: Random, today: string): string[] {
   const out = [...fields];
-  const indexWhere = (test: (c: ColumnConfig) => boolean) => random.pick(dataset.columns.flatMap((c, i) => (test(c) ? [i] : [])));
+  const read = readColumns(dataset);
+  const indexWhere = (test: (c: ColumnConfig) => boolean) => random.pick(dataset.columns.flatMap((c, i) => (read(c) && test(c) ? [i] : [])));
   switch (kind) {
     case 'ragged_row':
       // A field lost at the end of the line, or one too many (an unquoted delimiter in
@@ -422,12 +500,22 @@ function spoil(kind: BadRowKind, dataset: DatasetConfig, fields: string[], rando
     case 'missing_required':
       out[indexWhere((c) => c.required)] = '';
       return out;
-    case 'future_date_of_birth':
-      out[indexWhere(isBirthDate)] = addDays(today, random.int(1, 3000));
+    case 'future_date_of_birth': {
+      const i = indexWhere(isBirthDate);
+      // A month ahead at least where the birth is known to the month, so it is in the future too.
+      out[i] = writeDateAs(addDays(today, random.int(isMonthPrecision(dataset.columns[i]) ? 32 : 1, 3000)), dataset.columns[i].dateFormat);
       return out;
-    case 'unparseable_date':
-      out[indexWhere((c) => c.type === 'date')] = random.pick(['31/02/2021', 'not-a-date', '2021-13-45', '2021-02-30', '20210315']);
+    }
+    case 'unparseable_date': {
+      const i = indexWhere((c) => c.type === 'date');
+      const format = dataset.columns[i].dateFormat ?? 'YYYY-MM-DD';
+      // None of them a real date in the column's format ('20210315' is one in YYYYMMDD).
+      const choices = isMonthPrecision(dataset.columns[i])
+        ? ['132021', 'not-a-date', '2021-13', '00-2021']
+        : ['31/02/2021', 'not-a-date', '2021-13-45', '2021-02-30', format === 'YYYYMMDD' ? '20210230' : '20210315'];
+      out[i] = random.pick(choices);
       return out;
+    }
     case 'non_numeric':
       out[indexWhere((c) => c.type === 'integer' || c.type === 'decimal')] = random.pick(['abc', 'twelve', '1,5x', 'N/A']);
       return out;
@@ -533,14 +621,7 @@ async function writeDataset(dataset: DatasetConfig, file: string, settings: Sett
   };
   // A UTF-16 file needs its byte-order mark; readers guess wrong without it.
   if (encoding === 'utf-16le') await sink.write(Buffer.from([0xff, 0xfe]));
-  if (dataset.source.header)
-    pending.push(
-      csvLine(
-        dataset.columns.map((c) => c.name),
-        delimiter,
-        quote,
-      ) + lineEnd,
-    );
+  if (dataset.source.header) pending.push(csvLine(dataset.columns.map(sourceNameOf), delimiter, quote) + lineEnd);
 
   const personLevel = dataset.personKey !== undefined && dataset.columns[0]?.name === dataset.personKey;
   const maternity = isMaternity(dataset);
@@ -555,7 +636,10 @@ async function writeDataset(dataset: DatasetConfig, file: string, settings: Sett
   let goodRows = 0;
   let goodRowsOptedOut = 0;
 
+  // A supplier that applies the opt-out itself never sends the rows of people who opted out.
+  const supplierOptOut = optOutAppliedBySupplier(dataset);
   for (const person of population(settings.people, settings.seed, settings.today, settings.optOutRate)) {
+    if (supplierOptOut && person.optedOut) continue;
     const window = eventWindow(person, yesterday, maternity);
     if (window === undefined && !personLevel) continue;
     const count = personLevel ? 1 : random.int(1, maxEvents);

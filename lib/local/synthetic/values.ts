@@ -174,6 +174,11 @@ export function syntheticLsoa(random: Random): string {
   return `E01${String(random.int(1, 4765)).padStart(6, '0')}`;
 }
 
+/** An MSOA code shaped like England's (E02 and six digits). */
+export function syntheticMsoa(random: Random): string {
+  return `E02${String(random.int(1, 6791)).padStart(6, '0')}`;
+}
+
 /** Codes shaped like ODS GP practice codes (letter, two digits, three digits). */
 export const GP_PRACTICES = [
   'F83001',

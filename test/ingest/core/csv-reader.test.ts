@@ -210,7 +210,7 @@ describe('file-level problems: the whole file is quarantined', () => {
     const e = await fileError('id,nhs_no,date_of_birth,extra\n', header);
     expect(e.code).toBe('header_mismatch');
     expect(e.header).toMatchObject({ missing: ['nhs_number'], unexpected: ['nhs_no', 'extra'], unexpectedCount: 2, outOfOrder: false });
-    expect(e.message).toMatch(/missing column\(s\): nhs_number; 2 unexpected column\(s\): nhs_no, extra/);
+    expect(e.message).toMatch(/missing from the header: nhs_number; 2 column\(s\) in the header that the dataset does not describe: nhs_no, extra/);
   });
 
   test('columns in another order are a mismatch', async () => {
@@ -230,7 +230,39 @@ describe('file-level problems: the whole file is quarantined', () => {
     expect(e.header?.unexpected).toEqual([]);
     expect(e.header?.unexpectedCount).toBe(3);
     expect(e.message).not.toMatch(/9990000018|1961/);
-    expect(e.message).toMatch(/is the header row missing/);
+    expect(e.message).toMatch(/if it has none, set header: false/);
+  });
+
+  test('source names matched ignoring case when asked; otherwise the case-only difference is named with its fix', async () => {
+    const expected = ['FYEAR', 'ADMIDATE', 'MYDOB'];
+    const records = await read('fyear,AdmiDate,MYDOB\n0102,2001-04-03,011950\n', { header: true, expectedColumns: expected, headerIgnoreCase: true });
+    expect(records.map((r) => r.fields)).toEqual([['0102', '2001-04-03', '011950']]);
+    const e = await fileError('fyear,AdmiDate,MYDOB\n', { header: true, expectedColumns: expected });
+    expect(e.code).toBe('header_mismatch');
+    expect(e.header?.caseOnly).toBe(true);
+    expect(e.message).toMatch(/only in case/);
+    expect(e.message).toMatch(/headerMatch: case_insensitive/);
+    // Ignoring case does not make a missing or unknown column acceptable.
+    const m = await fileError('FYEAR,ADMI_DATE,MYDOB\n', { header: true, expectedColumns: expected, headerIgnoreCase: true });
+    expect(m.header).toMatchObject({ missing: ['ADMIDATE'], unexpected: ['ADMI_DATE'] });
+    // Only ASCII letters fold: a dotless ı or a long ſ (which upper-case to I and S) is not an I or an S.
+    expect((await fileError('FYEAR,ADM\u0131DATE,MYDOB\n', { header: true, expectedColumns: expected, headerIgnoreCase: true })).code).toBe('header_mismatch');
+    expect((await fileError('\u017fex\n', { header: true, expectedColumns: ['SEX'], headerIgnoreCase: true })).code).toBe('header_mismatch');
+    expect(await read('sEx\n1\n', { header: true, expectedColumns: ['SEX'], headerIgnoreCase: true })).toHaveLength(1);
+  });
+
+  test('with no header, the first record must have the declared column count, and must not be a header', async () => {
+    const positional: CsvReadOptions = { header: false, expectedColumns: ['id', 'nhs_number', 'date_of_birth'], columnCount: 3 };
+    expect((await read('E1,9990000018,1961-04-03\n', positional)).map((r) => r.line)).toEqual([1]);
+    const short = await fileError('E1,9990000018\nE2,9990000026\n', positional);
+    expect(short.code).toBe('column_count_mismatch');
+    expect(short.message).toMatch(/2 field\(s\).*declares 3 columns/);
+    expect(short.message).not.toMatch(/9990000018/);
+    const headed = await fileError('ID,nhs_number,Date_Of_Birth\nE1,9990000018,1961-04-03\n', positional);
+    expect(headed.code).toBe('unexpected_header');
+    expect(headed.message).toMatch(/set header: true/);
+    // A continuation chunk starts mid-file: its first record is not the file's first.
+    expect(await read('E1,9990000018\n', { ...positional, continuation: true })).toHaveLength(1);
   });
 
   test('a malformed header line', async () => {

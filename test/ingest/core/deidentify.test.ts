@@ -168,8 +168,9 @@ describe('formula injection', () => {
     expect(neutraliseFormula(value)).toBe(out);
   });
 
-  test('keep neutralises text only; numbers (even negative) and booleans pass typed', () => {
-    expect(keepValue('=cmd')).toBe(`'=cmd`);
+  test('keep stores every value as validated: text is not rewritten (exports neutralise formulas)', () => {
+    expect(keepValue('=cmd')).toBe('=cmd');
+    expect(keepValue('-')).toBe('-');
     expect(keepValue(-5)).toBe(-5);
     expect(keepValue(false)).toBe(false);
     expect(keepValue(null)).toBeNull();
@@ -218,8 +219,8 @@ describe('the compiled plan', () => {
     expect([row.postcode_district, row.discharge_year, row.notes, row.ward]).toEqual([null, null, null, null]);
   });
 
-  test('free text is neutralised against formulas', () => {
-    expect(curate({ notes: '@cmd' })).toMatchObject({ notes: `'@cmd` });
+  test('scrubbed free text is stored as scrubbed, not rewritten against spreadsheets', () => {
+    expect(curate({ notes: '@cmd' })).toMatchObject({ notes: '@cmd' });
   });
 
   test('a timestamp kept in clear is stored as its instant; its year and month are the ones written', () => {

@@ -15,14 +15,14 @@ function typed(overrides: Record<string, string>, name: string) {
 }
 
 describe('a good row', () => {
-  test('is typed column by column', () => {
+  test('is typed column by column (a dropped column is not read: null)', () => {
     const result = validate(episodeFields(), 2);
     expect(result).toEqual({
       ok: true,
       row: [
         'E000000001',
         testNhsNumber(1),
-        'Test Patient',
+        null,
         '1961-04-03',
         'SE5 8AF',
         'E01000001',

@@ -1,4 +1,5 @@
 /** Runs a landed object through plan -> every chunk -> commit, as the state machine does. */
+import { platformAppliesOptOut } from '../../../lib/config/curated';
 import type { DatasetConfig } from '../../../lib/config/schema';
 import { commitBatch, planBatch, processChunk } from '../../../lib/ingest/batch';
 import type { IngestBuckets } from '../../../lib/ingest/layout';
@@ -31,10 +32,10 @@ export async function runBatch(
   const buckets = options.buckets ?? BUCKETS;
   const plan = await planBatch({ store, source, dataset, buckets, loadDate: options.loadDate ?? LOAD_DATE, chunkBytes: options.chunkBytes });
   const chunks: ChunkResult[] = [];
+  // An empty list where the platform applies the opt-out; none where it cannot (a list there is refused).
+  const optOut = options.optOut ?? (platformAppliesOptOut(dataset) ? new Set<string>() : undefined);
   for (const c of plan.chunks)
-    chunks.push(
-      await processChunk({ store, plan, chunk: c.index, dataset, key: options.key ?? KEY, optOut: options.optOut ?? new Set(), lookups: options.lookups }),
-    );
+    chunks.push(await processChunk({ store, plan, chunk: c.index, dataset, key: options.key ?? KEY, optOut, lookups: options.lookups }));
   const { manifest, alreadyCommitted } = await commitBatch({ store, plan });
   return { plan, chunks, manifest, alreadyCommitted };
 }

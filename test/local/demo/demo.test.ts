@@ -39,7 +39,7 @@ describe('sde demo', () => {
     expect(text).toMatch(/\d+ bad_nhs_check_digit/);
     expect(text).toContain(`national data opt-out list: ${result.population.optOutCount} people`);
     expect(text).toContain(`Local S3 API on ${result.endpoint} (loopback only), objects stored in ${result.layout.s3}`);
-    expect(text).toContain('Delivered 4 files to s3://onelondon-sde-landing/');
+    expect(text).toContain('Delivered 5 files to s3://onelondon-sde-landing/');
     expect(text).toContain(`files in ${path.join(result.layout.generated, 'seed-11')}`);
   });
 
@@ -63,11 +63,11 @@ describe('sde demo', () => {
         const page = await s3.client.send(new ListObjectsV2Command({ Bucket: bucket }));
         keys[zone] = (page.Contents ?? []).map((c) => c.Key!);
       }
-      expect(keys.landing).toHaveLength(4);
-      expect(keys.curated.filter((k) => /^[a-z_]+\/load_date=[\d-]+\/[0-9a-f]{24}\.parquet$/.test(k))).toHaveLength(4);
+      expect(keys.landing).toHaveLength(5);
+      expect(keys.curated.filter((k) => /^[a-z_]+\/load_date=[\d-]+\/[0-9a-f]{24}\.parquet$/.test(k))).toHaveLength(5);
       // A manifest per batch, and the record that its content was delivered (duplicate deliveries).
-      expect(keys.curated.filter((k) => k.startsWith('_manifests/') && !k.startsWith('_manifests/_deliveries/'))).toHaveLength(4);
-      expect(keys.curated.filter((k) => k.startsWith('_manifests/_deliveries/'))).toHaveLength(4);
+      expect(keys.curated.filter((k) => k.startsWith('_manifests/') && !k.startsWith('_manifests/_deliveries/'))).toHaveLength(5);
+      expect(keys.curated.filter((k) => k.startsWith('_manifests/_deliveries/'))).toHaveLength(5);
       expect(keys.quarantine.every((k) => /\/rejected\/chunk-\d{5}\.csv$/.test(k))).toBe(true);
       expect([keys.results, keys.accessLogs]).toEqual([[], []]);
     } finally {
