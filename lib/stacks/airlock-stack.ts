@@ -87,6 +87,10 @@ export class AirlockStack extends Stack {
 
     new CfnOutput(this, 'AirlockBucketName', { value: this.bucket.bucketName });
     new CfnOutput(this, 'ManifestSigningKeyArn', { value: this.signingKey.key.keyArn });
+    new CfnOutput(this, 'ReleaseServiceUrl', {
+      value: this.releaseService.url.url,
+      description: 'sde output ... --release-service URL (reviewers call it with their reviewer role)',
+    });
   }
 }
 

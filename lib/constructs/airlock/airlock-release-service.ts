@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CfnOutput, Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -92,7 +92,6 @@ export class AirlockReleaseService extends Construct {
     // Only IAM-signed calls reach the handler: Lambda checks the SigV4 signature and puts
     // the caller's ARN in the event. On the live alias, the version deployed last.
     this.url = fn.alias.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
-    new CfnOutput(this, 'Url', { value: this.url.url, description: 'sde output --release-service URL (reviewers call it with their reviewer role)' });
   }
 
   /** Lets a reviewer's role (or policy) call the service through its URL. */
