@@ -56,12 +56,43 @@ export interface ServiceResponse {
   /** Not an audited refusal: a malformed call, an unknown request, a lost race, a forged record. */
   readonly error?: { readonly kind: 'input' | 'conflict' | 'store'; readonly message: string };
   readonly request?: OutputRequest;
-  /** check and classify: each file's report. */
-  readonly reports?: readonly FileReport[];
+  /** check and classify: each file's report, in brief (the full reports are in requests/<id>/reports/). */
+  readonly reports?: readonly ReportBrief[];
   /** release: where the signed manifest is, the key that signed it, and (on a second run) what was published. */
   readonly manifestPath?: string;
   readonly signingKeyId?: string;
   readonly completed?: { readonly published: number };
+}
+
+/**
+ * What the CLI prints of a file's report: its outcome, how many cells changed, its refusals
+ * and findings without their cell lists. A function URL answers at most 6 MB; a full report
+ * of a large table (every rounded cell, the grid) can be more, and is in the store anyway.
+ */
+export interface ReportBrief {
+  readonly file: string;
+  readonly outcome: FileReport['outcome'];
+  readonly cellsChanged: number;
+  readonly refusals: readonly { readonly reason: string }[];
+  readonly findings: readonly {
+    readonly id: string;
+    readonly rule: FileReport['findings'][number]['rule'];
+    readonly severity: 'review' | 'disclosive';
+    readonly message: string;
+  }[];
+}
+
+/** At most this many findings and refusals per file in an answer (each report names them all). */
+const MAX_LISTED = 200;
+
+export function reportBrief(r: FileReport): ReportBrief {
+  return {
+    file: r.file,
+    outcome: r.outcome,
+    cellsChanged: r.changes.filter((c) => c.action !== 'normalised').length,
+    refusals: r.refusals.slice(0, MAX_LISTED).map((x) => ({ reason: x.reason.slice(0, 500) })),
+    findings: r.findings.slice(0, MAX_LISTED).map((f) => ({ id: f.id, rule: f.rule, severity: f.severity, message: f.message.slice(0, 500) })),
+  };
 }
 
 /** Request ids as the store makes them (store.ts newRequestId). */
@@ -206,10 +237,10 @@ export async function serveAirlockCall(deps: ReleaseServiceDeps, callerArn: stri
   try {
     switch (call.action) {
       case 'check':
-        return answer(who, await service.check(call.request), (v) => ({ request: v.request, reports: v.reports }));
+        return answer(who, await service.check(call.request), (v) => ({ request: v.request, reports: v.reports.map(reportBrief) }));
       case 'classify': {
         const { action: _a, request, ...c } = call;
-        return answer(who, await service.classify(request, who, c), (v) => ({ request: v.request, reports: v.reports }));
+        return answer(who, await service.classify(request, who, c), (v) => ({ request: v.request, reports: v.reports.map(reportBrief) }));
       }
       case 'override': {
         const { action: _a, request, ...o } = call;

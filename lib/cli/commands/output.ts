@@ -23,7 +23,7 @@ import * as path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AuditSink } from '../../airlock/audit-events';
 import type { AwsActor } from '../../airlock/aws-identity';
-import { SERVICE_ACTIONS, type ServiceCall, type ServiceResponse } from '../../airlock/release-service';
+import { reportBrief, SERVICE_ACTIONS, type ReportBrief, type ServiceCall, type ServiceResponse } from '../../airlock/release-service';
 import { AirlockInputError, AirlockService, verifyWithWorkdirKey, type OutputFileInput } from '../../airlock/airlock-service';
 import type { FileReport } from '../../airlock/report';
 import type { S3Send } from '../../airlock/s3-store';
@@ -602,9 +602,10 @@ function oneFile(values: Record<string, unknown>, action: Action): string {
   return path.basename(files[0]);
 }
 
-function printChecked(reports: readonly FileReport[], id: string, airlock: AirlockService, out: (l: string) => void): void {
-  for (const report of reports) {
-    const changed = report.changes.filter((c) => c.action !== 'normalised').length;
+function printChecked(reports: readonly (FileReport | ReportBrief)[], id: string, airlock: AirlockService, out: (l: string) => void): void {
+  for (const full of reports) {
+    const report = 'reportVersion' in full ? reportBrief(full) : full;
+    const changed = report.cellsChanged;
     out(`${report.file}: ${report.outcome}${changed > 0 ? ` (${changed} cell${changed === 1 ? '' : 's'} changed)` : ''}`);
     for (const r of report.refusals) out(`    refused: ${r.reason}`);
     for (const f of report.findings)

@@ -191,6 +191,20 @@ describe('the release service handler over the local S3 API', () => {
     expect(s.logs.join('\n')).not.toMatch(/SdeOutputChecker|NCL-R|area/);
   });
 
+  test("a check's answer is each report in brief (the full reports stay in requests/<id>/reports/)", async () => {
+    const s = await setup();
+    const r = await s.call(reviewerSession(REVIEWER_A), { action: 'check', request: s.id });
+    expect(r.body.reports).toHaveLength(1);
+    const [brief] = r.body.reports!;
+    expect(Object.keys(brief).sort()).toEqual(['cellsChanged', 'file', 'findings', 'outcome', 'refusals']);
+    const full = JSON.parse(
+      await (await s3.client.send(new GetObjectCommand({ Bucket: s.bucket, Key: `requests/${s.id}/reports/${FILE}.json` }))).Body!.transformToString(),
+    );
+    expect(brief.cellsChanged).toBe(full.changes.filter((c: { action: string }) => c.action !== 'normalised').length);
+    expect(brief.cellsChanged).toBeGreaterThan(0);
+    expect(brief.findings.map((f) => f.id)).toEqual(full.findings.map((f: { id: string }) => f.id));
+  });
+
   test('a file changed in the airlock after the approvals is refused at release', async () => {
     const s = await setup();
     await checked(s);
