@@ -37,6 +37,15 @@ export class AnalysisWorkspaceStack extends Stack {
   readonly portal: SecureBrowserPortal;
   readonly networkCondition: WorkspaceNetworkCondition;
 
+  /**
+   * The region's first two AZs as CloudFormation resolves them at deployment
+   * (`Fn::GetAZs`), not looked up at synth: a config naming its account would otherwise need
+   * AWS credentials to synthesize, and synth is offline.
+   */
+  override get availabilityZones(): string[] {
+    return [Fn.select(0, Fn.getAzs()), Fn.select(1, Fn.getAzs())];
+  }
+
   constructor(scope: Construct, id: string, props: AnalysisWorkspaceStackProps) {
     super(scope, id, props);
     const { platform } = props.config;

@@ -39,9 +39,7 @@ describe('compliance gates on the analysis workspace stack', () => {
     expectNoFindings(built.outdir, { minPlugins: 4 });
   });
   test('every acknowledgement in it is one rule on one resource, with a specific reason', () => {
-    // aws-cdk-lib's own (ec2.Vpc's literal AZs, FlowLog's camelCase destination options) are
-    // CloudFormation-Validate notes CDK makes itself, on the stack or its L2s: not ours to shape.
-    const acks = acknowledgementsIn(built.stacks.analysisWorkspace).filter((a) => !a.id.startsWith('CloudFormation-Validate::'));
+    const acks = acknowledgementsIn(built.stacks.analysisWorkspace);
     expect(acks.length).toBeGreaterThan(0);
     for (const ack of acks) expectWellFormedAcknowledgement(ack);
   });
@@ -148,6 +146,10 @@ describe('the analysis workspace and the network condition on the templates', ()
     }
   });
 
+  test('the AZs are resolved by CloudFormation at deployment, so synth needs no AWS credentials', () => {
+    for (const [, subnet] of ofType('AWS::EC2::Subnet')) expect(JSON.stringify(subnet.Properties.AvailabilityZone)).toContain('Fn::GetAZs');
+  });
+
   test('no subnet gives public addresses on launch', () => {
     for (const [, s] of ofType('AWS::EC2::Subnet')) expect(s.Properties.MapPublicIpOnLaunch).toBe(false);
   });
@@ -156,6 +158,7 @@ describe('the analysis workspace and the network condition on the templates', ()
     const logs = ofType('AWS::EC2::FlowLog');
     expect(logs).toHaveLength(1);
     expect(logs[0][1].Properties).toMatchObject({ TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs', ResourceType: 'VPC' });
+    expect(logs[0][1].Properties.DeliverLogsPermissionArn).toBeDefined();
     const group = ofType('AWS::Logs::LogGroup').find(([, g]) => /flow-logs/.test(g.Properties.LogGroupName));
     expect(group?.[1].Properties.KmsKeyId).toBeDefined();
   });

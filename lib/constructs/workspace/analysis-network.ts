@@ -86,10 +86,19 @@ export class AnalysisNetwork extends Construct {
       assumedBy: new iam.ServicePrincipal('vpc-flow-logs.amazonaws.com'),
       description: 'Delivers the analysis network flow logs to their encrypted log group',
     });
-    this.vpc.addFlowLog('FlowLog', {
-      destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogs, flowLogRole),
-      trafficType: ec2.FlowLogTrafficType.ALL,
+    this.flowLogs.grantWrite(flowLogRole);
+    flowLogRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['logs:DescribeLogStreams'], resources: [this.flowLogs.logGroupArn] }));
+    // The L1, not vpc.addFlowLog: the L2 writes destination options CloudFormation's linter
+    // flags and then acknowledges on a non-resource node; this has none.
+    const flowLog = new ec2.CfnFlowLog(this, 'FlowLog', {
+      resourceId: this.vpc.vpcId,
+      resourceType: 'VPC',
+      trafficType: 'ALL',
+      logDestinationType: 'cloud-watch-logs',
+      logGroupName: this.flowLogs.logGroupName,
+      deliverLogsPermissionArn: flowLogRole.roleArn,
     });
+    flowLog.node.addDependency(flowLogRole);
 
     const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
       vpc: this.vpc,
