@@ -8,6 +8,7 @@ import { addComplianceGates } from './compliance/gates';
 import type { SdeConfig } from './config/model';
 import { stackName } from './config/naming';
 import { AirlockStack, createAirlockStack } from './stacks/airlock-stack';
+import { AnalysisWorkspaceStack, createAnalysisWorkspaceStack } from './stacks/analysis-workspace-stack';
 import { AuditStack } from './stacks/audit-stack';
 import { BillingStack, createBillingStack } from './stacks/billing-stack';
 import { DataLakeStack } from './stacks/data-lake-stack';
@@ -26,6 +27,7 @@ export interface SdeStacks {
   readonly workspaces: WorkspacesStack[];
   readonly audit: AuditStack;
   readonly airlock: AirlockStack;
+  readonly analysisWorkspace: AnalysisWorkspaceStack;
   readonly billing: BillingStack;
   readonly ingestion: IngestionStack;
   readonly register: RegisterStack;
@@ -54,15 +56,24 @@ export function createStacks(app: App, config: SdeConfig): SdeStacks {
     // Every output request, review and release is an object event in the airlock bucket.
     airlockBucket: airlock.bucket,
   });
+  // Where researchers work: each project role's data-returning actions are denied from
+  // anywhere but this network, so it deploys before the workspace shards.
+  const analysisWorkspace = createAnalysisWorkspaceStack(app, config, { env, tags });
   // A project deployed past its approved period is reported on the security alert topic.
-  const workspaces = createWorkspaceStacks(app, config, dataLake, { env, tags, airlock: airlock.store, alarmTopic: audit.alarms.topic });
+  const workspaces = createWorkspaceStacks(app, config, dataLake, {
+    env,
+    tags,
+    airlock: airlock.store,
+    alarmTopic: audit.alarms.topic,
+    networkCondition: analysisWorkspace.networkCondition,
+  });
   // Ingestion alarms go to the audit stack's security alert topic.
   const ingestion = createIngestionStack(app, config, dataLake, { env, tags, alarmTopic: audit.alarms.topic });
   // The public register counts project use from the audit stack's trail.
   const register = createRegisterStack(app, config, { env, tags, auditBucket: audit.bucket, auditKey: audit.key, airlockBucket: airlock.bucket });
   // Monthly statements from the project workgroups' Athena query metadata (names only: no cross-stack references).
   const billing = createBillingStack(app, config, { env, tags });
-  return { dataLake, workspaces, audit, airlock, ingestion, register, billing };
+  return { dataLake, workspaces, audit, airlock, analysisWorkspace, ingestion, register, billing };
 }
 
 /**

@@ -16,6 +16,7 @@ const WHERE: Record<Capability, { module: string; appUses?: string }> = {
   auditStack: { module: 'lib/stacks/audit-stack', appUses: 'AuditStack' },
   securityAlarms: { module: 'lib/constructs/audit/security-alarms' },
   airlockStack: { module: 'lib/stacks/airlock-stack', appUses: 'AirlockStack' },
+  analysisWorkspace: { module: 'lib/stacks/analysis-workspace-stack', appUses: 'AnalysisWorkspaceStack' },
   ingestion: { module: 'lib/ingest/core/pipeline' },
   ingestionStack: { module: 'lib/stacks/ingestion-stack', appUses: 'IngestionStack' },
   register: { module: 'lib/register/render' },

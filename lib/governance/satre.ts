@@ -24,6 +24,8 @@ export const CAPABILITIES = {
   auditStack: 'AuditStack (CloudTrail with data events, validated log files, Object Lock audit bucket)',
   securityAlarms: 'SecurityAlarms construct (metric-filter alarms to the security e-mails)',
   airlockStack: 'AirlockStack (output airlock: disclosure checks, two reviewers, signed releases)',
+  analysisWorkspace:
+    'AnalysisWorkspaceStack (secure browser with no download, upload, clipboard or print; private network; project roles read results only from it)',
   ingestion: 'ingestion core (lib/ingest/core: row validation, quarantine, opt-out, de-identification)',
   ingestionStack: 'IngestionStack (ingestion Lambdas on AWS)',
   register: 'transparency register (lib/register, `sde register`)',
@@ -211,7 +213,10 @@ const REQUIREMENTS: readonly Requirement[] = [
       const open: string[] = [];
       need(has, 'projectWorkspace', evidence, open, 'query access inside project workgroups whose results stay in the platform');
       need(has, 'airlockStack', evidence, open, 'an output airlock');
-      open.push('analysis is by SQL in Athena only: a managed desktop (with software, and no general internet egress) is not provided');
+      need(has, 'analysisWorkspace', evidence, open, 'an analysis workspace that results can be read only from, with no download, upload, clipboard or print');
+      open.push(
+        'analysis is by SQL (the Athena console, or sde query --athena from a shell in the workspace network): no managed desktop with statistical software is provided',
+      );
       return { evidence, open };
     },
   },

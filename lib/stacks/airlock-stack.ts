@@ -7,7 +7,9 @@ import type { SdeConfig } from '../config/model';
 import { iamPrincipalArn } from '../config/schema';
 import { AccessLogBucket } from '../constructs/storage/access-log-bucket';
 import { AirlockBucket } from '../constructs/airlock/airlock-bucket';
+import { AirlockReleaseService } from '../constructs/airlock/airlock-release-service';
 import { AirlockReviewers } from '../constructs/airlock/airlock-reviewers';
+import { airlockConfigSnapshot } from '../airlock/release-service';
 import { AirlockSigningKey } from '../constructs/airlock/airlock-signing-key';
 import { PlatformKey } from '../constructs/storage/platform-key';
 import { projectRoleNamePattern, stackName } from '../config/naming';
@@ -23,9 +25,11 @@ export interface AirlockStackProps extends StackProps {
  * checked files, and the egress prefix each project alone reads, after release), the
  * asymmetric key that signs release manifests, and one role per reviewer.
  *
- * The workflow itself runs in the `sde output` CLI with the reviewer's role (a documented
- * choice: see lib/airlock/README.md): the bucket and key policies bound what each role
- * can touch, and every call is in CloudTrail.
+ * The workflow runs in the release service (a Lambda function behind an IAM-authorised
+ * URL), the only principal the bucket and key policies let write request state and
+ * releases and sign: reviewers call it with their own roles (`sde output ... --release-service`),
+ * so the two-person rule is enforced by AWS, not by a reviewer's client. See
+ * lib/airlock/README.md.
  */
 export class AirlockStack extends Stack {
   readonly key: kms.Key;
@@ -34,6 +38,7 @@ export class AirlockStack extends Stack {
   readonly bucket: s3.Bucket;
   readonly signingKey: AirlockSigningKey;
   readonly reviewers?: AirlockReviewers;
+  readonly releaseService: AirlockReleaseService;
 
   constructor(scope: Construct, id: string, props: AirlockStackProps) {
     super(scope, id, props);
@@ -59,15 +64,33 @@ export class AirlockStack extends Stack {
       description: `${platform.displayName}: signs airlock release manifests (ECDSA P-256, SHA-256)`,
     });
 
+    this.releaseService = new AirlockReleaseService(this, 'ReleaseService', {
+      name: platform.name,
+      snapshot: airlockConfigSnapshot(config),
+      store: this.store,
+      signingKey: this.signingKey,
+      key: this.key,
+    });
+
     const reviewerArns = settings.reviewers.filter((r) => iamPrincipalArn.safeParse(r).success);
     if (reviewerArns.length > 0) {
-      this.reviewers = new AirlockReviewers(this, 'Reviewers', { platformName: platform.name, reviewerArns, store: this.store, signingKey: this.signingKey });
+      this.reviewers = new AirlockReviewers(this, 'Reviewers', {
+        platformName: platform.name,
+        reviewerArns,
+        store: this.store,
+        signingKey: this.signingKey,
+        releaseService: this.releaseService,
+      });
     } else {
       Annotations.of(this).addInfo('airlock.reviewers names no IAM principal ARN: no reviewer roles are created, so nothing can be released on AWS');
     }
 
     new CfnOutput(this, 'AirlockBucketName', { value: this.bucket.bucketName });
     new CfnOutput(this, 'ManifestSigningKeyArn', { value: this.signingKey.key.keyArn });
+    new CfnOutput(this, 'ReleaseServiceUrl', {
+      value: this.releaseService.url.url,
+      description: 'sde output ... --release-service URL (reviewers call it with their reviewer role)',
+    });
   }
 }
 

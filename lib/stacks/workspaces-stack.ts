@@ -6,6 +6,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { AirlockBucket } from '../constructs/airlock/airlock-bucket';
 import { LakeFormationChain } from '../constructs/workspace/lake-formation-grants';
 import { ProjectWorkspace } from '../constructs/workspace/project-workspace';
+import type { NetworkCondition } from '../constructs/workspace/network-guard';
 import { stackName } from '../config/naming';
 import type { DataLakeStack } from './data-lake-stack';
 import { assignWorkspaceShards, parseShardCount, WORKSPACE_SHARDS_CONTEXT } from './workspace-sharding';
@@ -25,6 +26,8 @@ export interface WorkspacesStackProps extends StackProps {
   readonly airlock?: AirlockBucket;
   /** The security team's alarm topic: a deployed project past its period is reported there. @default - alarms without an action */
   readonly alarmTopic?: sns.ITopic;
+  /** The analysis workspace's network: each role's data-returning actions are denied from elsewhere. @default - none */
+  readonly networkCondition?: NetworkCondition;
 }
 
 /**
@@ -60,6 +63,7 @@ export class WorkspacesStack extends Stack {
           lakeFormationChain: this.lakeFormationChain,
           airlock: props.airlock,
           alarmTopic: props.alarmTopic,
+          networkCondition: props.networkCondition,
         }),
       );
     }
@@ -89,6 +93,8 @@ export interface WorkspaceStacksOptions extends StackProps {
   readonly airlock?: AirlockBucket;
   /** The security team's alarm topic. @default - none */
   readonly alarmTopic?: sns.ITopic;
+  /** The analysis workspace's network (AnalysisWorkspaceStack.networkCondition). @default - none */
+  readonly networkCondition?: NetworkCondition;
   /** How many shard stacks. @default - the `sde:workspaceShards` context, else DEFAULT_WORKSPACE_SHARDS */
   readonly shardCount?: number;
 }
@@ -98,7 +104,7 @@ export interface WorkspaceStacksOptions extends StackProps {
  * empty shard stays in the app so that a deployment removes what it held).
  */
 export function createWorkspaceStacks(app: App, config: SdeConfig, dataLake: DataLakeStack, options: WorkspaceStacksOptions = {}): WorkspacesStack[] {
-  const { shardCount: explicit, airlock, alarmTopic, ...stackProps } = options;
+  const { shardCount: explicit, airlock, alarmTopic, networkCondition, ...stackProps } = options;
   const shardCount = explicit ?? parseShardCount(app.node.tryGetContext(WORKSPACE_SHARDS_CONTEXT));
   const active = grantedProjects(config);
   const byId = new Map(active.map((p) => [p.id, p]));
@@ -114,6 +120,7 @@ export function createWorkspaceStacks(app: App, config: SdeConfig, dataLake: Dat
         dataLake,
         airlock,
         alarmTopic,
+        networkCondition,
       }),
   );
 }

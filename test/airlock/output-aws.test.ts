@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { localSigner } from '../../lib/airlock/signing';
+import { airlockConfigSnapshot, createReleaseHandler, type ServiceCall } from '../../lib/airlock/release-service';
+import { loadConfig } from '../../lib/config';
 import { reviewerRoleSuffix } from '../../lib/airlock/bucket-layout';
 import { verifyRelease } from '../../lib/airlock/verify';
 import { UsageError } from '../../lib/cli/command';
@@ -19,6 +21,8 @@ import { ConfigFixture, TEST_TODAY } from '../helpers/config-fixture';
 import { SETTINGS } from './helpers';
 
 const BUCKET = 'sde-airlock-cli';
+/** The AirlockStack output ReleaseServiceUrl (the calls are served in process by the service's handler). */
+const SERVICE_URL = 'https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-2.on.aws/';
 /** What STS says for a session of a reviewer's own role (AirlockReviewers), or of the project's role. */
 const reviewerSession = (reviewer: string) =>
   `arn:aws:sts::111122223333:assumed-role/onelondon-sde-airlock-reviewer-${reviewerRoleSuffix(reviewer)}/any-session-name`;
@@ -46,6 +50,9 @@ function setup(aws?: OutputCommandOptions['aws']) {
   const regions: (string | undefined)[] = [];
   let audited = 0;
   const identity = { caller: PROJECT_SESSION };
+  const calls: { url: string; call: ServiceCall; caller: string }[] = [];
+  let signerMade = 0;
+  const service = { bucket: BUCKET };
   const command = createOutputCommand({
     // Called only for the local airlock: on AWS nothing may be written locally.
     auditSink: () => () => void audited++,
@@ -54,12 +61,51 @@ function setup(aws?: OutputCommandOptions['aws']) {
       aws ??
       (({ region }) => {
         regions.push(region);
-        return { s3: localS3Client(s3.endpoint), signer: async () => localSigner(keysDir), callerArn: async () => identity.caller };
+        const client = localS3Client(s3.endpoint);
+        return {
+          s3: client,
+          // The release service's own handler, as Lambda would run it: the caller is the ARN
+          // IAM authenticated (here, whoever the test signed in as), never the CLI's say-so.
+          callService: async (url, call) => {
+            calls.push({ url, call, caller: identity.caller });
+            const config = loadConfig(fixture.dir, { today: TEST_TODAY });
+            const handler = createReleaseHandler(
+              {
+                snapshot: airlockConfigSnapshot({ ...config, platform: { ...config.platform, airlock: { ...SETTINGS, reviewers: [...SETTINGS.reviewers] } } }),
+                s3: client,
+                // The service is deployed with its bucket; --airlock-bucket is only the CLI's.
+                bucket: service.bucket,
+                signer: async () => (signerMade++, localSigner(keysDir)),
+                now: () => new Date(`${TEST_TODAY}T12:00:00Z`),
+              },
+              () => undefined,
+            );
+            const r = await handler({
+              body: JSON.stringify(call),
+              requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: identity.caller } } },
+            });
+            return JSON.parse(r.body);
+          },
+          callerArn: async () => identity.caller,
+        };
       }),
   });
   const file = path.join(dir, 'admissions.csv');
   fs.writeFileSync(file, 'age_band,admissions\n0-17,4\n18-64,123\n65+,45\n');
-  return { fixture, dir, keysDir, command, file, workdir: path.join(dir, 'work'), regions, audited: () => audited, identity };
+  return {
+    fixture,
+    dir,
+    keysDir,
+    command,
+    file,
+    workdir: path.join(dir, 'work'),
+    regions,
+    audited: () => audited,
+    identity,
+    calls,
+    signerMade: () => signerMade,
+    service,
+  };
 }
 
 type Setup = ReturnType<typeof setup>;
@@ -86,13 +132,13 @@ async function run(s: Setup, args: string[]) {
 test('help documents the AWS switch', () => {
   const help = commandHelp(createOutputCommand());
   expect(help).toContain('--airlock-bucket NAME');
-  expect(help).toContain('--signing-key ARN');
+  expect(help).toContain('--release-service URL');
   expect(help).toMatch(/No local audit record is written: CloudTrail is the record/);
 });
 
 test('the whole flow on the airlock bucket: request, check, two reviews, release, list; no local record', async () => {
   const s = setup();
-  const aws = ['--airlock-bucket', BUCKET];
+  const aws = ['--airlock-bucket', BUCKET, '--release-service', SERVICE_URL];
   const req = await run(s, [
     'request',
     '--project',
@@ -124,7 +170,8 @@ test('the whole flow on the airlock bucket: request, check, two reviews, release
   const rel = await run(s, ['release', '--request', id, ...aws]);
   expect(rel.code).toBe(0);
   expect(rel.out).toContain(`manifest: s3://${BUCKET}/released/ncl-winter-planning/${id}/manifest.json`);
-  expect(rel.out).toContain('aws kms get-public-key --key-id alias/onelondon-sde/airlock-signing');
+  // The key that signed, as the service reports it (on AWS, the signing key's ARN).
+  expect(rel.out).toContain(`aws kms get-public-key --key-id ${localSigner(s.keysDir).keyId}`);
   const list = await run(s, ['list', '--format', 'json', ...aws]);
   expect(JSON.parse(list.out)).toEqual([expect.objectContaining({ id, state: 'released' })]);
 
@@ -146,6 +193,16 @@ test('the whole flow on the airlock bucket: request, check, two reviews, release
   expect(JSON.stringify(manifest)).toContain('reviewer-a');
   expect(JSON.stringify(manifest)).toContain('reviewer-b');
   expect(JSON.stringify(manifest)).not.toContain('any-session-name');
+  // Every decision was one call to the service, as the caller's role, naming nobody in its body.
+  expect(s.calls.map((c) => [c.url, c.call.action])).toEqual([
+    [SERVICE_URL, 'check'],
+    [SERVICE_URL, 'review'],
+    [SERVICE_URL, 'review'],
+    [SERVICE_URL, 'review'],
+    [SERVICE_URL, 'release'],
+  ]);
+  expect(JSON.stringify(s.calls.map((c) => c.call))).not.toMatch(/reviewer-|--as/);
+  expect(s.signerMade()).toBe(1);
 });
 
 test('on AWS a researcher requests as the person their session was opened for; naming another is refused', async () => {
@@ -161,28 +218,43 @@ test('on AWS a researcher requests as the person their session was opened for; n
   expect(JSON.parse(list.out)).toEqual([expect.objectContaining({ requester: 'NCL-R-0014' })]);
 });
 
-test('the signing key is asked for only by a release, and --signing-key names it', async () => {
-  const asked: string[] = [];
-  const keysDir = path.join(root, 'keys-signing');
-  const caller = { arn: PROJECT_SESSION };
-  const s = setup(() => ({
-    s3: localS3Client(s3.endpoint),
-    signer: async (key) => (asked.push(key), localSigner(keysDir)),
-    callerArn: async () => caller.arn,
-  }));
+test('on AWS, check, review and release run only in the release service: without --release-service they are refused before any call', async () => {
+  const s = setup();
+  s.identity.caller = reviewerSession('reviewer-a');
+  for (const args of [
+    ['check', '--request', 'req-20261122-00000000'],
+    ['review', '--request', 'req-20261122-00000000', '--approve'],
+    ['release', '--request', 'req-20261122-00000000'],
+    ['classify', '--request', 'req-20261122-00000000', '--file', 'a.csv', '--column', 'n', '--role', 'count', '--reason', 'a count of people'],
+    ['override', '--request', 'req-20261122-00000000', '--file', 'a.csv', '--finding', 'f1', '--reason', 'checked by hand'],
+  ]) {
+    await expect(run(s, [...args, '--airlock-bucket', BUCKET])).rejects.toThrow(
+      new RegExp(`on AWS, ${args[0]} runs in the airlock's release service .*give --release-service URL \\(the AirlockStack output ReleaseServiceUrl\\)`),
+    );
+  }
+  expect(s.calls).toEqual([]);
+});
+
+test('the service records who called, not who the CLI says: a project role cannot approve, and a refusal is exit 1 with its reason', async () => {
+  const s = setup();
+  s.service.bucket = 'sde-airlock-cli-2';
   await s3.client.send(new CreateBucketCommand({ Bucket: 'sde-airlock-cli-2' }));
-  const aws = ['--airlock-bucket', 'sde-airlock-cli-2', '--signing-key', 'arn:aws:kms:eu-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'];
+  const aws = ['--airlock-bucket', 'sde-airlock-cli-2', '--release-service', SERVICE_URL];
   const id = /(req-\d{8}-[0-9a-f]{8})/.exec(
     (await run(s, ['request', '--project', 'ncl-winter-planning', '--file', s.file, '--description', 'Admissions by age band (a test table)', ...aws])).out,
   )![1];
-  caller.arn = reviewerSession('reviewer-a');
-  await run(s, ['check', '--request', id, ...aws]);
+  s.identity.caller = reviewerSession('reviewer-a');
+  expect((await run(s, ['check', '--request', id, ...aws])).code).toBe(0);
+  s.identity.caller = PROJECT_SESSION;
+  const self = await run(s, ['review', '--request', id, '--approve', ...aws]);
+  expect(self.code).toBe(1);
+  expect(self.err).toMatch(/^Refused \(AccessDenied\): /);
+  s.identity.caller = reviewerSession('reviewer-a');
   await run(s, ['review', '--request', id, '--approve', ...aws]);
-  caller.arn = reviewerSession('reviewer-c');
-  await run(s, ['review', '--request', id, '--approve', ...aws]);
-  expect(asked).toEqual([]);
-  expect((await run(s, ['release', '--request', id, ...aws])).code).toBe(0);
-  expect(asked).toEqual(['arn:aws:kms:eu-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab']);
+  const early = await run(s, ['release', '--request', id, ...aws]);
+  expect(early.code).toBe(1);
+  expect(early.err).toMatch(/^Refused \(InvalidRequestStateException\)/);
+  expect(s.signerMade()).toBe(0);
 });
 
 test('AWS failures are messages with exit 1, not stack traces', async () => {
@@ -190,7 +262,7 @@ test('AWS failures are messages with exit 1, not stack traces', async () => {
   const missing = await run(s, ['list', '--airlock-bucket', 'no-such-airlock-bucket']);
   expect(missing.code).toBe(1);
   expect(missing.err).toMatch(/^sde output list: AWS refused the call: NoSuchBucket: .*\(HTTP 404.*check --airlock-bucket/);
-  const unknown = run(s, ['check', '--request', 'req-20261122-00000000', '--airlock-bucket', BUCKET]);
+  const unknown = run(s, ['check', '--request', 'req-20261122-00000000', '--airlock-bucket', BUCKET, '--release-service', SERVICE_URL]);
   await expect(unknown).rejects.toThrow(UsageError);
   await expect(unknown).rejects.toThrow(`there is no output request req-20261122-00000000 in s3://${BUCKET}`);
 });
@@ -198,8 +270,9 @@ test('AWS failures are messages with exit 1, not stack traces', async () => {
 test('a forged submission record stops the command with its key (exit 1), not a stack trace', async () => {
   const s = setup();
   const bucket = 'sde-airlock-cli-3';
+  s.service.bucket = bucket;
   await s3.client.send(new CreateBucketCommand({ Bucket: bucket }));
-  const aws = ['--airlock-bucket', bucket];
+  const aws = ['--airlock-bucket', bucket, '--release-service', SERVICE_URL];
   const id = /(req-\d{8}-[0-9a-f]{8})/.exec(
     (await run(s, ['request', '--project', 'ncl-winter-planning', '--file', s.file, '--description', 'Admissions by age band (a test table)', ...aws])).out,
   )![1];
@@ -216,7 +289,7 @@ test('a forged submission record stops the command with its key (exit 1), not a 
 
 test('bad usage of the AWS options', async () => {
   const s = setup();
-  await expect(run(s, ['list', '--signing-key', 'alias/x'])).rejects.toThrow(/--signing-key is for AWS: give --airlock-bucket NAME too/);
+  await expect(run(s, ['list', '--release-service', SERVICE_URL])).rejects.toThrow(/--release-service is for AWS: give --airlock-bucket NAME too/);
   await expect(run(s, ['list', '--airlock-bucket', 'Not_A_Bucket'])).rejects.toThrow(/is not an S3 bucket name/);
   await expect(run(s, ['verify', 'manifest.json', '--airlock-bucket', BUCKET])).rejects.toThrow(/works on a downloaded release/);
   await expect(run(s, ['request', '--project', 'ncl-winter-planning', '--query-id', 'q-1', '--airlock-bucket', BUCKET])).rejects.toThrow(

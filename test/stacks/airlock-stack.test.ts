@@ -202,12 +202,16 @@ describe('AirlockStack template', () => {
     expect(JSON.stringify(resources[keyId])).not.toMatch(/ncl-winter-planning|ucl-multimorbidity|medisight-prescribing/);
   });
 
+  const serviceRoleArn = { 'Fn::GetAtt': [idOf(airlock.releaseService.function.role), 'Arn'] };
+  const reviewerPolicy = resources[idOf(airlock.reviewers!.policy)];
+  const reviewerStatements = reviewerPolicy.Properties.PolicyDocument.Statement as any[];
+  const reviewerRoles = Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Role' && /-airlock-reviewer-/.test(r.Properties.RoleName ?? ''));
+
   test('one role per reviewer ARN (local names get none), MFA only, one-hour sessions', () => {
-    const roles = Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Role');
-    expect(roles.map((r) => r.Properties.RoleName).sort()).toEqual(
+    expect(reviewerRoles.map((r) => r.Properties.RoleName).sort()).toEqual(
       [`onelondon-sde-airlock-reviewer-${reviewerRoleSuffix(REVIEWER_1)}`, `onelondon-sde-airlock-reviewer-${reviewerRoleSuffix(REVIEWER_2)}`].sort(),
     );
-    for (const role of roles) {
+    for (const role of reviewerRoles) {
       expect(role.Properties.MaxSessionDuration).toBe(3600);
       const trust = role.Properties.AssumeRolePolicyDocument.Statement;
       expect(trust).toHaveLength(1);
@@ -216,27 +220,62 @@ describe('AirlockStack template', () => {
     }
   });
 
-  test('only the reviewer roles write to the egress', () => {
+  test('only the release service writes the egress', () => {
     const deny = bySid('DenyWritingReleasesExceptReleasers');
     expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Resource: prefixArn('released/*') });
-    const allowed = deny.Condition.ArnNotEquals['aws:PrincipalArn'];
-    expect(allowed).toHaveLength(2);
-    for (const arn of allowed) expect(arn['Fn::GetAtt'][1]).toBe('Arn');
+    expect(deny.Action).toEqual(expect.arrayContaining(['s3:PutObject', 's3:PutObjectTagging', 's3:DeleteObjectTagging']));
+    expect(deny.Condition).toEqual({ ArnNotEquals: { 'aws:PrincipalArn': [serviceRoleArn] } });
   });
 
-  test('reviewers sign with ECDSA_SHA_256 only, and cannot read released objects', () => {
-    const policy = Object.values(resources).find((r) => r.Type === 'AWS::IAM::ManagedPolicy')!;
-    const st = policy.Properties.PolicyDocument.Statement as any[];
-    expect(st).toContainEqual({
-      Action: 'kms:Sign',
-      Condition: { StringEquals: { 'kms:SigningAlgorithm': 'ECDSA_SHA_256' } },
-      Effect: 'Allow',
-      Resource: { 'Fn::GetAtt': [signingId, 'Arn'] },
-    });
-    const reads = st.filter((s) => [s.Action].flat().includes('s3:GetObject'));
-    expect(reads.flatMap((s) => s.Resource)).toEqual(expect.arrayContaining([prefixArn('submissions/*'), prefixArn('requests/*')]));
-    expect(reads.flatMap((s) => s.Resource)).toHaveLength(2);
-    expect(JSON.stringify(st)).not.toMatch(/"s3:\*"|"kms:\*"/);
+  test('only the release service writes request state (the approvals)', () => {
+    const deny = bySid('DenyWritingRequestStateExceptReleasers');
+    expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Resource: prefixArn('requests/*') });
+    expect(deny.Action).toEqual(expect.arrayContaining(['s3:PutObject', 's3:PutObjectTagging', 's3:DeleteObjectTagging']));
+    expect(deny.Condition).toEqual({ ArnNotEquals: { 'aws:PrincipalArn': [serviceRoleArn] } });
+  });
+
+  test('only the release service signs: the key policy denies kms:Sign to every other principal', () => {
+    const keyStatements = resources[signingId].Properties.KeyPolicy.Statement as any[];
+    const deny = keyStatements.find((st) => st.Sid === 'DenySigningExceptReleaseService');
+    expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'kms:Sign', Resource: '*' });
+    expect(deny.Condition).toEqual({ ArnNotEquals: { 'aws:PrincipalArn': [serviceRoleArn] } });
+  });
+
+  test('the release service signs with ECDSA_SHA_256 only', () => {
+    const servicePolicies = Object.values(resources).filter(
+      (r) => r.Type === 'AWS::IAM::ManagedPolicy' && JSON.stringify(r.Properties.Roles ?? []).includes(idOf(airlock.releaseService.function.role)),
+    );
+    const sign = servicePolicies.flatMap((p) => p.Properties.PolicyDocument.Statement as any[]).filter((st) => [st.Action].flat().includes('kms:Sign'));
+    expect(sign).toEqual([
+      {
+        Action: 'kms:Sign',
+        Condition: { StringEquals: { 'kms:SigningAlgorithm': 'ECDSA_SHA_256' } },
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [signingId, 'Arn'] },
+      },
+    ]);
+  });
+
+  test('the release service is reached only through an IAM-authorised URL', () => {
+    const urls = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Url');
+    expect(urls.map((u) => u.Properties.AuthType)).toEqual(['AWS_IAM']);
+  });
+
+  test('reviewers hold no write on the bucket and no kms:Sign: they only read and call the service', () => {
+    const actions = reviewerStatements.flatMap((st) => [st.Action].flat());
+    expect(actions).not.toEqual(expect.arrayContaining(['s3:PutObject']));
+    expect(actions.filter((a) => /^s3:Put|^s3:Delete|^kms:Sign$|^kms:GenerateDataKey/.test(a))).toEqual([]);
+    expect(actions).toEqual(expect.arrayContaining(['lambda:InvokeFunctionUrl']));
+    const reads = reviewerStatements.filter((st) => [st.Action].flat().includes('s3:GetObject'));
+    expect(reads.flatMap((st) => st.Resource)).toEqual(expect.arrayContaining([prefixArn('submissions/*'), prefixArn('requests/*')]));
+    expect(reads.flatMap((st) => st.Resource)).toHaveLength(2);
+    expect(JSON.stringify(reviewerStatements)).not.toMatch(/"s3:\*"|"kms:\*"|"lambda:\*"/);
+  });
+
+  test('no project role may call the release service', () => {
+    const permissions = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Permission');
+    for (const p of permissions) expect(JSON.stringify(p.Properties.Principal)).not.toMatch(/project/);
+    for (const shard of stacks.workspaces) expect(JSON.stringify(Template.fromStack(shard).toJSON())).not.toMatch(/lambda:InvokeFunctionUrl/);
   });
 
   test('deploys before the workspaces, which grant their project roles its rights', () => {
@@ -245,15 +284,19 @@ describe('AirlockStack template', () => {
     expect(airlock.stackName).toBe('onelondon-sde-airlock');
   });
 
-  test('with no reviewer ARNs: no roles, and nobody can write the egress', () => {
+  test('with no reviewer ARNs: no reviewer roles, so nobody calls the release service, and it alone could write', () => {
     // Reviewers known only by local names: no IAM principal to give a role to.
     const none = build(exampleConfig, false, { ...DEFAULT_AIRLOCK_SETTINGS, reviewers: ['local-reviewer-a', 'local-reviewer-b'] }).airlock;
     const t = Template.fromStack(none);
-    t.resourceCountIs('AWS::IAM::Role', 0);
+    const roles = Object.values(t.findResources('AWS::IAM::Role')) as any[];
+    expect(roles.filter((r) => /-airlock-reviewer-/.test(r.Properties.RoleName ?? ''))).toEqual([]);
+    expect(JSON.stringify(t.toJSON())).not.toMatch(/lambda:InvokeFunctionUrl/);
     const policy = Object.values(t.findResources('AWS::S3::BucketPolicy')).find(
       (r: any) => r.Properties.Bucket.Ref === none.getLogicalId(none.bucket.node.defaultChild as CfnResource),
     ) as any;
     const deny = policy.Properties.PolicyDocument.Statement.find((s: any) => s.Sid === 'DenyWritingReleasesExceptReleasers');
-    expect(JSON.stringify(deny.Condition)).toContain('no-airlock-releaser-configured');
+    expect(deny.Condition).toEqual({
+      ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': [none.getLogicalId(none.releaseService.function.role.node.defaultChild as CfnResource), 'Arn'] }] },
+    });
   });
 });

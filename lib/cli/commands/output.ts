@@ -23,16 +23,15 @@ import * as path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AuditSink } from '../../airlock/audit-events';
 import type { AwsActor } from '../../airlock/aws-identity';
-import type { KmsSend } from '../../airlock/kms-signer';
-import { AirlockInputError, AirlockService, verifyWithWorkdirKey, type OutputFileInput, type Outcome } from '../../airlock/airlock-service';
+import { reportBrief, SERVICE_ACTIONS, type ReportBrief, type ServiceCall, type ServiceResponse } from '../../airlock/release-service';
+import { AirlockInputError, AirlockService, verifyWithWorkdirKey, type OutputFileInput } from '../../airlock/airlock-service';
 import type { FileReport } from '../../airlock/report';
 import type { S3Send } from '../../airlock/s3-store';
-import type { ManifestSigner } from '../../airlock/signing';
 import { AIRLOCK_DIR, AirlockConflictError, AirlockStoreError, type AirlockStore } from '../../airlock/store';
 import type { AirlockSettings } from '../../config/airlock-settings';
 import type { TableSpec } from '../../airlock/table-shape';
 import { describeVerifyReport } from '../../airlock/verify';
-import type { OutputRequest } from '../../airlock/workflow';
+import type { OutputRequest, Refusal } from '../../airlock/workflow';
 import { loadConfig } from '../../config/loader';
 import type { SdeConfig } from '../../config/model';
 import { Command, CONFIG_OPTION, TODAY_OPTION, UsageError, WORKDIR_OPTION } from '../command';
@@ -63,8 +62,12 @@ export interface OutputCommandOptions {
 /** What `--airlock-bucket` runs over. */
 export interface AwsSide {
   readonly s3: S3Send;
-  /** Makes the manifest signer (called only by a release). */
-  readonly signer: (signingKey: string) => Promise<ManifestSigner>;
+  /**
+   * One call to the release service at `url` (AirlockStack output ReleaseServiceUrl), signed
+   * with the caller's credentials: every check, classification, override, review and release
+   * on AWS is made there, never by the reviewer's own S3 or KMS calls.
+   */
+  readonly callService: (url: string, call: ServiceCall) => Promise<ServiceResponse>;
   /** The caller's identity (STS GetCallerIdentity); throws when there are no credentials. */
   readonly callerArn: () => Promise<string>;
 }
@@ -74,13 +77,20 @@ async function defaultAwsSide(region: string | undefined): Promise<AwsSide> {
   // The SDK warns on every client that Node 20 support ends in 2027: about our runtime, not the call.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { S3Client } = await import('@aws-sdk/client-s3');
-  const { KMSClient } = await import('@aws-sdk/client-kms');
   const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-  const { kmsSigner } = await import('../../airlock/kms-signer');
+  const { callReleaseService } = await import('../../airlock/release-service-client');
   const s3: S3Client = new S3Client(region ? { region } : {});
   return {
     s3,
-    signer: (key) => kmsSigner(new KMSClient(region ? { region } : {}) as KmsSend, key),
+    callService: async (url, call) => {
+      // The same default credential chain the S3 client uses: the caller's own reviewer role.
+      const sts = new STSClient(region ? { region } : {});
+      try {
+        return await callReleaseService(url, call, await sts.config.credentials());
+      } finally {
+        sts.destroy();
+      }
+    },
     callerArn: async () => {
       const sts = new STSClient(region ? { region } : {});
       try {
@@ -157,7 +167,10 @@ function stateWords(r: OutputRequest): string {
   }
 }
 
-function refusedLines(outcome: Outcome<unknown>, err: (line: string) => void): number {
+/** An outcome of the local service, or the release service's answer read as one. */
+type Decided<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly refusal: Refusal };
+
+function refusedLines(outcome: Decided<unknown>, err: (line: string) => void): number {
   if (outcome.ok) return 0;
   err(`Refused (${outcome.refusal.errorCode}): ${outcome.refusal.message}`);
   return 1;
@@ -174,12 +187,14 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
       'the requester. Each release is written to <workdir>/airlock/released/<project>/<request>/ with a signed',
       'manifest (ECDSA P-256 / SHA-256) that anyone can verify.',
       '',
-      'On AWS: add --airlock-bucket NAME (the AirlockStack output AirlockBucketName) to request, check, review,',
-      'release and list. Requests, state and reports then live in that bucket (submissions/<project>/, requests/),',
-      'releases under released/<project>/<request>/ (readable by the project role only, once released), and the',
-      'manifest is signed by the KMS key --signing-key (default alias/<platform>/airlock-signing). The default AWS',
-      'credentials are used, in platform.yaml aws.region: researchers run request with the project role, reviewers',
-      'the rest with their own reviewer role, which (not --as) names them in the request and the manifest.',
+      'On AWS: add --airlock-bucket NAME (the AirlockStack output AirlockBucketName) to request, show and list, and',
+      '--release-service URL (the AirlockStack output ReleaseServiceUrl) to check, classify, override, review and',
+      'release. Requests, state and reports then live in that bucket (submissions/<project>/, requests/), releases',
+      'under released/<project>/<request>/ (readable by the project role only, once released). The release service',
+      'is the only writer of request state and releases and the only signer (the KMS key alias/<platform>/airlock-signing):',
+      'the bucket and key policies deny everyone else. The default AWS credentials are used, in platform.yaml',
+      'aws.region: researchers run request with the project role, reviewers call the service with their own reviewer',
+      'role, which (not --as) names them in the request and the manifest.',
       'No local audit record is written: CloudTrail is the record (kms:Sign always; the S3 calls once the trail',
       "records the airlock bucket's data events, which the AuditStack does not select yet).",
       'Two reviewers acting at once cannot both win: the state is written with S3 conditional writes, and the loser',
@@ -278,10 +293,11 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
         valueName: 'NAME',
         description: 'on AWS: the airlock bucket (AirlockStack output AirlockBucketName); default: the local airlock in --workdir',
       },
-      'signing-key': {
+      'release-service': {
         type: 'string',
-        valueName: 'ARN',
-        description: 'with --airlock-bucket, release: the KMS signing key (default alias/<platform>/airlock-signing)',
+        valueName: 'URL',
+        description:
+          'with --airlock-bucket, check/classify/override/review/release: the release service (AirlockStack output ReleaseServiceUrl), called with your reviewer role',
       },
       ...CONFIG_OPTION,
       ...WORKDIR_OPTION,
@@ -303,7 +319,12 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
       const bucket = values['airlock-bucket'] as string | undefined;
       if (bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
         throw new UsageError(`--airlock-bucket "${bucket}" is not an S3 bucket name`);
-      if (values['signing-key'] !== undefined && bucket === undefined) throw new UsageError('--signing-key is for AWS: give --airlock-bucket NAME too');
+      const serviceUrl = values['release-service'] as string | undefined;
+      if (serviceUrl !== undefined && bucket === undefined) throw new UsageError('--release-service is for AWS: give --airlock-bucket NAME too');
+      if (bucket !== undefined && serviceUrl === undefined && (SERVICE_ACTIONS as readonly string[]).includes(act))
+        throw new UsageError(
+          `on AWS, ${act} runs in the airlock's release service (the only writer of request state and releases): give --release-service URL (the AirlockStack output ReleaseServiceUrl)`,
+        );
       if (act === 'verify') {
         if (bucket !== undefined)
           throw new UsageError('sde output verify works on a downloaded release and needs no bucket: leave out --airlock-bucket and give --public-key PEM');
@@ -311,7 +332,8 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
       }
       const config = loadConfig(values.config as string, { today: values.today as string | undefined });
       let airlock: AirlockService;
-      let signingKey: string | undefined;
+      /** On AWS: the release service, where every decision is made. */
+      let service: ((call: ServiceCall) => Promise<ServiceResponse>) | undefined;
       /** On AWS: who the caller is; reviews and releases are recorded as this, never as --as. */
       let actor: AwsActor | undefined;
       if (bucket === undefined) {
@@ -323,8 +345,6 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
           now: options.now,
         });
       } else {
-        const key = (values['signing-key'] as string | undefined) ?? `alias/${config.platform.name}/airlock-signing`;
-        signingKey = key;
         const aws = options.aws?.({ region: config.platform.aws.region }) ?? (await defaultAwsSide(config.platform.aws.region));
         let callerArn: string;
         try {
@@ -344,8 +364,10 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
           settings: options.settings?.(config),
           sink: () => undefined,
           now: options.now,
-          signer: () => aws.signer(key),
+          // Never used: a release on AWS is the service's, and the key policy lets only it sign.
+          signer: () => Promise.reject(new Error('on AWS only the release service signs')),
         });
+        if (serviceUrl !== undefined) service = (call) => aws.callService(serviceUrl, call);
         actor = awsActor(callerArn, { platformName: config.platform.name, reviewers: airlock.settings.reviewers });
       }
       /**
@@ -361,6 +383,18 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
           return resolved.who;
         };
       const who = resolveAs('actingAs');
+      /** On AWS: the service's answer as the local service's outcome (its errors as the same exceptions). */
+      const remote = async <T>(call: ServiceCall, value: (r: ServiceResponse) => T): Promise<Decided<T>> => {
+        const r = await service!(call);
+        if (r.error !== undefined) {
+          if (r.error.kind === 'input') throw new AirlockInputError(r.error.message);
+          if (r.error.kind === 'conflict') throw new AirlockConflictError(r.error.message);
+          throw new AirlockStoreError(r.error.message);
+        }
+        if (!r.ok) return { ok: false, refusal: r.refusal! };
+        return { ok: true, value: value(r) };
+      };
+      const checked = (r: ServiceResponse) => ({ request: r.request!, reports: r.reports ?? [] });
       const requester = resolveAs('requestingAs');
       try {
         switch (act) {
@@ -389,14 +423,15 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
             const statistic = values.statistic as string | undefined;
             if (statistic !== undefined && !(STATISTIC_KINDS as readonly string[]).includes(statistic))
               throw new UsageError(`--statistic must be one of ${STATISTIC_KINDS.join(', ')}, not "${statistic}"`);
-            const fileName = oneFile(values, act);
-            const outcome = await airlock.classify(one(values, 'request', act), reviewer, {
-              file: fileName,
+            const c = {
+              file: oneFile(values, act),
               column: one(values, 'column', act),
               role: role as ColumnRole,
               ...(statistic === undefined ? {} : { statistic: statistic as StatisticKind }),
               reason: (values.reason as string | undefined) ?? '',
-            });
+            };
+            const id = one(values, 'request', act);
+            const outcome = service ? await remote({ action: 'classify', request: id, ...c }, checked) : await airlock.classify(id, reviewer, c);
             if (!outcome.ok) return refusedLines(outcome, err);
             printChecked(outcome.value.reports, outcome.value.request.id, airlock, out);
             out(`Request ${outcome.value.request.id} is ${stateWords(outcome.value.request)}: the files were checked again and the approvals start over.`);
@@ -404,11 +439,9 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
           }
           case 'override': {
             const reviewer = actor === undefined ? one(values, 'as', act) : (await who(values.as as string | undefined))!;
-            const outcome = await airlock.override(one(values, 'request', act), reviewer, {
-              file: oneFile(values, act),
-              finding: one(values, 'finding', act),
-              reason: (values.reason as string | undefined) ?? '',
-            });
+            const o = { file: oneFile(values, act), finding: one(values, 'finding', act), reason: (values.reason as string | undefined) ?? '' };
+            const id = one(values, 'request', act);
+            const outcome = service ? await remote({ action: 'override', request: id, ...o }, (r) => r.request!) : await airlock.override(id, reviewer, o);
             if (!outcome.ok) return refusedLines(outcome, err);
             out(`Recorded why ${values.finding as string} does not disclose; request ${outcome.value.id} is ${stateWords(outcome.value)}.`);
             return 0;
@@ -429,7 +462,8 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
             return failed > 0 ? 1 : 0;
           }
           case 'check': {
-            const outcome = await airlock.check(one(values, 'request', act));
+            const id = one(values, 'request', act);
+            const outcome = service ? await remote({ action: 'check', request: id }, checked) : await airlock.check(id);
             if (!outcome.ok) return refusedLines(outcome, err);
             const { request, reports } = outcome.value;
             printChecked(reports, request.id, airlock, out);
@@ -444,18 +478,26 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
             const chosen = (['approve', 'return', 'reject'] as const).filter((d) => values[d] === true);
             if (chosen.length !== 1) throw new UsageError('say exactly one of --approve, --return or --reject');
             const reviewer = actor === undefined ? one(values, 'as', act) : (await who(values.as as string | undefined))!;
-            const outcome = await airlock.review(
-              one(values, 'request', act),
-              reviewer,
-              chosen[0],
-              (chosen[0] === 'approve' ? values.note : values.reason) as string | undefined,
-            );
+            const id = one(values, 'request', act);
+            const reason = (chosen[0] === 'approve' ? values.note : values.reason) as string | undefined;
+            const outcome = service
+              ? await remote({ action: 'review', request: id, decision: chosen[0], ...(reason === undefined ? {} : { reason }) }, (r) => r.request!)
+              : await airlock.review(id, reviewer, chosen[0], reason);
             if (!outcome.ok) return refusedLines(outcome, err);
             out(`Request ${outcome.value.id} is ${stateWords(outcome.value)}.`);
             return 0;
           }
           case 'release': {
-            const outcome = await airlock.release(one(values, 'request', act), await who(values.as as string | undefined));
+            const id = one(values, 'request', act);
+            const releaser = await who(values.as as string | undefined);
+            const outcome = service
+              ? await remote({ action: 'release', request: id }, (r) => ({
+                  request: r.request!,
+                  manifestPath: r.manifestPath ?? '',
+                  ...(r.completed ? { completed: r.completed } : {}),
+                  signingKeyId: r.signingKeyId,
+                }))
+              : await airlock.release(id, releaser);
             if (!outcome.ok) return refusedLines(outcome, err);
             const completed = outcome.value.completed;
             if (completed === undefined) out(`Released request ${outcome.value.request.id} of project ${outcome.value.request.projectId}.`);
@@ -468,13 +510,14 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
                 `Request ${outcome.value.request.id} of project ${outcome.value.request.projectId} was released already; its copy was checked against the approved files and ${completed.published} object${completed.published === 1 ? ' was' : 's were'} made readable (the release had stopped before publishing).`,
               );
             out(`  manifest: ${outcome.value.manifestPath}`);
-            if (signingKey === undefined) {
+            if (service === undefined) {
               out(`  verify with: sde output verify ${outcome.value.manifestPath} --public-key ${airlock.publicKeyPath}`);
             } else {
               const folder = outcome.value.manifestPath.replace(/manifest\.json$/, '');
               out(`  the project role downloads it: aws s3 cp --recursive ${folder} ${outcome.value.request.id}/`);
               out(`  and verifies it: sde output verify ${outcome.value.request.id}/manifest.json --public-key airlock-signing.pem`);
-              out(`  (the trusted key: aws kms get-public-key --key-id ${signingKey}, DER; openssl pkey -pubin -inform DER converts it to PEM)`);
+              const keyId = ('signingKeyId' in outcome.value ? outcome.value.signingKeyId : undefined) ?? `alias/${config.platform.name}/airlock-signing`;
+              out(`  (the trusted key: aws kms get-public-key --key-id ${keyId}, DER; openssl pkey -pubin -inform DER converts it to PEM)`);
             }
             return 0;
           }
@@ -559,9 +602,10 @@ function oneFile(values: Record<string, unknown>, action: Action): string {
   return path.basename(files[0]);
 }
 
-function printChecked(reports: readonly FileReport[], id: string, airlock: AirlockService, out: (l: string) => void): void {
-  for (const report of reports) {
-    const changed = report.changes.filter((c) => c.action !== 'normalised').length;
+function printChecked(reports: readonly (FileReport | ReportBrief)[], id: string, airlock: AirlockService, out: (l: string) => void): void {
+  for (const full of reports) {
+    const report = 'reportVersion' in full ? reportBrief(full) : full;
+    const changed = report.cellsChanged;
     out(`${report.file}: ${report.outcome}${changed > 0 ? ` (${changed} cell${changed === 1 ? '' : 's'} changed)` : ''}`);
     for (const r of report.refusals) out(`    refused: ${r.reason}`);
     for (const f of report.findings)

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { loadConfig } from '../../config/loader';
+import type { SdeConfig } from '../../config/model';
 import { Command, CONFIG_OPTION, TODAY_OPTION, UsageError, WORKDIR_OPTION } from '../command';
 
 const FORMATS = ['table', 'csv', 'json'] as const;
@@ -7,7 +8,7 @@ const FORMATS = ['table', 'csv', 'json'] as const;
 export const queryCommand: Command = {
   name: 'query',
   summary: "run SQL as a project, over the local curated data, within the project's approval",
-  usage: '--project ID --sql "SELECT ..." [--format table|csv|json] [--max-rows N] [--config DIR] [--workdir DIR]',
+  usage: '--project ID --sql "SELECT ..." [--athena] [--format table|csv|json] [--max-rows N] [--config DIR] [--workdir DIR]',
   description: [
     'Runs one SELECT with DuckDB over the local curated Parquet, as the project: it sees only its approved',
     'tables, columns and rows (the same model the Lake Formation grants are built from). A query that reaches',
@@ -16,6 +17,11 @@ export const queryCommand: Command = {
     'or refused, is recorded in the local audit trail (CloudTrail format; see `sde audit`). A mistake in the',
     "SQL prints DuckDB's own message. The bytes scanned are those of the columns the query read, as Athena",
     'counts them (bills then charge each query at least 10 MB, as Athena does).',
+    '',
+    "With --athena, the same SQL runs in the project's Athena workgroup on AWS instead (from the analysis",
+    'workspace: its results can be read only from there), with the default AWS credentials (the project role),',
+    'in platform.yaml aws.region; Lake Formation decides what it may read, and the result is printed the same way',
+    "and kept in the workgroup's results prefix. Nothing is recorded locally: CloudTrail is the record.",
     'Exit status: 0 on success, 1 when the query is refused or fails, or nothing has been ingested yet.',
   ].join('\n'),
   options: {
@@ -23,6 +29,7 @@ export const queryCommand: Command = {
     sql: { type: 'string', valueName: 'SQL', description: 'one SELECT statement' },
     format: { type: 'string', default: 'table', valueName: 'table|csv|json', description: 'output format' },
     'max-rows': { type: 'string', default: '1000', valueName: 'N', description: 'return at most N rows' },
+    athena: { type: 'boolean', description: "run in the project's Athena workgroup on AWS (from the analysis workspace), not locally" },
     as: {
       type: 'string',
       valueName: 'ID',
@@ -43,6 +50,7 @@ export const queryCommand: Command = {
     if (!Number.isInteger(maxRows) || maxRows < 1) throw new UsageError(`--max-rows must be a positive whole number, not "${String(values['max-rows'])}"`);
 
     const config = loadConfig(values.config as string, { today: values.today as string | undefined });
+    if (values.athena === true) return runOnAthena(config, projectId, sql, format, maxRows, values.as as string | undefined, out, err);
     // Loaded on use: DuckDB and the S3 server are heavy, and other commands do not need them.
     const { NothingIngested, runLocalQuery } = require('../../local/runners/query') as typeof import('../../local/runners/query');
     const { QueryFailed } = require('../../query/project-session') as typeof import('../../query/project-session');
@@ -93,3 +101,61 @@ export const queryCommand: Command = {
     }
   },
 };
+
+/** `--athena`: the project's workgroup on AWS, printed as a local result is. */
+async function runOnAthena(
+  config: SdeConfig,
+  projectId: string,
+  sql: string,
+  format: (typeof FORMATS)[number],
+  maxRows: number,
+  as: string | undefined,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
+  if (as !== undefined)
+    throw new UsageError('--as is for the local runtime: on AWS you query as the person your project-role session was opened for (its source identity)');
+  const { AthenaQueryFailed, athenaQueryRequest, runAthenaQuery } = await import('../../query/athena-query');
+  const { formatCsv, formatJson, formatTable } = await import('../../reports/format');
+  let request;
+  try {
+    request = athenaQueryRequest(config, projectId, sql);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  // The SDK warns on every client that Node 20 support ends in 2027: about our runtime, not the call.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const { AthenaClient } = await import('@aws-sdk/client-athena');
+  const region = config.platform.aws.region;
+  const athena = new AthenaClient(region ? { region } : {});
+  try {
+    const { result, queryExecutionId, outputLocation } = await runAthenaQuery({ athena, request, maxRows });
+    const truncated = result.rows.length > maxRows;
+    const shown = truncated ? { ...result, rows: result.rows.slice(0, maxRows) } : result;
+    out((format === 'csv' ? formatCsv(shown) : format === 'json' ? formatJson(shown) : formatTable(shown)).trimEnd());
+    err(
+      `${shown.rows.length} row${shown.rows.length === 1 ? '' : 's'}${truncated ? ' (more not shown: raise --max-rows)' : ''}; ${result.bytesScanned} bytes scanned`,
+    );
+    err(`query id ${queryExecutionId} in workgroup ${request.WorkGroup}${outputLocation ? `; result kept at ${outputLocation}` : ''}`);
+    return 0;
+  } catch (e) {
+    if (e instanceof AthenaQueryFailed) {
+      err(`Query failed: ${e.message}`);
+      return 1;
+    }
+    const x = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+    if (x?.name === 'CredentialsProviderError' || x?.name === 'TokenProviderError') {
+      err(
+        `sde query --athena: no AWS credentials: ${(x.message ?? '').replace(/\.$/, '')}. Sign in as the project role (from the analysis workspace), or leave out --athena to query the local data.`,
+      );
+      return 1;
+    }
+    if (x?.$metadata !== undefined) {
+      err(`sde query --athena: AWS refused the call: ${x.name ?? 'Error'}: ${x.message ?? ''} (HTTP ${x.$metadata.httpStatusCode ?? '?'})`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    athena.destroy();
+  }
+}

@@ -28,9 +28,10 @@ export interface AirlockBucketProps {
  * versioning, Object Lock, access logs, RETAIN) whose policy keeps each prefix to its
  * purpose:
  * - `submissions/<project>/`: the project's role may only put objects there;
- * - `requests/`: reviewers only (granted with grantReviewerAccess);
+ * - `requests/`: reviewers read (grantReviewerAccess), the release service writes;
  * - `released/<project>/`: only the project's role may read, only objects tagged as
- *   released, and only the releasing reviewer roles (allowReleaseBy) may write.
+ *   released, and only the release service (allowReleaseBy) may write, as it alone
+ *   writes `requests/` (the approvals).
  *
  * A project's rights are granted to its role (grantProject, called by ProjectWorkspace),
  * so they appear and disappear with the project's approval. The bucket policy's explicit
@@ -121,8 +122,11 @@ export class AirlockBucket extends Construct {
         conditions: { Null: { 's3:if-none-match': 'true' } },
       }),
     );
-    // Nothing reaches the egress but a release by a reviewer role; with none, nothing at all.
+    // Nothing reaches the egress but a release by the release service; with none, nothing at
+    // all. Its request state (the approvals) is written by the service alone too: a reviewer
+    // with raw S3 calls can neither record an approval nor write a release.
     const nobody = stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: 'no-airlock-releaser-configured' });
+    const releasers = Lazy.list({ produce: () => (this.releasers.length > 0 ? this.releasers : [nobody]) });
     this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'DenyWritingReleasesExceptReleasers',
@@ -130,7 +134,17 @@ export class AirlockBucket extends Construct {
         principals: [new iam.AnyPrincipal()],
         actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:DeleteObjectTagging'],
         resources: [this.bucket.arnForObjects(`${RELEASED_PREFIX}*`)],
-        conditions: { ArnNotEquals: { 'aws:PrincipalArn': Lazy.list({ produce: () => (this.releasers.length > 0 ? this.releasers : [nobody]) }) } },
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': releasers } },
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyWritingRequestStateExceptReleasers',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:DeleteObjectTagging'],
+        resources: [this.bucket.arnForObjects(`${REQUESTS_PREFIX}*`)],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': releasers } },
       }),
     );
   }
@@ -163,20 +177,19 @@ export class AirlockBucket extends Construct {
   }
 
   /** The bucket key, for encrypting and decrypting through S3 only (not for direct KMS calls). */
-  private grantKeyThroughS3(grantee: iam.IGrantable): iam.Grant {
+  private grantKeyThroughS3(grantee: iam.IGrantable, actions: readonly string[] = ['kms:Decrypt', 'kms:GenerateDataKey']): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      actions: [...actions],
       resourceArns: [this.encryptionKey.keyArn],
       conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
     });
   }
 
   /**
-   * What a reviewer needs: read submissions and request state, write request state and
-   * reports, write (and tag) released objects and read their tags (to finish a release that
-   * stopped before publishing), use the key through S3. Reading released objects is denied
-   * to everyone but the project: reviewers check the copy in requests/.
+   * What a reviewer needs on the bucket: read submissions and request state (to list, show
+   * and read reports), use the key through S3. Every write is the release service's
+   * (allowReleaseBy); reading released objects is denied to everyone but the project.
    */
   grantReviewerAccess(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.bucket.bucketArn] })
@@ -187,18 +200,10 @@ export class AirlockBucket extends Construct {
           resourceArns: [this.bucket.arnForObjects(`${SUBMISSIONS_PREFIX}*`), this.bucket.arnForObjects(`${REQUESTS_PREFIX}*`)],
         }),
       )
-      .combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [this.bucket.arnForObjects(`${REQUESTS_PREFIX}*`)] }))
-      .combine(
-        iam.Grant.addToPrincipal({
-          grantee,
-          actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:GetObjectTagging'],
-          resourceArns: [this.bucket.arnForObjects(`${RELEASED_PREFIX}*`)],
-        }),
-      )
-      .combine(this.grantKeyThroughS3(grantee));
+      .combine(this.grantKeyThroughS3(grantee, ['kms:Decrypt']));
   }
 
-  /** Lets this role write to the egress (the bucket policy denies everyone else). */
+  /** Lets this role write request state and the egress (the bucket policy denies everyone else): the release service. */
   allowReleaseBy(role: iam.IRole): void {
     this.releasers.push(role.roleArn);
   }

@@ -5,7 +5,8 @@ import { Construct } from 'constructs';
 // names exactly that finding (as in ProjectWorkspace).
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { AirlockBucket } from './airlock-bucket';
-import { REQUESTS_PREFIX, RELEASED_PREFIX, reviewerRolePrefix, reviewerRoleSuffix, SUBMISSIONS_PREFIX } from '../../airlock/bucket-layout';
+import { REQUESTS_PREFIX, reviewerRolePrefix, reviewerRoleSuffix, SUBMISSIONS_PREFIX } from '../../airlock/bucket-layout';
+import type { AirlockReleaseService } from './airlock-release-service';
 import type { AirlockSigningKey } from './airlock-signing-key';
 
 export interface AirlockReviewersProps {
@@ -15,6 +16,8 @@ export interface AirlockReviewersProps {
   readonly reviewerArns: readonly string[];
   readonly store: AirlockBucket;
   readonly signingKey: AirlockSigningKey;
+  /** The service every check, review and release goes through (the only writer and signer). */
+  readonly releaseService: AirlockReleaseService;
   /** Longest a review session lasts. @default Duration.hours(1) */
   readonly maxSessionDuration?: Duration;
 }
@@ -29,9 +32,11 @@ const MAX_ROLE_NAME = 64;
  * the release manifest name the reviewer in a way they cannot choose, and "two different
  * reviewers" means two different roles.
  *
- * The roles share one managed policy (the airlock bucket's reviewer rights, kms:Sign with
- * ECDSA_SHA_256 on the signing key) and are the only principals the bucket lets write
- * the egress.
+ * The roles share one managed policy: read the airlock bucket's submissions and request
+ * state, call the release service (which records each decision as the calling role, and
+ * alone writes state and releases and signs), and read the signing key's public key. A
+ * reviewer holds no write on the bucket and no kms:Sign: the two-person rule is the
+ * service's, not the reviewer's client's.
  */
 export class AirlockReviewers extends Construct {
   readonly roles: ReadonlyMap<string, iam.Role>;
@@ -41,7 +46,7 @@ export class AirlockReviewers extends Construct {
     super(scope, id);
     if (props.reviewerArns.length === 0) throw new Error('AirlockReviewers needs at least one reviewer ARN');
     this.policy = new iam.ManagedPolicy(this, 'ReviewerPolicy', {
-      description: 'What an output reviewer needs: read submissions and requests, write request state and releases, sign release manifests',
+      description: 'What an output reviewer needs: read submissions and requests, call the airlock release service, read the signing public key',
     });
     const roles = new Map<string, iam.Role>();
     for (const arn of props.reviewerArns) {
@@ -56,13 +61,12 @@ export class AirlockReviewers extends Construct {
         maxSessionDuration: props.maxSessionDuration ?? Duration.hours(1),
         managedPolicies: [this.policy],
       });
-      props.store.allowReleaseBy(role);
       roles.set(arn, role);
     }
     this.roles = roles;
 
     props.store.grantReviewerAccess(this.policy);
-    props.signingKey.grantSign(this.policy);
+    props.releaseService.grantInvoke(this.policy);
     props.signingKey.grantVerify(this.policy);
 
     // Findings on the prefixes: each is one prefix of the airlock's own bucket, whose
@@ -76,11 +80,7 @@ export class AirlockReviewers extends Construct {
       ],
       [
         REQUESTS_PREFIX,
-        'Reviewers read and write request state, checked files and reports under requests/ of the airlock bucket only; keys carry the request id, known only at run time.',
-      ],
-      [
-        RELEASED_PREFIX,
-        'Reviewers write released files under released/ of the airlock bucket only (the bucket policy denies all other writers); keys carry project and request ids known at run time.',
+        'Reviewers read request state, checked files and reports under requests/ of the airlock bucket only; keys carry the request id, known only at run time.',
       ],
     ];
     let done = false;

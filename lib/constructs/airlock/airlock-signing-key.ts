@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -25,6 +25,7 @@ export const AIRLOCK_SIGNING_ALGORITHM = 'ECDSA_SHA_256';
  */
 export class AirlockSigningKey extends Construct {
   readonly key: kms.Key;
+  private readonly signers: string[] = [];
 
   constructor(scope: Construct, id: string, props: AirlockSigningKeyProps) {
     super(scope, id);
@@ -37,6 +38,25 @@ export class AirlockSigningKey extends Construct {
     });
     // As PlatformKey: nobody hands signing rights around through grants instead of the key policy.
     denyGrantsExceptForAwsServices(this.key);
+    // Only the release service signs: a manifest signature is the platform's word that two
+    // reviewers approved, so nobody else (an administrator, a reviewer with raw KMS calls)
+    // may make one, whatever their IAM policies allow. With no signer named, nobody signs.
+    const nobody = Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: 'no-airlock-signer-configured' });
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenySigningExceptReleaseService',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:Sign'],
+        resources: ['*'],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': Lazy.list({ produce: () => (this.signers.length > 0 ? this.signers : [nobody]) }) } },
+      }),
+    );
+  }
+
+  /** Names the only role the key policy lets sign (the release service's). */
+  restrictSigningTo(role: iam.IRole): void {
+    this.signers.push(role.roleArn);
   }
 
   /** kms:Sign with ECDSA_SHA_256 only. */

@@ -16,6 +16,7 @@ import type { DatasetTable } from '../storage/dataset-table';
 import { ColumnGrant, LakeFormationChain, LakeFormationGrants } from './lake-formation-grants';
 import { MAX_TRUST_POLICY_CHARS, NamedResearchers, periodDenyStatements } from './researcher-trust';
 import { ApprovalPeriodAlarm } from './approval-period-alarm';
+import { networkDenyStatements, type NetworkCondition } from './network-guard';
 
 export interface ProjectWorkspaceProps {
   /** The validated deployment config: names, alert e-mails and the access model come from it. */
@@ -41,6 +42,12 @@ export interface ProjectWorkspaceProps {
   readonly airlock?: AirlockBucket;
   /** Longest a researcher session lasts. @default Duration.hours(1) */
   readonly maxSessionDuration?: Duration;
+  /**
+   * The analysis workspace's network: query results, execution details, result objects and
+   * Lake Formation data access are denied from anywhere else (network-guard.ts).
+   * @default - no network condition (the role can read results from any network)
+   */
+  readonly networkCondition?: NetworkCondition;
   /** The security team's topic: told daily once the project is deployed past its period. @default - the alarm has no action */
   readonly alarmTopic?: sns.ITopic;
 }
@@ -74,6 +81,8 @@ export class ProjectWorkspace extends Construct {
   readonly policy: iam.ManagedPolicy;
   /** Denies every action outside the approved period (aws:CurrentTime). */
   readonly periodGuard: iam.ManagedPolicy;
+  /** Denies data-returning actions from outside the analysis workspace's network (when one is given). */
+  readonly networkGuard?: iam.ManagedPolicy;
   readonly workgroup: athena.CfnWorkGroup;
   readonly budget: budgets.CfnBudget;
   readonly namedQueries: athena.CfnNamedQuery[];
@@ -180,6 +189,16 @@ export class ProjectWorkspace extends Construct {
       roles: [this.role],
       statements: periodDenyStatements(project),
     });
+    // Rows leave only through the airlock: from outside the workspace's network a session
+    // can start queries but not read what they return. A policy of denials only, as above.
+    if (props.networkCondition) {
+      this.networkGuard = new iam.ManagedPolicy(this, 'WorkspaceNetworkGuard', {
+        description: safeText(`Denies project ${project.id}'s query results, result objects and data access outside the analysis workspace's network`, 1000),
+        roles: [this.role],
+        // Every object of the results bucket, not only the project's prefix: no other prefix may be read from outside either.
+        statements: networkDenyStatements(props.networkCondition, props.resultsBucket.arnForObjects('*')),
+      });
+    }
     // Results are written and read through S3 only, and the key decrypts objects of the
     // results bucket only: S3 puts the bucket in the encryption context (bucket keys), so
     // the same platform key's curated or landing objects stay out of reach.

@@ -137,19 +137,22 @@ describe.each(active.map((p) => [p.id, p] as const))('workspace of %s', (id, pro
   });
 
   test('policy: every action is denied before the period starts and from the day after it ends', () => {
-    const denies = own('AWS::IAM::ManagedPolicy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement.filter((s: any) => s.Effect === 'Deny'));
+    // (The network guard's denials are asserted in test/stacks/analysis-workspace-stack.test.ts.)
+    const denies = own('AWS::IAM::ManagedPolicy').flatMap(([, p]) =>
+      p.Properties.PolicyDocument.Statement.filter((s: any) => s.Effect === 'Deny' && !/OutsideWorkspace$/.test(s.Sid)),
+    );
     expect(denies).toEqual([
       { Sid: 'DenyBeforeApprovedPeriod', Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:CurrentTime': window.from } } },
       { Sid: 'DenyAfterApprovedPeriod', Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateGreaterThanEquals: { 'aws:CurrentTime': window.until } } },
     ]);
   });
 
-  test('the role has no inline policy: its two managed policies are attached', () => {
+  test('the role has no inline policy: its three managed policies (permissions, period guard, network guard) are attached', () => {
     expect(one('AWS::IAM::Role').Policies).toBeUndefined();
     expect(ofType(resources, 'AWS::IAM::Policy')).toEqual([]);
     const [roleId] = own('AWS::IAM::Role')[0];
     const policies = own('AWS::IAM::ManagedPolicy');
-    expect(policies.map(([, p]) => p.Properties.Roles)).toEqual([[{ Ref: roleId }], [{ Ref: roleId }]]);
+    expect(policies.map(([, p]) => p.Properties.Roles)).toEqual([[{ Ref: roleId }], [{ Ref: roleId }], [{ Ref: roleId }]]);
   });
 
   test('the policy allows no wildcard action and cannot change the workgroup', () => {
