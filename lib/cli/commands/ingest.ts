@@ -17,7 +17,9 @@ export const ingestCommand: Command = {
     'with a JSON error report. Prints the batch manifest as JSON. Ingesting the same file again changes',
     'nothing. The pseudonymisation key and the opt-out list are taken from --workdir (`sde demo` installs',
     'the synthetic list; --opt-out names another).',
-    'Exit status: 0 when the batch is committed, 1 when the file was quarantined.',
+    'Exit status: 0 when the batch is committed, by this run or by an earlier or concurrent run of the same',
+    'file (then "Already ingested (batch ...): nothing changed." on stderr, and the manifest that stands is',
+    'printed); 1 when the file was quarantined. A run killed part way is finished by running it again.',
   ].join('\n'),
   options: {
     dataset: { type: 'string', valueName: 'NAME', description: 'the dataset the file belongs to (config/datasets/NAME.yaml)' },
