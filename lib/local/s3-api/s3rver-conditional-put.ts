@@ -9,7 +9,7 @@
  *    write, as one step), so of two racing conditional writes exactly one wins, as on S3.
  *    Each `sde` process runs its own server over the same folder, so a conditional write
  *    also holds a lock file beside the folder (`<folder>.conditional-put.lock`, taken with
- *    proper-lockfile: a lock left by a killed process is stale after 10 s and broken), and
+ *    proper-lockfile: a lock left by a killed process is stale after 5 s and broken), and
  *    the check and the write are one step across processes too;
  *  - `x-amz-tagging` on PUT: the object is stored with those tags (s3rver dropped them), and
  *    a PUT without the header leaves the new object untagged (s3rver kept the old
@@ -68,7 +68,7 @@ interface TaggingStore {
 }
 
 /** A lock older than this was left by a killed process (the holder refreshes it while it lives). */
-export const CONDITIONAL_PUT_STALE_MS = 10_000;
+export const CONDITIONAL_PUT_STALE_MS = 5_000;
 
 /**
  * Holds the folder's cross-process lock around `fn`. Waiters retry for longer than the stale
