@@ -90,8 +90,8 @@ async function readJson<T>(store: ObjectStore, ref: ObjectRef): Promise<T | unde
 
 export interface PlanBatchInput {
   readonly store: ObjectStore;
-  /** The landed object (landing bucket). */
-  readonly source: ObjectRef;
+  /** The landed object (landing bucket); on AWS with the version the S3 event named, which the batch is pinned to. */
+  readonly source: ObjectRef & { readonly versionId?: string };
   readonly dataset: DatasetConfig;
   readonly buckets: IngestBuckets;
   /** `YYYY-MM-DD`: the partition, and the date values are judged plausible against. */
@@ -115,7 +115,7 @@ export async function planBatch(input: PlanBatchInput): Promise<BatchPlan> {
   const chunkBytes = input.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   if (!Number.isInteger(chunkBytes) || chunkBytes < 1) throw new Error(`the chunk size must be a whole number of bytes, at least 1 (not ${chunkBytes})`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(input.loadDate)) throw new Error('the load date must be written YYYY-MM-DD');
-  const head = await store.head(input.source);
+  const head = await store.head({ bucket: input.source.bucket, key: input.source.key }, input.source.versionId);
   if (head === undefined) throw new Error(`s3://${input.source.bucket}/${input.source.key} does not exist (was it deleted or expired before ingestion?)`);
   const source = {
     bucket: head.bucket,

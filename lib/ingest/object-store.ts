@@ -74,8 +74,8 @@ export interface ComposeResult {
 }
 
 export interface ObjectStore {
-  /** The object's size and identity, or undefined when there is no such object. */
-  head(ref: ObjectRef): Promise<ObjectHead | undefined>;
+  /** The object's size and identity (of `versionId` when given), or undefined when there is no such object. */
+  head(ref: ObjectRef, versionId?: string): Promise<ObjectHead | undefined>;
   /**
    * The object's bytes (a range of them) as a stream. When `pin` is given (a version id, or
    * a version and/or ETag) the read is pinned to it, so a supplier overwriting the key

@@ -60,9 +60,9 @@ function isNotFound(e: unknown): boolean {
 export class S3ObjectStore implements ObjectStore {
   constructor(private readonly client: S3Client) {}
 
-  async head(ref: ObjectRef): Promise<ObjectHead | undefined> {
+  async head(ref: ObjectRef, versionId?: string): Promise<ObjectHead | undefined> {
     try {
-      const out = await this.client.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...(versionId ? { VersionId: versionId } : {}) }));
       return {
         bucket: ref.bucket,
         key: ref.key,

@@ -67,8 +67,8 @@ export class AuditedObjectStore implements ObjectStore {
     this.audit.writer.append(record);
   }
 
-  head(ref: ObjectRef): Promise<ObjectHead | undefined> {
-    return this.inner.head(ref);
+  head(ref: ObjectRef, versionId?: string): Promise<ObjectHead | undefined> {
+    return this.inner.head(ref, versionId);
   }
 
   get(ref: ObjectRef, range?: ByteRange, pin?: string | ReadPin): Promise<AsyncIterable<Uint8Array>> {
