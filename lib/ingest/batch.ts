@@ -141,7 +141,7 @@ export async function planBatch(input: PlanBatchInput): Promise<BatchPlan> {
     const scanner = new BoundaryScanner(dataset.source.delimiter, dataset.source.quote, targets);
     const hash = createHash('sha256');
     let read = 0;
-    for await (const piece of await store.get(input.source, undefined, pinOf(head))) {
+    for await (const piece of await readLanded(store, source)) {
       read += piece.byteLength;
       hash.update(piece);
       if (!scanner.done) scanner.feed(piece);
@@ -165,13 +165,32 @@ export async function planBatch(input: PlanBatchInput): Promise<BatchPlan> {
   return plan;
 }
 
+/** The landed object changed, or a read of it was cut short, during the batch: nothing was committed, and a rerun is safe. */
+export class LandedObjectReadError extends Error {}
+
+/** A read of the landed object pinned to the plan's version or ETag; a changed object is a LandedObjectReadError. */
+async function readLanded(store: ObjectStore, source: BatchPlan['source'], range?: { start: number; end: number }): Promise<AsyncIterable<Uint8Array>> {
+  try {
+    return await store.get(source, range, pinOf(source));
+  } catch (e) {
+    const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+    if (err.name === 'PreconditionFailed' || err.$metadata?.httpStatusCode === 412) {
+      throw new LandedObjectReadError(
+        `s3://${source.bucket}/${source.key} is no longer the object this batch was planned on (ETag ${source.etag}${source.versionId === undefined ? '' : `, version ${source.versionId}`}): it was replaced during ingestion; nothing of the batch was committed: run it again`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+}
+
 /**
  * A read of the landed object must return exactly the planned bytes: a shorter or longer
  * read (the object replaced or cut meanwhile, a connection closed early) fails the batch.
  */
 function checkReadLength(source: ObjectRef, start: number, end: number, read: number): void {
   if (read !== end - start) {
-    throw new Error(
+    throw new LandedObjectReadError(
       `s3://${source.bucket}/${source.key}: read ${read} bytes of the planned range [${start}, ${end}) (${end - start} bytes): the landed object changed or the read was cut short; nothing of the batch was committed: run it again`,
     );
   }
@@ -251,7 +270,7 @@ async function runChunk(input: ProcessChunkInput): Promise<ChunkResult> {
   try {
     const wholeObject = spec.start === 0 && spec.end === plan.source.size;
     const meter: { bytes: number; hash?: ReturnType<typeof createHash> } = { bytes: 0, hash: wholeObject ? createHash('sha256') : undefined };
-    const body = await store.get(plan.source, { start: spec.start, end: spec.end }, pinOf(plan.source));
+    const body = await readLanded(store, plan.source, { start: spec.start, end: spec.end });
     const options = { ...csvOptionsFor(dataset), ...(spec.index === 0 ? {} : { continuation: true, startLine: spec.startLine }) };
     const parts = new ParquetPartWriter(pipeline.columns, work, { threads: input.threads });
     const bad = new RejectedWriter(work);
@@ -348,7 +367,7 @@ export interface CommitResult {
 async function sha256Of(store: ObjectStore, plan: BatchPlan): Promise<string> {
   const hash = createHash('sha256');
   let read = 0;
-  for await (const piece of await store.get(plan.source, undefined, pinOf(plan.source))) {
+  for await (const piece of await readLanded(store, plan.source)) {
     read += piece.byteLength;
     hash.update(piece);
   }
@@ -513,7 +532,7 @@ async function commitOnce(input: CommitBatchInput): Promise<{ manifest: Manifest
     const reportKey = errorReportKey(plan.dataset, plan.batchId);
     // Streamed, not copied: the supplier's key may hold any character, and the file may be
     // over CopyObject's 5 GiB limit. Pinned to the version the batch was planned on.
-    await store.put({ bucket: q, key: sourceKey }, Readable.from(await store.get(plan.source, undefined, pinOf(plan.source))), {
+    await store.put({ bucket: q, key: sourceKey }, Readable.from(await readLanded(store, plan.source)), {
       contentType: 'text/csv',
       contentLength: plan.source.size,
     });

@@ -19,7 +19,9 @@ export const ingestCommand: Command = {
     'the synthetic list; --opt-out names another).',
     'Exit status: 0 when the batch is committed, by this run or by an earlier or concurrent run of the same',
     'file (then "Already ingested (batch ...): nothing changed." on stderr, and the manifest that stands is',
-    'printed); 1 when the file was quarantined. A run killed part way is finished by running it again.',
+    'printed); 1 when the file was quarantined; 75 when the landed file changed or a read of it was cut short',
+    'while it was ingested (nothing was committed: run it again). A run killed part way is finished by running',
+    'it again.',
   ].join('\n'),
   options: {
     dataset: { type: 'string', valueName: 'NAME', description: 'the dataset the file belongs to (config/datasets/NAME.yaml)' },
@@ -52,6 +54,7 @@ export const ingestCommand: Command = {
       require('../../local/runners/ingest') as typeof import('../../local/runners/ingest');
     const { LookupFileError } = require('../../ingest/core/lsoa-lookup') as typeof import('../../ingest/core/lsoa-lookup');
     const { OptOutListError } = require('../../ingest/core/opt-out') as typeof import('../../ingest/core/opt-out');
+    const { LandedObjectReadError } = require('../../ingest/batch') as typeof import('../../ingest/batch');
     try {
       const result = await runLocalIngest({
         config,
@@ -74,6 +77,11 @@ export const ingestCommand: Command = {
       if (e instanceof MissingOptOutList || e instanceof MissingLookup || e instanceof LookupFileError || e instanceof LandingNameTooLong)
         throw new UsageError(e.message);
       if (e instanceof OptOutListError) throw new UsageError(`${optOutFile ?? 'the opt-out list'}: ${e.message}`);
+      if (e instanceof LandedObjectReadError) {
+        // EX_TEMPFAIL: nothing is wrong with the file or the command; the same run again succeeds.
+        err(`sde ingest: ${e.message}`);
+        return 75;
+      }
       throw e;
     }
   },
