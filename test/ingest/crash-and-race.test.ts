@@ -4,7 +4,8 @@
  * - killed (SIGKILL) at each named crash point in plan, chunk, commit and the audit writer,
  *   then run again: the final state equals a clean run's, `audit verify` passes;
  * - killed at 20 random moments, each followed by a rerun: the same;
- * - 5 runs of one file at once, twice (the first time with 2 other files beside them): exactly
+ * - 5 runs of one file at once, twice (the first time with 2 other files beside them), while
+ *   a reader syncs the query cache over and over (it sees each batch whole or not at all): exactly
  *   one batch of each file, one manifest write each, every other run says "Already ingested" and exits 0,
  *   no stack trace anywhere, and the final state equals a clean run's.
  * "The state" is every object in the landing, curated and quarantine buckets, byte for byte
@@ -19,7 +20,9 @@ import { readTrail } from '../../lib/audit/cloudtrail-reader';
 import { verifyTrail } from '../../lib/audit/verify';
 import { loadConfig } from '../../lib/config';
 import { CRASH_POINTS, CrashPoint } from '../../lib/config/crash-points';
+import type { Manifest } from '../../lib/ingest/manifest';
 import { S3ObjectStore } from '../../lib/ingest/s3-object-store';
+import { syncCurated } from '../../lib/query/sync-curated';
 import { startLocalS3 } from '../../lib/local/s3-api/server';
 import { generatePopulation, PopulationGeneration } from '../../lib/local/synthetic/population';
 import { bucketNames, workdirLayout } from '../../lib/local/workdir';
@@ -121,6 +124,40 @@ async function expectVerified(workdir: string): Promise<void> {
   expect(report.ok).toBe(true);
 }
 
+/**
+ * Syncs the workdir's query cache (what `sde query` reads) over and over while `running()`:
+ * every Parquet object it holds must be whole (of the size its manifest gives, a Parquet file
+ * from its first byte to its last), and named by a manifest.
+ */
+async function readWhileRunning(workdir: string, running: () => boolean): Promise<{ reads: number }> {
+  const cache = path.join(workdir, 'reader-cache');
+  let reads = 0;
+  while (running()) {
+    const s3 = await startLocalS3({ directory: workdirLayout(workdir).s3, buckets: [buckets.curated] });
+    try {
+      await syncCurated(s3.client, buckets.curated, cache);
+    } finally {
+      await s3.stop();
+    }
+    const manifests = fs.existsSync(path.join(cache, '_manifests'))
+      ? (fs.readdirSync(path.join(cache, '_manifests'), { recursive: true }) as string[]).filter((f) => f.endsWith('.json') && !f.startsWith('_deliveries'))
+      : [];
+    for (const m of manifests) {
+      const manifest = JSON.parse(fs.readFileSync(path.join(cache, '_manifests', m), 'utf8')) as Manifest;
+      for (const out of manifest.outputs) {
+        const file = path.join(cache, ...out.key.split('/'));
+        expect(fs.statSync(file).size).toBe(out.bytes);
+        const bytes = fs.readFileSync(file);
+        expect([bytes.subarray(0, 4).toString(), bytes.subarray(-4).toString()]).toEqual(['PAR1', 'PAR1']);
+      }
+    }
+    const parquet = (fs.existsSync(cache) ? (fs.readdirSync(cache, { recursive: true }) as string[]) : []).filter((f) => f.endsWith('.parquet'));
+    expect(parquet.length).toBeLessThanOrEqual(manifests.length);
+    reads++;
+  }
+  return { reads };
+}
+
 /** Runs `fn` over `items`, two at a time (the machine has two cores). */
 async function inPairs<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -195,8 +232,13 @@ test('5 runs of one file at once (with 2 other files beside them, then alone): o
       'hospital_episodes',
       'hospital_episodes',
     ];
-    const runs = await Promise.all(datasets.map((d) => sde(dir, d)));
+    let running = true;
+    const all = Promise.all(datasets.map((d) => sde(dir, d))).finally(() => (running = false));
+    // A reader syncing the query cache throughout sees each batch whole or not at all.
+    const seen = await readWhileRunning(dir, () => running);
+    const runs = await all;
     runs.forEach(expectClean);
+    expect(seen.reads).toBeGreaterThan(0);
     const ours = runs.filter((_, i) => datasets[i] === 'hospital_episodes');
     // Exactly one run committed; the others found its manifest (before or after losing the race).
     expect(ours.filter((r) => !/Already ingested/.test(r.err))).toHaveLength(1);
