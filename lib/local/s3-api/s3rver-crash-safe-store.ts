@@ -16,7 +16,8 @@
  *    by a killed process before this store) are read as no metadata, not as an error;
  *  - temporary names (`.sde-<random>.tmp`) never end in `._S3rver_object`, so listings
  *    never show them, and are short, so any key the API accepts can be written.
- * A temporary file left by a kill is garbage nobody reads (removed when its folder is).
+ * A temporary file left by a kill is garbage nobody reads; `sweepTemporaryFiles` removes
+ * those old enough that no live writer can still be filling them (each server start does).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -58,6 +59,30 @@ interface Md5Record {
 }
 
 const tempName = (file: string) => path.join(path.dirname(file), `.sde-${randomBytes(8).toString('hex')}.tmp`);
+const TEMP_FILE = /^\.sde-[0-9a-f]{16}\.tmp$/;
+
+/** Temporary files left by killed writers: untouched for this long, no live writer is filling them. */
+export const STALE_TEMPORARY_FILE_MS = 60 * 60 * 1000;
+
+/** Removes the temporary files under `root` that killed writers left (older than `olderThanMs`); returns how many. */
+export function sweepTemporaryFiles(root: string, olderThanMs = STALE_TEMPORARY_FILE_MS): number {
+  if (!fs.existsSync(root)) return 0;
+  let removed = 0;
+  const cutoff = Date.now() - olderThanMs;
+  for (const entry of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !TEMP_FILE.test(entry.name)) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    try {
+      if (fs.statSync(file).mtimeMs <= cutoff) {
+        fs.rmSync(file);
+        removed++;
+      }
+    } catch {
+      // Renamed into place or removed meanwhile.
+    }
+  }
+  return removed;
+}
 
 /** Writes a small file whole: temporary file, then rename. */
 async function writeAtomically(file: string, data: string | Buffer): Promise<void> {

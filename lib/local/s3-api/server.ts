@@ -24,7 +24,7 @@ import type { AddressInfo } from 'node:net';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { listObjectsMiddleware } from './s3rver-list';
-import { CrashSafeStore } from './s3rver-crash-safe-store';
+import { CrashSafeStore, sweepTemporaryFiles } from './s3rver-crash-safe-store';
 import { conditionalGetMiddleware } from './s3rver-conditional-get';
 import { conditionalPutMiddleware } from './s3rver-conditional-put';
 import { keyLengthMiddleware } from './s3rver-key-length';
@@ -126,6 +126,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const s3rver = new S3rver({ address: '127.0.0.1', port: options.port ?? 0, silent: true, directory: options.directory });
   // Writes by temporary file and rename, so a kill never leaves a broken object (s3rver-crash-safe-store.ts).
   const store = new CrashSafeStore(options.directory);
+  sweepTemporaryFiles(options.directory);
   const internals = s3rver as unknown as { store: unknown; context: { store: unknown } };
   internals.store = internals.context.store = store;
   installHandlers(s3rver, options.directory);

@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { S3ObjectStore } from '../../../lib/ingest/s3-object-store';
+import { sweepTemporaryFiles } from '../../../lib/local/s3-api/s3rver-crash-safe-store';
 import { startLocalS3 } from '../../../lib/local/s3-api/server';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -87,6 +88,13 @@ test('a server killed mid-write at random moments never leaves a broken or mixed
       await s3.stop();
     }
   }
+  // What the kills left half written is only ever temporary files, which a sweep removes.
+  const leftovers = (fs.readdirSync(dir, { recursive: true }) as string[]).filter(
+    (f) => !/\._S3rver_(object|object\.md5|metadata\.json)$/.test(f) && f.includes('.'),
+  );
+  expect(leftovers.every((f) => /\.sde-[0-9a-f]{16}\.tmp$/.test(f))).toBe(true);
+  expect(sweepTemporaryFiles(dir, 0)).toBe(leftovers.length);
+  expect((fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 }, 120_000);
 
 test('metadata and MD5 files left empty by a killed s3rver do not break HEAD, GET or list', async () => {
