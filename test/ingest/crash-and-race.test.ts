@@ -205,7 +205,7 @@ test("killed at 20 random moments, each followed by a rerun: the final state equ
   const moments = Array.from({ length: 20 }, (_, i) => Math.round(((i + Math.random()) / 20) * cleanMs));
   const killedAt: number[] = [];
   await inPairs(moments, async (moment) => {
-    let dir = '';
+    let dir: string;
     for (let ms = moment; ; ms = Math.floor(ms / 2)) {
       dir = newWorkdir();
       const { child, done } = start(dir, 'hospital_episodes');
