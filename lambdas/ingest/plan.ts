@@ -64,7 +64,9 @@ export async function handler(event: PlanEvent, context?: Context): Promise<Plan
 
     const plan = await planBatch({
       store: objectStore(),
-      source: { bucket: event.bucket, key },
+      // The version the event is about, not whatever the key holds by now: a supplier
+      // overwriting the key makes a new event, and so a batch of its own.
+      source: { bucket: event.bucket, key, ...(event.object['version-id'] === undefined ? {} : { versionId: event.object['version-id'] }) },
       dataset,
       buckets: b,
       loadDate: event.time.slice(0, 10),

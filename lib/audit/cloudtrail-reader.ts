@@ -22,14 +22,14 @@ import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { checkRecord, CloudTrailRecord } from './cloudtrail-record';
 import { JsonRecordScanner, ScanEvent } from './json-record-scanner';
-import { CHAIN_FILE, LOCK_FILE } from './local-audit-writer';
+import { CHAIN_FILE, LOCK_FILE, PENDING_FILE } from './local-audit-writer';
 import { HEADS_FILE } from './signed-heads';
 
 /** Records bigger than this are skipped: CloudTrail's own limit per event is far below it. */
 export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
 
 /** The local writer's chain, signed heads and lock files live beside the records but are not records. */
-export const NON_RECORD_FILES: ReadonlySet<string> = new Set([CHAIN_FILE, HEADS_FILE, LOCK_FILE]);
+export const NON_RECORD_FILES: ReadonlySet<string> = new Set([CHAIN_FILE, HEADS_FILE, LOCK_FILE, PENDING_FILE]);
 
 /** Digest files describe log files; they are checked by `verify`, not read as events. */
 export const DIGEST_DIR = 'CloudTrail-Digest';

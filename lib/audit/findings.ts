@@ -21,6 +21,7 @@ export type FindingKind =
   | 'key-changed'
   | 'published-head-mismatch'
   | 'no-trusted-key'
+  | 'interrupted-write'
   // CloudTrail digests
   | 'digest-unreadable'
   | 'digest-missing'

@@ -24,7 +24,7 @@ import { checkDigests, CloudTrailPublicKey, DigestCheckResult, DigestFile } from
 import { DIGEST_DIR, listTrailFiles, readTrail, ReadResult, TrailRecord } from './cloudtrail-reader';
 import { error, FindingKind, plural, VerifyFinding, warning } from './findings';
 import { ChainEntry, chainHash, GENESIS, parseChainLine } from './hash-chain';
-import { CHAIN_FILE } from './local-audit-writer';
+import { AuditTrailNotAnchoredError, CHAIN_FILE, completeInterruptedWrite, PENDING_FILE } from './local-audit-writer';
 import {
   HEADS_FILE,
   parseHeadLine,
@@ -50,6 +50,8 @@ export interface VerifyOptions {
   readonly auditKey?: TrustedAuditKey;
   /** What registers published earlier: the local chain must still hold each signed head, a CloudTrail copy each newest digest. */
   readonly published?: readonly PublishedHeadInput[];
+  /** The audit lock's stale threshold, when completing an interrupted write (local-audit-writer.ts). @default DEFAULT_LOCK_STALE_MS */
+  readonly auditLockStaleMs?: number;
 }
 
 export interface LocalChainReport {
@@ -86,11 +88,12 @@ export async function verifyTrail(dir: string, options: VerifyOptions = {}): Pro
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new Error(`${dir}: no such folder`);
   const checkedAt = new Date().toISOString();
   const hasChain = fs.existsSync(path.join(root, CHAIN_FILE)) || fs.existsSync(path.join(root, HEADS_FILE));
+  const interrupted = hasChain ? completeInterrupted(root, options.auditLockStaleMs) : [];
   const digestFiles = listFiles(root).filter(isDigestFile);
   const read = hasChain || digestFiles.length > 0 ? await readTrail(root) : undefined;
   const localChain = hasChain && read ? verifyLocalChain(root, read, options) : undefined;
   const digests = digestFiles.length > 0 ? verifyDigests(root, options) : undefined;
-  const findings = [...(localChain?.findings ?? []), ...(digests?.findings ?? [])];
+  const findings = [...interrupted, ...(localChain?.findings ?? []), ...(digests?.findings ?? [])];
   if (!localChain && !digests) {
     findings.push(
       error(
@@ -100,6 +103,32 @@ export async function verifyTrail(dir: string, options: VerifyOptions = {}): Pro
     );
   }
   return { localChain, digests, findings, ok: findings.every((f) => f.severity !== 'error'), checkedAt, read };
+}
+
+/**
+ * A write a killed process left half done (its signed intent, `pending-write.json`) is
+ * completed first, with the workdir's own key, under the writer's lock: a crash then reads
+ * as the interrupted write it was, not as tampering. An intent that does not verify, or
+ * does not match the trail exactly, is not completed and is an error (local-audit-writer.ts).
+ */
+function completeInterrupted(root: string, lockStaleMs: number | undefined): VerifyFinding[] {
+  try {
+    const n = completeInterruptedWrite(root, { lockStaleMs });
+    if (n > 0)
+      return [warning('interrupted-write', `a write of ${plural(n, 'record')} was interrupted (the process was killed); completed from its signed intent`)];
+  } catch (e) {
+    if (e instanceof AuditTrailNotAnchoredError) return [error('interrupted-write', e.message)];
+    throw e;
+  }
+  if (fs.existsSync(path.join(root, PENDING_FILE))) {
+    return [
+      error(
+        'interrupted-write',
+        `${PENDING_FILE}: a write was interrupted, and this folder has no workdir audit key beside it to complete it with: run \`sde audit verify\` in the workdir it came from`,
+      ),
+    ];
+  }
+  return [];
 }
 
 function readLines(file: string): string[] {

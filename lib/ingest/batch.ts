@@ -19,7 +19,12 @@
  *    (parquet-concat.ts: their data byte for byte, one new footer) by a multipart upload
  *    whose large parts are server-side copies, which S3 makes visible only on completion;
  *  - a batch is committed exactly when `_manifests/<dataset>/<batch>.json` exists; it is
- *    written last, after the data object is in place, and never rewritten;
+ *    written last, after the data object is in place, with `If-None-Match: *`, so of several
+ *    committers of one batch exactly one writes it and the others report "already committed"
+ *    (commit-protocol.ts, docs/architecture.md);
+ *  - every read of the landed object is pinned to the version (AWS) or ETag (locally) the
+ *    plan headed, and checked to be exactly the planned bytes: a changed or short read fails
+ *    the batch, it never commits part of a file;
  *  - every key a batch writes is derived from its id, so a retried step overwrites its own
  *    earlier output with the same bytes and never adds a second copy; a data object
  *    without a manifest is an unfinished commit that the next run of the same batch completes;
@@ -56,7 +61,9 @@ import {
   stagingPrefix,
 } from './layout';
 import { BatchPlan, ChunkResult, ChunkSpec, ErrorReport, FileError, Manifest, MANIFEST_VERSION, ManifestOutput, RowCounts } from './manifest';
-import { ObjectRef, ObjectStore, readSmallObject } from './object-store';
+import { orAlreadyCommitted, readManifest, tidyAfterCommit, writeManifestOnce } from './commit-protocol';
+import { crashPoint } from '../config/crash-points';
+import { ObjectRef, ObjectStore, pinOf, readSmallObject } from './object-store';
 import { planParquetConcat, readParquetFooter } from './parquet-concat';
 import { ParquetPartWriter } from './parquet-writer';
 import { RejectedWriter } from './rejected-writer';
@@ -83,8 +90,8 @@ async function readJson<T>(store: ObjectStore, ref: ObjectRef): Promise<T | unde
 
 export interface PlanBatchInput {
   readonly store: ObjectStore;
-  /** The landed object (landing bucket). */
-  readonly source: ObjectRef;
+  /** The landed object (landing bucket); on AWS with the version the S3 event named, which the batch is pinned to. */
+  readonly source: ObjectRef & { readonly versionId?: string };
   readonly dataset: DatasetConfig;
   readonly buckets: IngestBuckets;
   /** `YYYY-MM-DD`: the partition, and the date values are judged plausible against. */
@@ -108,7 +115,7 @@ export async function planBatch(input: PlanBatchInput): Promise<BatchPlan> {
   const chunkBytes = input.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   if (!Number.isInteger(chunkBytes) || chunkBytes < 1) throw new Error(`the chunk size must be a whole number of bytes, at least 1 (not ${chunkBytes})`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(input.loadDate)) throw new Error('the load date must be written YYYY-MM-DD');
-  const head = await store.head(input.source);
+  const head = await store.head({ bucket: input.source.bucket, key: input.source.key }, input.source.versionId);
   if (head === undefined) throw new Error(`s3://${input.source.bucket}/${input.source.key} does not exist (was it deleted or expired before ingestion?)`);
   const source = {
     bucket: head.bucket,
@@ -133,10 +140,13 @@ export async function planBatch(input: PlanBatchInput): Promise<BatchPlan> {
     for (let t = chunkBytes; t < head.size; t += chunkBytes) targets.push(t);
     const scanner = new BoundaryScanner(dataset.source.delimiter, dataset.source.quote, targets);
     const hash = createHash('sha256');
-    for await (const piece of await store.get(input.source, undefined, head.versionId)) {
+    let read = 0;
+    for await (const piece of await readLanded(store, source)) {
+      read += piece.byteLength;
       hash.update(piece);
       if (!scanner.done) scanner.feed(piece);
     }
+    checkReadLength(source, 0, head.size, read);
     scanner.finish();
     inputSha256 = hash.digest('hex');
     const starts = [{ offset: 0, line: 1 }];
@@ -144,13 +154,46 @@ export async function planBatch(input: PlanBatchInput): Promise<BatchPlan> {
     chunks = starts.map((s, i) => ({ index: i, start: s.offset, end: i + 1 < starts.length ? starts[i + 1].offset : head.size, startLine: s.line }));
   }
   const plan: BatchPlan = { ...base, alreadyCommitted: false, chunks, ...(inputSha256 === undefined ? {} : { inputSha256 }) };
+  crashPoint('plan:before-write');
   await store.put({ bucket: input.buckets.curated, key: planKey(dataset.name, batchId) }, json(plan), { contentType: 'application/json' });
   await store.put(
     { bucket: input.buckets.curated, key: chunkItemsKey(dataset.name, batchId) },
     json(chunks.map((c) => ({ dataset: dataset.name, batchId, chunk: c.index }))),
     { contentType: 'application/json' },
   );
+  crashPoint('plan:written');
   return plan;
+}
+
+/** The landed object changed, or a read of it was cut short, during the batch: nothing was committed, and a rerun is safe. */
+export class LandedObjectReadError extends Error {}
+
+/** A read of the landed object pinned to the plan's version or ETag; a changed object is a LandedObjectReadError. */
+async function readLanded(store: ObjectStore, source: BatchPlan['source'], range?: { start: number; end: number }): Promise<AsyncIterable<Uint8Array>> {
+  try {
+    return await store.get(source, range, pinOf(source));
+  } catch (e) {
+    const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+    if (err.name === 'PreconditionFailed' || err.$metadata?.httpStatusCode === 412) {
+      throw new LandedObjectReadError(
+        `s3://${source.bucket}/${source.key} is no longer the object this batch was planned on (ETag ${source.etag}${source.versionId === undefined ? '' : `, version ${source.versionId}`}): it was replaced during ingestion; nothing of the batch was committed: run it again`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+}
+
+/**
+ * A read of the landed object must return exactly the planned bytes: a shorter or longer
+ * read (the object replaced or cut meanwhile, a connection closed early) fails the batch.
+ */
+function checkReadLength(source: ObjectRef, start: number, end: number, read: number): void {
+  if (read !== end - start) {
+    throw new LandedObjectReadError(
+      `s3://${source.bucket}/${source.key}: read ${read} bytes of the planned range [${start}, ${end}) (${end - start} bytes): the landed object changed or the read was cut short; nothing of the batch was committed: run it again`,
+    );
+  }
 }
 
 /** Reads back a stored plan (a Distributed Map item names only dataset, batch and chunk). */
@@ -206,6 +249,13 @@ export class PlatformFaultError extends Error {
 }
 
 export async function processChunk(input: ProcessChunkInput): Promise<ChunkResult> {
+  const { store, plan } = input;
+  const skipped = (): ChunkResult => ({ batchId: plan.batchId, index: input.chunk, counts: emptyCounts(), bytesRead: 0 });
+  // A concurrent run of the batch may commit (and clear staging) while this chunk runs.
+  return orAlreadyCommitted(store, plan, () => runChunk(input), skipped);
+}
+
+async function runChunk(input: ProcessChunkInput): Promise<ChunkResult> {
   const { store, plan, dataset } = input;
   const spec = plan.chunks[input.chunk];
   if (spec === undefined) throw new Error(`batch ${plan.batchId} has no chunk ${input.chunk} (it has ${plan.chunks.length})`);
@@ -225,7 +275,7 @@ export async function processChunk(input: ProcessChunkInput): Promise<ChunkResul
   try {
     const wholeObject = spec.start === 0 && spec.end === plan.source.size;
     const meter: { bytes: number; hash?: ReturnType<typeof createHash> } = { bytes: 0, hash: wholeObject ? createHash('sha256') : undefined };
-    const body = await store.get(plan.source, { start: spec.start, end: spec.end }, plan.source.versionId);
+    const body = await readLanded(store, plan.source, { start: spec.start, end: spec.end });
     const options = { ...csvOptionsFor(dataset), ...(spec.index === 0 ? {} : { continuation: true, startLine: spec.startLine }) };
     const parts = new ParquetPartWriter(pipeline.columns, work, { threads: input.threads });
     const bad = new RejectedWriter(work);
@@ -245,6 +295,8 @@ export async function processChunk(input: ProcessChunkInput): Promise<ChunkResul
       const where = spec.start > 0 ? ` (byte offsets counted from byte ${spec.start}, where chunk ${spec.index} starts)` : '';
       fileError = { code: e.code, message: `${e.message}${where}`, ...(e.header === undefined ? {} : { header: e.header }), chunk: spec.index };
     }
+    // Exactly the planned range, unless the file was refused part way (it is quarantined whole).
+    if (fileError === undefined) checkReadLength(plan.source, spec.start, spec.end, meter.bytes);
     const faults = counts.rejectedByReason.deidentification_failed ?? 0;
     if (fileError === undefined && faults > 0 && counts.rowsWritten === 0) {
       // Not the data's fault: committing "0 rows" would report success. Fail the chunk (and
@@ -259,25 +311,38 @@ export async function processChunk(input: ProcessChunkInput): Promise<ChunkResul
     let result: ChunkResult;
     if (fileError !== undefined) {
       parts.close();
-      result = { batchId: plan.batchId, index: spec.index, counts: emptyCounts(), bytesRead: meter.bytes, fileError };
+      result = {
+        batchId: plan.batchId,
+        index: spec.index,
+        range: { start: spec.start, end: spec.end },
+        counts: emptyCounts(),
+        bytesRead: meter.bytes,
+        fileError,
+      };
     } else {
       const partFile = path.join(work, 'part.parquet');
       const part = await parts.finish(partFile);
       let partOut: ChunkResult['part'];
       if (part !== undefined) {
         const key = stagedPartKey(plan.dataset, plan.batchId, spec.index);
-        await store.put({ bucket: curated, key }, fs.createReadStream(partFile), { contentType: 'application/vnd.apache.parquet', contentLength: part.bytes });
-        partOut = { key, bytes: part.bytes, rows: part.rows };
+        const put = await store.put({ bucket: curated, key }, fs.createReadStream(partFile), {
+          contentType: 'application/vnd.apache.parquet',
+          contentLength: part.bytes,
+        });
+        crashPoint('chunk:part-written');
+        partOut = { key, bytes: part.bytes, rows: part.rows, etag: put.etag };
       }
       let rejectedOut: ChunkResult['rejected'];
       if (rejectedBytes !== undefined) {
         const key = rejectedKey(plan.dataset, plan.batchId, spec.index);
         await store.put({ bucket: plan.buckets.quarantine, key }, fs.createReadStream(bad.file), { contentType: 'text/csv', contentLength: rejectedBytes });
         rejectedOut = { key, bytes: rejectedBytes, rows: bad.rows };
+        crashPoint('chunk:rejected-written');
       }
       result = {
         batchId: plan.batchId,
         index: spec.index,
+        range: { start: spec.start, end: spec.end },
         counts,
         bytesRead: meter.bytes,
         ...(partOut === undefined ? {} : { part: partOut }),
@@ -286,6 +351,7 @@ export async function processChunk(input: ProcessChunkInput): Promise<ChunkResul
       };
     }
     await store.put({ bucket: curated, key: chunkResultKey(plan.dataset, plan.batchId, spec.index) }, json(result), { contentType: 'application/json' });
+    crashPoint('chunk:result-written');
     return result;
   } finally {
     // Closed on every path (a failed read included) before the folder goes.
@@ -312,14 +378,14 @@ export interface CommitResult {
   readonly alreadyCommitted: boolean;
 }
 
-async function clearStaging(store: ObjectStore, plan: BatchPlan): Promise<void> {
-  const staged = await store.list(plan.buckets.curated, stagingPrefix(plan.dataset, plan.batchId));
-  await mapConcurrently(staged, COMMIT_CONCURRENCY, (o) => store.delete({ bucket: plan.buckets.curated, key: o.key }));
-}
-
 async function sha256Of(store: ObjectStore, plan: BatchPlan): Promise<string> {
   const hash = createHash('sha256');
-  for await (const piece of await store.get(plan.source, undefined, plan.source.versionId)) hash.update(piece);
+  let read = 0;
+  for await (const piece of await readLanded(store, plan.source)) {
+    read += piece.byteLength;
+    hash.update(piece);
+  }
+  checkReadLength(plan.source, 0, plan.source.size, read);
   return hash.digest('hex');
 }
 
@@ -372,21 +438,25 @@ async function publishBatchData(store: ObjectStore, plan: BatchPlan, results: re
   const parts = results.flatMap((r) => (r.part === undefined ? [] : [r.part]));
   const to = { bucket: curated, key: curatedBatchKey(plan.dataset, plan.loadDate, plan.batchId) };
   if (parts.length === 0) return [];
-  if (parts.length === 1) {
-    await store.copy({ bucket: curated, key: parts[0].key }, to);
-    return [{ key: to.key, bytes: parts[0].bytes, rows: parts[0].rows }];
-  }
   // Each part pinned to the version its footer is read from (the curated bucket is versioned
   // on AWS), so a late duplicate of a chunk rewriting its part cannot pair one footer with
-  // other bytes; and checked to be the size its chunk reported.
+  // other bytes; and checked to be the size (and ETag) its chunk reported.
   const staged = await mapConcurrently(parts, COMMIT_CONCURRENCY, async (part) => {
     const head = await store.head({ bucket: curated, key: part.key });
     if (head?.size !== part.bytes)
       throw new Error(
         `batch ${plan.batchId}: staged part s3://${curated}/${part.key} is ${head === undefined ? 'missing' : `${head.size} bytes`}, its chunk wrote ${part.bytes}: run the chunk again`,
       );
+    if (part.etag !== undefined && head.etag !== part.etag)
+      throw new Error(
+        `batch ${plan.batchId}: staged part s3://${curated}/${part.key} is not the object its chunk wrote (ETag ${head.etag}, not ${part.etag}): run the chunk again`,
+      );
     return { bucket: curated, key: part.key, ...(head.versionId === undefined ? {} : { versionId: head.versionId }) };
   });
+  if (parts.length === 1) {
+    await store.copy(staged[0], to);
+    return [{ key: to.key, bytes: parts[0].bytes, rows: parts[0].rows }];
+  }
   const footers = await mapConcurrently(staged, COMMIT_CONCURRENCY, (ref, i) => readParquetFooter(store, ref, parts[i].bytes));
   const joined = planParquetConcat(
     footers,
@@ -408,13 +478,30 @@ async function publishBatchData(store: ObjectStore, plan: BatchPlan, results: re
 
 export async function commitBatch(input: CommitBatchInput): Promise<CommitResult> {
   const { store, plan } = input;
+  const staging = stagingPrefix(plan.dataset, plan.batchId);
+  const already = async (manifest: Manifest): Promise<CommitResult> => {
+    await tidyAfterCommit(store, plan, manifest, staging);
+    return { manifest, alreadyCommitted: true };
+  };
+  const existing = await readManifest(store, plan);
+  if (existing !== undefined) return already(existing);
+  // Another committer of the batch may win while this one runs (and clear the staging it reads).
+  const outcome = await orAlreadyCommitted(
+    store,
+    plan,
+    () => commitOnce(input),
+    (m) => ({ manifest: m, written: false }),
+  );
+  if (!outcome.written) return already(outcome.manifest);
+  crashPoint('commit:manifest-written');
+  await tidyAfterCommit(store, plan, outcome.manifest, staging);
+  return { manifest: outcome.manifest, alreadyCommitted: false };
+}
+
+/** Reads the chunk results, publishes the data (or quarantines the file) and writes the manifest once. */
+async function commitOnce(input: CommitBatchInput): Promise<{ manifest: Manifest; written: boolean }> {
+  const { store, plan } = input;
   const curated = plan.buckets.curated;
-  const mRef = { bucket: curated, key: manifestKey(plan.dataset, plan.batchId) };
-  const existing = await readJson<Manifest>(store, mRef);
-  if (existing !== undefined) {
-    await clearStaging(store, plan);
-    return { manifest: existing, alreadyCommitted: true };
-  }
   const results = await mapConcurrently(plan.chunks, COMMIT_CONCURRENCY, async (spec) => {
     const ref = { bucket: curated, key: chunkResultKey(plan.dataset, plan.batchId, spec.index) };
     const result = await readJson<ChunkResult>(store, ref);
@@ -422,6 +509,14 @@ export async function commitBatch(input: CommitBatchInput): Promise<CommitResult
       throw new Error(
         `batch ${plan.batchId}: chunk ${spec.index} of ${plan.chunks.length} has not finished (no s3://${ref.bucket}/${ref.key}): run it before committing`,
       );
+    // Only a result of this plan's range, read whole, counts: never part of a file.
+    const range = result.range;
+    if (range !== undefined && (range.start !== spec.start || range.end !== spec.end))
+      throw new Error(
+        `batch ${plan.batchId}: the result of chunk ${spec.index} covers bytes [${range.start}, ${range.end}), this plan's chunk [${spec.start}, ${spec.end}) (another run chunked the batch otherwise): run the chunk again`,
+      );
+    if (result.fileError === undefined && result.bytesRead !== spec.end - spec.start)
+      throw new Error(`batch ${plan.batchId}: chunk ${spec.index} read ${result.bytesRead} of its ${spec.end - spec.start} bytes: run the chunk again`);
     return result;
   });
   const counts = sumCounts(results);
@@ -451,7 +546,7 @@ export async function commitBatch(input: CommitBatchInput): Promise<CommitResult
     const reportKey = errorReportKey(plan.dataset, plan.batchId);
     // Streamed, not copied: the supplier's key may hold any character, and the file may be
     // over CopyObject's 5 GiB limit. Pinned to the version the batch was planned on.
-    await store.put({ bucket: q, key: sourceKey }, Readable.from(await store.get(plan.source, undefined, plan.source.versionId)), {
+    await store.put({ bucket: q, key: sourceKey }, Readable.from(await readLanded(store, plan.source)), {
       contentType: 'text/csv',
       contentLength: plan.source.size,
     });
@@ -479,12 +574,14 @@ export async function commitBatch(input: CommitBatchInput): Promise<CommitResult
     if (counts.rowsRead !== counts.rowsWritten + counts.rowsRejected + counts.rowsOptedOut) {
       throw new Error(`batch ${plan.batchId}: rows read (${counts.rowsRead}) are not the sum of written, rejected and opted out: refusing to commit`);
     }
+    // Narrows the window in which a late committer rewrites a batch another has committed.
+    const winner = await readManifest(store, plan);
+    if (winner !== undefined) return { manifest: winner, written: false };
     const outputs = await publishBatchData(store, plan, results);
+    crashPoint('commit:data-published');
     const rejectedFiles = results.flatMap((r) => (r.rejected === undefined ? [] : [{ ...r.rejected }]));
     manifest = { ...common, status: 'committed', ...counts, outputs, rejectedFiles, committedAt };
   }
-  // The commit point.
-  await store.put(mRef, json(manifest), { contentType: 'application/json' });
-  await clearStaging(store, plan);
-  return { manifest, alreadyCommitted: false };
+  // The commit point: the manifest, written once.
+  return writeManifestOnce(store, plan, manifest);
 }

@@ -69,9 +69,14 @@ export interface RowCounts {
 export interface ChunkResult {
   readonly batchId: string;
   readonly index: number;
+  /**
+   * The byte range of the landed object the chunk covered: the commit takes only results of
+   * its own plan's ranges (another run of the batch, chunked otherwise, writes the same keys).
+   */
+  readonly range?: { readonly start: number; readonly end: number };
   readonly counts: RowCounts;
-  /** The staged Parquet part, when the chunk wrote any row. */
-  readonly part?: { readonly key: string; readonly bytes: number; readonly rows: number };
+  /** The staged Parquet part, when the chunk wrote any row; `etag` is what the put returned, so the commit uses exactly these bytes. */
+  readonly part?: { readonly key: string; readonly bytes: number; readonly rows: number; readonly etag?: string };
   readonly rejected?: { readonly key: string; readonly bytes: number; readonly rows: number };
   readonly bytesRead: number;
   /** SHA-256 of the bytes read, when the chunk is the whole object. */

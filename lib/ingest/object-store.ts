@@ -31,6 +31,26 @@ export interface ByteRange {
   readonly end?: number;
 }
 
+/**
+ * Which stored bytes a read must see: a version (versioned buckets, AWS) and/or the ETag
+ * (`If-Match`: the local S3 API, which has no versions). A read whose object no longer
+ * matches fails (412) instead of returning other bytes.
+ */
+export interface ReadPin {
+  readonly versionId?: string;
+  readonly etag?: string;
+}
+
+/** The pin of an object as headed: its version where there is one, and its ETag. */
+export function pinOf(head: { readonly etag: string; readonly versionId?: string }): ReadPin {
+  return { etag: head.etag, ...(head.versionId === undefined ? {} : { versionId: head.versionId }) };
+}
+
+/** A pin given as a bare version id (older callers) or as a `ReadPin`. */
+export function asReadPin(pin: string | ReadPin | undefined): ReadPin {
+  return typeof pin === 'string' ? { versionId: pin } : (pin ?? {});
+}
+
 export type PutBody = Buffer | Uint8Array | string | Readable;
 
 export interface PutOptions {
@@ -54,14 +74,15 @@ export interface ComposeResult {
 }
 
 export interface ObjectStore {
-  /** The object's size and identity, or undefined when there is no such object. */
-  head(ref: ObjectRef): Promise<ObjectHead | undefined>;
+  /** The object's size and identity (of `versionId` when given), or undefined when there is no such object. */
+  head(ref: ObjectRef, versionId?: string): Promise<ObjectHead | undefined>;
   /**
-   * The object's bytes (a range of them) as a stream. When `versionId` is given the read is
-   * pinned to that version, so a supplier overwriting the key mid-batch cannot mix files.
-   * Stop early by breaking out of the iteration: the rest is not downloaded.
+   * The object's bytes (a range of them) as a stream. When `pin` is given (a version id, or
+   * a version and/or ETag) the read is pinned to it, so a supplier overwriting the key
+   * mid-batch cannot mix files: a changed object fails the read. Stop early by breaking
+   * out of the iteration: the rest is not downloaded.
    */
-  get(ref: ObjectRef, range?: ByteRange, versionId?: string): Promise<AsyncIterable<Uint8Array>>;
+  get(ref: ObjectRef, range?: ByteRange, pin?: string | ReadPin): Promise<AsyncIterable<Uint8Array>>;
   /** Writes a whole object (a single object appears whole or not at all, to every reader). */
   put(ref: ObjectRef, body: PutBody, options?: PutOptions): Promise<{ readonly etag: string }>;
   /**

@@ -28,7 +28,9 @@ import {
 import { planComposeParts } from './compose-parts';
 import { mapConcurrently } from './concurrently';
 import {
+  asReadPin,
   readPiecesToBuffer,
+  type ReadPin,
   type ByteRange,
   type ComposePiece,
   type ComposeResult,
@@ -58,9 +60,9 @@ function isNotFound(e: unknown): boolean {
 export class S3ObjectStore implements ObjectStore {
   constructor(private readonly client: S3Client) {}
 
-  async head(ref: ObjectRef): Promise<ObjectHead | undefined> {
+  async head(ref: ObjectRef, versionId?: string): Promise<ObjectHead | undefined> {
     try {
-      const out = await this.client.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...(versionId ? { VersionId: versionId } : {}) }));
       return {
         bucket: ref.bucket,
         key: ref.key,
@@ -74,11 +76,19 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async get(ref: ObjectRef, range?: ByteRange, versionId?: string): Promise<AsyncIterable<Uint8Array>> {
+  async get(ref: ObjectRef, range?: ByteRange, pin?: string | ReadPin): Promise<AsyncIterable<Uint8Array>> {
     if (range !== undefined && range.end !== undefined && range.end <= range.start) return emptyIterable();
     const header = range === undefined ? undefined : `bytes=${range.start}-${range.end === undefined ? '' : range.end - 1}`;
+    const { versionId, etag } = asReadPin(pin);
     const out = await this.client.send(
-      new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, Range: header, ...(versionId ? { VersionId: versionId } : {}) }),
+      new GetObjectCommand({
+        Bucket: ref.bucket,
+        Key: ref.key,
+        Range: header,
+        ...(versionId ? { VersionId: versionId } : {}),
+        // S3 answers 412 when the object is no longer these bytes.
+        ...(etag ? { IfMatch: `"${etag}"` } : {}),
+      }),
     );
     if (out.Body === undefined) return emptyIterable();
     return out.Body as Readable;

@@ -2,13 +2,19 @@
  * Brings the curated zone's Parquet objects from the (local) S3 API into a cache folder
  * that DuckDB reads, as Athena reads S3: the query engine depends only on S3 semantics,
  * not on how the local object store lays out its files.
+ *
+ * Only committed data: a Parquet object is brought in only when a committed batch's
+ * manifest names it (lib/ingest/commit-protocol.ts). A data object whose commit died
+ * before its manifest, or a batch being committed right now, is not read until its
+ * manifest exists (docs/architecture.md, "Committing a batch").
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { MANIFEST_PREFIX } from '../ingest/layout';
+import { DELIVERIES_PREFIX, MANIFEST_PREFIX } from '../ingest/layout';
+import type { Manifest } from '../ingest/manifest';
 
 export interface SyncResult {
   readonly downloaded: number;
@@ -16,27 +22,29 @@ export interface SyncResult {
   readonly removed: number;
 }
 
-/** Mirrors every `*.parquet` object and batch manifest of the bucket under `cacheDir` (by key), removing stale copies. */
+/** Mirrors the committed `*.parquet` objects and the batch manifests of the bucket under `cacheDir` (by key), removing everything else. */
 export async function syncCurated(client: S3Client, bucket: string, cacheDir: string): Promise<SyncResult> {
-  const wanted = new Map<string, number>();
+  const manifests = new Map<string, number>();
+  const parquet = new Map<string, number>();
   let token: string | undefined;
   do {
     const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
     for (const obj of page.Contents ?? []) {
-      // The Parquet objects, and the batches' commit manifests (a query's provenance names them).
-      if (obj.Key?.endsWith('.parquet') || (obj.Key?.startsWith(`${MANIFEST_PREFIX}/`) && obj.Key.endsWith('.json'))) wanted.set(obj.Key, obj.Size ?? -1);
+      // The batches' commit manifests (they say what is committed; a query's provenance names them), and the Parquet objects.
+      if (obj.Key?.startsWith(`${MANIFEST_PREFIX}/`) && obj.Key.endsWith('.json')) manifests.set(obj.Key, obj.Size ?? -1);
+      else if (obj.Key?.endsWith('.parquet')) parquet.set(obj.Key, obj.Size ?? -1);
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
 
   let downloaded = 0;
   let kept = 0;
-  for (const [key, size] of wanted) {
+  const fetch = async (key: string, size: number): Promise<string> => {
     const file = path.join(cacheDir, ...key.split('/'));
     if (!file.startsWith(path.resolve(cacheDir) + path.sep)) throw new Error(`refusing an object key that leaves the cache folder: ${key}`);
     if (fs.existsSync(file) && fs.statSync(file).size === size) {
       kept++;
-      continue;
+      return file;
     }
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -45,6 +53,22 @@ export async function syncCurated(client: S3Client, bucket: string, cacheDir: st
     await pipeline(object.Body as Readable, fs.createWriteStream(partial, { mode: 0o600 }));
     fs.renameSync(partial, file);
     downloaded++;
+    return file;
+  };
+  // Manifests first: only the data objects a committed batch names are read.
+  const wanted = new Set<string>();
+  const committed = new Set<string>();
+  for (const [key, size] of manifests) {
+    const file = await fetch(key, size);
+    wanted.add(key);
+    if (key.startsWith(`${DELIVERIES_PREFIX}/`)) continue;
+    const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
+    if (manifest.status === 'committed') for (const out of manifest.outputs) committed.add(out.key);
+  }
+  for (const [key, size] of parquet) {
+    if (!committed.has(key)) continue;
+    await fetch(key, size);
+    wanted.add(key);
   }
 
   let removed = 0;

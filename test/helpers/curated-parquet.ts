@@ -4,9 +4,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { curatedColumns, DatasetConfig, type SdeConfig } from '../../lib/config';
+import { manifestKey } from '../../lib/ingest/layout';
 import { startLocalS3 } from '../../lib/local/s3-api/server';
 import { bucketNames, workdirLayout } from '../../lib/local/workdir';
 
@@ -72,9 +73,25 @@ export async function uploadCuratedParquet(config: SdeConfig, workdir: string, s
     for (const dataset of config.datasets) {
       const file = await writeCuratedParquet(staging, dataset, rows);
       const key = path.relative(staging, file).split(path.sep).join('/');
-      await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: fs.readFileSync(file) }));
+      await putCommittedBatch(s3.client, bucket, dataset.name, key, fs.readFileSync(file), rows);
     }
   } finally {
     await s3.stop();
   }
+}
+
+/** Puts one curated batch object and then its manifest, as ingestion's commit does: readers see only what a manifest names. */
+export async function putCommittedBatch(client: S3Client, bucket: string, dataset: string, key: string, body: Buffer, rows: number): Promise<void> {
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  const batchId = path.basename(key, '.parquet');
+  const manifest = {
+    manifestVersion: 1,
+    batchId,
+    dataset,
+    status: 'committed',
+    rowsRead: rows,
+    rowsWritten: rows,
+    outputs: [{ key, bytes: body.length, rows }],
+  };
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: manifestKey(dataset, batchId), Body: JSON.stringify(manifest) }));
 }

@@ -17,8 +17,11 @@ export const ingestCommand: Command = {
     'with a JSON error report. Prints the batch manifest as JSON. Ingesting the same file again changes',
     'nothing. The pseudonymisation key and the opt-out list are taken from --workdir (`sde demo` installs',
     'the synthetic list; --opt-out names another).',
-    'Exit status: 0 when the batch is committed, 1 when the file was quarantined, 3 when every row was lost',
-    'to a platform fault (nothing is committed: report it).',
+    'Exit status: 0 when the batch is committed, by this run or by an earlier or concurrent run of the same',
+    'file (then "Already ingested (batch ...): nothing changed." on stderr, and the manifest that stands is',
+    'printed); 1 when the file was quarantined; 3 when every row was lost to a platform fault (nothing is',
+    'committed: report it); 75 when the landed file changed or a read of it was cut short while it was',
+    'ingested (nothing was committed: run it again). A run killed part way is finished by running it again.',
   ].join('\n'),
   options: {
     dataset: { type: 'string', valueName: 'NAME', description: 'the dataset the file belongs to (config/datasets/NAME.yaml)' },
@@ -51,7 +54,7 @@ export const ingestCommand: Command = {
       require('../../local/runners/ingest') as typeof import('../../local/runners/ingest');
     const { LookupFileError } = require('../../ingest/core/lsoa-lookup') as typeof import('../../ingest/core/lsoa-lookup');
     const { OptOutListError } = require('../../ingest/core/opt-out') as typeof import('../../ingest/core/opt-out');
-    const { PlatformFaultError } = require('../../ingest/batch') as typeof import('../../ingest/batch');
+    const { LandedObjectReadError, PlatformFaultError } = require('../../ingest/batch') as typeof import('../../ingest/batch');
     try {
       const result = await runLocalIngest({
         config,
@@ -83,6 +86,11 @@ export const ingestCommand: Command = {
       if (e instanceof PlatformFaultError) {
         err(`Failed: ${e.message}`);
         return 3;
+      }
+      if (e instanceof LandedObjectReadError) {
+        // EX_TEMPFAIL: nothing is wrong with the file or the command; the same run again succeeds.
+        err(`sde ingest: ${e.message}`);
+        return 75;
       }
       throw e;
     }

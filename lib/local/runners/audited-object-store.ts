@@ -7,7 +7,18 @@
 import type { Readable } from 'node:stream';
 import type { CloudTrailRecord } from '../../audit/cloudtrail-record';
 import { ingestionWriteEvent, LocalAuditEnv, LocalAuditWriter } from '../../audit/local-audit-writer';
-import type { ByteRange, ComposePiece, ComposeResult, ObjectHead, ObjectRef, ObjectStore, ObjectSummary, PutBody, PutOptions } from '../../ingest/object-store';
+import type {
+  ByteRange,
+  ComposePiece,
+  ComposeResult,
+  ObjectHead,
+  ObjectRef,
+  ObjectStore,
+  ObjectSummary,
+  PutBody,
+  PutOptions,
+  ReadPin,
+} from '../../ingest/object-store';
 
 export interface AuditContext {
   readonly writer: LocalAuditWriter;
@@ -56,12 +67,12 @@ export class AuditedObjectStore implements ObjectStore {
     this.audit.writer.append(record);
   }
 
-  head(ref: ObjectRef): Promise<ObjectHead | undefined> {
-    return this.inner.head(ref);
+  head(ref: ObjectRef, versionId?: string): Promise<ObjectHead | undefined> {
+    return this.inner.head(ref, versionId);
   }
 
-  get(ref: ObjectRef, range?: ByteRange, versionId?: string): Promise<AsyncIterable<Uint8Array>> {
-    return this.inner.get(ref, range, versionId);
+  get(ref: ObjectRef, range?: ByteRange, pin?: string | ReadPin): Promise<AsyncIterable<Uint8Array>> {
+    return this.inner.get(ref, range, pin);
   }
 
   async put(ref: ObjectRef, body: PutBody, options: PutOptions = {}): Promise<{ etag: string }> {

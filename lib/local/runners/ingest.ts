@@ -5,8 +5,10 @@
  *
  * Used by `sde ingest` (one file) and by `sde demo` (the whole synthetic population).
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { LocalAuditWriter, localAuditEnv } from '../../audit/local-audit-writer';
 import { platformAppliesOptOut } from '../../config/curated';
 import type { SdeConfig } from '../../config/model';
@@ -201,7 +203,7 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
           `which the local S3 API stores as a file name of at most ${MAX_LOCAL_KEY_PART_BYTES} bytes: rename the file (on AWS, S3 takes names up to 1,024 bytes)`,
       );
     }
-    await uploadFile(s3.client, { bucket: landed.bucket, key: landed.key, file: options.file, contentType: 'text/csv' });
+    await landOnce(s3.client, landed, options.file);
     const size = fs.statSync(options.file).size;
     const bar = options.progress ? progressBar(`Ingesting ${dataset.name}`, size) : undefined;
     const result = await ingestObject({
@@ -219,6 +221,25 @@ export async function runLocalIngest(options: LocalIngestOptions): Promise<Local
   } finally {
     await s3.stop();
   }
+}
+
+/** The file's MD5 (hex), streamed: what the local S3 API gives as the ETag of the object holding these bytes. */
+async function md5OfFile(file: string): Promise<string> {
+  const hash = createHash('md5');
+  for await (const piece of fs.createReadStream(file)) hash.update(piece as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * Lands the file unless the landing bucket already holds exactly these bytes under the key
+ * (same size and MD5 ETag): a rerun, or a concurrent `sde ingest` of the same file, must not
+ * replace an object other runs have planned on and are reading.
+ */
+async function landOnce(client: S3Client, landed: ObjectRef, file: string): Promise<void> {
+  const size = fs.statSync(file).size;
+  const head = await new S3ObjectStore(client).head(landed);
+  if (head !== undefined && head.size === size && head.etag === (await md5OfFile(file))) return;
+  await uploadFile(client, { bucket: landed.bucket, key: landed.key, file, contentType: 'text/csv' });
 }
 
 export interface IngestTotals {

@@ -6,7 +6,11 @@
  *  - conditional writes: `If-None-Match: *` fails with 412 PreconditionFailed when the key
  *    exists; `If-Match: <etag>` fails with 412 when the object's ETag is another, and 404
  *    NoSuchKey when there is no object. Every PUT of one key is serialised (check, then
- *    write, as one step), so of two racing conditional writes exactly one wins, as on S3;
+ *    write, as one step), so of two racing conditional writes exactly one wins, as on S3.
+ *    Each `sde` process runs its own server over the same folder, so a conditional write
+ *    also holds a lock file beside the folder (`<folder>.conditional-put.lock`, taken with
+ *    proper-lockfile: a lock left by a killed process is stale after 5 s and broken), and
+ *    the check and the write are one step across processes too;
  *  - `x-amz-tagging` on PUT: the object is stored with those tags (s3rver dropped them), and
  *    a PUT without the header leaves the new object untagged (s3rver kept the old
  *    object's tags).
@@ -14,6 +18,8 @@
  * Everything else (authentication, errors, XML, the write itself) is s3rver's own, as in
  * s3rver-list.ts. CopyObject and CompleteMultipartUpload conditions are not evaluated.
  */
+import * as path from 'node:path';
+import * as lockfile from 'proper-lockfile';
 import { authentication, headerValue, KoaMiddleware, objectPath, S3Error, S3rverContext } from './s3rver-internals';
 
 const { TaggingConfiguration } = require('s3rver/lib/models/config') as { TaggingConfiguration: new (xml: string) => { type: string } };
@@ -61,7 +67,32 @@ interface TaggingStore {
   deleteSubresource(bucket: string, key: string, type: string): Promise<void>;
 }
 
-export function conditionalPutMiddleware(): KoaMiddleware {
+/** A lock older than this was left by a killed process (the holder refreshes it while it lives). */
+export const CONDITIONAL_PUT_STALE_MS = 5_000;
+
+/**
+ * Holds the folder's cross-process lock around `fn`. Waiters retry for longer than the stale
+ * threshold, so a lock left by a killed process delays them by at most that, never fails them.
+ */
+async function withFolderLock<T>(directory: string, fn: () => Promise<T>): Promise<T> {
+  const target = path.resolve(directory);
+  const release = await lockfile.lock(target, {
+    realpath: false,
+    lockfilePath: `${target}.conditional-put.lock`,
+    stale: CONDITIONAL_PUT_STALE_MS,
+    retries: { retries: 2_000, factor: 1.3, minTimeout: 5, maxTimeout: 50 },
+    // A holder that could not refresh in time (a stalled machine) lost the lock: its write
+    // is already checked and under way; the next writer checks again after it.
+    onCompromised: () => undefined,
+  });
+  try {
+    return await fn();
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
+export function conditionalPutMiddleware(directory?: string): KoaMiddleware {
   const authenticate = authentication();
   /** The last write queued per bucket and key: each PUT of a key waits for the one before. */
   const queues = new Map<string, Promise<void>>();
@@ -79,9 +110,14 @@ export function conditionalPutMiddleware(): KoaMiddleware {
     queues.set(id, mine);
     try {
       await before;
+      const conditional = headerValue(ctx, 'if-none-match') !== undefined || headerValue(ctx, 'if-match') !== undefined;
       await authenticate(ctx, async () => {
-        await checkConditions(ctx, bucket, key);
-        await next();
+        const checkAndWrite = async () => {
+          await checkConditions(ctx, bucket, key);
+          await next();
+        };
+        if (conditional && directory !== undefined) await withFolderLock(directory, checkAndWrite);
+        else await checkAndWrite();
         const store = ctx.store as unknown as TaggingStore;
         const tagging = headerValue(ctx, 'x-amz-tagging');
         if (tagging !== undefined) await store.putSubresource(bucket, key, taggingFromHeader(tagging));

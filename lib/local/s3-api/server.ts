@@ -9,7 +9,12 @@
  *    checked on completion, and the object's ETag is a plain MD5 (S3: MD5 of the part
  *    MD5s, then "-<parts>");
  *  - PutObject's conditions (If-None-Match: *, If-Match) and its x-amz-tagging header are
- *    added by our own handler (see s3rver-conditional-put.ts);
+ *    added by our own handler (see s3rver-conditional-put.ts), and GetObject's If-Match
+ *    (s3rver-conditional-get.ts);
+ *  - objects are written by temporary file and rename (s3rver-crash-safe-store.ts), so a kill or a
+ *    concurrent reader never sees part of one; each `sde` process runs its own server over
+ *    the workdir's folder, and conditional writes take a lock file beside that folder, so
+ *    they serialise across processes too (s3rver-conditional-put.ts);
  *  - no versioning, encryption, Object Lock or bucket policies: the controls that rely
  *    on them are tested on the CDK templates, not here.
  */
@@ -19,6 +24,8 @@ import type { AddressInfo } from 'node:net';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { listObjectsMiddleware } from './s3rver-list';
+import { CrashSafeStore, sweepTemporaryFiles } from './s3rver-crash-safe-store';
+import { conditionalGetMiddleware } from './s3rver-conditional-get';
 import { conditionalPutMiddleware } from './s3rver-conditional-put';
 import { keyLengthMiddleware } from './s3rver-key-length';
 import { multipartMiddleware } from './s3rver-multipart';
@@ -67,7 +74,7 @@ export function localS3Client(endpoint: string, region: string = 'eu-west-2'): S
 }
 
 /** Puts our listing, multipart and conditional-PUT handlers just in front of s3rver's router (the last middleware). */
-function installHandlers(server: S3rver): void {
+function installHandlers(server: S3rver, directory: string): void {
   const stack = server.middleware;
   const router = stack[stack.length - 1];
   if (typeof router !== 'function' || router.name !== 'dispatch') {
@@ -75,7 +82,15 @@ function installHandlers(server: S3rver): void {
       "s3rver's middleware layout is not the one lib/local/s3-api/s3rver-list.ts was written for (was s3rver upgraded?): check the listing, multipart and conditional-PUT handlers before using this version",
     );
   }
-  stack.splice(stack.length - 1, 0, keyLengthMiddleware(), listObjectsMiddleware(), multipartMiddleware(), conditionalPutMiddleware());
+  stack.splice(
+    stack.length - 1,
+    0,
+    keyLengthMiddleware(),
+    listObjectsMiddleware(),
+    multipartMiddleware(),
+    conditionalPutMiddleware(directory),
+    conditionalGetMiddleware(),
+  );
 }
 
 async function ensureBucket(client: S3Client, bucket: string, endpoint: string): Promise<void> {
@@ -109,7 +124,12 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   fs.mkdirSync(options.directory, { recursive: true, mode: 0o700 });
   // silent: s3rver would otherwise log every request on stdout, mixed into the CLI's output.
   const s3rver = new S3rver({ address: '127.0.0.1', port: options.port ?? 0, silent: true, directory: options.directory });
-  installHandlers(s3rver);
+  // Writes by temporary file and rename, so a kill never leaves a broken object (s3rver-crash-safe-store.ts).
+  const store = new CrashSafeStore(options.directory);
+  sweepTemporaryFiles(options.directory);
+  const internals = s3rver as unknown as { store: unknown; context: { store: unknown } };
+  internals.store = internals.context.store = store;
+  installHandlers(s3rver, options.directory);
   // s3rver is a Koa app: serve its request handler from our own HTTP server, so that
   // listening errors surface and stopping does not depend on s3rver's bookkeeping.
   const httpServer = http.createServer(s3rver.callback());

@@ -2,7 +2,9 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
+  asReadPin,
   readPieces,
+  type ReadPin,
   type ByteRange,
   type ComposePiece,
   type ComposeResult,
@@ -27,9 +29,13 @@ export class MemoryStore implements ObjectStore {
     return { bucket: ref.bucket, key: ref.key, size: body.length, etag: createHash('md5').update(body).digest('hex') };
   }
 
-  async get(ref: ObjectRef, range?: ByteRange): Promise<AsyncIterable<Uint8Array>> {
+  async get(ref: ObjectRef, range?: ByteRange, pin?: string | ReadPin): Promise<AsyncIterable<Uint8Array>> {
     const body = this.objects.get(this.id(ref));
     if (body === undefined) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' });
+    const etag = asReadPin(pin).etag;
+    if (etag !== undefined && etag !== createHash('md5').update(body).digest('hex')) {
+      throw Object.assign(new Error('PreconditionFailed'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
+    }
     const slice = body.subarray(range?.start ?? 0, range?.end ?? body.length);
     // Small pieces, so readers meet records split across pieces.
     return (async function* () {

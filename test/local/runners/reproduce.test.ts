@@ -7,13 +7,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { runCli } from '../../../lib/cli/cli';
 import { loadConfig } from '../../../lib/config';
 import { startLocalS3 } from '../../../lib/local/s3-api/server';
 import { bucketNames, workdirLayout } from '../../../lib/local/workdir';
 import { EXAMPLE_CONFIG, TEST_TODAY } from '../../helpers/config-fixture';
-import { uploadCuratedParquet, writeCuratedParquet } from '../../helpers/curated-parquet';
+import { putCommittedBatch, uploadCuratedParquet, writeCuratedParquet } from '../../helpers/curated-parquet';
 
 const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
 const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-reproduce-'));
@@ -72,12 +71,13 @@ test('a query result is reproduced byte for byte; after a new batch it differs, 
   const file = await writeCuratedParquet(path.join(staging, 'later'), dataset, 20, '2026-11-20');
   const s3 = await startLocalS3({ directory: workdirLayout(workdir).s3, buckets: [bucketNames(config).curated] });
   try {
-    await s3.client.send(
-      new PutObjectCommand({
-        Bucket: bucketNames(config).curated,
-        Key: 'hospital_episodes/load_date=2026-11-20/batch-0002.parquet',
-        Body: fs.readFileSync(file),
-      }),
+    await putCommittedBatch(
+      s3.client,
+      bucketNames(config).curated,
+      dataset.name,
+      'hospital_episodes/load_date=2026-11-20/batch-0002.parquet',
+      fs.readFileSync(file),
+      20,
     );
   } finally {
     await s3.stop();
