@@ -248,6 +248,21 @@ export const platformSchema = z.strictObject({
   /** Output checking: disclosure thresholds and the reviewers (lib/airlock/README.md). */
   airlock: airlockSchema.optional(),
   /**
+   * The national data opt-out applied again to curated data whenever a new list arrives
+   * (`sde optout apply`; on AWS the opt-out state machine): docs/ingestion.md#later-opt-outs.
+   */
+  nationalDataOptOut: z
+    .strictObject({
+      /** Alarm when the list last applied is older than this many days (ingestion already fails closed on a missing list). */
+      maxListAgeDays: z.int().min(1).max(90).default(7),
+      /**
+       * A list that would remove more than this share of any dataset's rows is refused
+       * without an explicit override: a wrong file (a whole population) must not empty the platform.
+       */
+      maxRemovedShare: z.number().gt(0).max(1).default(0.05),
+    })
+    .default({ maxListAgeDays: 7, maxRemovedShare: 0.05 }),
+  /**
    * The re-identification risk an approval may carry without a recorded acceptance
    * (`sde risk`, docs/disclosure-risk.md): the share of people in equivalence classes of
    * fewer than 5 over the grant's quasi-identifiers (the worst measure). Absent: no gate.
