@@ -18,23 +18,27 @@ export interface SyncResult {
 
 /** Mirrors every `*.parquet` object and batch manifest of the bucket under `cacheDir` (by key), removing stale copies. */
 export async function syncCurated(client: S3Client, bucket: string, cacheDir: string): Promise<SyncResult> {
-  const wanted = new Map<string, number>();
+  // Size and last-modified time: an object replaced in place (a later opt-out rewrites a
+  // batch) can keep its size, never its time.
+  const wanted = new Map<string, { size: number; modified?: Date }>();
   let token: string | undefined;
   do {
     const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
     for (const obj of page.Contents ?? []) {
       // The Parquet objects, and the batches' commit manifests (a query's provenance names them).
-      if (obj.Key?.endsWith('.parquet') || (obj.Key?.startsWith(`${MANIFEST_PREFIX}/`) && obj.Key.endsWith('.json'))) wanted.set(obj.Key, obj.Size ?? -1);
+      if (obj.Key?.endsWith('.parquet') || (obj.Key?.startsWith(`${MANIFEST_PREFIX}/`) && obj.Key.endsWith('.json')))
+        wanted.set(obj.Key, { size: obj.Size ?? -1, modified: obj.LastModified });
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
 
   let downloaded = 0;
   let kept = 0;
-  for (const [key, size] of wanted) {
+  for (const [key, { size, modified }] of wanted) {
     const file = path.join(cacheDir, ...key.split('/'));
     if (!file.startsWith(path.resolve(cacheDir) + path.sep)) throw new Error(`refusing an object key that leaves the cache folder: ${key}`);
-    if (fs.existsSync(file) && fs.statSync(file).size === size) {
+    const local = fs.existsSync(file) ? fs.statSync(file) : undefined;
+    if (local !== undefined && local.size === size && (modified === undefined || local.mtimeMs === modified.getTime())) {
       kept++;
       continue;
     }
@@ -43,6 +47,7 @@ export async function syncCurated(client: S3Client, bucket: string, cacheDir: st
     // Write beside and rename, so a reader never sees half a file.
     const partial = `${file}.partial`;
     await pipeline(object.Body as Readable, fs.createWriteStream(partial, { mode: 0o600 }));
+    if (modified !== undefined) fs.utimesSync(partial, modified, modified);
     fs.renameSync(partial, file);
     downloaded++;
   }
