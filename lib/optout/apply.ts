@@ -39,7 +39,7 @@ import type { RewriteStore } from './conditional-put';
 import { appliedTraceKey, intentKey, pseudonymIndexKey, runDoneKey, runItemsKey, runPlanKey } from './layout';
 import type { OptOutList } from './list';
 import { rowsPerPerson, withoutPeople } from './parquet-filter';
-import { decodeIndex, encodeIndex, IndexFormatError, matchIndex, type PseudonymIndex } from './pseudonym-index';
+import { decodeIndex, encodeIndex, IndexFormatError, matchIndex, sortedPseudonyms, type PseudonymIndex } from './pseudonym-index';
 import { optOutTarget } from './targets';
 
 export const PLAN_VERSION = 1;
@@ -75,6 +75,8 @@ export interface OptOutPlan {
   readonly listSha256: string;
   readonly listDate: string;
   readonly listEntries: number;
+  /** The list object's version on AWS, so every batch rewrite reads the same list. */
+  readonly listVersionId?: string;
   readonly plannedAt: string;
   /** People on the list found in curated data (each counted once, across every dataset). */
   readonly people: number;
@@ -226,6 +228,7 @@ export async function planOptOut(input: PlanOptOutInput): Promise<PlanOutcome> {
   const datasets: DatasetPlan[] = [];
   const items: PlannedBatch[] = [];
   const found = new Set<string>();
+  const wanted = sortedPseudonyms(input.pseudonyms);
   for (const config of input.datasets) {
     const target = optOutTarget(config);
     if ('skipped' in target) {
@@ -241,7 +244,7 @@ export async function planOptOut(input: PlanOptOutInput): Promise<PlanOutcome> {
       if (head === undefined)
         throw new Error(`batch ${manifest.batchId} of ${config.name}: its manifest names s3://${bucket}/${dataRef.key}, which is missing`);
       const index = await ensureIndex(input, config.name, manifest.batchId, head, target.column);
-      const match = matchIndex(index, input.pseudonyms);
+      const match = matchIndex(index, wanted);
       rows += index.header.rows;
       if (match.rows > 0) {
         rowsToRemove += match.rows;
@@ -259,6 +262,7 @@ export async function planOptOut(input: PlanOptOutInput): Promise<PlanOutcome> {
     listSha256: list.sha256,
     listDate: list.date,
     listEntries: list.numbers.size,
+    ...(list.versionId === undefined ? {} : { listVersionId: list.versionId }),
     plannedAt: (input.now?.() ?? new Date()).toISOString(),
     people: found.size,
     maxRemovedShare: input.maxRemovedShare,

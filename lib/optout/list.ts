@@ -15,10 +15,12 @@ export interface OptOutList {
   readonly date: string;
   /** Normalised NHS numbers (how many: `numbers.size`). */
   readonly numbers: ReadonlySet<string>;
+  /** The S3 object version read (AWS): the batch rewrites read the very same list. */
+  readonly versionId?: string;
 }
 
 /** Reads a list strictly (a bad line stops the run, naming line numbers only) and hashes the bytes as read. */
-export async function readList(source: AsyncIterable<Uint8Array>, date: string): Promise<OptOutList> {
+export async function readList(source: AsyncIterable<Uint8Array>, date: string, versionId?: string): Promise<OptOutList> {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error('the opt-out list date must be written YYYY-MM-DD');
   const hash = createHash('sha256');
   async function* hashed(): AsyncGenerator<Uint8Array> {
@@ -28,7 +30,7 @@ export async function readList(source: AsyncIterable<Uint8Array>, date: string):
     }
   }
   const numbers = await readOptOutList(hashed());
-  return { sha256: hash.digest('hex'), date, numbers };
+  return { sha256: hash.digest('hex'), date, numbers, ...(versionId === undefined ? {} : { versionId }) };
 }
 
 /** The pseudonyms of everyone on the list under this key (one HMAC each). */

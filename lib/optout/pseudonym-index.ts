@@ -66,17 +66,37 @@ export function decodeIndex(buf: Buffer): PseudonymIndex {
   return { header, entries };
 }
 
-/** The people of `wanted` the batch holds and their rows (the matched pseudonyms stay in memory). */
-export function matchIndex(index: PseudonymIndex, wanted: ReadonlySet<string>): { readonly rows: number; readonly people: string[] } {
+/** A list's pseudonyms as sorted 16-byte values in one buffer: made once per run, matched against every index without allocating. */
+export interface SortedPseudonyms {
+  readonly bytes: Buffer;
+  readonly count: number;
+}
+
+export function sortedPseudonyms(pseudonyms: Iterable<string>): SortedPseudonyms {
+  const all = [...pseudonyms].map(pseudonymBytes).sort(Buffer.compare);
+  return { bytes: Buffer.concat(all), count: all.length };
+}
+
+/**
+ * The people of `wanted` the batch holds and their rows, by one merge of two sorted runs
+ * (the matched pseudonyms are returned for counting people across batches; they stay in memory).
+ */
+export function matchIndex(index: PseudonymIndex, wanted: SortedPseudonyms): { readonly rows: number; readonly people: string[] } {
   const people: string[] = [];
   let rows = 0;
   const { entries } = index;
-  for (let at = 0; at < entries.length; at += ENTRY_BYTES) {
-    const p = entries.toString('base64url', at, at + PSEUDONYM_BYTES);
-    if (wanted.has(p)) {
-      people.push(p);
-      rows += entries.readUInt32BE(at + PSEUDONYM_BYTES);
-    }
+  const w = wanted.bytes;
+  let i = 0;
+  let j = 0;
+  while (i < entries.length && j < w.length) {
+    const order = entries.compare(w, j, j + PSEUDONYM_BYTES, i, i + PSEUDONYM_BYTES);
+    if (order === 0) {
+      people.push(entries.toString('base64url', i, i + PSEUDONYM_BYTES));
+      rows += entries.readUInt32BE(i + PSEUDONYM_BYTES);
+      i += ENTRY_BYTES;
+      j += PSEUDONYM_BYTES;
+    } else if (order < 0) i += ENTRY_BYTES;
+    else j += PSEUDONYM_BYTES;
   }
   return { rows, people };
 }
