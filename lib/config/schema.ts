@@ -227,11 +227,23 @@ export const platformSchema = z.strictObject({
       landingDays: z.int().min(1).max(365).default(7),
       quarantineDays: z.int().min(1).max(3650).default(90),
       queryResultsDays: z.int().min(1).max(3650).default(30),
+      /**
+       * Old versions of curated objects (a batch rewritten without people who opted out later
+       * keeps its previous version this long, readable only by the platform's own roles).
+       */
+      curatedNoncurrentDays: z.int().min(1).max(3650).default(30),
       accessLogsDays: z.int().min(90).max(3650).default(2555),
       /** Audit trail retention under S3 Object Lock COMPLIANCE mode: it can never be shortened once set. */
       auditYears: z.int().min(1).max(100).default(DEFAULT_AUDIT_RETENTION_YEARS),
     })
-    .default({ landingDays: 7, quarantineDays: 90, queryResultsDays: 30, accessLogsDays: 2555, auditYears: DEFAULT_AUDIT_RETENTION_YEARS }),
+    .default({
+      landingDays: 7,
+      quarantineDays: 90,
+      queryResultsDays: 30,
+      curatedNoncurrentDays: 30,
+      accessLogsDays: 2555,
+      auditYears: DEFAULT_AUDIT_RETENTION_YEARS,
+    }),
   alerts: z.strictObject({
     securityEmails: z.array(email).min(1, { error: 'name at least one security team e-mail address' }),
   }),
