@@ -90,12 +90,12 @@ export function describeOutcome(outcome: ApplyOutcome): string[] {
     outcome.status === 'already-applied'
       ? `Opt-out list ${r.listSha256.slice(0, 16)}... (dated ${r.listDate}) was applied already, at ${r.finishedAt}: nothing to do.`
       : `Applied opt-out list ${r.listSha256.slice(0, 16)}... (dated ${r.listDate}, ${r.listEntries} entries)${outcome.resumed ? ', resuming a cut run' : ''}: ` +
-        `${r.people} people's records removed, ${r.rowsRemoved} rows from ${r.batchesRewritten} batches.`;
+        `${r.people} people's records removed, ${r.rowsRemoved} rows from ${r.batchesRewritten} ${r.batchesRewritten === 1 ? 'batch' : 'batches'}.`;
   const lines = [head];
   for (const d of r.datasets) {
     lines.push(
       d.skipped === undefined
-        ? `  ${d.dataset.padEnd(24)} ${d.rowsRemoved} of ${d.rows} rows removed (${d.batches} batches checked)`
+        ? `  ${d.dataset.padEnd(24)} ${d.rowsRemoved} of ${d.rows} rows removed (${d.batches} ${d.batches === 1 ? 'batch' : 'batches'} checked)`
         : `  ${d.dataset.padEnd(24)} skipped: ${d.skipped}`,
     );
   }
