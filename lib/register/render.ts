@@ -130,7 +130,7 @@ function optOutSection(r: Register): string {
       : `<p>The latest list (dated ${time(o.lastApplied.listDate, layDate(o.lastApplied.listDate))}) was applied to all the data held on ${time(o.lastApplied.appliedAt, `${layDate(o.lastApplied.appliedAt.slice(0, 10))} at ${o.lastApplied.appliedAt.slice(11, 16)} UTC`)}.</p>`;
   const rows = o.months.map((m) => `<tr><th scope="row">${escapeHtml(layMonth(m.month))}</th><td>${escapeHtml(countText(m.peopleRemoved))}</td></tr>`);
   return `<h2>People who opted out</h2>
-<p>People who opt out of the use of their data for research and planning (the national data opt-out) are left out of every file as it arrives, and removed from the data already held when a new list arrives: projects never see their records again.</p>
+<p>People who opt out of the use of their data for research and planning (the national data opt-out) are left out of every file as it arrives, and removed from the data already held when a new list arrives: from then on, no project sees their records.</p>
 ${last}${rows.length === 0 ? '' : table('optout_caption', 'People whose records were removed from the data already held, by month', ['Month', 'People'], rows)}`;
 }
 
