@@ -5,7 +5,8 @@
  * In: `{ override?: boolean }` (an execution started by hand to apply a list above the
  * configured share). Out: the list's SHA-256, the status and counts only; the batches to
  * rewrite are in S3 (`_optout/runs/<sha>/items.json`, the Distributed Map's ItemReader).
- * Every run publishes the list's age, for the freshness alarm.
+ * Every run publishes the list's age, for the freshness alarm. A first run over many batches
+ * builds their indexes over several invocations (`indexing`: the state machine plans again).
  */
 import type { Context } from 'aws-lambda';
 import { buckets, ingestConfig, logger, metrics, MetricUnit, run } from '../../lib/ingest/lambda-runtime';
@@ -18,8 +19,8 @@ export interface PlanEvent {
 }
 
 export interface PlanResult {
-  /** `planned`: rewrite `batches` batches; `already-applied`: nothing to do. */
-  readonly status: 'planned' | 'already-applied';
+  /** `planned`: rewrite `batches` batches; `already-applied`: nothing to do; `indexing`: plan again (indexes still being built). */
+  readonly status: 'planned' | 'already-applied' | 'indexing';
   readonly listSha256: string;
   /** The curated bucket and the key of the Map's items (read by the Distributed Map's ItemReader). */
   readonly bucket: string;
@@ -42,12 +43,17 @@ export async function handler(event: PlanEvent, context?: Context): Promise<Plan
       pseudonyms,
       maxRemovedShare: maxRemovedShare(),
       override: event.override === true,
+      // Stop building indexes with two minutes left, and let the state machine plan again.
+      ...(context === undefined ? {} : { buildIndexesUntil: Date.now() + context.getRemainingTimeInMillis() - 120_000 }),
     });
     const common = { listSha256: list.sha256, bucket: buckets().curated, itemsKey: runItemsKey(list.sha256) };
     const result: PlanResult =
       outcome.status === 'already-applied'
         ? { ...common, status: outcome.status, batches: 0, people: outcome.record.people }
-        : { ...common, status: outcome.status, batches: outcome.plan.items.length, people: outcome.plan.people };
+        : outcome.status === 'indexing'
+          ? { ...common, status: outcome.status, batches: 0, people: 0 }
+          : { ...common, status: outcome.status, batches: outcome.plan.items.length, people: outcome.plan.people };
+    if (outcome.status === 'indexing') logger.info('opt-out indexes still being built: planning again', { indexesBuilt: outcome.indexesBuilt });
     logger.info(`opt-out list ${result.status}`, { batches: result.batches, people: result.people, entries: list.numbers.size });
     return result;
   });

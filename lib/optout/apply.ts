@@ -178,8 +178,15 @@ function onlyOutput(manifest: Manifest): { readonly key: string } {
   return { key: manifest.outputs[0].key };
 }
 
-/** The batch's pseudonym index, rebuilt (and stored) when missing, stale or for another column. */
-export async function ensureIndex(ctx: OptOutContext, dataset: string, batchId: string, data: ObjectHead, column: string): Promise<PseudonymIndex> {
+/** The batch's pseudonym index, rebuilt (and stored) when missing, stale or for another column; undefined when it needs building and `mayBuild` says no. */
+export async function ensureIndex(
+  ctx: OptOutContext,
+  dataset: string,
+  batchId: string,
+  data: ObjectHead,
+  column: string,
+  build: { readonly mayBuild?: () => boolean; readonly onBuilt?: () => void } = {},
+): Promise<PseudonymIndex | undefined> {
   const ref = { bucket: ctx.curatedBucket, key: pseudonymIndexKey(dataset, batchId) };
   const stored = await readSmallObject(ctx.store.objects, ref, 1 << 30);
   if (stored !== undefined) {
@@ -190,12 +197,14 @@ export async function ensureIndex(ctx: OptOutContext, dataset: string, batchId: 
       if (!(e instanceof IndexFormatError)) throw e;
     }
   }
+  if (build.mayBuild?.() === false) return undefined;
   return withTmp(ctx, async (dir) => {
     const file = path.join(dir, 'batch.parquet');
     await download(ctx.store.objects, data, file);
     const counts = await rowsPerPerson(file, column);
     const bytes = encodeIndex(data.etag, column, counts.rows, counts.people);
     await ctx.store.objects.put(ref, bytes, { contentType: 'application/octet-stream' });
+    build.onBuilt?.();
     return decodeIndex(bytes);
   });
 }
@@ -208,11 +217,18 @@ export interface PlanOptOutInput extends OptOutContext {
   readonly maxRemovedShare: number;
   /** Apply a list above the share. @default false */
   readonly override?: boolean;
+  /**
+   * Stop building missing indexes at this time (ms since the epoch) and report `indexing`:
+   * a first run over many batches spans several plan invocations (each keeps the indexes it
+   * built) instead of failing at the Lambda's time limit. @default no limit
+   */
+  readonly buildIndexesUntil?: number;
 }
 
 export type PlanOutcome =
   | { readonly status: 'planned'; readonly plan: OptOutPlan; readonly resumed: boolean }
-  | { readonly status: 'already-applied'; readonly record: OptOutRunRecord };
+  | { readonly status: 'already-applied'; readonly record: OptOutRunRecord }
+  | { readonly status: 'indexing'; readonly indexesBuilt: number };
 
 /**
  * Plans the run for a list, or picks up the plan an earlier (cut) run of the same list
@@ -229,6 +245,8 @@ export async function planOptOut(input: PlanOptOutInput): Promise<PlanOutcome> {
   const items: PlannedBatch[] = [];
   const found = new Set<string>();
   const wanted = sortedPseudonyms(input.pseudonyms);
+  let built = 0;
+  const now = () => input.now?.().getTime() ?? Date.now();
   for (const config of input.datasets) {
     const target = optOutTarget(config);
     if ('skipped' in target) {
@@ -243,7 +261,10 @@ export async function planOptOut(input: PlanOptOutInput): Promise<PlanOutcome> {
       const head = await store.objects.head(dataRef);
       if (head === undefined)
         throw new Error(`batch ${manifest.batchId} of ${config.name}: its manifest names s3://${bucket}/${dataRef.key}, which is missing`);
-      const index = await ensureIndex(input, config.name, manifest.batchId, head, target.column);
+      // Only building is bounded: matching indexes already built always finishes the plan.
+      const mayBuild = () => input.buildIndexesUntil === undefined || now() <= input.buildIndexesUntil;
+      const index = await ensureIndex(input, config.name, manifest.batchId, head, target.column, { mayBuild, onBuilt: () => built++ });
+      if (index === undefined) return { status: 'indexing', indexesBuilt: built };
       const match = matchIndex(index, wanted);
       rows += index.header.rows;
       if (match.rows > 0) {
@@ -444,6 +465,7 @@ export type ApplyOutcome =
 export async function applyOptOut(input: ApplyOptOutInput): Promise<ApplyOutcome> {
   const planned = await planOptOut(input);
   if (planned.status === 'already-applied') return planned;
+  if (planned.status === 'indexing') throw new Error('planOptOut stopped building indexes: applyOptOut gives it no time limit');
   const batches: BatchOutcome[] = [];
   for (const [i, item] of planned.plan.items.entries()) {
     const outcome = await rewriteBatch({ ...input, plan: planned.plan, dataset: item.dataset, batchId: item.batchId });

@@ -41,7 +41,8 @@ export const OPTOUT_ITEMS_PATTERN = '_optout/runs/*/items.json';
  * The later opt-out workflow, run when a new list lands and once a day (STANDARD: exactly
  * once state transitions, a year of history, Distributed Map):
  *
- *   Plan -> (applied already, or nobody found? finish or stop) -> Distributed Map of batch rewrites -> Finish
+ *   Plan (again while indexes are still being built) -> (applied already, or nobody found? finish or stop)
+ *     -> Distributed Map of batch rewrites -> Finish
  *
  * Items are read from S3 (dataset and batch id per item: no pseudonym ever enters a state).
  * Any failure after retries goes to the dead-letter queue and fails the execution; a new
@@ -133,6 +134,8 @@ export class OptOutStateMachine extends Construct {
           sfn.Condition.stringEquals('$.plan.status', 'already-applied'),
           new sfn.Succeed(this, 'AlreadyApplied', { comment: 'This list was applied before: nothing to do' }),
         )
+        // A first run over many batches builds their indexes over several plan invocations.
+        .when(sfn.Condition.stringEquals('$.plan.status', 'indexing'), plan)
         .when(sfn.Condition.numberEquals('$.plan.batches', 0), finish)
         .otherwise(this.map.next(finish)),
     );
