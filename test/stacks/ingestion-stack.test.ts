@@ -525,9 +525,10 @@ describe('IngestionStack template', () => {
       });
     });
 
-    test('a list applied already stops at once; a list that finds nobody goes straight to finish', () => {
+    test('a list applied already stops at once; indexes still being built plan again; a list that finds nobody goes straight to finish', () => {
       expect(states['AppliedAlready?'].Choices).toEqual([
         { Variable: '$.plan.status', StringEquals: 'already-applied', Next: 'AlreadyApplied' },
+        { Variable: '$.plan.status', StringEquals: 'indexing', Next: 'Plan' },
         { Variable: '$.plan.batches', NumericEquals: 0, Next: 'Finish' },
       ]);
     });
