@@ -8,7 +8,7 @@ import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 /** Domain folders: pure logic and small SDK adapters, used by everything above them. */
-const DOMAIN = ['ingest', 'query', 'airlock', 'audit', 'register', 'billing', 'governance', 'reports'];
+const DOMAIN = ['ingest', 'optout', 'query', 'airlock', 'audit', 'register', 'billing', 'governance', 'reports'];
 /** What builds or runs the app: never imported by the domain, the config or the handlers. */
 const ABOVE_DOMAIN = [
   './lib/constructs',

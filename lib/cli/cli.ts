@@ -13,6 +13,7 @@ import { billCommand } from './commands/bill';
 import { demoCommand } from './commands/demo';
 import { governanceReportCommand } from './commands/governance-report';
 import { ingestCommand } from './commands/ingest';
+import { optoutCommand } from './commands/optout';
 import { createOutputCommand } from './commands/output';
 import { queryCommand } from './commands/query';
 import { registerCommand } from './commands/register';
@@ -42,6 +43,7 @@ export const COMMANDS: readonly Command[] = [
   auditCommand,
   outputCommand,
   ingestCommand,
+  optoutCommand,
   registerCommand,
   billCommand,
   governanceReportCommand,

@@ -265,11 +265,23 @@ export const platformSchema = z.strictObject({
       landingDays: z.int().min(1).max(365).default(7),
       quarantineDays: z.int().min(1).max(3650).default(90),
       queryResultsDays: z.int().min(1).max(3650).default(30),
+      /**
+       * Old versions of curated objects (a batch rewritten without people who opted out later
+       * keeps its previous version this long, readable only by the platform's own roles).
+       */
+      curatedNoncurrentDays: z.int().min(1).max(3650).default(30),
       accessLogsDays: z.int().min(90).max(3650).default(2555),
       /** Audit trail retention under S3 Object Lock COMPLIANCE mode: it can never be shortened once set. */
       auditYears: z.int().min(1).max(100).default(DEFAULT_AUDIT_RETENTION_YEARS),
     })
-    .default({ landingDays: 7, quarantineDays: 90, queryResultsDays: 30, accessLogsDays: 2555, auditYears: DEFAULT_AUDIT_RETENTION_YEARS }),
+    .default({
+      landingDays: 7,
+      quarantineDays: 90,
+      queryResultsDays: 30,
+      curatedNoncurrentDays: 30,
+      accessLogsDays: 2555,
+      auditYears: DEFAULT_AUDIT_RETENTION_YEARS,
+    }),
   alerts: z.strictObject({
     securityEmails: z.array(email).min(1, { error: 'name at least one security team e-mail address' }),
   }),
@@ -285,6 +297,21 @@ export const platformSchema = z.strictObject({
   }),
   /** Output checking: disclosure thresholds and the reviewers (lib/airlock/README.md). */
   airlock: airlockSchema.optional(),
+  /**
+   * The national data opt-out applied again to curated data whenever a new list arrives
+   * (`sde optout apply`; on AWS the opt-out state machine): docs/ingestion.md#later-opt-outs.
+   */
+  nationalDataOptOut: z
+    .strictObject({
+      /** Alarm when the list last applied is older than this many days (ingestion already fails closed on a missing list). */
+      maxListAgeDays: z.int().min(1).max(90).default(7),
+      /**
+       * A list that would remove more than this share of any dataset's rows is refused
+       * without an explicit override: a wrong file (a whole population) must not empty the platform.
+       */
+      maxRemovedShare: z.number().gt(0).max(1).default(0.05),
+    })
+    .default({ maxListAgeDays: 7, maxRemovedShare: 0.05 }),
   /**
    * The re-identification risk an approval may carry without a recorded acceptance
    * (`sde risk`, docs/disclosure-risk.md): the share of people in equivalence classes of

@@ -106,6 +106,24 @@ export interface Manifest extends RowCounts {
   readonly rejectedFiles: readonly ManifestOutput[];
   readonly quarantine?: { readonly bucket: string; readonly source: string; readonly errorReport: string; readonly error: FileError };
   readonly committedAt: string;
+  /**
+   * Rows taken out of the committed data after ingestion because their person opted out
+   * later (lib/optout): `rowsWritten` and `outputs` already count them out, so
+   * rowsRead = rowsWritten + rowsRejected + rowsOptedOut + rowsRemovedForOptOut.
+   */
+  readonly rowsRemovedForOptOut?: number;
+  /** Each later opt-out list that removed rows from this batch, in order (counts only). */
+  readonly optOutApplied?: readonly OptOutApplication[];
+}
+
+/** One later opt-out list applied to a committed batch. */
+export interface OptOutApplication {
+  /** SHA-256 of the list file: the run's identity (a batch records a list once). */
+  readonly listSha256: string;
+  /** `YYYY-MM-DD`: the list's date. */
+  readonly listDate: string;
+  readonly rowsRemoved: number;
+  readonly appliedAt: string;
 }
 
 /** The machine-readable report next to a quarantined file. */

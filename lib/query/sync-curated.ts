@@ -24,25 +24,30 @@ export interface SyncResult {
 
 /** Mirrors the committed `*.parquet` objects and the batch manifests of the bucket under `cacheDir` (by key), removing everything else. */
 export async function syncCurated(client: S3Client, bucket: string, cacheDir: string): Promise<SyncResult> {
-  const manifests = new Map<string, number>();
-  const parquet = new Map<string, number>();
+  // Size and last-modified time: an object replaced in place (a later opt-out rewrites a
+  // batch) can keep its size, never its time.
+  type Listed = { size: number; modified?: Date };
+  const manifests = new Map<string, Listed>();
+  const parquet = new Map<string, Listed>();
   let token: string | undefined;
   do {
     const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
     for (const obj of page.Contents ?? []) {
       // The batches' commit manifests (they say what is committed; a query's provenance names them), and the Parquet objects.
-      if (obj.Key?.startsWith(`${MANIFEST_PREFIX}/`) && obj.Key.endsWith('.json')) manifests.set(obj.Key, obj.Size ?? -1);
-      else if (obj.Key?.endsWith('.parquet')) parquet.set(obj.Key, obj.Size ?? -1);
+      const listed = { size: obj.Size ?? -1, modified: obj.LastModified };
+      if (obj.Key?.startsWith(`${MANIFEST_PREFIX}/`) && obj.Key.endsWith('.json')) manifests.set(obj.Key, listed);
+      else if (obj.Key?.endsWith('.parquet')) parquet.set(obj.Key, listed);
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
 
   let downloaded = 0;
   let kept = 0;
-  const fetch = async (key: string, size: number): Promise<string> => {
+  const fetch = async (key: string, { size, modified }: Listed): Promise<string> => {
     const file = path.join(cacheDir, ...key.split('/'));
     if (!file.startsWith(path.resolve(cacheDir) + path.sep)) throw new Error(`refusing an object key that leaves the cache folder: ${key}`);
-    if (fs.existsSync(file) && fs.statSync(file).size === size) {
+    const local = fs.existsSync(file) ? fs.statSync(file) : undefined;
+    if (local !== undefined && local.size === size && (modified === undefined || local.mtimeMs === modified.getTime())) {
       kept++;
       return file;
     }
@@ -51,6 +56,7 @@ export async function syncCurated(client: S3Client, bucket: string, cacheDir: st
     // Write beside and rename, so a reader never sees half a file.
     const partial = `${file}.partial`;
     await pipeline(object.Body as Readable, fs.createWriteStream(partial, { mode: 0o600 }));
+    if (modified !== undefined) fs.utimesSync(partial, modified, modified);
     fs.renameSync(partial, file);
     downloaded++;
     return file;
@@ -58,16 +64,16 @@ export async function syncCurated(client: S3Client, bucket: string, cacheDir: st
   // Manifests first: only the data objects a committed batch names are read.
   const wanted = new Set<string>();
   const committed = new Set<string>();
-  for (const [key, size] of manifests) {
-    const file = await fetch(key, size);
+  for (const [key, listed] of manifests) {
+    const file = await fetch(key, listed);
     wanted.add(key);
     if (key.startsWith(`${DELIVERIES_PREFIX}/`)) continue;
     const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
     if (manifest.status === 'committed') for (const out of manifest.outputs) committed.add(out.key);
   }
-  for (const [key, size] of parquet) {
+  for (const [key, listed] of parquet) {
     if (!committed.has(key)) continue;
-    await fetch(key, size);
+    await fetch(key, listed);
     wanted.add(key);
   }
 

@@ -14,6 +14,7 @@
  *   what is small enough to single someone out), and a month's data scanned is withheld
  *   when its query count is (a linked figure would reveal the count it sits beside).
  */
+import { optOutMonths, optOutRuns, type OptOutRun } from './opt-outs';
 import type { CloudTrailRecord } from '../audit/cloudtrail-record';
 import type { TrailAttestation } from '../audit/verified-trail';
 import { airlockSettings } from '../config/airlock-settings';
@@ -93,6 +94,14 @@ export interface Register {
    * verify (a register built in a test from records in memory).
    */
   readonly auditTrail: TrailAttestation | null;
+  /**
+   * People who opted out after their data was ingested, and were removed from it: how many
+   * per month (the same threshold as every count), and when the last list was applied.
+   */
+  readonly optOuts: {
+    readonly lastApplied: { readonly appliedAt: string; readonly listDate: string } | null;
+    readonly months: readonly { readonly month: string; readonly peopleRemoved: PublicCount }[];
+  };
 }
 
 export const ORGANISATION_TYPE_LABELS: Record<(typeof ORGANISATION_TYPES)[number], string> = {
@@ -234,6 +243,8 @@ export interface BuildRegisterOptions {
   readonly published?: PublishedScans;
   /** How the records were verified (lib/audit/verified-trail.ts). @default null: not verified */
   readonly auditTrail?: TrailAttestation;
+  /** The curated bucket, whose opt-out traces in the trail are the opt-out counts. @default any bucket */
+  readonly curatedBucket?: string;
 }
 
 /** How the config's projects are recognised in the trail (workgroups, ids, the airlock bucket). */
@@ -248,7 +259,9 @@ export function activityInput(config: SdeConfig, options: Pick<BuildRegisterOpti
 
 export function buildRegister(config: SdeConfig, records: Iterable<CloudTrailRecord>, options: BuildRegisterOptions = {}): Register {
   const threshold = options.threshold ?? airlockSettings(config.platform).suppressionThreshold;
-  const activity = summariseActivity(records, activityInput(config, options));
+  // Read twice (project activity, opt-out runs): a one-pass iterable is held once.
+  const all = Array.isArray(records) ? (records as readonly CloudTrailRecord[]) : [...records];
+  const activity = summariseActivity(all, activityInput(config, options));
   if (options.published) carryPublishedScans(activity, options.published);
   const tiers = config.platform.pricing.tiers;
   return {
@@ -292,5 +305,14 @@ export function buildRegister(config: SdeConfig, records: Iterable<CloudTrailRec
         };
       }),
     auditTrail: options.auditTrail ?? null,
+    optOuts: publicOptOuts(optOutRuns(all, options.curatedBucket), threshold),
+  };
+}
+
+function publicOptOuts(runs: readonly OptOutRun[], threshold: number): Register['optOuts'] {
+  const last = runs.at(-1);
+  return {
+    lastApplied: last === undefined ? null : { appliedAt: last.appliedAt, listDate: last.listDate },
+    months: optOutMonths(runs).map((m) => ({ month: m.month, peopleRemoved: publicCount(m.people, threshold) })),
   };
 }

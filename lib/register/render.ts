@@ -136,6 +136,19 @@ function auditTrailSection(r: Register): string {
   return `<p>The use figures come from ${escapeHtml(String(a.records))} audit records, last verified on ${when} against ${how}.${pending}</p>${head}`;
 }
 
+/** Later opt-outs: how many people were removed from the data each month, and when the last list was applied. */
+function optOutSection(r: Register): string {
+  const o = r.optOuts;
+  const last =
+    o.lastApplied === null
+      ? '<p>No national data opt-out list has been applied to data already held yet: the list is applied to every file as it arrives.</p>'
+      : `<p>The latest list (dated ${time(o.lastApplied.listDate, layDate(o.lastApplied.listDate))}) was applied to all the data held on ${time(o.lastApplied.appliedAt, `${layDate(o.lastApplied.appliedAt.slice(0, 10))} at ${o.lastApplied.appliedAt.slice(11, 16)} UTC`)}.</p>`;
+  const rows = o.months.map((m) => `<tr><th scope="row">${escapeHtml(layMonth(m.month))}</th><td>${escapeHtml(countText(m.peopleRemoved))}</td></tr>`);
+  return `<h2>People who opted out</h2>
+<p>People who opt out of the use of their data for research and planning (the national data opt-out) are left out of every file as it arrives, and removed from the data already held when a new list arrives: from then on, no project sees their records.</p>
+${last}${rows.length === 0 ? '' : table('optout_caption', 'People whose records were removed from the data already held, by month', ['Month', 'People'], rows)}`;
+}
+
 export function renderRegisterHtml(r: Register): string {
   const overview = r.projects.map(
     (p) =>
@@ -150,6 +163,7 @@ ${auditTrailSection(r)}</header>
 <p>It is generated every day from the approved configuration and the audit trail that records every use of the data: nobody keeps it by hand.</p>
 <p>It never shows the name of any researcher, anything about any patient, the questions asked of the data, or any figure small enough to single anyone out. ${escapeHtml(r.disclosure.rule)}</p>
 <p>No project ever receives names, addresses, NHS numbers or full dates of birth: they are removed or replaced by a code before any project can see the data.</p>
+${optOutSection(r)}
 <h2>Projects at a glance</h2>
 ${table('overview_caption', 'Every approved project and its status', ['Project', 'Organisation', 'Purpose', 'Status'], overview)}
 <h2>Projects in detail</h2>

@@ -59,7 +59,13 @@ export class DataLakeStack extends Stack {
     // A batch stages its parts under _staging/ until its commit; a batch that failed and was
     // landed again rather than redriven leaves its parts there. Kept longer than the
     // ingestion dead-letter queue keeps a failure (14 days), so a redrive still finds them.
-    this.curated = zone('Curated', { infrequentAccessAfterDays: 90, expirePrefixes: [{ prefix: `${STAGING_PREFIX}/`, days: CURATED_STAGING_DAYS }] });
+    // A batch rewritten for a later opt-out keeps its previous version (with the people who
+    // opted out) only this long: retention.curatedNoncurrentDays.
+    this.curated = zone('Curated', {
+      infrequentAccessAfterDays: 90,
+      noncurrentVersionDays: retention.curatedNoncurrentDays,
+      expirePrefixes: [{ prefix: `${STAGING_PREFIX}/`, days: CURATED_STAGING_DAYS }],
+    });
     this.results = zone('QueryResults', { expireAfterDays: retention.queryResultsDays, noncurrentVersionDays: 1 });
 
     this.governance = new LakeFormationGovernance(this, 'LakeFormation', {

@@ -12,14 +12,20 @@ import { PlatformDeadLetterQueue } from '../constructs/shared/platform-dead-lett
 import { PlatformFunction, type ObjectAction } from '../constructs/shared/platform-function';
 import { IngestionStateMachine, MAX_MAP_CONCURRENCY } from '../constructs/ingestion/ingestion-state-machine';
 import { IngestionTrigger } from '../constructs/ingestion/ingestion-trigger';
+import { OptOutAlarms } from '../constructs/ingestion/optout-alarms';
+import { OptOutStateMachine } from '../constructs/ingestion/optout-state-machine';
+import { OptOutTrigger } from '../constructs/ingestion/optout-trigger';
 import { PlatformKey } from '../constructs/storage/platform-key';
 import { PseudonymKeySecret } from '../constructs/ingestion/pseudonym-key-secret';
 import { stackName } from '../config/naming';
 import type { DataLakeStack } from './data-lake-stack';
 import { MANIFEST_PREFIX, STAGING_PREFIX } from '../ingest/layout';
 import { ENV, OPT_OUT_LIST_KEY, referenceKey } from '../ingest/lambda-settings';
+import { OPTOUT_PREFIX } from '../optout/layout';
+import { OPTOUT_ENV } from '../optout/lambda-settings';
 
 const HANDLERS = path.resolve(__dirname, '..', '..', 'lambdas', 'ingest');
+const OPTOUT_HANDLERS = path.resolve(__dirname, '..', '..', 'lambdas', 'optout');
 
 /** Context keys that tune ingestion without a config change (`--context key=value`). */
 export const INGESTION_CONTEXT = {
@@ -71,6 +77,13 @@ export class IngestionStack extends Stack {
   readonly workflow: IngestionStateMachine;
   readonly trigger: IngestionTrigger;
   readonly alarms: IngestionAlarms;
+  /** Later opt-outs: a new list applied to curated data (lib/optout). */
+  readonly optOutPlan: PlatformFunction;
+  readonly optOutRewrite: PlatformFunction;
+  readonly optOutFinish: PlatformFunction;
+  readonly optOutWorkflow: OptOutStateMachine;
+  readonly optOutTrigger: OptOutTrigger;
+  readonly optOutAlarms: OptOutAlarms;
 
   constructor(scope: Construct, id: string, props: IngestionStackProps) {
     super(scope, id, props);
@@ -156,6 +169,52 @@ export class IngestionStack extends Stack {
       timeout: Duration.minutes(10),
     });
 
+    const optOutEnvironment = {
+      ...environment,
+      [ENV.pseudonymKeySecretArn]: this.pseudonymKey.secret.secretArn,
+      [ENV.optOutKey]: OPT_OUT_LIST_KEY,
+      [OPTOUT_ENV.maxRemovedShare]: String(platform.nationalDataOptOut.maxRemovedShare),
+    };
+    const duckdb = settings.duckdb ?? DuckDbPackaging.fromNodeModules(lambda.Architecture.X86_64);
+    this.optOutPlan = new PlatformFunction(this, 'OptOutPlan', {
+      ...common,
+      entry: path.join(OPTOUT_HANDLERS, 'plan.ts'),
+      description: 'Later opt-out plan: match the current list against every batch pseudonym index (built where missing)',
+      logGroupName: `/${platform.name}/optout/plan`,
+      serviceName: 'optout-plan',
+      environment: { ...optOutEnvironment },
+      reservedConcurrentExecutions: 1,
+      memorySizeMiB: 3008,
+      ephemeralStorageMiB: 10240,
+      timeout: Duration.minutes(15),
+      duckdb,
+    });
+    this.optOutRewrite = new PlatformFunction(this, 'OptOutRewrite', {
+      ...common,
+      entry: path.join(OPTOUT_HANDLERS, 'rewrite.ts'),
+      description: 'Later opt-out rewrite: one batch object replaced without the listed rows, then its manifest',
+      logGroupName: `/${platform.name}/optout/rewrite`,
+      serviceName: 'optout-rewrite',
+      environment: { ...optOutEnvironment },
+      reservedConcurrentExecutions: controlConcurrency,
+      memorySizeMiB: 3008,
+      // The batch object and its rewrite sit in /tmp together: room for batches up to about 4.5 GiB.
+      ephemeralStorageMiB: 10240,
+      timeout: Duration.minutes(15),
+      duckdb,
+    });
+    this.optOutFinish = new PlatformFunction(this, 'OptOutFinish', {
+      ...common,
+      entry: path.join(OPTOUT_HANDLERS, 'finish.ts'),
+      description: "Later opt-out finish: check every batch recorded the list, write the run's record and public trace",
+      logGroupName: `/${platform.name}/optout/finish`,
+      serviceName: 'optout-finish',
+      environment,
+      reservedConcurrentExecutions: 1,
+      memorySizeMiB: 512,
+      timeout: Duration.minutes(5),
+    });
+
     this.grantDataAccess(config, dataLake);
 
     this.workflow = new IngestionStateMachine(this, 'Workflow', {
@@ -182,6 +241,33 @@ export class IngestionStack extends Stack {
       emails: platform.alerts.securityEmails,
     });
 
+    this.optOutWorkflow = new OptOutStateMachine(this, 'OptOutWorkflow', {
+      planFunction: this.optOutPlan.alias,
+      rewriteFunction: this.optOutRewrite.alias,
+      finishFunction: this.optOutFinish.alias,
+      curatedBucket: dataLake.curated,
+      curatedKey: dataLake.key,
+      deadLetterQueue: this.deadLetterQueue,
+      maxConcurrency: controlConcurrency,
+      logGroupName: `/aws/vendedlogs/states/${platform.name}-optout`,
+      logKey: this.key,
+    });
+    this.optOutTrigger = new OptOutTrigger(this, 'OptOutTrigger', {
+      ruleNamePrefix: `${platform.name}-optout`,
+      landingBucket: dataLake.landing,
+      listKey: OPT_OUT_LIST_KEY,
+      stateMachine: this.optOutWorkflow.stateMachine,
+      deadLetterQueue: this.deadLetterQueue,
+    });
+    this.optOutAlarms = new OptOutAlarms(this, 'OptOutAlarms', {
+      stateMachine: this.optOutWorkflow.stateMachine,
+      topic: this.alarms.topic,
+      metricsNamespace: common.metricsNamespace,
+      planServiceName: 'optout-plan',
+      maxListAgeDays: platform.nationalDataOptOut.maxListAgeDays,
+    });
+
+    new CfnOutput(this, 'OptOutStateMachineArn', { value: this.optOutWorkflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queue.queueUrl });
     new CfnOutput(this, 'PseudonymKeySecretArn', { value: this.pseudonymKey.secret.secretArn });
@@ -237,7 +323,9 @@ export class IngestionStack extends Stack {
     this.chunk.grantObjects(dataLake.curated, ['s3:GetObject', ...write], staging, why.staging);
     this.chunk.grantObjects(dataLake.quarantine, write, datasets, why.quarantine);
     this.pseudonymKey.grantRead(this.chunk);
-    this.pseudonymKey.restrictTo([this.chunk.role], config.platform.breakGlassRole);
+    this.pseudonymKey.grantRead(this.optOutPlan);
+    this.pseudonymKey.grantRead(this.optOutRewrite);
+    this.pseudonymKey.restrictTo([this.chunk.role, this.optOutPlan.role, this.optOutRewrite.role], config.platform.breakGlassRole);
 
     this.commit.grantObjects(dataLake.landing, read, datasets, why.landing);
     // GetObjectVersion: the join reads and copies each staged part pinned to one version.
@@ -245,6 +333,26 @@ export class IngestionStack extends Stack {
     this.commit.grantObjects(dataLake.curated, write, manifests, why.manifests);
     this.commit.grantObjects(dataLake.curated, write, datasets, why.curated);
     this.commit.grantObjects(dataLake.quarantine, [...write, 's3:DeleteObject'], datasets, why.quarantine);
+
+    // Later opt-outs. plan: reads the list, manifests and batch objects (to build indexes),
+    // writes its own _optout/ objects; rewrite: also replaces batch objects in the table
+    // locations and updates manifests; finish: reads manifests, writes the run's record.
+    const optout = [`${OPTOUT_PREFIX}/*`];
+    const whyOptOut =
+      "The curated bucket's _optout/ prefix only, outside every table location: indexes, plans and records keyed by batch ids and list checksums made at run time.";
+    for (const fn of [this.optOutPlan, this.optOutRewrite, this.optOutFinish]) {
+      fn.grantKeyThroughS3(dataLake.key);
+      fn.grantList(dataLake.curated);
+      fn.grantObjects(dataLake.curated, ['s3:GetObject'], manifests, why.manifests);
+    }
+    for (const fn of [this.optOutPlan, this.optOutRewrite]) {
+      fn.grantObjects(dataLake.landing, read, [OPT_OUT_LIST_KEY], why.landing);
+      fn.grantObjects(dataLake.curated, ['s3:GetObject', 's3:GetObjectVersion'], datasets, why.curated);
+    }
+    this.optOutPlan.grantObjects(dataLake.curated, ['s3:GetObject', 's3:PutObject'], optout, whyOptOut);
+    this.optOutRewrite.grantObjects(dataLake.curated, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], optout, whyOptOut);
+    this.optOutRewrite.grantObjects(dataLake.curated, ['s3:PutObject'], [...datasets, ...manifests], why.curated);
+    this.optOutFinish.grantObjects(dataLake.curated, ['s3:GetObject', 's3:PutObject'], optout, whyOptOut);
   }
 }
 

@@ -23,6 +23,7 @@ const PLANTED: readonly Planted[] = [
   { file: 'lib/register/planted.ts', imports: '../local/runners/register', refusedBy: 'import-x/no-restricted-paths' },
   { file: 'lib/ingest/core/planted.ts', imports: '../../cli/cli', refusedBy: 'import-x/no-restricted-paths' },
   { file: 'lib/audit/planted.ts', imports: '../stacks/audit-stack', refusedBy: 'import-x/no-restricted-paths' },
+  { file: 'lib/optout/planted.ts', imports: '../local/runners/ingest', refusedBy: 'import-x/no-restricted-paths' },
   { file: 'lib/constructs/storage/planted.ts', imports: '../../stacks/data-lake-stack', refusedBy: 'import-x/no-restricted-paths' },
   { file: 'lib/stacks/planted.ts', imports: '../local/workdir', refusedBy: 'import-x/no-restricted-paths' },
   { file: 'lib/local/planted.ts', imports: '../cli/cli', refusedBy: 'import-x/no-restricted-paths' },
@@ -37,6 +38,7 @@ const PLANTED: readonly Planted[] = [
   { file: 'lib/stacks/planted.ts', imports: '../constructs/storage/secure-bucket' },
   { file: 'lib/cli/planted.ts', imports: '../local/workdir' },
   { file: 'lambdas/ingest/planted.ts', imports: '../../lib/ingest/batch' },
+  { file: 'lib/optout/planted.ts', imports: '../ingest/manifest' },
 ];
 
 /** Lints each planted source (one import line) at its path, in one ESLint run. */

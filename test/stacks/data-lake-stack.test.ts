@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { createApp } from '../../lib/app';
 import { curatedColumns, loadConfig } from '../../lib/config';
-import { EXAMPLE_CONFIG, SECOND_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
+import { ConfigFixture, EXAMPLE_CONFIG, SECOND_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
 
 function synthDataLake(configDir: string) {
   const config = loadConfig(configDir, { today: TEST_TODAY });
@@ -47,6 +47,17 @@ describe('DataLakeStack on the example config', () => {
     expect(rules.filter((r: any) => r.ExpirationInDays !== undefined)).toEqual([
       expect.objectContaining({ Prefix: '_staging/', ExpirationInDays: 30, Status: 'Enabled' }),
     ]);
+  });
+
+  test("old versions of curated objects (a batch before a later opt-out's rewrite) expire after retention.curatedNoncurrentDays", () => {
+    const curatedId = stack.getLogicalId(stack.curated.node.defaultChild as never);
+    expect(resources[curatedId].Properties.LifecycleConfiguration.Rules[0].NoncurrentVersionExpiration).toEqual({
+      NoncurrentDays: config.platform.retention.curatedNoncurrentDays,
+    });
+    const shorter = new ConfigFixture().edit('platform.yaml', (doc) => (doc.retention.curatedNoncurrentDays = 3));
+    const other = synthDataLake(shorter.dir);
+    const otherId = other.stack.getLogicalId(other.stack.curated.node.defaultChild as never);
+    expect(other.template.toJSON().Resources[otherId].Properties.LifecycleConfiguration.Rules[0].NoncurrentVersionExpiration).toEqual({ NoncurrentDays: 3 });
   });
 
   test('Lake Formation admins are the configured admins plus the deploying role, and nothing else', () => {

@@ -131,7 +131,7 @@ describe('IngestionStack template', () => {
     const functions = ofType('AWS::Lambda::Function');
     const byId = (fn: { function: lambda.Function }) => resources[ingestion.getLogicalId(fn.function.node.defaultChild as CfnResource)].Properties;
 
-    test('three functions: plan, chunk, commit', () => expect(functions).toHaveLength(3));
+    test('six functions: plan, chunk, commit, and the opt-out plan, rewrite and finish', () => expect(functions).toHaveLength(6));
 
     test('the runtime is the newest Node.js one aws-cdk-lib offers, and it is not deprecated', () => {
       const nodeVersions = Object.keys(lambda.Runtime)
@@ -198,7 +198,7 @@ describe('IngestionStack template', () => {
           POWERTOOLS_LOGGER_LOG_EVENT: 'false',
           POWERTOOLS_METRICS_NAMESPACE: 'onelondon-sde/ingestion',
         });
-        expect(f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).toMatch(/^ingest-(plan|chunk|commit)$/);
+        expect(f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).toMatch(/^(ingest-(plan|chunk|commit)|optout-(plan|rewrite|finish))$/);
         expect(f.Properties.Environment.Variables.NODE_OPTIONS).toMatch(/^--enable-source-maps\b/);
       }
       expect(byId(ingestion.chunk).Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps --max-semi-space-size=64');
@@ -213,8 +213,11 @@ describe('IngestionStack template', () => {
 
     test('no role has an AWS-managed policy or an inline policy of its own', () => {
       for (const [, r] of ofType('AWS::IAM::Role')) expect(r.Properties.ManagedPolicyArns ?? []).toEqual([]);
-      // The one inline policy is the Step Functions L2's Distributed Map policy (acknowledged).
-      expect(ofType('AWS::IAM::Policy').map(([id]) => id)).toEqual([expect.stringMatching(/^WorkflowStateMachineDistributedMapPolicy/)]);
+      // The only inline policies are the Step Functions L2's Distributed Map policies (acknowledged).
+      expect(ofType('AWS::IAM::Policy').map(([id]) => id)).toEqual([
+        expect.stringMatching(/^WorkflowStateMachineDistributedMapPolicy/),
+        expect.stringMatching(/^OptOutWorkflowStateMachineDistributedMapPolicy/),
+      ]);
     });
   });
 
@@ -322,15 +325,17 @@ describe('IngestionStack template', () => {
       return p.Properties.ResourcePolicy.Statement as any[];
     };
     const chunkRole = { 'Fn::GetAtt': [idOf(ingestion.chunk.role), 'Arn'] };
+    // The later opt-out's plan and rewrite make the list's pseudonyms with the same key.
+    const optOutRoles = [ingestion.optOutPlan, ingestion.optOutRewrite].map((fn) => ({ 'Fn::GetAtt': [idOf(fn.role), 'Arn'] }));
 
-    test("its own policy denies reading it to every principal but the chunk function's role and the break-glass role", () => {
+    test("its own policy denies reading it to every principal but the chunk and opt-out functions' roles and the break-glass role", () => {
       expect(policy().find((st) => st.Sid === 'OnlyIngestionAndBreakGlassReadTheKey')).toEqual({
         Sid: 'OnlyIngestionAndBreakGlassReadTheKey',
         Effect: 'Deny',
         Principal: { AWS: '*' },
         Action: 'secretsmanager:GetSecretValue',
         Resource: '*',
-        Condition: { StringNotEquals: { 'aws:PrincipalArn': [chunkRole, exampleConfig.platform.breakGlassRole] } },
+        Condition: { StringNotEquals: { 'aws:PrincipalArn': [chunkRole, ...optOutRoles, exampleConfig.platform.breakGlassRole] } },
       });
     });
 
@@ -344,14 +349,16 @@ describe('IngestionStack template', () => {
       expect(set.Action).toEqual(expect.arrayContaining(['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:RotateSecret']));
     });
 
-    test('without a break-glass role, nobody but the chunk function reads it and nobody sets it', () => {
+    test('without a break-glass role, nobody but the chunk and opt-out functions reads it and nobody sets it', () => {
       const { breakGlassRole: _none, ...platform } = exampleConfig.platform;
       const built = build({ ...exampleConfig, platform });
       const [[, p]] = Object.entries(Template.fromStack(built.ingestion).toJSON().Resources as Record<string, any>).filter(
         ([, r]) => r.Type === 'AWS::SecretsManager::ResourcePolicy',
       );
       const [read, set] = p.Properties.ResourcePolicy.Statement;
-      expect(read.Condition.StringNotEquals['aws:PrincipalArn']).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/^ChunkRole/), 'Arn'] }]);
+      expect(read.Condition.StringNotEquals['aws:PrincipalArn']).toEqual(
+        ['ChunkRole', 'OptOutPlanRole', 'OptOutRewriteRole'].map((r) => ({ 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${r}`)), 'Arn'] })),
+      );
       expect(set.Condition).toBeUndefined();
     });
   });
@@ -491,6 +498,123 @@ describe('IngestionStack template', () => {
       t.resourceCountIs('AWS::SNS::Topic', 0);
       for (const a of Object.values(t.findResources('AWS::CloudWatch::Alarm')))
         expect(describeValue(a.Properties.AlarmActions[0])).toMatch(/^output:.*OpsTopic/);
+    });
+  });
+
+  describe('later opt-outs', () => {
+    const machineOf = (sm: { node: { defaultChild?: unknown } }) => resources[idOf(sm)];
+    const machine = machineOf(ingestion.optOutWorkflow.stateMachine);
+    const definition = JSON.parse(
+      (machine.Properties.DefinitionString['Fn::Join'][1] as unknown[]).map((part) => (typeof part === 'string' ? part : 'REF')).join(''),
+    );
+    const states = definition.States as Record<string, any>;
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const sm = { Ref: idOf(ingestion.optOutWorkflow.stateMachine) };
+
+    test('plan, then a Distributed Map of batch rewrites reading its items from S3, then finish', () => {
+      expect([definition.StartAt, states.Batches.Type, states.Batches.ItemProcessor.ProcessorConfig.Mode, states.Batches.Next]).toEqual([
+        'Plan',
+        'Map',
+        'DISTRIBUTED',
+        'Finish',
+      ]);
+      expect(states.Batches.ItemReader).toEqual({
+        Resource: expect.stringMatching(/:states:::s3:getObject$/),
+        ReaderConfig: { InputType: 'JSON' },
+        Parameters: { 'Bucket.$': '$.plan.bucket', 'Key.$': '$.plan.itemsKey' },
+      });
+    });
+
+    test('a list applied already stops at once; indexes still being built plan again; a list that finds nobody goes straight to finish', () => {
+      expect(states['AppliedAlready?'].Choices).toEqual([
+        { Variable: '$.plan.status', StringEquals: 'already-applied', Next: 'AlreadyApplied' },
+        { Variable: '$.plan.status', StringEquals: 'indexing', Next: 'Plan' },
+        { Variable: '$.plan.batches', NumericEquals: 0, Next: 'Finish' },
+      ]);
+    });
+
+    test('one failed batch fails the run (no tolerated failures)', () => {
+      expect([states.Batches.ToleratedFailurePercentage ?? 0, states.Batches.ToleratedFailureCount ?? 0]).toEqual([0, 0]);
+    });
+
+    test('each step catches every error into the dead-letter queue, then fails the execution', () => {
+      for (const name of ['Plan', 'Batches', 'Finish'])
+        expect(states[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'SendFailureToDeadLetterQueue' }]);
+      expect([states.SendFailureToDeadLetterQueue.Next, states.OptOutFailed.Type]).toEqual(['OptOutFailed', 'Fail']);
+    });
+
+    test('STANDARD, traced, logging without execution data to an encrypted group', () => {
+      expect([
+        machine.Properties.StateMachineType,
+        machine.Properties.TracingConfiguration,
+        machine.Properties.LoggingConfiguration.IncludeExecutionData,
+      ]).toEqual(['STANDARD', { Enabled: true }, false]);
+    });
+
+    test("the state machine reads only the runs' items.json, and the platform key only through S3", () => {
+      const statements = resources[ingestion.getLogicalId(ingestion.optOutWorkflow.role.policy.node.defaultChild as CfnResource)].Properties.PolicyDocument
+        .Statement as any[];
+      const s3Reads = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('s3:')));
+      expect(s3Reads.map((s) => [[s.Action].flat(), [s.Resource].flat().map(describeValue)])).toEqual([
+        [['s3:GetObject'], ['curated/_optout/runs/*/items.json']],
+      ]);
+      const kms = statements.filter((s) => [s.Resource].flat().map(describeValue).includes('platform-key'));
+      expect(kms.map((s) => [s.Action, s.Condition])).toEqual([['kms:Decrypt', { StringEquals: { 'kms:ViaService': 's3.eu-west-2.amazonaws.com' } }]]);
+    });
+
+    test('a new list landing starts it, and so does a daily schedule, each with retries and the dead-letter queue', () => {
+      const rules = ofType('AWS::Events::Rule').map(([, r]) => r.Properties);
+      const landed = rules.find((r) => r.Name === 'onelondon-sde-optout-list-landed');
+      expect(landed.EventPattern.detail.object).toEqual({ key: [OPT_OUT_LIST_KEY] });
+      expect(rules.find((r) => r.Name === 'onelondon-sde-optout-daily').ScheduleExpression).toBe('cron(0 5 * * ? *)');
+      for (const r of [landed, rules.find((x) => x.Name === 'onelondon-sde-optout-daily')]) {
+        expect(r.Targets[0]).toMatchObject({ Arn: sm, RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86400 } });
+        expect(r.Targets[0].DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [idOf(ingestion.deadLetterQueue.queue), 'Arn'] } });
+      }
+    });
+
+    test('alarms on a failed or timed-out run', () => {
+      for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut'])
+        expect(alarms.filter((a) => a.MetricName === metric && a.Dimensions[0].Value.Ref === sm.Ref)).toHaveLength(1);
+    });
+
+    test('the freshness alarm: the list older than the configured days, or no plan run reporting for a day', () => {
+      expect(alarms.find((a) => a.MetricName === 'OptOutListAgeHours')).toMatchObject({
+        Namespace: 'onelondon-sde/ingestion',
+        Dimensions: [{ Name: 'service', Value: 'optout-plan' }],
+        Statistic: 'Maximum',
+        Period: 86400,
+        Threshold: exampleConfig.platform.nationalDataOptOut.maxListAgeDays * 24,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'breaching',
+      });
+    });
+
+    test('the rewrite function alone replaces batch objects and manifests; none deletes outside _optout/ or any version', () => {
+      const writes = (fn: Parameters<typeof s3Access>[0]) => s3Access(fn).filter((a) => /^s3:PutObject curated\/(?!_optout\/)/.test(a));
+      expect(writes(ingestion.optOutRewrite)).toEqual([...datasets.map((d) => `s3:PutObject curated/${d}/*`), 's3:PutObject curated/_manifests/*'].sort());
+      expect([...writes(ingestion.optOutPlan), ...writes(ingestion.optOutFinish)]).toEqual([]);
+      for (const fn of [ingestion.optOutPlan, ingestion.optOutRewrite, ingestion.optOutFinish])
+        expect(s3Access(fn).filter((a) => /^s3:Delete/.test(a) && a !== 's3:DeleteObject curated/_optout/*')).toEqual([]);
+    });
+
+    test('plan and rewrite read the list (by its key only) and the pseudonymisation key; finish reads neither', () => {
+      const secretRef = `ref:${idOf(ingestion.pseudonymKey.secret)}`;
+      const reads = (fn: Parameters<typeof s3Access>[0]) => [
+        s3Access(fn).filter((a) => a.includes(' landing/')),
+        statementsOf(fn).some((s) => s.resources.includes(secretRef)),
+      ];
+      const list = [`s3:GetObject landing/${OPT_OUT_LIST_KEY}`, `s3:GetObjectVersion landing/${OPT_OUT_LIST_KEY}`];
+      expect([reads(ingestion.optOutPlan), reads(ingestion.optOutRewrite), reads(ingestion.optOutFinish)]).toEqual([
+        [list, true],
+        [list, true],
+        [[], false],
+      ]);
+    });
+
+    test('the configured share reaches the functions', () => {
+      const env = resources[ingestion.getLogicalId(ingestion.optOutPlan.function.node.defaultChild as CfnResource)].Properties.Environment.Variables;
+      expect(env.SDE_OPTOUT_MAX_REMOVED_SHARE).toBe(String(exampleConfig.platform.nationalDataOptOut.maxRemovedShare));
     });
   });
 });

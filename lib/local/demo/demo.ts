@@ -9,6 +9,7 @@ import { progressBar } from '../progress';
 import { LocalS3, startLocalS3 } from '../s3-api/server';
 import { uploadFile } from '../s3-api/upload';
 import { ingestStep, type LandedObject } from '../runners/ingest';
+import { laterOptOutStep } from './optout';
 import { BAD_ROW_KINDS, generatePopulation, PopulationGeneration } from '../synthetic/population';
 import { bucketNames, ensurePseudonymKey, workdirLayout, WorkdirLayout, Zone } from '../workdir';
 import { writeDemoRegister } from '../runners/register';
@@ -119,6 +120,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     log(`Local S3 API on ${s3.endpoint} (loopback only), objects stored in ${layout.s3}; buckets: ${Object.values(buckets).join(', ')}`);
     const landed = await landStep(s3, options.config, population, log);
     await ingestStep({ s3, config: options.config, layout, landed, optOutFile: population.optOutFile, log });
+    await laterOptOutStep({ s3, config: options.config, layout, population, today: options.config.today, log });
     await runDemoQueries({ config: options.config, workdir: layout.root, log });
     await airlockStep(options.config, layout, log);
     for (const line of await localAuditSummary(layout.root)) log(line);

@@ -6,7 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { CloudTrailRecord } from '../../audit/cloudtrail-record';
-import { ingestionWriteEvent, LocalAuditEnv, LocalAuditWriter } from '../../audit/local-audit-writer';
+import { ingestionWriteEvent, LocalAuditEnv, LocalAuditWriter, type LocalPrincipal } from '../../audit/local-audit-writer';
 import type {
   ByteRange,
   ComposePiece,
@@ -24,6 +24,8 @@ export interface AuditContext {
   readonly writer: LocalAuditWriter;
   readonly env: LocalAuditEnv;
   readonly dataset?: string;
+  /** Who writes. @default the `<platform>-ingest` role */
+  readonly principal?: LocalPrincipal;
 }
 
 function sizeOf(body: PutBody, options: PutOptions): number {
@@ -46,13 +48,16 @@ export class AuditedObjectStore implements ObjectStore {
     private readonly audit: AuditContext,
   ) {}
 
-  private record(
-    eventName: 'PutObject' | 'CopyObject' | 'CompleteMultipartUpload' | 'DeleteObject',
-    ref: ObjectRef,
-    bytes: number,
-    copySource?: ObjectRef,
-  ): void {
-    const base = ingestionWriteEvent(this.audit.env, { bucket: ref.bucket, key: ref.key, bytes, dataset: this.audit.dataset, batchId: batchIdIn(ref.key) });
+  /** Records a write made outside this wrapper (a conditional replacement) as the same data event. */
+  record(eventName: 'PutObject' | 'CopyObject' | 'CompleteMultipartUpload' | 'DeleteObject', ref: ObjectRef, bytes: number, copySource?: ObjectRef): void {
+    const base = ingestionWriteEvent(this.audit.env, {
+      bucket: ref.bucket,
+      key: ref.key,
+      bytes,
+      dataset: this.audit.dataset,
+      batchId: batchIdIn(ref.key),
+      principal: this.audit.principal,
+    });
     const record: CloudTrailRecord =
       eventName === 'PutObject'
         ? base

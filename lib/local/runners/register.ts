@@ -12,7 +12,7 @@ import { AUDIT_DIR } from '../../audit/local-audit-writer';
 import { readVerifiedTrail, TrailAttestation, UnverifiedTrailError } from '../../audit/verified-trail';
 import type { VerifyOptions } from '../../audit/verify';
 import type { SdeConfig } from '../../config/model';
-import { workdirLayout } from '../workdir';
+import { bucketNames, workdirLayout } from '../workdir';
 import { buildRegister, Register } from '../../register/model';
 import { renderRegisterFiles } from '../../register/render';
 
@@ -95,7 +95,13 @@ export interface LocalRegisterOptions extends ReadRecordsOptions {
 export async function generateLocalRegister(options: LocalRegisterOptions): Promise<WrittenRegister & { readonly report: string[] }> {
   const read = options.trail === undefined ? await readLocalRecords(options.workdir, options) : await readTrailFolder(options.trail, options);
   const out = options.out ?? path.join(workdirLayout(options.workdir).out, 'register');
-  return { ...writeRegisterFiles(buildRegister(options.config, read.records, { auditTrail: read.attestation }), out), report: read.report };
+  return {
+    ...writeRegisterFiles(
+      buildRegister(options.config, read.records, { auditTrail: read.attestation, curatedBucket: bucketNames(options.config).curated }),
+      out,
+    ),
+    report: read.report,
+  };
 }
 
 /**

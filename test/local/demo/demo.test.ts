@@ -43,6 +43,13 @@ describe('sde demo', () => {
     expect(text).toContain(`files in ${path.join(result.layout.generated, 'seed-11')}`);
   });
 
+  test('applies a later opt-out list after ingestion and prints the counts', () => {
+    const text = lines.join('\n');
+    expect(text).toMatch(/Later opt-outs: 5 more people opted out after ingestion/);
+    expect(text).toMatch(/Applied opt-out list [0-9a-f]{16}\.\.\. \(dated 2026-11-22, \d+ entries\): 5 people's records removed, \d+ rows from \d+ batch(es)?/);
+    expect(text).toMatch(/took \d+\.\d s on this machine for \d+ curated rows checked/);
+  });
+
   test('the objects are really in the local store, row for row: a fresh server on the same workdir serves them', async () => {
     const s3 = await startLocalS3({ directory: result.layout.s3 });
     try {
