@@ -22,6 +22,7 @@ import { datasetByName, projectState, ProjectState, SdeConfig } from '../config/
 import { ORGANISATION_TYPES, Purpose } from '../config/schema';
 import { projectWorkgroupName } from '../config/naming';
 import { CLASS_LABELS, STATE_LABELS } from '../reports/access-matrix';
+import { columnMeaning, GlossaryEntry, jargonGlossary, pageGlossary, PARTITION_MEANING, REGISTER_TERMS, sourceColumns } from '../reports/plain-words';
 import { ActivityInput, ProjectActivity, summariseActivity } from './activity';
 import { carryPublishedScans, PARTIAL_SCAN_NOTE, PublishedScans } from './carry';
 
@@ -37,6 +38,8 @@ export interface RegisterDataset {
   readonly title: string;
   /** The approval limits the project to some rows (a row filter), e.g. emergency admissions only. */
   readonly someRowsOnly: boolean;
+  /** Which rows, in plain words (the project's rowFilterDescription); null when every row. */
+  readonly rows: string | null;
   /** The kinds of data approved, in lay terms, each with what its columns hold. */
   readonly kinds: readonly { readonly kind: KindOfData; readonly label: string; readonly explain: string; readonly holds: readonly string[] }[];
 }
@@ -84,6 +87,15 @@ export interface Register {
    * verify (a register built in a test from records in memory).
    */
   readonly auditTrail: TrailAttestation | null;
+  /** How a person opts out, and whom to contact (platform.yaml register:). */
+  readonly yourData: RegisterYourData;
+  /** What the page's words mean: the kinds of data, the statuses, the use figures and the codes shown. */
+  readonly glossary: readonly GlossaryEntry[];
+}
+
+export interface RegisterYourData {
+  readonly optOut: { readonly text: string; readonly url: string | null };
+  readonly contact: { readonly name: string; readonly email: string | null; readonly url: string | null };
 }
 
 export const ORGANISATION_TYPE_LABELS: Record<(typeof ORGANISATION_TYPES)[number], string> = {
@@ -126,30 +138,37 @@ export function formatBytes(bytes: number): string {
 /**
  * What a curated column holds, in words that say what de-identification did: the config
  * describes the source column ("NHS number of the patient"), which the public must not
- * read as what the project receives.
+ * read as what the project receives (lib/reports/plain-words.ts).
  */
-export function layDescription(c: CuratedColumn): string {
-  switch (c.rule) {
-    case 'pseudonymise':
-      return `A code in place of: ${c.description}`;
-    case 'age_band':
-      return `Age band only, from: ${c.description}`;
-    case 'date_to_month':
-      return `Month only, from: ${c.description}`;
-    case 'date_to_year':
-      return `Year only, from: ${c.description}`;
-    case 'postcode_outward':
-      return `Postcode district only, from: ${c.description}`;
-    case 'postcode_lsoa':
-      return `Neighbourhood (LSOA) only, from: ${c.description}`;
-    case 'scrub_free_text':
-      return `${c.description}, with identifiers removed`;
-    case 'keep':
-      return c.description;
-  }
+export function layDescription(dataset: SdeConfig['datasets'][number], c: CuratedColumn): string {
+  return columnMeaning(dataset, c);
 }
 
-function datasetsOf(config: SdeConfig, datasets: Record<string, { columns: readonly string[]; rowFilter?: string }>): RegisterDataset[] {
+/** The register's glossary: its badges and statuses, its use figures, and the codes of the columns it shows. */
+function registerGlossary(config: SdeConfig): GlossaryEntry[] {
+  const shown = config.projects.flatMap((p) =>
+    Object.entries(p.datasets).flatMap(([name, grant]) => {
+      const dataset = datasetByName(config, name);
+      return sourceColumns(dataset, curatedColumns(dataset), grant.columns);
+    }),
+  );
+  const text = shown.map((c) => c.description).join('\n');
+  return pageGlossary({ kinds: CLASS_LABELS, states: STATE_LABELS }, REGISTER_TERMS, jargonGlossary(shown, text));
+}
+
+/** How to opt out and whom to contact, from platform.yaml's register block. */
+function yourData(config: SdeConfig): RegisterYourData {
+  const { optOut, contact } = config.platform.register;
+  return {
+    optOut: { text: optOut.text, url: optOut.url ?? null },
+    contact: { name: contact.name, email: contact.email ?? null, url: contact.url ?? null },
+  };
+}
+
+function datasetsOf(
+  config: SdeConfig,
+  datasets: Record<string, { columns: readonly string[]; rowFilter?: string; rowFilterDescription?: string }>,
+): RegisterDataset[] {
   return Object.entries(datasets)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, grant]) => {
@@ -160,13 +179,14 @@ function datasetsOf(config: SdeConfig, datasets: Record<string, { columns: reado
         const c = byName.get(column);
         const kind: KindOfData = c?.curatedClass ?? 'partition';
         // The column description, never a value: what kind of thing the project may see.
-        const text = c ? layDescription(c) : column === PARTITION_COLUMN ? 'Date the data was loaded' : column;
+        const text = c ? layDescription(dataset, c) : column === PARTITION_COLUMN ? PARTITION_MEANING : column;
         holds.set(kind, [...(holds.get(kind) ?? []), text]);
       }
       return {
         name,
         title: dataset.title,
         someRowsOnly: grant.rowFilter !== undefined,
+        rows: grant.rowFilter === undefined ? null : (grant.rowFilterDescription ?? null),
         kinds: KIND_ORDER.filter((k) => holds.has(k)).map((kind) => ({
           kind,
           label: CLASS_LABELS[kind].short,
@@ -277,5 +297,7 @@ export function buildRegister(config: SdeConfig, records: Iterable<CloudTrailRec
         };
       }),
     auditTrail: options.auditTrail ?? null,
+    yourData: yourData(config),
+    glossary: registerGlossary(config),
   };
 }

@@ -20,7 +20,10 @@ export type SnapshotProject = Pick<
 };
 
 export interface RegisterConfigSnapshot {
-  readonly platform: Pick<PlatformConfig, 'name' | 'displayName' | 'description' | 'pricing'>;
+  readonly platform: Pick<PlatformConfig, 'name' | 'displayName' | 'description' | 'pricing'> & {
+    /** What the register tells people about their own data (how to opt out, whom to contact). */
+    readonly register: Pick<PlatformConfig['register'], 'optOut' | 'contact'>;
+  };
   readonly datasets: readonly DatasetConfig[];
   readonly projects: readonly SnapshotProject[];
   /** The disclosure threshold (the airlock's suppressionThreshold). */
@@ -30,7 +33,13 @@ export interface RegisterConfigSnapshot {
 export function registerConfigSnapshot(config: SdeConfig): RegisterConfigSnapshot {
   const { platform } = config;
   return {
-    platform: { name: platform.name, displayName: platform.displayName, description: platform.description, pricing: platform.pricing },
+    platform: {
+      name: platform.name,
+      displayName: platform.displayName,
+      description: platform.description,
+      pricing: platform.pricing,
+      register: { optOut: platform.register.optOut, contact: platform.register.contact },
+    },
     datasets: config.datasets.map(({ file: _file, ...d }) => d),
     // Picked field by field, so a field added to projects later is not carried unless added here.
     projects: config.projects.map((p) => ({

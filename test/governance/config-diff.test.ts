@@ -41,6 +41,7 @@ function changed() {
   // ncl: a row filter changed and a dataset removed; one researcher replaced by another
   f = edit(f, 'projects/ncl-winter-planning.yaml', (d) => {
     d.datasets.hospital_episodes.rowFilter = "admission_method IN ('21','22')";
+    d.datasets.hospital_episodes.rowFilterDescription = 'two kinds of emergency admission only';
     delete d.datasets.demographics;
     d.researchers[1].id = 'NCL-R-0031';
   });
