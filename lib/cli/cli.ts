@@ -16,6 +16,7 @@ import { billCommand } from './commands/bill';
 import { demoCommand } from './commands/demo';
 import { governanceReportCommand } from './commands/governance-report';
 import { ingestCommand } from './commands/ingest';
+import { initCommand } from './commands/init';
 import { createOutputCommand } from './commands/output';
 import { queryCommand } from './commands/query';
 import { registerCommand } from './commands/register';
@@ -36,6 +37,7 @@ const outputCommand = createOutputCommand({
 });
 
 export const COMMANDS: readonly Command[] = [
+  initCommand,
   validateCommand,
   synthCommand,
   demoCommand,

@@ -180,7 +180,7 @@ export function validateConfigDir(dir: string, options: LoadOptions = {}): { con
           file: displayPath(abs),
           field: '',
           message: 'is not a configuration directory',
-          fix: `pass ${options.configFlag ?? '--config DIR'} naming a folder holding platform.yaml, datasets/ and projects/ (see config/ for an example)`,
+          fix: `pass ${options.configFlag ?? '--config DIR'} naming a folder holding platform.yaml, datasets/ and projects/ (see config/ for an example, or start one with sde init --region NAME DIR)`,
         },
       ],
     };
