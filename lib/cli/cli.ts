@@ -18,6 +18,7 @@ import { governanceReportCommand } from './commands/governance-report';
 import { ingestCommand } from './commands/ingest';
 import { initCommand } from './commands/init';
 import { createOutputCommand } from './commands/output';
+import { preflightCommand } from './commands/preflight';
 import { queryCommand } from './commands/query';
 import { registerCommand } from './commands/register';
 import { riskCommand } from './commands/risk';
@@ -39,6 +40,7 @@ const outputCommand = createOutputCommand({
 export const COMMANDS: readonly Command[] = [
   initCommand,
   validateCommand,
+  preflightCommand,
   synthCommand,
   demoCommand,
   queryCommand,
