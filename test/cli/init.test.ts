@@ -50,6 +50,8 @@ function valueFor(field: string): unknown {
     end: '2027-10-02',
     measure: 'demographics: age_band, sex',
   };
+  // A reviewer's principal is a checker role of its own: two reviewers must differ.
+  if (field.startsWith('airlock.reviewers[')) return `arn:aws:iam::${ACCOUNT}:role/NwOutputChecker${field.startsWith('airlock.reviewers[0]') ? 1 : 2}`;
   return values[last] ?? `Filled in for the test (${field})`;
 }
 

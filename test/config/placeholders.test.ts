@@ -42,7 +42,7 @@ describe("AWS's documentation account ids", () => {
   test('the example config is warned about in every field that names one, platform and projects alike', () => {
     const warnings = documentationAccountWarnings(loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY }));
     const where = warnings.map((w) => `${w.file.replace(/^.*config\//, '')}: ${w.field}`);
-    expect(where).toEqual(expect.arrayContaining(['platform.yaml: admins[0]', 'platform.yaml: breakGlassRole', 'platform.yaml: airlock.reviewers[0]']));
+    expect(where).toEqual(expect.arrayContaining(['platform.yaml: admins[0]', 'platform.yaml: breakGlassRole', 'platform.yaml: airlock.reviewers[0].principal']));
     expect(where.some((w) => /^projects\/ncl-winter-planning\.yaml: researchers\[0\]\.principal$/.test(w))).toBe(true);
     for (const w of warnings) expect(w.fix).toMatch(/replace it with your own AWS account id/);
   });
