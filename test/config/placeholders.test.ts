@@ -85,7 +85,7 @@ describe("AWS's documentation account ids", () => {
         ['projects/ucl-multimorbidity.yaml', 'researchers[0].principal', '123456789012'],
       ]);
       expect(await runCli(['validate', '--config', f.dir, '--today', TEST_TODAY], { out: () => undefined, err: (l) => err.push(l) })).toBe(0);
-      expect(err.join('\n')).toMatch(/2 warnings: AWS documentation account ids/);
+      expect(err.join("\n")).toMatch(/warning: 2 fields name an AWS documentation account id/);
     } finally {
       f.cleanup();
     }

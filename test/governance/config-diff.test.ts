@@ -90,7 +90,7 @@ describe('governance diff', () => {
         expect.stringMatching(/ucl-multimorbidity\) may no longer see demographics columns "ethnicity"/),
         expect.stringMatching(/ncl-winter-planning\) may no longer see dataset demographics/),
         expect.stringMatching(
-          /ncl-winter-planning\) sees different rows of hospital_episodes: where admission_method IN \('21','22'\) \(was: where admission_method IN \('21','22','23','24','25','28'\)\)/,
+          /ncl-winter-planning\) sees different rows of hospital_episodes: two kinds of emergency admission only \(rows where admission_method IN \('21','22'\)\) \(was: emergency admissions only \(rows where admission_method IN \('21','22','23','24','25','28'\)\)\)/,
         ),
       ]),
     );

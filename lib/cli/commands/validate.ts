@@ -79,10 +79,11 @@ export const validateCommand: Command = {
       `  projects: ${config.projects.length} (${count('active')} active, ${count('expired')} expired, ${count('not_started')} not yet started, ${count('suspended')} suspended, as of ${config.today})`,
     );
     if (warnings.length > 0) {
+      // One line per field; the fix once: the list can be long for a config copied from the example.
       err(
-        `${warnings.length} warning${warnings.length === 1 ? '' : 's'}: AWS documentation account ids, to replace before deploying (sde preflight lists every step):`,
+        `warning: ${warnings.length} field${warnings.length === 1 ? ' names' : 's name'} an AWS documentation account id (an example: no real principal is in it); replace each with your own account before deploying (sde preflight checks it):`,
       );
-      for (const w of warnings) err(`  - ${formatProblem(w)}`);
+      for (const w of warnings) err(`  ${w.file}: ${w.field} (${/account ([\d, ]+),/.exec(w.message)?.[1] ?? ''})`);
     }
     return 0;
   },
