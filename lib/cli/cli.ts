@@ -38,9 +38,7 @@ const outputCommand = createOutputCommand({
 });
 
 export const COMMANDS: readonly Command[] = [
-  initCommand,
   validateCommand,
-  preflightCommand,
   synthCommand,
   demoCommand,
   queryCommand,
@@ -53,6 +51,8 @@ export const COMMANDS: readonly Command[] = [
   governanceReportCommand,
   satreCommand,
   riskCommand,
+  initCommand,
+  preflightCommand,
 ];
 
 export interface CliIo {

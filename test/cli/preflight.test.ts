@@ -29,7 +29,7 @@ describe('sde preflight', () => {
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/\[FAIL\] AWS account: platform\.yaml names no aws\.account[\s\S]*fix: set aws\.account/);
     expect(r.out).toMatch(/\[FAIL\] No example account ids: 11 field\(s\)/);
-    expect(r.out).toMatch(/platform\.yaml: airlock\.reviewers\[0\]: names AWS documentation account 111122223333/);
+    expect(r.out).toMatch(/platform\.yaml: airlock\.reviewers\[0\]\.principal: names AWS documentation account 111122223333/);
     expect(r.out).toMatch(/\[FAIL\] Real addresses: alerts\.securityEmails\[0\]: sde-security@example\.nhs\.uk/);
     expect(r.out).toMatch(/3 checks failed/);
     expect(r.out).toContain('From the account: not checked (--offline): the configuration only.');
