@@ -139,12 +139,12 @@ function project(i: number, seed: number, today: string, datasets: readonly Gene
     datasets.map((_, k) => k),
     int(r, 1, 5),
   ).sort((a, b) => a - b);
-  const grants: Record<string, { columns: string[]; rowFilter?: string }> = {};
+  const grants: Record<string, { columns: string[]; rowFilter?: string; rowFilterDescription?: string }> = {};
   for (const k of chosen) {
     const ds = datasets[k];
     const columns = sample(r, ds.grantable, int(r, 2, ds.grantable.length));
     const filters = ["category IN ('A','B')", 'value > 10', "category LIKE 'X%' AND value IS NOT NULL", "NOT category = 'Z'"];
-    grants[ds.doc.name as string] = r() < 0.3 ? { columns, rowFilter: pick(r, filters) } : { columns };
+    grants[ds.doc.name as string] = r() < 0.3 ? { columns, rowFilter: pick(r, filters), rowFilterDescription: 'some rows only (generated)' } : { columns };
   }
   return {
     id,
@@ -186,6 +186,10 @@ const PLATFORM = {
   aws: { region: 'eu-west-2' },
   admins: ['arn:aws:iam::111122223333:role/SdePlatformAdmin'],
   alerts: { securityEmails: ['sde-security@example.nhs.uk'] },
+  register: {
+    optOut: { text: 'Register a national data opt-out to stop your data being used.', url: 'https://www.nhs.uk/your-nhs-data-matters/' },
+    contact: { name: 'Benchmark data protection office', email: 'dpo@example.nhs.uk' },
+  },
   pricing: {
     currency: 'GBP',
     tiers: {

@@ -8,10 +8,13 @@ import { ConfigError, lapsedProjects, loadConfig } from '../lib/config';
 
 refuseUnsupportedNode();
 const app = newSdeApp();
-const configDir: string = app.node.tryGetContext('config') ?? process.env.SDE_CONFIG ?? 'config';
+const fromContext: string | undefined = app.node.tryGetContext('config');
+const configDir: string = fromContext ?? process.env.SDE_CONFIG ?? 'config';
+// The fix for a wrong directory names the way it was given: cdk's context flag, or the variable.
+const configFlag = fromContext !== undefined || process.env.SDE_CONFIG === undefined ? '--context config=DIR' : 'SDE_CONFIG=DIR';
 try {
   // A project past its end date never blocks the deployment that removes its access.
-  const config = loadConfig(configDir, { lapsedProjects: 'revoke' });
+  const config = loadConfig(configDir, { lapsedProjects: 'revoke', configFlag });
   for (const p of lapsedProjects(config)) {
     process.stderr.write(`note: ${p.file}: project ${p.id}'s approved period ended on ${p.period.end}: deploying it with no access; set status: expired\n`);
   }

@@ -432,7 +432,9 @@ export function transition(request: OutputRequest, action: WorkflowAction, ctx: 
     const reviewer = principalKey(action.actor);
     if (!ctx.reviewers.some((r) => principalKey(r) === reviewer)) {
       const none = ctx.reviewers.length === 0 ? ' (no reviewers are configured: add them to airlock.reviewers in platform.yaml)' : '';
-      return refuse(refusal('not_a_reviewer', `the reviewer is not on the airlock's list of reviewers${none}`), reasonParam);
+      // Who may: the reviewers are named in platform.yaml, which every project can read anyway.
+      const who = ctx.reviewers.length === 0 ? '' : `; those who may review: ${ctx.reviewers.join(', ')}`;
+      return refuse(refusal('not_a_reviewer', `the reviewer is not on the airlock's list of reviewers${none}${who}`), reasonParam);
     }
     if (principalKey(request.requester) === reviewer)
       return refuse(refusal('requester_cannot_review', 'the requester can never review their own request'), reasonParam);

@@ -2,9 +2,12 @@
  * The `sde` command line: parses arguments, prints help, runs one command, and turns
  * every expected failure into a clear message and an exit code (never a bare stack trace).
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CloudTrailRecord } from '../audit/cloudtrail-record';
 import { LocalAuditWriter, localAuditEnv } from '../audit/local-audit-writer';
+import { isCalendarDate } from '../config/model';
 import { ConfigError } from '../config/problems';
 import { Command, CommandContext, OptionSpec, UsageError } from './command';
 import { accessMatrixCommand } from './commands/access-matrix';
@@ -13,8 +16,10 @@ import { billCommand } from './commands/bill';
 import { demoCommand } from './commands/demo';
 import { governanceReportCommand } from './commands/governance-report';
 import { ingestCommand } from './commands/ingest';
+import { initCommand } from './commands/init';
 import { optoutCommand } from './commands/optout';
 import { createOutputCommand } from './commands/output';
+import { preflightCommand } from './commands/preflight';
 import { queryCommand } from './commands/query';
 import { registerCommand } from './commands/register';
 import { scrutinyReportCommand } from './commands/scrutiny-report';
@@ -50,6 +55,8 @@ export const COMMANDS: readonly Command[] = [
   scrutinyReportCommand,
   satreCommand,
   riskCommand,
+  initCommand,
+  preflightCommand,
 ];
 
 /**
@@ -80,9 +87,30 @@ function optionLine(name: string, spec: OptionSpec): string {
   return `  ${flag.padEnd(28)} ${spec.description}${dflt}`;
 }
 
+/**
+ * The usage line: the command's own, then every option it does not already name, so that
+ * the line never leaves out an option the command takes (one written `[options]` stands
+ * for all of them).
+ */
+export function usageLine(command: Command): string {
+  const named = (name: string) => new RegExp(`--${name}(?![\\w-])`).test(command.usage);
+  const rest = command.usage.includes('[options]')
+    ? []
+    : Object.entries(command.options)
+        .filter(([name]) => !named(name))
+        .map(([name, spec]) => (spec.type === 'string' ? `[--${name} ${spec.valueName ?? 'VALUE'}]` : `[--${name}]`));
+  return `Usage: sde ${command.name} ${[command.usage, ...rest].join(' ')}`.trimEnd();
+}
+
+/** This package's version, from the package.json the CLI runs from. */
+export function sdeVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as { name: string; version: string };
+  return `sde ${pkg.version} (${pkg.name}, Node.js ${process.versions.node})`;
+}
+
 export function commandHelp(command: Command): string {
   return [
-    `Usage: sde ${command.name} ${command.usage}`.trimEnd(),
+    usageLine(command),
     '',
     command.description,
     '',
@@ -102,7 +130,7 @@ export function mainHelp(): string {
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(14)} ${c.summary}`),
     '',
-    'Run `sde <command> --help` for the options of one command.',
+    'Run `sde <command> --help` for the options of one command, `sde --version` for the version.',
   ].join('\n');
 }
 
@@ -111,6 +139,10 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.out(mainHelp());
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.out(sdeVersion());
+    return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
@@ -137,6 +169,12 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
   if (parsed.values.help) {
     io.out(commandHelp(command));
     return 0;
+  }
+  // Every --today is a real calendar day: 2026-02-30 would otherwise become 2 March.
+  const today = parsed.values.today;
+  if (typeof today === 'string' && !isCalendarDate(today)) {
+    io.err(`sde ${command.name}: --today must be a real date written YYYY-MM-DD, not "${today}"`);
+    return 2;
   }
   const ctx: CommandContext = { values: parsed.values as CommandContext['values'], positionals: parsed.positionals, out: io.out, err: io.err };
   try {

@@ -6,6 +6,14 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 import { ResourceTypeScopedCfnGuardValidator } from './cfn-guard-by-resource-type';
 
+/** The gates addComplianceGates adds, as `sde synth` names them when they pass. */
+export const COMPLIANCE_GATE_NAMES = [
+  'AwsSolutions (cdk-nag)',
+  'HIPAA Security (cdk-nag)',
+  'NIST 800-53 R5 (cdk-nag)',
+  'Control Tower proactive controls (cfn-guard)',
+] as const;
+
 export function addComplianceGates(app: App): void {
   Validations.of(app).addPlugins(
     new AwsSolutionsChecks(app),

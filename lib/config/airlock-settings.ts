@@ -86,6 +86,18 @@ const reviewerPrincipal = z.string().refine((v) => iamPrincipalArn.safeParse(v).
   error: 'must be an IAM role or user ARN (arn:aws:iam::123456789012:role/NAME), or a local name of 2-64 characters (letters, digits, . _ @ -) starting with a letter',
 });
 
+/**
+ * A reviewer, by an id people type (`sde output review --as REVIEWER-1`) and the principal
+ * it stands for; or the principal alone. The id is a roster reference, never a name.
+ */
+const reviewerId = z.string().regex(/^[A-Za-z0-9_+=,.@-]{2,64}$/, { error: 'must be 2-64 letters, digits or _+=,.@- (a roster reference such as REVIEWER-1, not a name)' });
+const reviewerEntry = z.union([reviewerPrincipal, z.strictObject({ id: reviewerId, principal: reviewerPrincipal })]);
+
+/** A reviewer entry's principal. */
+export function reviewerEntryPrincipal(entry: string | { readonly principal: string }): string {
+  return typeof entry === 'string' ? entry : entry.principal;
+}
+
 export const airlockSchema = z
   .strictObject({
     /** Counts 1..suppressionThreshold are suppressed (zero is kept). */
@@ -116,14 +128,20 @@ export const airlockSchema = z
      * Who may review output requests. Two different ones must approve each release, so a
      * list shorter than two could never release anything: it is refused.
      */
-    reviewers: z.array(reviewerPrincipal).min(2, { error: 'name at least two reviewers: every release needs two different ones' }),
+    reviewers: z.array(reviewerEntry).min(2, { error: 'name at least two reviewers: every release needs two different ones' }),
   })
   .superRefine((value, ctx) => {
     const seen = new Set<string>();
-    value.reviewers.forEach((r, i) => {
+    const ids = new Set<string>();
+    value.reviewers.forEach((entry, i) => {
+      const r = reviewerEntryPrincipal(entry);
       const key = principalKey(r);
       if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['reviewers', i], message: `"${r}" is listed twice (names are compared ignoring case, as IAM does)` });
       seen.add(key);
+      if (typeof entry === 'string') return;
+      const id = entry.id.toLowerCase();
+      if (ids.has(id) || seen.has(id)) ctx.addIssue({ code: 'custom', path: ['reviewers', i, 'id'], message: `"${entry.id}" is used twice (ids are compared ignoring case)` });
+      ids.add(id);
     });
   });
 
@@ -141,7 +159,10 @@ export interface AirlockSettings {
   readonly missingValues: FlagAction;
   readonly maxFileBytes: number;
   readonly rowLevelMinRows: number;
+  /** The reviewers' principals. */
   readonly reviewers: readonly string[];
+  /** The reviewers platform.yaml gives an id, by id (`--as REVIEWER-1`). */
+  readonly reviewerIds?: readonly { readonly id: string; readonly principal: string }[];
 }
 
 /** The defaults, with no reviewers (nothing can be approved until platform.yaml names them). */
@@ -174,5 +195,29 @@ export function principalKey(principal: string): string {
  * completed with the defaults, or the defaults with no reviewers when the block is absent.
  */
 export function airlockSettings(platform: { readonly airlock?: AirlockConfig }): AirlockSettings {
-  return platform.airlock ?? DEFAULT_AIRLOCK_SETTINGS;
+  if (platform.airlock === undefined) return DEFAULT_AIRLOCK_SETTINGS;
+  const entries = platform.airlock.reviewers;
+  const reviewerIds = entries.flatMap((e) => (typeof e === 'string' ? [] : [{ id: e.id, principal: e.principal }]));
+  return { ...platform.airlock, reviewers: entries.map(reviewerEntryPrincipal), ...(reviewerIds.length > 0 ? { reviewerIds } : {}) };
+}
+
+/**
+ * The principal a reviewer typed names: a reviewer's id (any case), or a reviewer's principal
+ * itself. Undefined when it is neither: the caller lists who may review (reviewerList).
+ */
+export function resolveReviewer(settings: AirlockSettings, typed: string): string | undefined {
+  const byId = settings.reviewerIds?.find((r) => r.id.toLowerCase() === typed.trim().toLowerCase());
+  if (byId !== undefined) return byId.principal;
+  return settings.reviewers.find((r) => principalKey(r) === principalKey(typed));
+}
+
+/** Who may review, for an error message: each id with its principal, or the principal alone. */
+export function reviewerList(settings: AirlockSettings): string {
+  if (settings.reviewers.length === 0) return 'nobody: platform.yaml names no airlock.reviewers';
+  return settings.reviewers
+    .map((principal) => {
+      const id = settings.reviewerIds?.find((r) => principalKey(r.principal) === principalKey(principal))?.id;
+      return id === undefined ? principal : `${id} (${principal})`;
+    })
+    .join(', ');
 }

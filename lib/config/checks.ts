@@ -494,6 +494,7 @@ export function checkProject(
     }
     const grantable = new Set(grantableColumnNames(dataset));
     if (grant.rowFilter !== undefined) problems.push(...checkRowFilter(file, `datasets.${name}.rowFilter`, grant.rowFilter, dataset));
+    problems.push(...checkRowFilterDescription(file, `datasets.${name}`, grant));
     grant.columns.forEach((column, i) => {
       if (grant.columns.indexOf(column) !== i) {
         problems.push({ file, field: `datasets.${name}.columns[${i}]`, message: `column "${column}" is listed twice`, fix: 'remove the duplicate' });
@@ -642,6 +643,46 @@ function checkResearchers(project: Sourced<ProjectConfig>, platform: PlatformCon
     }
   });
   return problems;
+}
+
+/**
+ * A row filter is read by lay committee members and the public through its description,
+ * never its expression: so one is required with the other, and it must be words, not the
+ * expression again (comparison signs and quoted values are what a reader cannot follow).
+ */
+function checkRowFilterDescription(file: string, field: string, grant: { readonly rowFilter?: string; readonly rowFilterDescription?: string }): ConfigProblem[] {
+  const { rowFilter, rowFilterDescription: description } = grant;
+  if (rowFilter !== undefined && description === undefined) {
+    return [
+      {
+        file,
+        field: `${field}.rowFilterDescription`,
+        message: 'is missing: a row filter needs a plain-English description, which the access matrix and the public register show instead of the expression',
+        fix: 'add rowFilterDescription: "..." under the dataset, saying which rows the project may read in plain words, e.g. "emergency admissions only"',
+      },
+    ];
+  }
+  if (rowFilter === undefined && description !== undefined) {
+    return [
+      {
+        file,
+        field: `${field}.rowFilterDescription`,
+        message: 'describes a row filter, but the dataset has no rowFilter: the project reads every row',
+        fix: 'add the rowFilter it describes, or remove rowFilterDescription',
+      },
+    ];
+  }
+  if (description !== undefined && /[=<>'"`%]|!=|\bLIKE\b|\bIN\s*\(/i.test(description)) {
+    return [
+      {
+        file,
+        field: `${field}.rowFilterDescription`,
+        message: 'reads as an expression (comparison signs, quotes, LIKE or IN (...)), which lay readers cannot follow',
+        fix: 'say which rows in words, e.g. "emergency admissions only" or "pregnancies booked before 20 weeks"',
+      },
+    ];
+  }
+  return [];
 }
 
 function checkRowFilter(file: string, field: string, text: string, dataset: DatasetConfig): ConfigProblem[] {

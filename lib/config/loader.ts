@@ -34,6 +34,11 @@ export interface LoadOptions {
    * written before the rule existed. @default true
    */
   readonly benefitGate?: boolean;
+  /**
+   * How the user named the configuration directory, for the fix when it is not one:
+   * `cdk synth` takes `--context config=DIR`, not the `sde` flag. @default '--config DIR'
+   */
+  readonly configFlag?: string;
 }
 
 const YAML_FILE = /\.ya?ml$/;
@@ -181,7 +186,7 @@ export function validateConfigDir(dir: string, options: LoadOptions = {}): { con
           file: displayPath(abs),
           field: '',
           message: 'is not a configuration directory',
-          fix: 'pass --config DIR naming a folder holding platform.yaml, datasets/ and projects/ (see config/ for an example)',
+          fix: `pass ${options.configFlag ?? '--config DIR'} naming a folder holding platform.yaml, datasets/ and projects/ (see config/ for an example, or start one with sde init --region NAME DIR)`,
         },
       ],
     };

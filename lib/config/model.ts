@@ -1,6 +1,7 @@
 /**
  * The typed, validated model of one deployment's configuration: what every consumer reads.
  */
+import { ConfigError } from './problems';
 import { parseRowFilter, rowFilterSql } from './row-filter';
 import type { DatasetConfig, PlatformConfig, ProjectConfig } from './schema';
 
@@ -80,7 +81,31 @@ export function projectAccess(config: SdeConfig, project: ProjectConfig): Projec
     });
 }
 
+/**
+ * Whether `text` is a real calendar date written YYYY-MM-DD: 2026-02-30 is not (Date would
+ * silently roll it over to 2 March and judge every approval period on the wrong day).
+ */
+export function isCalendarDate(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!m) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
 /** Today's date in UTC as YYYY-MM-DD. SDE_TODAY pins it (tests, and rehearsing a future date). */
 export function todayUtc(): string {
-  return process.env.SDE_TODAY ?? new Date().toISOString().slice(0, 10);
+  const pinned = process.env.SDE_TODAY;
+  if (pinned === undefined || pinned === '') return new Date().toISOString().slice(0, 10);
+  if (!isCalendarDate(pinned)) {
+    throw new ConfigError([
+      {
+        file: 'SDE_TODAY (environment variable)',
+        field: '',
+        message: `"${pinned}" is not a real date written YYYY-MM-DD`,
+        fix: 'set SDE_TODAY to a calendar date such as 2026-11-22, or unset it to use today',
+      },
+    ]);
+  }
+  return pinned;
 }

@@ -162,6 +162,8 @@ export { iamPrincipalArn };
 const awsAccount = z.string().regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account id, quoted in YAML' });
 const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { error: 'must be an AWS region such as eu-west-2' });
 const email = z.email({ error: 'must be an e-mail address' });
+/** A public web address: https only, as the register itself is served. */
+const httpsUrl = z.url({ protocol: /^https$/, error: 'must be a web address starting with https://' });
 /** A lower-case DNS host name with at least two labels (no scheme, path or trailing dot). */
 const hostname = z
   .string()
@@ -324,9 +326,17 @@ export const platformSchema = z.strictObject({
       requireAssessment: z.boolean().default(true),
     })
     .optional(),
-  /** The public transparency register's website (RegisterStack). */
-  register: z
-    .strictObject({
+  /** The public transparency register's website (RegisterStack) and what it tells people about their own data. */
+  register: z.strictObject({
+    /**
+     * How a person stops their data being used, in plain words, and where to do it: the
+     * register shows it on every page (in England, the national data opt-out).
+     */
+    optOut: z.strictObject({ text: nonEmpty, url: httpsUrl.optional() }),
+    /** Whom the public contacts about the platform's use of data: a team or an office, never a person's name. */
+    contact: z
+      .strictObject({ name: nonEmpty, email: email.optional(), url: httpsUrl.optional() })
+      .refine((c) => c.email !== undefined || c.url !== undefined, { error: 'give an email or a url (or both) for the contact' }),
       /**
        * The register's own public names and their certificate. Unset, it is served on
        * CloudFront's *.cloudfront.net name, whose certificate policy AWS fixes (older TLS
@@ -340,8 +350,7 @@ export const platformSchema = z.strictObject({
           }),
         })
         .optional(),
-    })
-    .optional(),
+  }),
   governance: z
     .strictObject({
       /** Refuse a project approval that does not record the citizen members present. */
@@ -585,6 +594,12 @@ export const projectDatasetSchema = z.strictObject({
   columns: z.array(identifier).min(1, { error: 'name at least one curated column, or remove the dataset' }),
   /** A Lake Formation row filter expression (PartiQL subset), e.g. "region_code = 'E40000003'". */
   rowFilter: nonEmpty.optional(),
+  /**
+   * Which rows the filter leaves, in plain English ("emergency admissions only"): what the
+   * access matrix and the public register show instead of the expression. Required with a
+   * row filter (lib/config/checks.ts).
+   */
+  rowFilterDescription: nonEmpty.optional(),
 });
 
 export const projectSchema = z.strictObject({

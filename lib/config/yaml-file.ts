@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { INIT_PLACEHOLDER } from './placeholders';
 import { ConfigProblem, fieldPath } from './problems';
 
 /** Shows a path relative to the working directory when it lies below it, so messages stay short. */
@@ -150,13 +151,37 @@ export function readConfigFile<S extends z.ZodType>(
 }
 
 /** Parses and validates one file's text (from disk, or from a git revision). Undefined if anything was wrong. */
+/** Every field of a parsed file whose text still holds `sde init`'s placeholder. */
+function placeholderFields(value: unknown, field: string, out: string[]): string[] {
+  if (typeof value === 'string' && value.includes(INIT_PLACEHOLDER)) out.push(field);
+  else if (Array.isArray(value)) value.forEach((v, i) => placeholderFields(v, `${field}[${i}]`, out));
+  else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) placeholderFields(v, field === '' ? k : `${field}.${k}`, out);
+  }
+  return out;
+}
+
 export function parseConfigText<S extends z.ZodType>(file: string, text: string, schema: S, problems: ConfigProblem[]): z.infer<S> | undefined {
   const data = parseYaml(file, text, problems);
   if (data === undefined && problems.some((p) => p.file === file)) return undefined;
+  // A value sde init left to be chosen is refused as such, whatever it would pass as.
+  const unfilled = placeholderFields(data, '', []);
+  for (const field of unfilled) {
+    problems.push({
+      file,
+      field,
+      message: `is still the placeholder ${INIT_PLACEHOLDER} that sde init left`,
+      fix: `replace ${INIT_PLACEHOLDER} with your value: the comment above the field in the file says what it is`,
+    });
+  }
   const result = schema.safeParse(data);
   if (!result.success) {
-    for (const issue of result.error.issues) problems.push(zodIssueToProblem(file, schema, issue, data));
+    for (const issue of result.error.issues) {
+      const problem = zodIssueToProblem(file, schema, issue, data);
+      // Said once, as a placeholder, not again as a malformed value.
+      if (!unfilled.includes(problem.field)) problems.push(problem);
+    }
     return undefined;
   }
-  return result.data;
+  return unfilled.length > 0 ? undefined : result.data;
 }

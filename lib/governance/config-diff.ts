@@ -169,7 +169,7 @@ function accessChanges(p: ProjectConfig, prev: ProjectConfig, out: GovernanceCha
   for (const d of datasets.added) {
     out.push({
       section: 'access',
-      text: `${name(p)} may now see dataset ${d}: columns ${list(p.datasets[d].columns)}${p.datasets[d].rowFilter ? `, only rows where ${p.datasets[d].rowFilter}` : ''}.`,
+      text: `${name(p)} may now see dataset ${d}: columns ${list(p.datasets[d].columns)}${p.datasets[d].rowFilter ? `, only ${rowsWords(p.datasets[d])}` : ''}.`,
     });
   }
   for (const d of datasets.removed) out.push({ section: 'access', text: `${name(p)} may no longer see dataset ${d}.` });
@@ -184,8 +184,8 @@ function accessChanges(p: ProjectConfig, prev: ProjectConfig, out: GovernanceCha
         grant.rowFilter === undefined
           ? `${name(p)} may now see all rows of ${d} (the row filter "${prevGrant.rowFilter}" was removed).`
           : prevGrant.rowFilter === undefined
-            ? `${name(p)} may now see only the rows of ${d} where ${grant.rowFilter}.`
-            : `${name(p)} sees different rows of ${d}: where ${grant.rowFilter} (was: where ${prevGrant.rowFilter}).`;
+            ? `${name(p)} may now see only some rows of ${d}: ${rowsWords(grant)}.`
+            : `${name(p)} sees different rows of ${d}: ${rowsWords(grant)} (was: ${rowsWords(prevGrant)}).`;
       out.push({ section: 'access', text });
     }
   }
@@ -319,4 +319,9 @@ export function diffConfigs(before: SdeConfig, after: SdeConfig, labels: { befor
       .sort((x, y) => order.get(x.c.section)! - order.get(y.c.section)! || x.i - y.i)
       .map(({ c }) => c),
   };
+}
+
+/** A row filter for lay readers: its plain-English description, then the expression for reviewers of the config. */
+function rowsWords(grant: { readonly rowFilter?: string; readonly rowFilterDescription?: string }): string {
+  return grant.rowFilterDescription === undefined ? `rows where ${grant.rowFilter}` : `${grant.rowFilterDescription} (rows where ${grant.rowFilter})`;
 }

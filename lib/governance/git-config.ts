@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isMap, parseDocument } from 'yaml';
 import { validateConfigFiles } from '../config/loader';
 import type { SdeConfig } from '../config/model';
 import { ConfigError } from '../config/problems';
@@ -91,10 +92,47 @@ export function loadConfigAtRevision(configDir: string, ref: string): { config: 
   if (at.files.size === 0)
     throw new GitConfigError(`${label}: the config folder holds no YAML files at ${ref} (${at.commit.slice(0, 12)}); choose a later revision`);
   // The past is compared, not enforced: a revision from before projects stated their benefit still reads.
-  const { config, problems } = validateConfigFiles(at.files, label, { today: at.date, benefitGate: false });
+  const { config, problems } = validateConfigFiles(withRequirementsAddedLater(at.files), label, { today: at.date, benefitGate: false });
   if (!config) throw new ConfigError(problems);
   const { files: _files, ...revision } = at;
   return { config, revision };
+}
+
+/** Said in place of a field a past revision could not have had: the comparison shows it as such. */
+export const NOT_STATED_IN_REVISION = 'not stated in this revision (the field was added to the configuration later)';
+
+/**
+ * Fills the fields today's schema requires that were added after a revision was written, so
+ * the past can still be compared: the register's opt-out and contact text, and a row
+ * filter's plain-words description. Only values that are absent are filled (a value that is
+ * present is validated as written), and only for this comparison, never for a deployment.
+ */
+export function withRequirementsAddedLater(files: ReadonlyMap<string, string>): ReadonlyMap<string, string> {
+  const out = new Map(files);
+  for (const [file, text] of files) {
+    const doc = parseDocument(text);
+    if (doc.errors.length > 0 || !isMap(doc.contents)) continue;
+    let changed = false;
+    const fill = (at: readonly (string | number)[], value: unknown) => {
+      if (doc.hasIn(at)) return;
+      doc.setIn(at, value);
+      changed = true;
+    };
+    if (/^platform\.ya?ml$/.test(file)) {
+      fill(['register', 'optOut'], { text: NOT_STATED_IN_REVISION });
+      fill(['register', 'contact'], { name: NOT_STATED_IN_REVISION, url: 'https://not-stated.invalid/' });
+    } else if (file.startsWith('projects/')) {
+      const datasets = doc.get('datasets');
+      if (isMap(datasets)) {
+        for (const item of datasets.items) {
+          if (isMap(item.value) && item.value.has('rowFilter'))
+            fill(['datasets', String((item.key as { value?: unknown })?.value ?? item.key), 'rowFilterDescription'], NOT_STATED_IN_REVISION);
+        }
+      }
+    }
+    if (changed) out.set(file, doc.toString());
+  }
+  return out;
 }
 
 /** A revision to compare with when none is given: N commits back, or the first commit if there are fewer. */

@@ -91,7 +91,12 @@ export function renderScrutinyHtml(r: ScrutinyReport): string {
   const chargeRows = usedTiers.flatMap((t) =>
     t.charges.months.map((m) => [`${t.label}, ${m.month}`, money(r, m.accessFeesMinor), money(r, m.dataScannedMinor), money(r, m.totalMinor)]),
   );
-  const optOutRows = r.optOut.datasets.map((d) => [d.title, d.applied ? 'Yes' : 'No', String(d.loads)]);
+  const OPT_OUT_APPLIED_BY = {
+    platform: 'Yes, by the platform',
+    supplier: 'Yes, by the supplier before sending the data',
+    no_one: 'No (no records about individual people)',
+  } as const;
+  const optOutRows = r.optOut.datasets.map((d) => [d.title, OPT_OUT_APPLIED_BY[d.appliedBy], String(d.loads)]);
   const b = r.benefit;
   const outcomes =
     b.outcomes.length === 0

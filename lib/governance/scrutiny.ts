@@ -20,6 +20,7 @@ import { parseMonth } from '../billing/month';
 import type { Statement } from '../billing/statement';
 import { airlockSettings } from '../config/airlock-settings';
 import { outcomeReportStatus } from '../config/benefit';
+import { optOutAppliedBySupplier } from '../config/curated';
 import type { SdeConfig } from '../config/model';
 import { OUTCOME_KIND_LABELS } from '../register/benefit';
 import { buildRegister, PublicCount, RegisterMonth } from '../register/model';
@@ -111,7 +112,13 @@ export interface ScrutinyReport {
   readonly byTier: readonly TierUse[];
   readonly byProject: readonly ProjectUse[];
   readonly optOut: {
-    readonly datasets: readonly { readonly name: string; readonly title: string; readonly applied: boolean; readonly loads: number }[];
+    readonly datasets: readonly {
+      readonly name: string;
+      readonly title: string;
+      /** Who applies the national data opt-out to it: the platform from its list, the supplier before delivery, or no one (no person-level rows). */ readonly appliedBy:
+        'platform' | 'supplier' | 'no_one';
+      readonly loads: number;
+    }[];
   };
   readonly benefit: {
     readonly outcomes: readonly {
@@ -288,7 +295,12 @@ export function buildScrutinyReport(inputs: ScrutinyInputs): ScrutinyReport {
     optOut: {
       datasets: [...config.datasets]
         .sort((a, b) => a.name.localeCompare(b.name))
-        .map((d) => ({ name: d.name, title: d.title, applied: d.nationalDataOptOut, loads: loads.get(d.name) ?? 0 })),
+        .map((d) => ({
+          name: d.name,
+          title: d.title,
+          appliedBy: !d.nationalDataOptOut ? 'no_one' : optOutAppliedBySupplier(d) ? 'supplier' : 'platform',
+          loads: loads.get(d.name) ?? 0,
+        })),
     },
     benefit: { outcomes: outcomes.sort((a, b) => a.date.localeCompare(b.date)), reportsMade, overdue },
     security: countSecurityAlarms(

@@ -23,6 +23,7 @@ import { datasetByName, projectState, ProjectState, SdeConfig } from '../config/
 import { ORGANISATION_TYPES, Purpose } from '../config/schema';
 import { projectWorkgroupName } from '../config/naming';
 import { CLASS_LABELS, STATE_LABELS } from '../reports/access-matrix';
+import { columnMeaning, GlossaryEntry, jargonGlossary, pageGlossary, PARTITION_MEANING, REGISTER_TERMS, sourceColumns } from '../reports/plain-words';
 import { ActivityInput, ProjectActivity, summariseActivity } from './activity';
 import { RegisterBenefit, registerBenefit } from './benefit';
 import { carryPublishedScans, PARTIAL_SCAN_NOTE, PublishedScans } from './carry';
@@ -45,6 +46,8 @@ export interface RegisterDataset {
    * at all (a dataset with no person-level rows).
    */
   readonly optOut: { readonly appliedBy: 'platform' } | { readonly appliedBy: 'supplier'; readonly statement: string } | { readonly appliedBy: 'not_applied' };
+  /** Which rows, in plain words (the project's rowFilterDescription); null when every row. */
+  readonly rows: string | null;
   /** The kinds of data approved, in lay terms, each with what its columns hold. */
   readonly kinds: readonly { readonly kind: KindOfData; readonly label: string; readonly explain: string; readonly holds: readonly string[] }[];
 }
@@ -102,6 +105,15 @@ export interface Register {
     readonly lastApplied: { readonly appliedAt: string; readonly listDate: string } | null;
     readonly months: readonly { readonly month: string; readonly peopleRemoved: PublicCount }[];
   };
+  /** How a person opts out, and whom to contact (platform.yaml register:). */
+  readonly yourData: RegisterYourData;
+  /** What the page's words mean: the kinds of data, the statuses, the use figures and the codes shown. */
+  readonly glossary: readonly GlossaryEntry[];
+}
+
+export interface RegisterYourData {
+  readonly optOut: { readonly text: string; readonly url: string | null };
+  readonly contact: { readonly name: string; readonly email: string | null; readonly url: string | null };
 }
 
 export const ORGANISATION_TYPE_LABELS: Record<(typeof ORGANISATION_TYPES)[number], string> = {
@@ -144,30 +156,37 @@ export function formatBytes(bytes: number): string {
 /**
  * What a curated column holds, in words that say what de-identification did: the config
  * describes the source column ("NHS number of the patient"), which the public must not
- * read as what the project receives.
+ * read as what the project receives (lib/reports/plain-words.ts).
  */
-export function layDescription(c: CuratedColumn): string {
-  switch (c.rule) {
-    case 'pseudonymise':
-      return `A code in place of: ${c.description}`;
-    case 'age_band':
-      return `Age band only, from: ${c.description}`;
-    case 'date_to_month':
-      return `Month only, from: ${c.description}`;
-    case 'date_to_year':
-      return `Year only, from: ${c.description}`;
-    case 'postcode_outward':
-      return `Postcode district only, from: ${c.description}`;
-    case 'postcode_lsoa':
-      return `Neighbourhood (LSOA) only, from: ${c.description}`;
-    case 'scrub_free_text':
-      return `${c.description}, with identifiers removed`;
-    case 'keep':
-      return c.description;
-  }
+export function layDescription(dataset: SdeConfig['datasets'][number], c: CuratedColumn): string {
+  return columnMeaning(dataset, c);
 }
 
-function datasetsOf(config: SdeConfig, datasets: Record<string, { columns: readonly string[]; rowFilter?: string }>): RegisterDataset[] {
+/** The register's glossary: its badges and statuses, its use figures, and the codes of the columns it shows. */
+function registerGlossary(config: SdeConfig): GlossaryEntry[] {
+  const shown = config.projects.flatMap((p) =>
+    Object.entries(p.datasets).flatMap(([name, grant]) => {
+      const dataset = datasetByName(config, name);
+      return sourceColumns(dataset, curatedColumns(dataset), grant.columns);
+    }),
+  );
+  const text = shown.map((c) => c.description).join('\n');
+  return pageGlossary({ kinds: CLASS_LABELS, states: STATE_LABELS }, REGISTER_TERMS, jargonGlossary(shown, text));
+}
+
+/** How to opt out and whom to contact, from platform.yaml's register block. */
+function yourData(config: SdeConfig): RegisterYourData {
+  const { optOut, contact } = config.platform.register;
+  return {
+    optOut: { text: optOut.text, url: optOut.url ?? null },
+    contact: { name: contact.name, email: contact.email ?? null, url: contact.url ?? null },
+  };
+}
+
+function datasetsOf(
+  config: SdeConfig,
+  datasets: Record<string, { columns: readonly string[]; rowFilter?: string; rowFilterDescription?: string }>,
+): RegisterDataset[] {
   return Object.entries(datasets)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, grant]) => {
@@ -178,7 +197,7 @@ function datasetsOf(config: SdeConfig, datasets: Record<string, { columns: reado
         const c = byName.get(column);
         const kind: KindOfData = c?.curatedClass ?? 'partition';
         // The column description, never a value: what kind of thing the project may see.
-        const text = c ? layDescription(c) : column === PARTITION_COLUMN ? 'Date the data was loaded' : column;
+        const text = c ? layDescription(dataset, c) : column === PARTITION_COLUMN ? PARTITION_MEANING : column;
         holds.set(kind, [...(holds.get(kind) ?? []), text]);
       }
       return {
@@ -190,6 +209,7 @@ function datasetsOf(config: SdeConfig, datasets: Record<string, { columns: reado
           : dataset.optOut?.appliedBy === 'supplier'
             ? ({ appliedBy: 'supplier', statement: dataset.optOut.statement ?? '' } as const)
             : ({ appliedBy: 'platform' } as const),
+        rows: grant.rowFilter === undefined ? null : (grant.rowFilterDescription ?? null),
         kinds: KIND_ORDER.filter((k) => holds.has(k)).map((kind) => ({
           kind,
           label: CLASS_LABELS[kind].short,
@@ -306,6 +326,8 @@ export function buildRegister(config: SdeConfig, records: Iterable<CloudTrailRec
       }),
     auditTrail: options.auditTrail ?? null,
     optOuts: publicOptOuts(optOutRuns(all, options.curatedBucket), threshold),
+    yourData: yourData(config),
+    glossary: registerGlossary(config),
   };
 }
 

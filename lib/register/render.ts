@@ -7,6 +7,7 @@ import { plural } from '../audit/findings';
 import { formatCsv } from '../reports/format';
 import { escapeHtml, htmlPage } from '../reports/html';
 import { BENEFIT_CSV_COLUMNS, benefitCsvValues, benefitSectionHtml } from './benefit';
+import { glossaryHtml } from '../reports/plain-words';
 import { countText, Register, RegisterProject } from './model';
 
 export const REGISTER_FILES = { html: 'index.html', json: 'register.json', csv: 'register.csv' } as const;
@@ -54,20 +55,32 @@ function optOutNotes(p: RegisterProject): string {
     .join('')}</ul>`;
 }
 
+/**
+ * A project whose every recorded query was refused: "no query has been run" above a count
+ * of refused queries reads as a contradiction, so say what happened.
+ */
+function noQueryAnswered(p: RegisterProject): string {
+  const refused = p.activity.months.some((m) => !('count' in m.refusedQueries) || m.refusedQueries.count > 0);
+  const ended = p.status === 'expired' ? ` Its access ended on ${time(p.period.end, layDate(p.period.end))}.` : '';
+  return refused
+    ? `The platform has answered no query for this project: the queries counted below as refused asked for data its approval does not include, and no data was given.${ended}`
+    : `The platform has answered no query for this project.${ended}`;
+}
+
 function projectSection(p: RegisterProject): string {
   const id = escapeHtml(p.id);
   const stateClass = p.status === 'active' ? 'state-active' : 'state-inactive';
   const dataRows = p.datasets.flatMap((d) =>
     d.kinds.map(
       (k) =>
-        `<tr><th scope="row">${escapeHtml(d.title)}${d.someRowsOnly ? ' (some rows only)' : ''}</th><td><span class="tag">${escapeHtml(k.label)}</span></td><td>${escapeHtml(k.holds.join('; '))}</td></tr>`,
+        `<tr><th scope="row">${escapeHtml(d.title)}${d.someRowsOnly ? ` (some rows only: ${escapeHtml(d.rows ?? 'not described')})` : ''}</th><td><span class="tag">${escapeHtml(k.label)}</span></td><td>${escapeHtml(k.holds.join('; '))}</td></tr>`,
     ),
   );
   const a = p.activity;
   const use =
     a.months.length === 0
       ? '<p>No use of the data has been recorded.</p>'
-      : `<p>${a.firstUse === null ? 'No query has been run.' : `First used on ${time(a.firstUse, layDate(a.firstUse))}; last used on ${time(a.lastUse ?? a.firstUse, layDate(a.lastUse ?? a.firstUse))}.`}</p>
+      : `<p>${a.firstUse === null ? noQueryAnswered(p) : `First used on ${time(a.firstUse, layDate(a.firstUse))}; last used on ${time(a.lastUse ?? a.firstUse, layDate(a.lastUse ?? a.firstUse))}.`}</p>
 ${table(
   `${id}_use`,
   `How ${escapeHtml(p.title)} used the data, by month`,
@@ -149,10 +162,28 @@ function optOutSection(r: Register): string {
 ${last}${rows.length === 0 ? '' : table('optout_caption', 'People whose records were removed from the data already held, by month', ['Month', 'People'], rows)}`;
 }
 
+/** How a person opts out and whom to contact (platform.yaml register:), in a section of its own. */
+function yourDataSection(r: Register): string {
+  const { optOut, contact } = r.yourData;
+  const link = (url: string, text: string) => `<a href="${escapeHtml(url)}">${escapeHtml(text)}</a>`;
+  const ways = [
+    contact.email === null ? '' : `e-mail ${link(`mailto:${contact.email}`, contact.email)}`,
+    contact.url === null ? '' : link(contact.url, contact.url),
+  ]
+    .filter((w) => w !== '')
+    .join(', or ');
+  return `<section aria-labelledby="your_data">
+<h2 id="your_data">Your data: how to opt out, and whom to contact</h2>
+<p>${escapeHtml(optOut.text)}${optOut.url === null ? '' : ` How to opt out: ${link(optOut.url, optOut.url)}.`}</p>
+<p>Questions or concerns about how this platform uses data: ${escapeHtml(contact.name)}, ${ways}.</p>
+</section>`;
+}
+
 export function renderRegisterHtml(r: Register): string {
+  // Status second: at 320 px the first columns are the ones on screen.
   const overview = r.projects.map(
     (p) =>
-      `<tr><th scope="row"><a href="#${escapeHtml(p.id)}">${escapeHtml(p.title)}</a></th><td>${escapeHtml(p.organisation.name)}</td><td>${escapeHtml(p.purposeLabel)}</td><td class="${p.status === 'active' ? 'state-active' : 'state-inactive'}">${escapeHtml(p.statusLabel)}</td></tr>`,
+      `<tr><th scope="row"><a href="#${escapeHtml(p.id)}">${escapeHtml(p.title)}</a></th><td class="${p.status === 'active' ? 'state-active' : 'state-inactive'}">${escapeHtml(p.statusLabel)}</td><td>${escapeHtml(p.organisation.name)}</td><td>${escapeHtml(p.purposeLabel)}</td></tr>`,
   );
   const body = `<header><h1>Transparency register</h1>
 <p>${escapeHtml(r.platform.name)}: who uses health and care data, for what and on what approval. As of ${time(r.asOf, layDate(r.asOf))}.</p>
@@ -164,10 +195,12 @@ ${auditTrailSection(r)}</header>
 <p>It never shows the name of any researcher, anything about any patient, the questions asked of the data, or any figure small enough to single anyone out. ${escapeHtml(r.disclosure.rule)}</p>
 <p>No project ever receives names, addresses, NHS numbers or full dates of birth: they are removed or replaced by a code before any project can see the data.</p>
 ${optOutSection(r)}
+${yourDataSection(r)}
 <h2>Projects at a glance</h2>
-${table('overview_caption', 'Every approved project and its status', ['Project', 'Organisation', 'Purpose', 'Status'], overview)}
+${table('overview_caption', 'Every approved project and its status', ['Project', 'Status', 'Organisation', 'Purpose'], overview)}
 <h2>Projects in detail</h2>
 ${r.projects.map(projectSection).join('\n')}
+${glossaryHtml('glossary_terms', 'What the words mean', r.glossary)}
 </main>`;
   return htmlPage(`Transparency register: ${r.platform.name}`, body).replace('</head>', `<style>${REGISTER_STYLE}</style>\n</head>`);
 }

@@ -23,6 +23,8 @@ export interface RegisterConfigSnapshot {
   readonly platform: Pick<PlatformConfig, 'name' | 'displayName' | 'description' | 'pricing'> & {
     /** When outcome reports fall due: the register flags the overdue. */
     readonly governance: { readonly outcomeReports: PlatformConfig['governance']['outcomeReports'] };
+    /** What the register tells people about their own data (how to opt out, whom to contact). */
+    readonly register: Pick<PlatformConfig['register'], 'optOut' | 'contact'>;
   };
   readonly datasets: readonly DatasetConfig[];
   readonly projects: readonly SnapshotProject[];
@@ -39,6 +41,7 @@ export function registerConfigSnapshot(config: SdeConfig): RegisterConfigSnapsho
       description: platform.description,
       pricing: platform.pricing,
       governance: { outcomeReports: platform.governance.outcomeReports },
+      register: { optOut: platform.register.optOut, contact: platform.register.contact },
     },
     datasets: config.datasets.map(({ file: _file, ...d }) => d),
     // Picked field by field, so a field added to projects later is not carried unless added here.

@@ -1,6 +1,7 @@
 /** Renders the access matrix as Markdown (for pull requests) and HTML (for committee members). */
 import { AccessMatrix, CLASS_LABELS, MatrixColumn, MatrixProject, STATE_LABELS } from './access-matrix';
 import { escapeHtml, htmlPage } from './html';
+import { glossaryHtml, pageGlossary } from './plain-words';
 
 const MARK: Record<MatrixColumn['curatedClass'], string> = { pseudonym: ' (P)', quasi_identifier: ' (Q)', sensitive: ' (S)', other: '', partition: '' };
 
@@ -40,7 +41,7 @@ export function renderAccessMatrixMarkdown(m: AccessMatrix): string {
       const grant = p.datasets.find((g) => g.dataset === d.name);
       if (!grant) return p.approvedDatasets.includes(d.name) ? '(approved, no access now)' : '';
       const columns = grant.columns.map((c) => `${c.name}${MARK[c.curatedClass]}`).join(', ');
-      return grant.rowFilter ? `${columns}; rows where \`${grant.rowFilter}\`` : columns;
+      return grant.rowFilter ? `${columns}; some rows only: ${grant.rowFilterDescription ?? 'no description'} (\`${grant.rowFilter}\`)` : columns;
     });
     lines.push(
       `| ${p.id} | ${p.organisation} | ${p.tierLabel} | ${p.purpose} | ${p.period.start} to ${p.period.end} | ${p.state} | ${riskSummary(p)} | ${cells.join(' | ')} |`,
@@ -51,13 +52,30 @@ export function renderAccessMatrixMarkdown(m: AccessMatrix): string {
 
 function columnRow(c: MatrixColumn): string {
   const label = CLASS_LABELS[c.curatedClass].short;
-  return `<tr><th scope="row"><code>${escapeHtml(c.name)}</code></th><td>${escapeHtml(c.description)}</td><td><span class="tag">${escapeHtml(label)}</span></td></tr>`;
+  return `<tr><th scope="row"><code>${escapeHtml(c.name)}</code></th><td>${escapeHtml(c.meaning)}</td><td><span class="tag">${escapeHtml(label)}</span></td></tr>`;
+}
+
+/** Words only the access matrix uses. */
+const MATRIX_TERMS = [
+  {
+    term: 'Re-identification risk',
+    meaning:
+      "How many of the people in the data a project is given could be singled out: the share of people who share their combination of quasi-identifiers (and, where records are linked, their whole history of them) with fewer than 5 others. A project above the platform's ceiling needs the committee's recorded acceptance of that risk.",
+  },
+];
+
+/**
+ * A table that scrolls sideways inside its own box, not the page: keyboard users can focus
+ * the box to scroll it (WCAG 2.1.1), and screen readers hear its caption as its name.
+ */
+function scrollingTable(id: string, caption: string, inner: string, labelledBy: string = id): string {
+  return `<div class="table-wrap" role="region" aria-labelledby="${labelledBy}" tabindex="0"><table>
+<caption id="${id}">${caption}</caption>
+${inner}</table></div>`;
 }
 
 export function renderAccessMatrixHtml(m: AccessMatrix): string {
-  const glossary = Object.values(CLASS_LABELS)
-    .map((l) => `<dt>${escapeHtml(l.short)}</dt><dd>${escapeHtml(l.explain)}</dd>`)
-    .join('\n');
+  const glossary = glossaryHtml('glossary_terms', 'What the words mean', pageGlossary({ kinds: CLASS_LABELS, states: STATE_LABELS }, MATRIX_TERMS, m.jargon));
   const overview = m.projects
     .map((p) => {
       const cells = m.datasets
@@ -82,12 +100,21 @@ export function renderAccessMatrixHtml(m: AccessMatrix): string {
       const grants = p.datasets.length
         ? p.datasets
             .map(
-              (g) => `<div class="table-wrap"><table>
-<caption>${escapeHtml(g.title)} (<code>${escapeHtml(g.dataset)}</code>)${g.rowFilter ? `: only the rows where <code>${escapeHtml(g.rowFilter)}</code>` : ''}</caption>
-<thead><tr><th scope="col">Column</th><th scope="col">What it holds</th><th scope="col">Kind of data</th></tr></thead>
+              (g) =>
+                `${
+                  g.rowFilter
+                    ? `<p class="rows">${escapeHtml(g.title)}: <strong>some rows only</strong>: ${escapeHtml(g.rowFilterDescription ?? 'no description given')}.</p>\n`
+                    : ''
+                }${scrollingTable(
+                  `${escapeHtml(p.id)}_${escapeHtml(g.dataset)}`,
+                  `${escapeHtml(g.title)} (<code>${escapeHtml(g.dataset)}</code>)${g.rowFilter ? `: some rows only (${escapeHtml(g.rowFilterDescription ?? 'no description given')})` : ''}`,
+                  `<thead><tr><th scope="col">Column</th><th scope="col">What it holds</th><th scope="col">Kind of data</th></tr></thead>
 <tbody>
 ${g.columns.map(columnRow).join('\n')}
-</tbody></table></div>`,
+</tbody>`,
+                  // Named by the project's heading too: several projects read the same dataset.
+                  `${escapeHtml(p.id)} ${escapeHtml(p.id)}_${escapeHtml(g.dataset)}`,
+                )}`,
             )
             .join('\n')
         : `<p>This project can read no data now (${escapeHtml(STATE_LABELS[p.state].toLowerCase())}). Its approval named: ${escapeHtml(p.approvedDatasets.join(', ') || 'no dataset')}.</p>`;
@@ -108,19 +135,16 @@ ${grants}
 <p>${escapeHtml(m.platform)}, as of ${escapeHtml(m.asOf)}. This page is generated from the approved configuration; the same rules are what the platform enforces.</p></header>
 <main>
 <h2>Overview</h2>
-<div class="table-wrap"><table>
-<caption>Projects and the datasets they may read</caption>
-<thead><tr><th scope="col">Project</th><th scope="col">Status</th><th scope="col">Re-identification risk</th>${m.datasets.map((d) => `<th scope="col">${escapeHtml(d.title)}</th>`).join('')}</tr></thead>
+${scrollingTable(
+  'overview_caption',
+  'Projects and the datasets they may read',
+  `<thead><tr><th scope="col">Project</th><th scope="col">Status</th><th scope="col">Re-identification risk</th>${m.datasets.map((d) => `<th scope="col">${escapeHtml(d.title)}</th>`).join('')}</tr></thead>
 <tbody>
 ${overview}
-</tbody></table></div>
-<h2>What the words mean</h2>
-<p>No project is ever given a name, an address, an NHS number or a full date of birth: those are removed or replaced before any project can see the data. The kinds of data a project may see are:</p>
-<dl>
+</tbody>`,
+)}
+<p>No project is ever given a name, an address, an NHS number or a full date of birth: those are removed or replaced before any project can see the data. Each column below says what it holds after that.</p>
 ${glossary}
-<dt>row filter</dt><dd>A project may be limited to some rows only, for example emergency admissions only.</dd>
-<dt>re-identification risk</dt><dd>How many of the people in the data a project is given could be singled out: the share of people who share their combination of quasi-identifiers (and, where records are linked, their whole history of them) with fewer than 5 others. A project above the platform's ceiling needs the committee's recorded acceptance of that risk.</dd>
-</dl>
 <h2>Projects in detail</h2>
 ${details}
 </main>`;

@@ -6,11 +6,15 @@
 import { curatedColumns, CuratedClass } from '../config/curated';
 import { projectAccess, projectState, ProjectState, SdeConfig } from '../config/model';
 import type { RiskReport, RiskVerdict } from '../governance/disclosure-risk';
+import { GlossaryEntry, grantedColumnMeaning, jargonGlossary, sourceColumns } from './plain-words';
 
 export interface MatrixColumn {
   readonly name: string;
   readonly curatedClass: CuratedClass | 'partition';
+  /** The source column's description, as the dataset config gives it (for reviewers of the config). */
   readonly description: string;
+  /** What the curated column holds after de-identification, in plain words (lib/reports/plain-words.ts). */
+  readonly meaning: string;
 }
 
 export interface MatrixProject {
@@ -26,7 +30,14 @@ export interface MatrixProject {
   readonly state: ProjectState;
   readonly approval: { readonly committee: string; readonly reference: string; readonly date: string; readonly citizenMembersPresent: number };
   /** What the project may read today (empty unless active). */
-  readonly datasets: readonly { readonly dataset: string; readonly title: string; readonly columns: readonly MatrixColumn[]; readonly rowFilter?: string }[];
+  readonly datasets: readonly {
+    readonly dataset: string;
+    readonly title: string;
+    readonly columns: readonly MatrixColumn[];
+    readonly rowFilter?: string;
+    /** Which rows the filter leaves, in plain words (the project config's rowFilterDescription). */
+    readonly rowFilterDescription?: string;
+  }[];
   /** What the approval names, whatever the state: shown for expired and not-yet-started projects. */
   readonly approvedDatasets: readonly string[];
   /** The approval's re-identification risk: as recorded in it, and as measured by sde risk (when given). */
@@ -61,6 +72,8 @@ export interface AccessMatrix {
   readonly asOf: string;
   readonly datasets: readonly { readonly name: string; readonly title: string }[];
   readonly projects: readonly MatrixProject[];
+  /** The codes and abbreviations the shown columns use, explained (plain-words.ts). */
+  readonly jargon: readonly GlossaryEntry[];
 }
 
 export const CLASS_LABELS: Record<MatrixColumn['curatedClass'], { short: string; explain: string }> = {
@@ -90,45 +103,65 @@ export const STATE_LABELS: Record<ProjectState, string> = {
 };
 
 export function buildAccessMatrix(config: SdeConfig, risk?: RiskReport): AccessMatrix {
+  const projects = matrixProjects(config, risk);
+  const shown = projects.flatMap((p) =>
+    p.datasets.flatMap((g) => {
+      const dataset = config.datasets.find((d) => d.name === g.dataset)!;
+      return sourceColumns(
+        dataset,
+        curatedColumns(dataset),
+        g.columns.map((c) => c.name),
+      );
+    }),
+  );
+  const text = projects.flatMap((p) => p.datasets.flatMap((g) => g.columns.map((c) => c.meaning))).join('\n');
   return {
     platform: config.platform.displayName,
     asOf: config.today,
     datasets: config.datasets.map((d) => ({ name: d.name, title: d.title })),
-    projects: [...config.projects]
-      .sort((a, b) => a.id.localeCompare(b.id))
-      .map((p) => {
-        const tier = config.platform.pricing.tiers[p.organisation.tier];
-        return {
-          id: p.id,
-          title: p.title,
-          organisation: p.organisation.name,
-          organisationType: p.organisation.type,
-          tier: p.organisation.tier,
-          tierLabel: tier?.label ?? p.organisation.tier,
-          purpose: p.purpose,
-          summary: p.summary,
-          period: p.period,
-          state: projectState(p, config.today),
-          approval: p.approval,
-          approvedDatasets: Object.keys(p.datasets).sort(),
-          disclosureRisk: matrixRisk(config, p, risk),
-          datasets: projectAccess(config, p).map((grant) => {
-            const byName = new Map(curatedColumns(grant.dataset).map((c) => [c.name, c]));
-            return {
-              dataset: grant.dataset.name,
-              title: grant.dataset.title,
-              rowFilter: grant.rowFilter,
-              columns: grant.columnNames.map((name) => {
-                const c = byName.get(name);
-                return c
-                  ? { name, curatedClass: c.curatedClass, description: c.description }
-                  : { name, curatedClass: 'partition' as const, description: CLASS_LABELS.partition.explain };
-              }),
-            };
-          }),
-        };
-      }),
+    projects,
+    jargon: jargonGlossary(shown, text),
   };
+}
+
+function matrixProjects(config: SdeConfig, risk: RiskReport | undefined): MatrixProject[] {
+  return [...config.projects]
+    .sort((a, b) => a.id.localeCompare(b.id))
+    .map((p) => {
+      const tier = config.platform.pricing.tiers[p.organisation.tier];
+      return {
+        id: p.id,
+        title: p.title,
+        organisation: p.organisation.name,
+        organisationType: p.organisation.type,
+        tier: p.organisation.tier,
+        tierLabel: tier?.label ?? p.organisation.tier,
+        purpose: p.purpose,
+        summary: p.summary,
+        period: p.period,
+        state: projectState(p, config.today),
+        approval: p.approval,
+        approvedDatasets: Object.keys(p.datasets).sort(),
+        disclosureRisk: matrixRisk(config, p, risk),
+        datasets: projectAccess(config, p).map((grant) => {
+          const curated = curatedColumns(grant.dataset);
+          const byName = new Map(curated.map((c) => [c.name, c]));
+          const meaning = (name: string) => grantedColumnMeaning(grant.dataset, curated, name);
+          return {
+            dataset: grant.dataset.name,
+            title: grant.dataset.title,
+            rowFilter: grant.rowFilter,
+            rowFilterDescription: p.datasets[grant.dataset.name]?.rowFilterDescription,
+            columns: grant.columnNames.map((name) => {
+              const c = byName.get(name);
+              return c
+                ? { name, curatedClass: c.curatedClass, description: c.description, meaning: meaning(name) }
+                : { name, curatedClass: 'partition' as const, description: CLASS_LABELS.partition.explain, meaning: meaning(name) };
+            }),
+          };
+        }),
+      };
+    });
 }
 
 function matrixRisk(config: SdeConfig, p: SdeConfig['projects'][number], report: RiskReport | undefined): MatrixRisk {

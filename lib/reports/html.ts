@@ -21,6 +21,8 @@ export function htmlPage(title: string, body: string): string {
   .table-wrap { overflow-x: auto; }
   table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; min-width: 100%; }
   caption { text-align: left; font-weight: 600; padding: 0.25rem 0; }
+  .table-wrap caption { max-width: calc(100vw - 2rem); }
+  .table-wrap:focus { outline: 3px solid #1d4f91; outline-offset: 2px; }
   th, td { border: 1px solid #6b6b6b; padding: 0.4rem 0.6rem; text-align: left; vertical-align: top; }
   th { background: #e8eef4; }
   .tag { display: inline-block; border: 1px solid #1d4f91; color: #1d4f91; border-radius: 0.25rem; padding: 0 0.3rem; font-size: 0.875rem; }

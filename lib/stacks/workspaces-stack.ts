@@ -1,4 +1,4 @@
-import { App, CfnResource, CfnWaitConditionHandle, Stack, StackProps } from 'aws-cdk-lib';
+import { App, CfnOutput, CfnResource, CfnWaitConditionHandle, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { grantedProjects, type SdeConfig } from '../config/model';
 import type { ProjectConfig } from '../config/schema';
@@ -68,6 +68,7 @@ export class WorkspacesStack extends Stack {
       );
     }
     this.workspaces = workspaces;
+    for (const [id, workspace] of workspaces) addProjectOutputs(this, id, workspace);
 
     // A stack with no resources is not a valid template. A shard whose last project has
     // ended must still deploy (as nothing but this marker), so that the deployment deletes
@@ -86,6 +87,33 @@ export class WorkspacesStack extends Stack {
       },
     });
   }
+}
+
+/** An output key from a project id: `ncl-winter-planning` -> `NclWinterPlanning` (keys are alphanumeric only). */
+export function projectOutputKey(projectId: string): string {
+  return projectId
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** The text each project output's description starts with: `sde synth` lists the projects of a stack by it. */
+export const PROJECT_OUTPUT_PREFIX = 'Project ';
+
+/**
+ * What a deployer hands a project's researchers, and what `sde query --athena` needs: the
+ * role they assume and the workgroup they query in, as stack outputs.
+ */
+function addProjectOutputs(stack: Stack, projectId: string, workspace: ProjectWorkspace): void {
+  const key = projectOutputKey(projectId);
+  new CfnOutput(stack, `${key}RoleArn`, {
+    value: workspace.role.roleArn,
+    description: `${PROJECT_OUTPUT_PREFIX}${projectId}: the role its named researchers assume (with their researcher id as source identity)`,
+  });
+  new CfnOutput(stack, `${key}Workgroup`, {
+    value: workspace.workgroup.ref,
+    description: `${PROJECT_OUTPUT_PREFIX}${projectId}: the Athena workgroup its queries run in`,
+  });
 }
 
 export interface WorkspaceStacksOptions extends StackProps {

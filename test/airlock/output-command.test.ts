@@ -136,6 +136,53 @@ test('the whole flow with the reviewers read from platform.yaml', async () => {
   await wholeFlow(s);
 });
 
+test('docs/airlock.md as written: reviewers by their id in platform.yaml (any case), and a refusal lists who may review', async () => {
+  // The example config names REVIEWER-1 and REVIEWER-2, each with the principal they stand for.
+  const s = setup();
+  const req = await run(s, [
+    'request',
+    '--project',
+    'ncl-winter-planning',
+    '--file',
+    s.file,
+    '--description',
+    'Admissions by age band (a test table)',
+    '--statement',
+    'Admissions by age band',
+    '--as',
+    REQUESTER,
+  ]);
+  const id = /(req-\d{8}-[0-9a-f]{8})/.exec(req.out)![1];
+  expect((await run(s, ['check', '--request', id])).code).toBe(0);
+  // Someone who is not a reviewer, typed as an id might be: refused (and recorded), naming who may review.
+  const stranger = await run(s, ['review', '--request', id, '--as', 'REVIEWER-3', '--approve']);
+  expect(stranger.code).toBe(1);
+  expect(stranger.err).toMatch(
+    /not on the airlock's list of reviewers; those who may review: arn:aws:iam::111122223333:role\/SdeOutputChecker1, arn:aws:iam::111122223333:role\/SdeOutputChecker2/,
+  );
+  expect((await run(s, ['review', '--request', id, '--as', 'REVIEWER-1', '--approve'])).out).toMatch(/approved by 1 of 2/);
+  // The same reviewer by another spelling of the id, or by the principal, is the same person.
+  for (const same of ['reviewer-1', 'arn:aws:iam::111122223333:role/SdeOutputChecker1']) {
+    const twice = await run(s, ['review', '--request', id, '--as', same, '--approve']);
+    expect(twice.err).toMatch(/different reviewer/);
+  }
+  expect((await run(s, ['review', '--request', id, '--as', 'REVIEWER-2', '--approve'])).out).toMatch(/approved by 2 of 2/);
+  const rel = await run(s, ['release', '--request', id, '--as', 'REVIEWER-1']);
+  expect(rel.code).toBe(0);
+  const file = JSON.parse(fs.readFileSync(/manifest: (.+)$/m.exec(rel.out)![1], 'utf8'));
+  const manifest = file.reviewers === undefined ? Object.values(file).find((v: any) => v?.reviewers !== undefined) : file;
+  // The record names the principals, not the ids typed.
+  expect((manifest as any).reviewers.map((r: { principal: string }) => r.principal)).toEqual([
+    'arn:aws:iam::111122223333:role/SdeOutputChecker1',
+    'arn:aws:iam::111122223333:role/SdeOutputChecker2',
+  ]);
+  expect(s.events.filter((e) => e.errorCode !== undefined).map((e) => e.eventName)).toEqual([
+    'ApproveOutputRequest',
+    'ApproveOutputRequest',
+    'ApproveOutputRequest',
+  ]);
+});
+
 test('refusals exit 1 with the reason; bad usage is a UsageError', async () => {
   const s = setup();
   const expired = await run(s, ['request', '--project', 'kcl-covid-recovery', '--file', s.file, '--description', 'Admissions by age band (a test table)']);

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { COMMANDS, runCli } from '../../lib/cli/cli';
+import { COMMANDS, runCli, usageLine } from '../../lib/cli/cli';
+import { isCalendarDate, todayUtc } from '../../lib/config/model';
 import { ConfigFixture, EXAMPLE_CONFIG, REPO_ROOT, SECOND_CONFIG, TEST_TODAY } from '../helpers/config-fixture';
 
 async function run(...argv: string[]) {
@@ -87,6 +88,61 @@ describe('sde validate', () => {
   });
 });
 
+describe('--today is a real calendar date, for every command that takes it', () => {
+  const withToday = COMMANDS.filter((c) => 'today' in c.options).map((c) => c.name);
+  // Generated, not listed: a day past the end of its month, for every month of several years.
+  const impossible: string[] = [];
+  for (const year of [2023, 2024, 2025, 2026, 2100]) {
+    for (let month = 1; month <= 12; month++) {
+      const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+      for (let day = days + 1; day <= 31; day++) impossible.push(`${year}-${String(month).padStart(2, '0')}-${day}`);
+    }
+  }
+  impossible.push('2026-00-10', '2026-13-01', '2026-02-00', '2026-2-03', '２０２６-01-01', '2026-01-01T00:00', ' 2026-01-01');
+
+  test('the generated impossible days are refused by the check and real ones (including 29 February in leap years) pass', () => {
+    expect(impossible).toContain('2026-02-30');
+    expect(impossible).toContain('2100-02-29');
+    for (const d of impossible) expect({ d, ok: isCalendarDate(d) }).toEqual({ d, ok: false });
+    for (const d of ['2024-02-29', '2000-02-29', '2026-12-31', '2026-04-30', '2026-01-01']) expect({ d, ok: isCalendarDate(d) }).toEqual({ d, ok: true });
+  });
+
+  test.each(withToday)('sde %s --today 2026-02-30 is a usage error, never 2 March', async (name) => {
+    const r = await run(name, '--today', '2026-02-30');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--today must be a real date written YYYY-MM-DD, not "2026-02-30"/);
+  });
+
+  test('SDE_TODAY that is not a real date is refused with the fix', () => {
+    const before = process.env.SDE_TODAY;
+    try {
+      process.env.SDE_TODAY = '2026-02-30';
+      expect(() => todayUtc()).toThrow(/SDE_TODAY.*"2026-02-30" is not a real date[\s\S]*fix: set SDE_TODAY/);
+      process.env.SDE_TODAY = '2024-02-29';
+      expect(todayUtc()).toBe('2024-02-29');
+    } finally {
+      if (before === undefined) delete process.env.SDE_TODAY;
+      else process.env.SDE_TODAY = before;
+    }
+  });
+});
+
+describe('sde access-matrix --format html', () => {
+  test('writes into the workdir by default, never into the repository, and prints the absolute path', async () => {
+    const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-matrix-'));
+    try {
+      const r = await run('access-matrix', '--format', 'html', '--workdir', workdir, '--today', TEST_TODAY);
+      expect(r.code).toBe(0);
+      const file = path.join(workdir, 'out', 'access-matrix.html');
+      expect(r.out).toBe(`Access matrix written to ${file}`);
+      expect(fs.readFileSync(file, 'utf8')).toMatch(/^<!doctype html>/i);
+      expect(fs.existsSync(path.join(REPO_ROOT, 'access-matrix.html'))).toBe(false);
+    } finally {
+      fs.rmSync(workdir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('help', () => {
   test.each(COMMANDS.map((c) => c.name))('sde %s --help describes the command and its options', async (name) => {
     const r = await run(name, '--help');
@@ -96,8 +152,34 @@ describe('help', () => {
   });
 
   test('every local command takes --config; the runtime ones take --workdir', () => {
-    for (const c of COMMANDS) expect(Object.keys(c.options)).toContain('config');
+    // Except sde init, which writes a new configuration rather than reading one.
+    for (const c of COMMANDS.filter((x) => x.name !== 'init')) expect(Object.keys(c.options)).toContain('config');
     for (const name of ['demo', 'query']) expect(Object.keys(COMMANDS.find((c) => c.name === name)!.options)).toContain('workdir');
+  });
+
+  test("every command's usage line names every option it takes (sde register --help once left out --today)", () => {
+    for (const c of COMMANDS) {
+      const line = usageLine(c);
+      if (line.includes('[options]')) continue;
+      for (const name of Object.keys(c.options))
+        expect({ command: c.name, line, has: line.includes(`--${name}`) }).toEqual({ command: c.name, line, has: true });
+    }
+  });
+
+  test('sde --version prints the version from package.json', async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+    for (const flag of ['--version', '-V']) {
+      const r = await run(flag);
+      expect(r.code).toBe(0);
+      expect(r.out).toBe(`sde ${pkg.version} (${pkg.name}, Node.js ${process.versions.node})`);
+    }
+    expect((await run('--help')).out).toMatch(/sde --version/);
+  });
+
+  test('sde demo --help says every step it runs and where it keeps them', async () => {
+    const r = await run('demo', '--help');
+    for (const step of [/opt-out/, /S3 API/, /ingests/, /access matrix/, /airlock/, /audit trail/, /register/, /bills/, /governance report/, /--workdir/])
+      expect(r.out).toMatch(step);
   });
 
   test('an unknown command is refused with the list of commands', async () => {
@@ -121,6 +203,17 @@ describe('npx cdk synth (the real CDK CLI, offline, no credentials)', () => {
     for (const line of validate.err.split('\n').filter((l) => l.includes('.yaml'))) {
       expect(cdk.stderr).toContain(line.trim().replace(/^- /, ''));
     }
+  });
+
+  test('a directory that is not a config names the cdk context flag in its fix, not the sde one', () => {
+    const cdk = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/cdk'), ['synth', '--quiet', '--context', 'config=/nonexistent-sde-config'], {
+      cwd: REPO_ROOT,
+      env,
+      encoding: 'utf8',
+    });
+    expect(cdk.status).not.toBe(0);
+    expect(cdk.stderr).toMatch(/nonexistent-sde-config: is not a configuration directory\n\s+fix: pass --context config=DIR naming a folder/);
+    expect(cdk.stderr).not.toMatch(/--config DIR/);
   });
 
   test('synthesizes a config outside the repo, with every gate passing', () => {

@@ -41,6 +41,7 @@ function changed() {
   // ncl: a row filter changed and a dataset removed; one researcher replaced by another
   f = edit(f, 'projects/ncl-winter-planning.yaml', (d) => {
     d.datasets.hospital_episodes.rowFilter = "admission_method IN ('21','22')";
+    d.datasets.hospital_episodes.rowFilterDescription = 'two kinds of emergency admission only';
     delete d.datasets.demographics;
     d.researchers[1].id = 'NCL-R-0031';
   });
@@ -91,7 +92,7 @@ describe('governance diff', () => {
         expect.stringMatching(/ucl-multimorbidity\) may no longer see demographics columns "ethnicity"/),
         expect.stringMatching(/ncl-winter-planning\) may no longer see dataset demographics/),
         expect.stringMatching(
-          /ncl-winter-planning\) sees different rows of hospital_episodes: where admission_method IN \('21','22'\) \(was: where admission_method IN \('21','22','23','24','25','28'\)\)/,
+          /ncl-winter-planning\) sees different rows of hospital_episodes: two kinds of emergency admission only \(rows where admission_method IN \('21','22'\)\) \(was: emergency admissions only \(rows where admission_method IN \('21','22','23','24','25','28'\)\)\)/,
         ),
       ]),
     );

@@ -216,11 +216,12 @@ test('decisions, the opt-out, benefits and alarms come from the config and the t
   expect(report.approved.map((d) => [d.id, d.date, d.citizenMembersPresent, d.quorumMet])).toEqual([['ucl-multimorbidity', '2026-11-01', 4, true]]);
   expect(report.extended.map((d) => [d.id, d.date, d.reference])).toEqual([['medisight-prescribing', '2026-10-15', 'DAC-2026-041']]);
   expect(report.ended.map((d) => [d.id, d.date])).toEqual([['kcl-covid-recovery', '2026-10-31']]);
-  expect(report.optOut.datasets.map((d) => [d.name, d.applied, d.loads])).toEqual([
-    ['demographics', true, 0],
-    ['gp_events', true, 1],
-    ['hospital_episodes', true, 1],
-    ['prescriptions', true, 0],
+  expect(report.optOut.datasets.map((d) => [d.name, d.appliedBy, d.loads])).toEqual([
+    ['demographics', 'platform', 0],
+    ['gp_events', 'platform', 1],
+    ['hes_apc', 'supplier', 0],
+    ['hospital_episodes', 'platform', 1],
+    ['prescriptions', 'platform', 0],
   ]);
   expect(report.benefit.outcomes.map((o) => [o.projectId, o.date])).toEqual([
     ['kcl-covid-recovery', '2026-10-05'],

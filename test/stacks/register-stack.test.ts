@@ -83,7 +83,10 @@ test('platform.yaml register.domain puts the register on its own name, held to T
   const certificateArn = 'arn:aws:acm:us-east-1:111122223333:certificate/0b1c2d3e-1111-2222-3333-444455556666';
   const withDomain: SdeConfig = {
     ...config,
-    platform: { ...config.platform, register: { domain: { names: ['register.example.nhs.uk', 'transparency.example.nhs.uk'], certificateArn } } },
+    platform: {
+      ...config.platform,
+      register: { ...config.platform.register, domain: { names: ['register.example.nhs.uk', 'transparency.example.nhs.uk'], certificateArn } },
+    },
   };
   const template = Template.fromStack(build(withDomain, { gates: false }).register);
   template.hasResourceProperties('AWS::CloudFront::Distribution', {

@@ -7,7 +7,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { CfnElement } from 'aws-cdk-lib';
 import { createApp } from '../../lib/app';
+import { projectOutputKey } from '../../lib/stacks/workspaces-stack';
 import { grantedProjects, loadConfig, projectAccess, type SdeConfig } from '../../lib/config';
 import { GENERATED_TODAY, writeGeneratedConfig } from '../../bench/generate-config';
 import { shardsFor } from '../../bench/synth';
@@ -103,6 +105,34 @@ describe('the example app with its workspaces, every gate on', () => {
     }
   });
 
+  test("each stack outputs, for each of its projects, the researchers' role ARN and the workgroup, named for the project", () => {
+    const found: string[][] = [];
+    for (const stack of stacks.workspaces) {
+      const template = assembly!.getStackArtifact(stack.artifactId).template;
+      const outputs: Record<string, { Value: unknown; Description: string }> = template.Outputs ?? {};
+      for (const id of stack.workspaces.keys()) {
+        const workspace = stack.workspaces.get(id)!;
+        const key = projectOutputKey(id);
+        expect(outputs[`${key}RoleArn`]).toEqual({
+          Value: { 'Fn::GetAtt': [stack.getLogicalId(workspace.role.node.defaultChild as CfnElement), 'Arn'] },
+          Description: expect.stringMatching(new RegExp(`^Project ${id}: the role its named researchers assume`)),
+        });
+        expect(outputs[`${key}Workgroup`]).toEqual({
+          Value: { Ref: stack.getLogicalId(workspace.workgroup) },
+          Description: `Project ${id}: the Athena workgroup its queries run in`,
+        });
+        found.push([id, stack.stackName]);
+      }
+      // Nothing else is output: no other project's names, no stray values.
+      expect(Object.keys(outputs).length).toBe(2 * stack.workspaces.size);
+    }
+    expect(found.map(([id]) => id).sort()).toEqual(
+      grantedProjects(config)
+        .map((p) => p.id)
+        .sort(),
+    );
+  });
+
   test('the grants of every active project are exactly its access model', () => {
     const rows = stacks.workspaces.flatMap((s) => grantsIn(s, assembly!.getStackArtifact(s.artifactId).template));
     expect(sortRows(rows)).toEqual(
@@ -134,6 +164,7 @@ describe('a generated region of 1,000 projects over 50 tables', () => {
     id: s.id,
     bytes: fs.statSync(path.join(assembly.directory, s.templateFile)).size,
     resources: Object.keys(s.template.Resources ?? {}).length,
+    outputs: Object.keys(s.template.Outputs ?? {}).length,
   }));
 
   test('holds projects in every state, most of them active', () => {
@@ -142,10 +173,10 @@ describe('a generated region of 1,000 projects over 50 tables', () => {
     expect(grantedProjects(config).length).toBeLessThan(1000);
   });
 
-  test('every stack of the app stays under 500 resources and 1 MB', () => {
+  test('every stack of the app stays under 500 resources, 200 outputs and 1 MB', () => {
     // The shards, and DataLake, AnalysisWorkspace, Airlock, Audit, Ingestion, Register, Billing.
     expect(allTemplates.length).toBe(shards + 7);
-    const over = allTemplates.filter((t) => t.resources >= 500 || t.bytes >= 1_000_000);
+    const over = allTemplates.filter((t) => t.resources >= 500 || t.outputs > 200 || t.bytes >= 1_000_000);
     expect(over).toEqual([]);
   });
 

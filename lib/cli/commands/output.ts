@@ -28,7 +28,7 @@ import { AirlockInputError, AirlockService, verifyWithWorkdirKey, type OutputFil
 import type { FileReport } from '../../airlock/report';
 import type { S3Send } from '../../airlock/s3-store';
 import { AIRLOCK_DIR, AirlockConflictError, AirlockStoreError, type AirlockStore } from '../../airlock/store';
-import type { AirlockSettings } from '../../config/airlock-settings';
+import { resolveReviewer, type AirlockSettings } from '../../config/airlock-settings';
 import type { TableSpec } from '../../airlock/table-shape';
 import { describeVerifyReport } from '../../airlock/verify';
 import type { OutputRequest, Refusal } from '../../airlock/workflow';
@@ -150,6 +150,15 @@ function columns(value: string | undefined): string[] | undefined {
   return list;
 }
 
+/**
+ * Locally, --as names a reviewer by their id in platform.yaml (REVIEWER-1) or their principal.
+ * Anyone else is passed on as typed, so the workflow refuses (and records) the attempt,
+ * saying who may review.
+ */
+function reviewerAs(airlock: AirlockService, typed: string): string {
+  return resolveReviewer(airlock.settings, typed) ?? typed;
+}
+
 function one(values: Record<string, unknown>, name: string, action: Action): string {
   const v = values[name];
   if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`sde output ${action} needs --${name}`);
@@ -261,7 +270,7 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
         type: 'string',
         valueName: 'WHO',
         description:
-          "who acts: request (a researcher's id; default: the project's first researcher), review (a reviewer principal, required locally), release; on AWS you request as the person you signed in as, and review and release as your reviewer role",
+          "who acts: request (a researcher's id; default: the project's first researcher), review (a reviewer's id in platform.yaml airlock.reviewers, such as REVIEWER-1, or their principal; required locally), release; on AWS you request as the person you signed in as, and review and release as your reviewer role",
       },
       request: { type: 'string', valueName: 'ID', description: 'check/review/release: the request id' },
       approve: { type: 'boolean', description: 'review: approve' },
@@ -377,7 +386,8 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
       const resolveAs =
         (how: 'actingAs' | 'requestingAs') =>
         async (claimed: string | undefined): Promise<string | undefined> => {
-          if (actor === undefined) return claimed;
+          // Locally, a reviewer may be named by their id in platform.yaml.
+          if (actor === undefined) return how === 'actingAs' && claimed !== undefined ? reviewerAs(airlock, claimed) : claimed;
           const resolved = (await import('../../airlock/aws-identity'))[how](actor, claimed);
           if (!resolved.ok) throw new UsageError(resolved.message);
           return resolved.who;
@@ -417,7 +427,7 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
           case 'show':
             return await showRequest(airlock, one(values, 'request', act), format, out);
           case 'classify': {
-            const reviewer = actor === undefined ? one(values, 'as', act) : (await who(values.as as string | undefined))!;
+            const reviewer = actor === undefined ? reviewerAs(airlock, one(values, 'as', act)) : (await who(values.as as string | undefined))!;
             const role = one(values, 'role', act);
             if (!(COLUMN_ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be one of ${COLUMN_ROLES.join(', ')}, not "${role}"`);
             const statistic = values.statistic as string | undefined;
@@ -438,7 +448,7 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
             return outcome.value.request.state === 'returned' ? 1 : 0;
           }
           case 'override': {
-            const reviewer = actor === undefined ? one(values, 'as', act) : (await who(values.as as string | undefined))!;
+            const reviewer = actor === undefined ? reviewerAs(airlock, one(values, 'as', act)) : (await who(values.as as string | undefined))!;
             const o = { file: oneFile(values, act), finding: one(values, 'finding', act), reason: (values.reason as string | undefined) ?? '' };
             const id = one(values, 'request', act);
             const outcome = service ? await remote({ action: 'override', request: id, ...o }, (r) => r.request!) : await airlock.override(id, reviewer, o);
@@ -477,7 +487,7 @@ export function createOutputCommand(options: OutputCommandOptions = {}): Command
           case 'review': {
             const chosen = (['approve', 'return', 'reject'] as const).filter((d) => values[d] === true);
             if (chosen.length !== 1) throw new UsageError('say exactly one of --approve, --return or --reject');
-            const reviewer = actor === undefined ? one(values, 'as', act) : (await who(values.as as string | undefined))!;
+            const reviewer = actor === undefined ? reviewerAs(airlock, one(values, 'as', act)) : (await who(values.as as string | undefined))!;
             const id = one(values, 'request', act);
             const reason = (chosen[0] === 'approve' ? values.note : values.reason) as string | undefined;
             const outcome = service

@@ -1,6 +1,7 @@
 import { formatProblem } from '../../config/problems';
 import { projectState } from '../../config/model';
 import { validateConfigDir } from '../../config/loader';
+import { documentationAccountWarnings } from '../../config/placeholders';
 import type { ConfigProblem } from '../../config/problems';
 import { approvalChangeProblems } from '../../governance/approval-changes';
 import { GitConfigError, loadConfigAtRevision } from '../../governance/git-config';
@@ -18,6 +19,8 @@ export const validateCommand: Command = {
     'With --since REF (a git revision, e.g. origin/main in a pull request check), projects that are new or',
     'extended since REF must also carry an approval recorded for that change, naming the citizen members',
     'present when platform.yaml requires citizen members.',
+    "It warns (without failing) on every field naming one of AWS's documentation account ids (111122223333,",
+    '123456789012, 444455556666 and the like), which the example config uses: replace them before deploying.',
     'Exit status: 0 if the config is valid, 1 if it has problems (each printed with file, field and fix).',
   ].join('\n'),
   options: {
@@ -66,9 +69,10 @@ export const validateCommand: Command = {
       }
     }
     const config = problems.length === 0 ? validated.config : undefined;
+    const warnings = validated.config ? documentationAccountWarnings(validated.config) : [];
 
     if (format === 'json') {
-      out(JSON.stringify({ valid: problems.length === 0, problems }, null, 2));
+      out(JSON.stringify({ valid: problems.length === 0, problems, warnings }, null, 2));
       return problems.length === 0 ? 0 : 1;
     }
     if (!config) {
@@ -83,6 +87,13 @@ export const validateCommand: Command = {
     out(
       `  projects: ${config.projects.length} (${count('active')} active, ${count('expired')} expired, ${count('not_started')} not yet started, ${count('suspended')} suspended, as of ${config.today})`,
     );
+    if (warnings.length > 0) {
+      // One line per field; the fix once: the list can be long for a config copied from the example.
+      err(
+        `warning: ${warnings.length} field${warnings.length === 1 ? ' names' : 's name'} an AWS documentation account id (an example: no real principal is in it); replace each with your own account before deploying (sde preflight checks it):`,
+      );
+      for (const w of warnings) err(`  ${w.file}: ${w.field} (${/account ([\d, ]+),/.exec(w.message)?.[1] ?? ''})`);
+    }
     return 0;
   },
 };

@@ -74,7 +74,7 @@ async function generateStep(options: Required<Omit<DemoOptions, 'log'>>, layout:
     const bad = kinds.length > 0 ? `: ${kinds.join(', ')}` : '';
     log(`  ${d.dataset.padEnd(24)} ${String(d.rows).padStart(8)} rows, ${d.badRowCount} deliberately bad${bad}; ${d.bytes} bytes`);
   }
-  log(`  national data opt-out list: ${population.optOutCount} people (${path.relative(layout.root, population.optOutFile)})`);
+  log(`  national data opt-out list: ${population.optOutCount} people (${population.optOutFile})`);
   log(`  files in ${outDir}`);
   return population;
 }

@@ -115,7 +115,7 @@ export async function runDemoQueries(options: {
   }
   fs.writeFileSync(path.join(out, 'risk.json'), `${JSON.stringify(risk, null, 2)}\n`);
   fs.writeFileSync(path.join(out, 'risk.txt'), renderRiskText(risk));
-  log('Re-identification risk of each approval (share of people in classes under 5, the worst measure; out/risk.txt):');
+  log(`Re-identification risk of each approval (share of people in classes under 5, the worst measure; ${path.join(out, 'risk.txt')}):`);
   for (const p of risk.projects) log(`  ${p.projectId}: ${p.gate.message}`);
   log('  (the approvals record figures measured on 50,000 synthetic people: sde demo --people 50000, then sde risk, reproduces them;');
   log('   a smaller population makes every class smaller, so a grant can cross the ceiling here that does not there)');
@@ -123,6 +123,6 @@ export async function runDemoQueries(options: {
   const files = [path.join(out, 'access-matrix.md'), path.join(out, 'access-matrix.html')];
   fs.writeFileSync(files[0], renderAccessMatrixMarkdown(matrix));
   fs.writeFileSync(files[1], renderAccessMatrixHtml(matrix));
-  log(`Access matrix for the data access committee: ${files.map((f) => path.relative(workdir, f)).join(', ')}`);
+  log(`Access matrix for the data access committee: ${files.map((f) => path.resolve(f)).join(', ')}`);
   return { outcomes, accessMatrixFiles: files, risk };
 }

@@ -50,6 +50,19 @@ describe('sde demo', () => {
     expect(text).toMatch(/took \d+\.\d s on this machine for \d+ curated rows checked/);
   });
 
+  test('every file it names is given by its absolute path, so it can be opened from any folder', () => {
+    const text = lines.join('\n');
+    expect(text).toContain(`national data opt-out list: ${result.population.optOutCount} people (${result.population.optOutFile})`);
+    expect(text).toContain(
+      `Access matrix for the data access committee: ${path.join(result.layout.out, 'access-matrix.md')}, ${path.join(result.layout.out, 'access-matrix.html')}`,
+    );
+    expect(text).toContain(path.join(result.layout.out, 'risk.txt'));
+    // Any other path-like word that names a file of the workdir (not an S3 key) is absolute too.
+    const named = [...text.matchAll(/(?:^|[\s(])([\w./-]*\/[\w.-]+\.(?:html|md|txt|json|csv|key))\b/g)].map((m) => m[1]);
+    expect(named.length).toBeGreaterThan(2);
+    for (const file of named) expect({ file, absolute: path.isAbsolute(file) }).toEqual({ file, absolute: true });
+  });
+
   test('the objects are really in the local store, row for row: a fresh server on the same workdir serves them', async () => {
     const s3 = await startLocalS3({ directory: result.layout.s3 });
     try {
