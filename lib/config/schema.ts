@@ -491,7 +491,19 @@ export const datasetSchema = z.strictObject({
       statement: nonEmptyText().optional(),
     })
     .optional(),
-  columns: z.preprocess(expandColumnGroups, z.array(columnSchema).min(1, { error: 'a dataset needs at least one column' })),
+  columns: z.preprocess(
+    (columns, ctx) => {
+      for (const [i, bad] of badColumnGroups(columns))
+        ctx.issues.push({
+          code: 'custom',
+          path: [i, 'name'],
+          input: bad,
+          message: `has the column group ${bad}, which must count up and stand for at most ${MAX_GROUP_COLUMNS} columns, such as {01..20}`,
+        });
+      return expandColumnGroups(columns);
+    },
+    z.array(columnSchema).min(1, { error: 'a dataset needs at least one column' }),
+  ),
 });
 
 /** Plain-English text of at least `words` words: a benefit stated in one word says nothing. */
@@ -569,6 +581,18 @@ export const MAX_GROUP_COLUMNS = 200;
  * the braces in its name, source, as and description. A malformed group is left for the
  * schema to refuse (braces are not identifier characters).
  */
+/** The entries (by position as written) whose group cannot be expanded: a range counting down, or too many columns. */
+function badColumnGroups(columns: unknown): [number, string][] {
+  if (!Array.isArray(columns)) return [];
+  return columns.flatMap((column: unknown, i) => {
+    const name = typeof column === 'object' && column !== null ? (column as Record<string, unknown>).name : undefined;
+    const m = typeof name === 'string' ? GROUP.exec(name) : null;
+    if (m === null) return [];
+    const [from, to] = [Number(m[1]), Number(m[2])];
+    return to < from || to - from + 1 > MAX_GROUP_COLUMNS ? [[i, m[0]] as [number, string]] : [];
+  });
+}
+
 export function expandColumnGroups(columns: unknown): unknown {
   if (!Array.isArray(columns)) return columns;
   return columns.flatMap((column: unknown) => {
