@@ -16,11 +16,13 @@
  *
  * Folders are 0700 and files 0600: outputs before checking may be disclosive. Every
  * file is written whole (temporary file, fsync, rename), and changes to one request are
- * made under a lock file, so two reviewers acting at once cannot lose an approval.
+ * made under a lock (proper-lockfile), so two reviewers acting at once cannot lose an
+ * approval, and a lock a killed process left delays the next reviewer by at most 5 s.
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as lockfile from 'proper-lockfile';
 import { sha256Hex } from './disclosure';
 import type { OutputRequest } from './workflow';
 
@@ -31,9 +33,11 @@ const REQUEST_ID = /^req-\d{8}-[0-9a-f]{8}$/;
 const PROJECT_ID = /^[a-z][a-z0-9-]{2,39}$/;
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-/** A lock older than this belongs to a process that died holding it. */
-const STALE_LOCK_MS = 30_000;
-const LOCK_TIMEOUT_MS = 10_000;
+/** A lock not refreshed for this long belongs to a process that died holding it (a live holder refreshes it every STALE_LOCK_MS / 5). */
+const STALE_LOCK_MS = 5_000;
+/** Waiters wait longer than the stale threshold, so a lock a killed process left delays them and never refuses them. */
+const LOCK_TIMEOUT_MS = 15_000;
+const LOCK_POLL_MS = 50;
 
 export function isRequestId(id: string): boolean {
   return REQUEST_ID.test(id);
@@ -55,8 +59,14 @@ function writeFileAtomic(file: string, data: string | Uint8Array): void {
   fs.renameSync(tmp, file);
 }
 
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+/** Stores before proper-lockfile used a plain file as the lock: one left by a killed process is removed once stale. */
+function removeOldLockFile(lockPath: string): void {
+  try {
+    const st = fs.statSync(lockPath);
+    if (st.isFile() && Date.now() - st.mtimeMs > STALE_LOCK_MS) fs.rmSync(lockPath, { force: true });
+  } catch {
+    // No lock, or a current one (a folder): proper-lockfile handles it.
+  }
 }
 
 /** The request does not exist in this store (a mistyped id, or another store). */
@@ -337,38 +347,50 @@ export class FileAirlockStore implements AirlockStore {
     return { location: path.join(target, 'manifest.json'), published: 0 };
   }
 
-  /** Runs fn holding the request's lock (a file created exclusively; a stale one is broken). */
-  async withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const lock = path.join(this.requestDir(id), '.lock');
-    const started = Date.now();
-    for (;;) {
-      try {
-        fs.writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
-        break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new RequestNotFoundError(`there is no output request ${id} in ${this.requestsDir}`);
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        try {
-          if (Date.now() - fs.statSync(lock).mtimeMs > STALE_LOCK_MS) fs.rmSync(lock, { force: true });
-        } catch {
-          // The holder released it meanwhile: try again.
-        }
-        if (Date.now() - started > LOCK_TIMEOUT_MS) throw new Error(`request ${id} is locked by another process (${lock}); try again`, { cause: e });
-        sleep(50);
-      }
+  /**
+   * Runs fn holding the request's lock (proper-lockfile: an atomic mkdir of `.lock` in the
+   * request's folder, refreshed while held). A lock left by a killed process goes stale after
+   * STALE_LOCK_MS and is broken by the next waiter, who waits longer than that: a kill delays
+   * the next reviewer by seconds, never refuses them. `stillHeld` says whether the lock was
+   * lost meanwhile (the holder stalled past the stale threshold), so a save can refuse.
+   */
+  async withLock<T>(id: string, fn: (stillHeld: () => boolean) => Promise<T>): Promise<T> {
+    const dir = this.requestDir(id);
+    if (!fs.existsSync(dir)) throw new RequestNotFoundError(`there is no output request ${id} in ${this.requestsDir}`);
+    const lockPath = path.join(dir, '.lock');
+    removeOldLockFile(lockPath);
+    let compromised = false;
+    let release: () => Promise<void>;
+    try {
+      release = await lockfile.lock(dir, {
+        lockfilePath: lockPath,
+        realpath: false,
+        stale: STALE_LOCK_MS,
+        update: STALE_LOCK_MS / 5,
+        retries: { retries: Math.ceil(LOCK_TIMEOUT_MS / LOCK_POLL_MS), factor: 1, minTimeout: LOCK_POLL_MS, maxTimeout: LOCK_POLL_MS },
+        onCompromised: () => {
+          compromised = true;
+        },
+      });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ELOCKED')
+        throw new Error(`request ${id} is being changed by another process that is still running (${lockPath}); try again when it has finished`, { cause: e });
+      throw e;
     }
     try {
-      return await fn();
+      return await fn(() => !compromised);
     } finally {
-      fs.rmSync(lock, { force: true });
+      await release().catch(() => undefined);
     }
   }
 
   /** Under the request's lock, `save` cannot lose to another writer: it always wins. */
   async update<T>(id: string, fn: (current: OutputRequest, save: (next: OutputRequest) => Promise<void>) => Promise<T>): Promise<T> {
-    return this.withLock(id, async () =>
+    return this.withLock(id, async (stillHeld) =>
       fn(this.readSync(id), async (next) => {
         if (next.id !== id) throw new Error(`request ${next.id} cannot be saved as ${id}`);
+        // A holder that stalled past the stale threshold may have been overtaken: saving now could lose another's decision.
+        if (!stillHeld()) throw new AirlockConflictError(`request ${id} was changed by another process while this one stalled; run the command again`);
         this.write(next);
       }),
     );
