@@ -28,7 +28,7 @@ describe('sde preflight', () => {
     const r = await run('preflight', '--offline', '--today', TEST_TODAY);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/\[FAIL\] AWS account: platform\.yaml names no aws\.account[\s\S]*fix: set aws\.account/);
-    expect(r.out).toMatch(/\[FAIL\] No example account ids: 11 field\(s\)/);
+    expect(r.out).toMatch(/\[FAIL\] No example account ids: 12 field\(s\)/);
     expect(r.out).toMatch(/platform\.yaml: airlock\.reviewers\[0\]\.principal: names AWS documentation account 111122223333/);
     expect(r.out).toMatch(/\[FAIL\] Real addresses: alerts\.securityEmails\[0\]: sde-security@example\.nhs\.uk/);
     expect(r.out).toMatch(/3 checks failed/);

@@ -225,10 +225,14 @@ describe('RegisterStack template', () => {
     const people = [
       ...config.projects.flatMap((p) => p.researchers.flatMap((r) => [r.id, r.principal])),
       ...config.platform.admins,
-      ...(config.platform.airlock?.reviewers ?? []),
+      ...(config.platform.airlock?.reviewers ?? []).map((r) => (typeof r === 'string' ? r : r.principal)),
     ];
     expect(people.length).toBeGreaterThan(0);
     for (const text of [bundle, snapshot]) for (const arn of people) expect(text).not.toContain(arn);
+    // Reviewers' roster ids too (the code's own help text quotes REVIEWER-1 as an example of the form, so the snapshot is checked).
+    const reviewerIds = (config.platform.airlock?.reviewers ?? []).flatMap((r) => (typeof r === 'string' ? [] : [r.id]));
+    expect(reviewerIds.length).toBeGreaterThan(0);
+    for (const id of reviewerIds) expect(snapshot).not.toContain(id);
   });
 });
 

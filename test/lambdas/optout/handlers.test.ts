@@ -23,6 +23,7 @@ import { OPTOUT_ENV } from '../../../lib/optout/lambda-settings';
 import { runDoneKey } from '../../../lib/optout/layout';
 import { ingestionConfig } from '../../../lib/stacks/ingestion-stack';
 import { EXAMPLE_CONFIG, TEST_TODAY } from '../../helpers/config-fixture';
+import { platformAppliesOptOut } from '../../../lib/config/curated';
 
 const config = loadConfig(EXAMPLE_CONFIG, { today: TEST_TODAY });
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sde-optout-handlers-'));
@@ -50,7 +51,8 @@ beforeAll(async () => {
       dataset,
       source: landed,
       key,
-      optOut: earlier,
+      // A dataset whose supplier applied the opt-out takes no list (it would be refused).
+      optOut: platformAppliesOptOut(dataset) ? earlier : undefined,
       lookups: new Map(),
     });
   }
