@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
+import { removeOldLockFile } from '../audit/local-audit-writer';
 import { sha256Hex } from './disclosure';
 import type { OutputRequest } from './workflow';
 
@@ -57,16 +58,6 @@ function writeFileAtomic(file: string, data: string | Uint8Array): void {
     fs.closeSync(fd);
   }
   fs.renameSync(tmp, file);
-}
-
-/** Stores before proper-lockfile used a plain file as the lock: one left by a killed process is removed once stale. */
-function removeOldLockFile(lockPath: string): void {
-  try {
-    const st = fs.statSync(lockPath);
-    if (st.isFile() && Date.now() - st.mtimeMs > STALE_LOCK_MS) fs.rmSync(lockPath, { force: true });
-  } catch {
-    // No lock, or a current one (a folder): proper-lockfile handles it.
-  }
 }
 
 /** The request does not exist in this store (a mistyped id, or another store). */
@@ -358,7 +349,7 @@ export class FileAirlockStore implements AirlockStore {
     const dir = this.requestDir(id);
     if (!fs.existsSync(dir)) throw new RequestNotFoundError(`there is no output request ${id} in ${this.requestsDir}`);
     const lockPath = path.join(dir, '.lock');
-    removeOldLockFile(lockPath);
+    removeOldLockFile(lockPath, STALE_LOCK_MS);
     let compromised = false;
     let release: () => Promise<void>;
     try {

@@ -312,8 +312,12 @@ export function withAuditLock<T>(dir: string, limits: { readonly timeoutMs: numb
   }
 }
 
-/** Writers before proper-lockfile used a plain file as the lock: one left by a killed writer is removed once stale. */
-function removeOldLockFile(lockPath: string, staleMs: number): void {
+/**
+ * Writers before proper-lockfile (the audit writer's and the airlock store's) used a plain
+ * file as the lock: one left by a killed writer is removed once stale, so it cannot block
+ * proper-lockfile's folder of the same name.
+ */
+export function removeOldLockFile(lockPath: string, staleMs: number): void {
   try {
     const st = fs.statSync(lockPath);
     if (st.isFile() && Date.now() - st.mtimeMs > staleMs) fs.rmSync(lockPath, { force: true });

@@ -136,6 +136,12 @@ export function optOutAppliedBySupplier(dataset: DatasetConfig): boolean {
   return dataset.nationalDataOptOut && dataset.optOut?.appliedBy === 'supplier';
 }
 
+/** Who applies the national data opt-out to a dataset: the platform from its list, the supplier before delivery, or no one (no person-level rows). */
+export function optOutAppliedBy(dataset: DatasetConfig): 'platform' | 'supplier' | 'not_applied' {
+  if (!dataset.nationalDataOptOut) return 'not_applied';
+  return optOutAppliedBySupplier(dataset) ? 'supplier' : 'platform';
+}
+
 /** Whether the platform matches this dataset's rows against its national data opt-out list. */
 export function platformAppliesOptOut(dataset: DatasetConfig): boolean {
   return dataset.nationalDataOptOut && !optOutAppliedBySupplier(dataset);

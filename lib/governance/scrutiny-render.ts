@@ -94,7 +94,7 @@ export function renderScrutinyHtml(r: ScrutinyReport): string {
   const OPT_OUT_APPLIED_BY = {
     platform: 'Yes, by the platform',
     supplier: 'Yes, by the supplier before sending the data',
-    no_one: 'No (no records about individual people)',
+    not_applied: 'No (no records about individual people)',
   } as const;
   const optOutRows = r.optOut.datasets.map((d) => [d.title, OPT_OUT_APPLIED_BY[d.appliedBy], String(d.loads)]);
   const b = r.benefit;

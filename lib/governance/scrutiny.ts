@@ -20,7 +20,7 @@ import { parseMonth } from '../billing/month';
 import type { Statement } from '../billing/statement';
 import { airlockSettings } from '../config/airlock-settings';
 import { outcomeReportStatus } from '../config/benefit';
-import { optOutAppliedBySupplier } from '../config/curated';
+import { optOutAppliedBy } from '../config/curated';
 import type { SdeConfig } from '../config/model';
 import { OUTCOME_KIND_LABELS } from '../register/benefit';
 import { buildRegister, PublicCount, RegisterMonth } from '../register/model';
@@ -115,8 +115,8 @@ export interface ScrutinyReport {
     readonly datasets: readonly {
       readonly name: string;
       readonly title: string;
-      /** Who applies the national data opt-out to it: the platform from its list, the supplier before delivery, or no one (no person-level rows). */ readonly appliedBy:
-        'platform' | 'supplier' | 'no_one';
+      /** Who applies the national data opt-out to it (optOutAppliedBy). */
+      readonly appliedBy: ReturnType<typeof optOutAppliedBy>;
       readonly loads: number;
     }[];
   };
@@ -298,7 +298,7 @@ export function buildScrutinyReport(inputs: ScrutinyInputs): ScrutinyReport {
         .map((d) => ({
           name: d.name,
           title: d.title,
-          appliedBy: !d.nationalDataOptOut ? 'no_one' : optOutAppliedBySupplier(d) ? 'supplier' : 'platform',
+          appliedBy: optOutAppliedBy(d),
           loads: loads.get(d.name) ?? 0,
         })),
     },

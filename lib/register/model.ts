@@ -18,7 +18,8 @@ import { optOutMonths, optOutRuns, type OptOutRun } from './opt-outs';
 import type { CloudTrailRecord } from '../audit/cloudtrail-record';
 import type { TrailAttestation } from '../audit/verified-trail';
 import { airlockSettings } from '../config/airlock-settings';
-import { curatedColumns, CuratedClass, CuratedColumn, PARTITION_COLUMN } from '../config/curated';
+import type { DatasetConfig } from '../config/schema';
+import { curatedColumns, CuratedClass, CuratedColumn, optOutAppliedBy, PARTITION_COLUMN } from '../config/curated';
 import { datasetByName, projectState, ProjectState, SdeConfig } from '../config/model';
 import { ORGANISATION_TYPES, Purpose } from '../config/schema';
 import { projectWorkgroupName } from '../config/naming';
@@ -183,6 +184,12 @@ function yourData(config: SdeConfig): RegisterYourData {
   };
 }
 
+/** How the opt-out was applied to a dataset, with the supplier's statement when it was the supplier (readers can check it). */
+function publicOptOut(dataset: DatasetConfig): RegisterDataset['optOut'] {
+  const appliedBy = optOutAppliedBy(dataset);
+  return appliedBy === 'supplier' ? { appliedBy, statement: dataset.optOut?.statement ?? '' } : { appliedBy };
+}
+
 function datasetsOf(
   config: SdeConfig,
   datasets: Record<string, { columns: readonly string[]; rowFilter?: string; rowFilterDescription?: string }>,
@@ -204,11 +211,7 @@ function datasetsOf(
         name,
         title: dataset.title,
         someRowsOnly: grant.rowFilter !== undefined,
-        optOut: !dataset.nationalDataOptOut
-          ? ({ appliedBy: 'not_applied' } as const)
-          : dataset.optOut?.appliedBy === 'supplier'
-            ? ({ appliedBy: 'supplier', statement: dataset.optOut.statement ?? '' } as const)
-            : ({ appliedBy: 'platform' } as const),
+        optOut: publicOptOut(dataset),
         rows: grant.rowFilter === undefined ? null : (grant.rowFilterDescription ?? null),
         kinds: KIND_ORDER.filter((k) => holds.has(k)).map((kind) => ({
           kind,
